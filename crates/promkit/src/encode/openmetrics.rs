@@ -1,0 +1,155 @@
+//! OpenMetrics 1.0.0 text, written as Go's `expfmt.MetricFamilyToOpenMetrics` does.
+
+use crate::registry::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+
+use super::escape::write_help_openmetrics;
+use super::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
+use super::{with_bucket_buffer, write_series};
+
+/// A [`Sink`] that appends OpenMetrics 1.0.0 text to a byte buffer; call
+/// [`finish`](Self::finish) for the closing `# EOF`.
+///
+/// A counter's family name drops `_total` and its sample keeps it; a counter named without
+/// `_total` is written as `unknown` (a valid OpenMetrics family) as Go does. Floats are the
+/// canonical `1.0` form, bucket counts and `_count` integers, timestamps seconds.
+#[derive(Debug)]
+pub struct OpenMetricsEncoder<'a> {
+    out: &'a mut Vec<u8>,
+    created_samples: bool,
+    /// Name written on sample lines: the family name (a counter's without `_total`).
+    name: String,
+    /// Whether the current family is a counter written as an OpenMetrics counter.
+    counter: bool,
+}
+
+impl<'a> OpenMetricsEncoder<'a> {
+    /// An encoder appending to `out`; `created_samples` adds `_created` lines.
+    pub fn new(out: &'a mut Vec<u8>, created_samples: bool) -> Self {
+        Self {
+            out,
+            created_samples,
+            name: String::new(),
+            counter: false,
+        }
+    }
+
+    /// Appends the closing `# EOF` line.
+    pub fn finish(self) {
+        self.out.extend_from_slice(b"# EOF\n");
+    }
+
+    /// Bytes in the buffer so far.
+    pub(crate) fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Cuts the buffer back to `len` bytes (drops a failed collector's partial output).
+    pub(crate) fn truncate_to(&mut self, len: usize) {
+        self.out.truncate(len);
+    }
+
+    fn end(&mut self, meta: &SampleMeta) {
+        if let Some(ts) = meta.timestamp_ms {
+            self.out.push(b' ');
+            write_om_timestamp_ms(self.out, ts);
+        }
+        self.out.push(b'\n');
+    }
+
+    fn created(&mut self, name: &str, labels: &Labels<'_>, meta: &SampleMeta) {
+        if let (true, Some(created)) = (self.created_samples, meta.created) {
+            write_series(self.out, name, "_created", labels, None);
+            write_om_float(self.out, created);
+            self.out.push(b'\n');
+        }
+    }
+}
+
+impl Sink for OpenMetricsEncoder<'_> {
+    fn family(&mut self, header: &FamilyHeader<'_>) {
+        let (short, kind) = match header.kind {
+            MetricType::Counter => match header.name.strip_suffix("_total") {
+                Some(short) => (short, "counter"),
+                None => (header.name, "unknown"),
+            },
+            MetricType::Untyped => (header.name, "unknown"),
+            other => (header.name, super::text::type_word(other)),
+        };
+        self.counter = kind == "counter";
+        self.name.clear();
+        self.name.push_str(short);
+        let out = &mut *self.out;
+        out.extend_from_slice(b"# HELP ");
+        out.extend_from_slice(short.as_bytes());
+        out.push(b' ');
+        write_help_openmetrics(out, header.help);
+        out.extend_from_slice(b"\n# TYPE ");
+        out.extend_from_slice(short.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(kind.as_bytes());
+        out.push(b'\n');
+        if !header.unit.is_empty() {
+            out.extend_from_slice(b"# UNIT ");
+            out.extend_from_slice(short.as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(header.unit.as_bytes());
+            out.push(b'\n');
+        }
+    }
+
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta) {
+        let name = std::mem::take(&mut self.name);
+        let total = if self.counter { "_total" } else { "" };
+        match value {
+            Value::CounterU64(v) => {
+                write_series(self.out, &name, total, labels, None);
+                write_om_u64(self.out, v);
+                self.end(meta);
+                if self.counter {
+                    self.created(&name, labels, meta);
+                }
+            }
+            Value::CounterF64(v) => {
+                write_series(self.out, &name, total, labels, None);
+                write_om_float(self.out, v);
+                self.end(meta);
+                if self.counter {
+                    self.created(&name, labels, meta);
+                }
+            }
+            Value::GaugeI64(v) => {
+                write_series(self.out, &name, "", labels, None);
+                #[allow(clippy::cast_precision_loss)] // Go holds every value as float64
+                write_om_float(self.out, v as f64);
+                self.end(meta);
+            }
+            Value::GaugeF64(v) | Value::Untyped(v) => {
+                write_series(self.out, &name, "", labels, None);
+                write_om_float(self.out, v);
+                self.end(meta);
+            }
+            Value::Histogram(h) => with_bucket_buffer(|counts| {
+                let sum = h.read(counts);
+                let bounds = h.bounds();
+                for (i, &count) in counts.iter().enumerate() {
+                    let le = if i < bounds.len() {
+                        bounds.le_openmetrics(i)
+                    } else {
+                        "+Inf"
+                    };
+                    write_series(self.out, &name, "_bucket", labels, Some(("le", le)));
+                    write_int(self.out, count);
+                    self.end(meta);
+                }
+                write_series(self.out, &name, "_sum", labels, None);
+                write_om_float(self.out, sum);
+                self.end(meta);
+                write_series(self.out, &name, "_count", labels, None);
+                write_int(self.out, counts.last().copied().unwrap_or(0));
+                self.end(meta);
+                self.created(&name, labels, meta);
+            }),
+        }
+        self.name = name;
+    }
+}

@@ -1,0 +1,262 @@
+//! The public error enums: each says what was wrong and what to do about it.
+
+use crate::registry::MetricType;
+
+/// Any promkit error, for callers that propagate them all with `?`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A metric could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Bucket bounds were invalid.
+    #[error(transparent)]
+    Buckets(#[from] BucketError),
+    /// Registration was refused.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    /// A label lookup was wrong.
+    #[error(transparent)]
+    Label(#[from] LabelError),
+    /// A collector failed or the gathered data was inconsistent.
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+}
+
+/// A metric definition that cannot be used: reported by the builder's `build`/`register`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The metric name breaks the naming rules.
+    #[error("invalid metric name `{name}`: {hint}")]
+    InvalidMetricName {
+        /// The name given.
+        name: String,
+        /// How to fix it.
+        hint: String,
+    },
+    /// A label name breaks the naming rules.
+    #[error("invalid label name `{name}` on `{metric}`: {hint}")]
+    InvalidLabelName {
+        /// The metric.
+        metric: String,
+        /// The label name given.
+        name: String,
+        /// How to fix it.
+        hint: String,
+    },
+    /// A label name that this metric type uses itself (`le` on histograms, `quantile` on
+    /// summaries).
+    #[error(
+        "label `{name}` is reserved on {kind:?} `{metric}`: Prometheus uses it for the buckets/quantiles; rename it"
+    )]
+    ReservedLabel {
+        /// The metric.
+        metric: String,
+        /// The reserved name.
+        name: String,
+        /// The metric's type.
+        kind: MetricType,
+    },
+    /// The same label name twice (variable or constant).
+    #[error("label `{name}` appears twice on `{metric}`; each label name may appear once")]
+    DuplicateLabel {
+        /// The metric.
+        metric: String,
+        /// The repeated name.
+        name: String,
+    },
+    /// The unit is not the metric name's suffix, as OpenMetrics requires.
+    #[error(
+        "unit `{unit}` must be the suffix of the metric name `{metric}` (e.g. `{metric}_{unit}`)"
+    )]
+    UnitNotSuffix {
+        /// The metric.
+        metric: String,
+        /// The unit given.
+        unit: String,
+    },
+    /// A cardinality limit of zero would make every lookup overflow.
+    #[error("the series limit of `{metric}` must be at least 1")]
+    ZeroSeriesLimit {
+        /// The metric.
+        metric: String,
+    },
+}
+
+/// Invalid histogram bucket bounds, or invalid arguments to a bucket helper.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BucketError {
+    /// No bucket bound at all (a trailing `+Inf` alone counts as none: it is always implied).
+    #[error("a histogram needs at least one finite bucket bound (`+Inf` is implied)")]
+    Empty,
+    /// A bound is NaN.
+    #[error("bucket bound #{index} is NaN; bounds must be numbers in increasing order")]
+    NaN {
+        /// Position of the bound.
+        index: usize,
+    },
+    /// Bounds out of order.
+    #[error("bucket bounds must increase: #{index} is {value} after {previous}")]
+    NotSorted {
+        /// Position of the out-of-order bound.
+        index: usize,
+        /// Its value.
+        value: f64,
+        /// The bound before it.
+        previous: f64,
+    },
+    /// The same bound twice.
+    #[error("bucket bound {value} appears twice (#{index}); remove the duplicate")]
+    Duplicate {
+        /// Position of the second occurrence.
+        index: usize,
+        /// The bound.
+        value: f64,
+    },
+    /// `-Inf` as a bound makes a bucket that can never hold an observation... except -Inf.
+    #[error("bucket bound #{index} is -Inf; use a finite lower bound")]
+    NegativeInfinity {
+        /// Position of the bound.
+        index: usize,
+    },
+    /// A helper was given arguments that make no bucket sequence.
+    #[error("{helper}: {reason}")]
+    InvalidHelperArgs {
+        /// `linear_buckets`, `exponential_buckets` or `exponential_buckets_range`.
+        helper: &'static str,
+        /// What was wrong.
+        reason: &'static str,
+    },
+}
+
+/// Registration refused by a registry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// A family of that name is registered already with the same description. Keep using the
+    /// registered one (Go's `AlreadyRegisteredError`).
+    #[error("`{name}` is already registered; reuse the existing metric, or unregister it first")]
+    AlreadyRegistered {
+        /// The family name.
+        name: String,
+    },
+    /// A family of that name is registered with another type, help, unit or label names.
+    #[error(
+        "`{name}` is already registered with a different {what} ({existing} vs {new}); one name must mean one thing"
+    )]
+    Inconsistent {
+        /// The family name.
+        name: String,
+        /// `type`, `help`, `unit` or `label names`.
+        what: &'static str,
+        /// The registered value.
+        existing: String,
+        /// The refused value.
+        new: String,
+    },
+    /// A sample name of one family would be the name of another (`x_count` vs histogram `x`).
+    #[error(
+        "`{name}` would write samples named `{sample}`, which collides with family `{other}`; rename one of them"
+    )]
+    Collision {
+        /// The refused family.
+        name: String,
+        /// The colliding sample name.
+        sample: String,
+        /// The registered family it collides with.
+        other: String,
+    },
+    /// The collector described a family that is invalid.
+    #[error(transparent)]
+    Invalid(#[from] BuildError),
+    /// The collector described the same family twice.
+    #[error("the collector describes `{name}` twice; a collector must describe each family once")]
+    DuplicateInCollector {
+        /// The family name.
+        name: String,
+    },
+}
+
+/// A label lookup on a family that does not fit its label names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LabelError {
+    /// Not as many values as the family has (remaining, uncurried) label names.
+    #[error("`{family}` takes {expected} label values ({names}), got {got}")]
+    WrongCount {
+        /// The family.
+        family: String,
+        /// How many it takes.
+        expected: usize,
+        /// How many were given.
+        got: usize,
+        /// The names it takes, comma-separated.
+        names: String,
+    },
+    /// A label name the family does not have (or has curried away).
+    #[error("`{family}` has no label `{name}` (its labels: {names})")]
+    UnknownName {
+        /// The family.
+        family: String,
+        /// The name given.
+        name: String,
+        /// The names it takes, comma-separated.
+        names: String,
+    },
+    /// A label name given twice.
+    #[error("label `{name}` given twice for `{family}`")]
+    DuplicateName {
+        /// The family.
+        family: String,
+        /// The repeated name.
+        name: String,
+    },
+}
+
+/// A scrape that could not collect everything.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CollectError {
+    /// A collector reported a failure.
+    #[error("collector for `{family}` failed: {source}")]
+    Failed {
+        /// The family (or the first family) of the collector.
+        family: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The same series was collected twice (from two registries, or a custom collector).
+    #[error(
+        "series {labels} of `{family}` was collected twice; each series must come from one place"
+    )]
+    DuplicateSeries {
+        /// The family.
+        family: String,
+        /// The series' labels, as written.
+        labels: String,
+    },
+    /// Two sources produced a family of one name with different types or help.
+    #[error("family `{family}` was collected with different {what} from two sources")]
+    InconsistentFamily {
+        /// The family.
+        family: String,
+        /// `type`, `help` or `unit`.
+        what: &'static str,
+    },
+}
+
+impl CollectError {
+    /// A failure of a custom collector, with its cause.
+    pub fn failed(
+        family: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Failed {
+            family: family.into(),
+            source: source.into(),
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! `Builder`: declares a metric (name, help, unit, labels, options), validates it, registers it.
+
+use std::marker::PhantomData;
+
+use crate::error::{BuildError, CollectError, Error};
+use crate::labels::LabelSet;
+use crate::labels::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
+use crate::registry::{Collector, Desc, LabelTemplate, Labels, MetricType, Registry, Sink};
+
+use super::histogram::{Buckets, Histogram};
+use super::store::Store;
+use super::{Counter, CounterF64, Family, Gauge, GaugeF64, Metric, TypedFamily, Untyped};
+
+/// Declares a metric; from `Counter::builder`, `Histogram::builder` and the like.
+///
+/// Set the help text, unit and constant labels, then either [`register`](Self::register) it
+/// (the usual path), or [`build`](Self::build) it and register the collector later. Call
+/// [`labels`](Self::labels) or [`typed_labels`](Self::typed_labels) first to get a family.
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `register` or `build`"]
+pub struct Builder<M: Metric, S = Single> {
+    name: String,
+    help: String,
+    unit: String,
+    const_labels: Vec<(String, String)>,
+    options: M::Options,
+    limit: Option<usize>,
+    shape: S,
+}
+
+/// Builder shape: one series, no variable labels.
+#[derive(Debug)]
+pub struct Single;
+
+/// Builder shape: a [`Family`] with string labels.
+#[derive(Debug)]
+pub struct Labelled(Vec<String>);
+
+/// Builder shape: a [`TypedFamily`] with labels of type `L`.
+#[derive(Debug)]
+pub struct Typed<L>(Vec<String>, PhantomData<fn(&L)>);
+
+impl<M: Metric> Builder<M, Single> {
+    /// Starts declaring a metric called `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            help: String::new(),
+            unit: String::new(),
+            const_labels: Vec::new(),
+            options: M::Options::default(),
+            limit: None,
+            shape: Single,
+        }
+    }
+
+    /// Makes this a family with these label names (declared order = the order of values in
+    /// lookups).
+    pub fn labels<I: IntoIterator<Item = N>, N: Into<String>>(
+        self,
+        names: I,
+    ) -> Builder<M, Labelled> {
+        let names = names.into_iter().map(Into::into).collect();
+        self.reshape(Labelled(names))
+    }
+
+    /// Makes this a family whose labels are the derived [`LabelSet`] `L`.
+    pub fn typed_labels<L: LabelSet>(self) -> Builder<M, Typed<L>> {
+        let names = L::NAMES.iter().map(|n| (*n).to_owned()).collect();
+        self.reshape(Typed(names, PhantomData))
+    }
+
+    /// Makes this a family whose labels are `L` (an array of strings, say) with these names.
+    pub fn typed_labels_named<L: LabelSet, N: Into<String>>(
+        self,
+        names: impl IntoIterator<Item = N>,
+    ) -> Builder<M, Typed<L>> {
+        let names = names.into_iter().map(Into::into).collect();
+        self.reshape(Typed(names, PhantomData))
+    }
+
+    /// Validates the declaration and returns the metric with its description, as a collector
+    /// to register later (most code calls [`register`](Self::register) instead).
+    ///
+    /// # Errors
+    /// [`BuildError`] for an invalid name, label or unit.
+    pub fn build(self) -> Result<Described<M>, BuildError> {
+        let desc = self.desc(Vec::new())?;
+        let template = LabelTemplate::new(&[], &desc.const_labels);
+        Ok(Described {
+            metric: M::create(&self.options),
+            options: self.options,
+            template,
+            desc,
+        })
+    }
+
+    /// Builds the metric and registers it.
+    ///
+    /// # Errors
+    /// [`Error::Build`] for an invalid declaration, [`Error::Register`] when the registry
+    /// refuses it (a family of that name exists, say).
+    pub fn register(self, registry: &Registry) -> Result<M, Error> {
+        let described = self.build()?;
+        let metric = described.metric.clone();
+        registry.register(described)?;
+        Ok(metric)
+    }
+
+    /// As [`register`](Self::register), panicking on error.
+    ///
+    /// # Panics
+    /// On any error `register` would return: for metrics declared once at start-up (Go's
+    /// `MustRegister`), never for declarations built from input.
+    #[track_caller]
+    pub fn must_register(self, registry: &Registry) -> M {
+        self.register(registry).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl<M: Metric> Builder<M, Labelled> {
+    /// Builds the family.
+    ///
+    /// # Errors
+    /// [`BuildError`] for an invalid name, label or unit.
+    pub fn build(self) -> Result<Family<M>, BuildError> {
+        let names = self.shape.0.clone();
+        let desc = self.desc(names)?;
+        Ok(Family::from_store(Store::new(
+            desc,
+            self.options,
+            self.limit,
+        )))
+    }
+
+    /// Builds the family and registers it.
+    ///
+    /// # Errors
+    /// As [`Builder::register`] for single metrics.
+    pub fn register(self, registry: &Registry) -> Result<Family<M>, Error> {
+        let family = self.build()?;
+        registry.register(family.clone())?;
+        Ok(family)
+    }
+
+    /// As [`register`](Self::register), panicking on error.
+    ///
+    /// # Panics
+    /// On any error `register` would return; for start-up declarations only.
+    #[track_caller]
+    pub fn must_register(self, registry: &Registry) -> Family<M> {
+        self.register(registry).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl<L: LabelSet + 'static, M: Metric> Builder<M, Typed<L>> {
+    /// Builds the family.
+    ///
+    /// # Errors
+    /// [`BuildError`] for an invalid name, label or unit.
+    pub fn build(self) -> Result<TypedFamily<L, M>, BuildError> {
+        let names = self.shape.0.clone();
+        if names.len() != L::LEN {
+            return Err(BuildError::InvalidLabelName {
+                metric: self.name.clone(),
+                name: names.join(","),
+                hint: format!(
+                    "the label set has {} labels but {} names were given",
+                    L::LEN,
+                    names.len()
+                ),
+            });
+        }
+        let desc = self.desc(names)?;
+        Ok(TypedFamily::from_store(Store::new(
+            desc,
+            self.options,
+            self.limit,
+        )))
+    }
+
+    /// Builds the family and registers it.
+    ///
+    /// # Errors
+    /// As [`Builder::register`] for single metrics.
+    pub fn register(self, registry: &Registry) -> Result<TypedFamily<L, M>, Error> {
+        let family = self.build()?;
+        registry.register(family.clone())?;
+        Ok(family)
+    }
+
+    /// As [`register`](Self::register), panicking on error.
+    ///
+    /// # Panics
+    /// On any error `register` would return; for start-up declarations only.
+    #[track_caller]
+    pub fn must_register(self, registry: &Registry) -> TypedFamily<L, M> {
+        self.register(registry).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl<M: Metric, S> Builder<M, S> {
+    fn reshape<T>(self, shape: T) -> Builder<M, T> {
+        Builder {
+            name: self.name,
+            help: self.help,
+            unit: self.unit,
+            const_labels: self.const_labels,
+            options: self.options,
+            limit: self.limit,
+            shape,
+        }
+    }
+
+    /// The help text (`# HELP`).
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+
+    /// The unit (`seconds`, `bytes`): written as OpenMetrics `# UNIT`; it must be the name's
+    /// suffix (`job_seconds`, or `job_seconds_total` for a counter).
+    pub fn unit(mut self, unit: impl Into<String>) -> Self {
+        self.unit = unit.into();
+        self
+    }
+
+    /// A label with the same value on every series (Go's `ConstLabels`).
+    pub fn const_label(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.const_labels.push((name.into(), value.into()));
+        self
+    }
+
+    /// Caps the number of series of a family. Once `max` series exist, lookups of new label
+    /// sets all go to one overflow series whose every label value is
+    /// [`OVERFLOW_LABEL_VALUE`](crate::OVERFLOW_LABEL_VALUE), and
+    /// [`Family::overflowed`] counts them. Without a cap a family grows with every new
+    /// label set.
+    pub fn max_series(mut self, max: usize) -> Self {
+        self.limit = Some(max);
+        self
+    }
+
+    fn desc(&self, label_names: Vec<String>) -> Result<Desc, BuildError> {
+        let metric = &self.name;
+        if !is_valid_metric_name(metric) {
+            return Err(BuildError::InvalidMetricName {
+                name: metric.clone(),
+                hint: name_fix_hint(metric, true),
+            });
+        }
+        let reserved: &[&str] = match M::KIND {
+            MetricType::Histogram => &["le"],
+            MetricType::Summary => &["quantile"],
+            _ => &[],
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        for name in label_names
+            .iter()
+            .chain(self.const_labels.iter().map(|(n, _)| n))
+        {
+            if !is_valid_label_name(name) {
+                return Err(BuildError::InvalidLabelName {
+                    metric: metric.clone(),
+                    name: name.clone(),
+                    hint: name_fix_hint(name, false),
+                });
+            }
+            if reserved.contains(&name.as_str()) {
+                return Err(BuildError::ReservedLabel {
+                    metric: metric.clone(),
+                    name: name.clone(),
+                    kind: M::KIND,
+                });
+            }
+            if seen.contains(&name.as_str()) {
+                return Err(BuildError::DuplicateLabel {
+                    metric: metric.clone(),
+                    name: name.clone(),
+                });
+            }
+            seen.push(name);
+        }
+        if !self.unit.is_empty() {
+            let base = if M::KIND == MetricType::Counter {
+                metric.strip_suffix("_total").unwrap_or(metric)
+            } else {
+                metric
+            };
+            if !base.ends_with(&format!("_{}", self.unit)) {
+                return Err(BuildError::UnitNotSuffix {
+                    metric: metric.clone(),
+                    unit: self.unit.clone(),
+                });
+            }
+        }
+        if self.limit == Some(0) {
+            return Err(BuildError::ZeroSeriesLimit {
+                metric: metric.clone(),
+            });
+        }
+        let mut const_labels = self.const_labels.clone();
+        const_labels.sort();
+        Ok(Desc {
+            name: metric.clone(),
+            help: self.help.clone(),
+            unit: self.unit.clone(),
+            kind: M::KIND,
+            label_names,
+            const_labels,
+        })
+    }
+}
+
+impl<S> Builder<Histogram, S> {
+    /// The bucket bounds (Go's default buckets otherwise).
+    pub fn buckets(mut self, buckets: Buckets) -> Self {
+        self.options.buckets = buckets;
+        self
+    }
+
+    /// How many shards each series spreads concurrent observers over (rounded up to a power of
+    /// two; default one per CPU, at most 8). One shard is the least memory.
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.options.shards = shards;
+        self
+    }
+}
+
+/// A single metric with its description: the collector a [`Builder`] builds for one series.
+#[derive(Debug, Clone)]
+pub struct Described<M: Metric> {
+    desc: Desc,
+    template: LabelTemplate,
+    options: M::Options,
+    metric: M,
+}
+
+impl<M: Metric> Described<M> {
+    /// The metric handle.
+    pub fn metric(&self) -> &M {
+        &self.metric
+    }
+}
+
+impl<M: Metric> Collector for Described<M> {
+    fn describe(&self) -> Vec<Desc> {
+        vec![self.desc.clone()]
+    }
+
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        sink.family(&crate::registry::FamilyHeader {
+            name: &self.desc.name,
+            help: &self.desc.help,
+            unit: &self.desc.unit,
+            kind: M::KIND,
+        });
+        let labels = if self.template.is_empty() {
+            Labels::None
+        } else {
+            Labels::Stored {
+                template: &self.template,
+                values: "",
+            }
+        };
+        self.metric.write(&self.options, &labels, sink);
+        Ok(())
+    }
+}
+
+macro_rules! builder_fn {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// Starts declaring a metric of this type called `name`.
+            pub fn builder(name: impl Into<String>) -> Builder<$t> {
+                Builder::new(name)
+            }
+        }
+    )*};
+}
+builder_fn!(Counter, CounterF64, Gauge, GaugeF64, Untyped, Histogram);
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declarations_are_validated_with_fixes_in_the_message() {
+        let e = Counter::builder("http-hits").build().unwrap_err();
+        assert!(matches!(e, BuildError::InvalidMetricName { .. }));
+        assert!(
+            e.to_string().starts_with("invalid metric name `http-hits`"),
+            "{e}"
+        );
+        let e = Histogram::builder("h").labels(["le"]).build().unwrap_err();
+        assert!(matches!(e, BuildError::ReservedLabel { .. }), "{e}");
+        let e = Histogram::builder("h")
+            .const_label("le", "1")
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, BuildError::ReservedLabel { .. }), "{e}");
+        let e = Gauge::builder("g")
+            .labels(["a"])
+            .const_label("a", "x")
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            e,
+            BuildError::DuplicateLabel {
+                metric: "g".into(),
+                name: "a".into()
+            }
+        );
+        let e = Gauge::builder("g").labels(["__x"]).build().unwrap_err();
+        assert!(matches!(e, BuildError::InvalidLabelName { .. }), "{e}");
+        let e = Gauge::builder("g_bytes")
+            .unit("seconds")
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, BuildError::UnitNotSuffix { .. }), "{e}");
+        assert!(
+            Counter::builder("job_seconds_total")
+                .unit("seconds")
+                .build()
+                .is_ok()
+        );
+        assert!(
+            Gauge::builder("g")
+                .labels(["a"])
+                .max_series(0)
+                .build()
+                .is_err()
+        );
+    }
+}

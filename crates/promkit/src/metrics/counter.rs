@@ -1,0 +1,386 @@
+//! `Counter` (u64) and `CounterF64`: totals that only go up, plus thread-owned local handles.
+
+use std::marker::PhantomData;
+use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
+
+use crossbeam_utils::CachePadded;
+
+use crate::registry::{Labels, MetricType, SampleMeta, Sink, Value};
+use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, lock, unix_now};
+
+use super::Metric;
+
+/// A monotonically increasing integer total: requests served, bytes sent, jobs done.
+///
+/// Cloning is cheap and every clone updates the same value; an update is one relaxed atomic
+/// add. For a counter that one thread bumps in a tight loop, [`local`](Self::local) gives a
+/// handle that updates without any atomic read-modify-write.
+///
+/// ```
+/// use promkit::{Counter, Registry};
+/// let registry = Registry::new();
+/// let jobs = Counter::builder("jobs_total").help("Jobs done.").register(&registry)?;
+/// jobs.inc();
+/// jobs.inc_by(2);
+/// assert_eq!(jobs.get(), 3);
+/// assert_eq!(registry.encode_text_string()?, "\
+/// ## HELP jobs_total Jobs done.
+/// ## TYPE jobs_total counter
+/// jobs_total 3
+/// ");
+/// # Ok::<(), promkit::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Counter {
+    core: Arc<CounterCore>,
+}
+
+#[derive(Debug)]
+struct CounterCore {
+    value: AtomicU64,
+    created: f64,
+    locals: OnceLock<Box<Mutex<Vec<Arc<LocalSlot>>>>>,
+}
+
+/// One thread-owned cell of a counter. The count stays in the slot when its handle is dropped
+/// (a scrape keeps summing it) and the next local handle reuses the slot, so no count is lost
+/// and none is ever moved, which a concurrent scrape could see twice.
+#[derive(Debug)]
+struct LocalSlot {
+    value: CachePadded<AtomicU64>,
+    owned: AtomicBool,
+}
+
+impl Default for Counter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Counter {
+    /// A counter at zero, not registered anywhere (see [`Counter::builder`] to register one).
+    pub fn new() -> Self {
+        Self {
+            core: Arc::new(CounterCore {
+                value: AtomicU64::new(0),
+                created: unix_now(),
+                locals: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Adds one.
+    #[inline]
+    pub fn inc(&self) {
+        // Relaxed: a counter orders nothing else; a scrape may lag by the increments in flight.
+        self.core.value.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds `n`.
+    #[inline]
+    pub fn inc_by(&self, n: u64) {
+        self.core.value.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The current total, including what local handles have counted.
+    pub fn get(&self) -> u64 {
+        let mut total = self.core.value.load(Ordering::Relaxed);
+        if let Some(slots) = self.core.locals.get() {
+            for slot in lock(slots).iter() {
+                total = total.wrapping_add(slot.value.load(Ordering::Relaxed));
+            }
+        }
+        total
+    }
+
+    /// When this counter was created, in seconds since the Unix epoch (OpenMetrics `_created`).
+    pub fn created(&self) -> f64 {
+        self.core.created
+    }
+
+    /// A handle for one thread: `inc` on it is a plain load and store on a cache line of its
+    /// own, several times cheaper than the shared atomic add under contention. The handle is
+    /// `Send` but not `Sync`; dropping it keeps its count in the total.
+    pub fn local(&self) -> LocalCounter {
+        let slots = self
+            .core
+            .locals
+            .get_or_init(|| Box::new(Mutex::new(Vec::new())));
+        let mut slots = lock(slots);
+        // Acquire on claiming: the previous owner's Release on drop makes its last stores to
+        // the slot visible here before this owner continues from that value.
+        let free = slots.iter().find(|s| {
+            s.owned
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        });
+        let slot = match free {
+            Some(slot) => Arc::clone(slot),
+            None => {
+                let slot = Arc::new(LocalSlot {
+                    value: CachePadded::new(AtomicU64::new(0)),
+                    owned: AtomicBool::new(true),
+                });
+                slots.push(Arc::clone(&slot));
+                slot
+            }
+        };
+        LocalCounter {
+            slot,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// True when both handles update the same counter.
+    pub fn same_as(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.core, &other.core)
+    }
+}
+
+/// A thread-owned handle on a [`Counter`], from [`Counter::local`].
+#[derive(Debug)]
+pub struct LocalCounter {
+    slot: Arc<LocalSlot>,
+    /// `inc` is a load then a store, correct only while one thread at a time uses the handle.
+    _not_sync: PhantomData<std::cell::Cell<()>>,
+}
+
+impl LocalCounter {
+    /// Adds one.
+    #[inline]
+    pub fn inc(&self) {
+        self.inc_by(1);
+    }
+
+    /// Adds `n`.
+    #[inline]
+    pub fn inc_by(&self, n: u64) {
+        // Relaxed load and store, no read-modify-write: this handle is the slot's only writer
+        // (it is not Sync, and the slot is claimed exclusively), and scrapes only read.
+        let v = self.slot.value.load(Ordering::Relaxed);
+        self.slot.value.store(v.wrapping_add(n), Ordering::Relaxed);
+    }
+}
+
+impl Drop for LocalCounter {
+    fn drop(&mut self) {
+        // Release: the next owner's Acquire claim sees every store this owner made.
+        self.slot.owned.store(false, Ordering::Release);
+    }
+}
+
+impl Metric for Counter {
+    type Options = ();
+    const KIND: MetricType = MetricType::Counter;
+
+    fn create(_: &()) -> Self {
+        Self::new()
+    }
+
+    fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
+        sink.sample(
+            labels,
+            Value::CounterU64(self.get()),
+            &SampleMeta::created(self.core.created),
+        );
+    }
+
+    fn reset(&self) {
+        self.core.value.store(0, Ordering::Relaxed);
+        if let Some(slots) = self.core.locals.get() {
+            for slot in lock(slots).iter() {
+                slot.value.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// A monotonically increasing float total: seconds spent, a fractional amount.
+///
+/// [`inc_by`](Self::inc_by) ignores negative and NaN amounts (a counter must never go down or
+/// become NaN; Go panics instead) and returns whether the amount was added.
+#[derive(Clone, Debug)]
+pub struct CounterF64 {
+    core: Arc<CounterF64Core>,
+}
+
+#[derive(Debug)]
+struct CounterF64Core {
+    bits: AtomicU64,
+    created: f64,
+}
+
+impl Default for CounterF64 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CounterF64 {
+    /// A counter at zero.
+    pub fn new() -> Self {
+        Self {
+            core: Arc::new(CounterF64Core {
+                bits: AtomicU64::new(0f64.to_bits()),
+                created: unix_now(),
+            }),
+        }
+    }
+
+    /// Adds one.
+    #[inline]
+    pub fn inc(&self) {
+        self.inc_by(1.0);
+    }
+
+    /// Adds `v` when it is zero or positive (including `+Inf`); ignores a negative or NaN `v`
+    /// and returns `false`, so the counter never decreases.
+    #[inline]
+    pub fn inc_by(&self, v: f64) -> bool {
+        if !(v >= 0.0) {
+            return false;
+        }
+        // Relaxed CAS loop: the only invariant is the value itself; the CAS makes concurrent
+        // adds all land.
+        let _ = self
+            .core
+            .bits
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some((f64::from_bits(b) + v).to_bits())
+            });
+        true
+    }
+
+    /// The current total.
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.core.bits.load(Ordering::Relaxed))
+    }
+
+    /// Creation time in seconds since the Unix epoch.
+    pub fn created(&self) -> f64 {
+        self.core.created
+    }
+}
+
+impl Metric for CounterF64 {
+    type Options = ();
+    const KIND: MetricType = MetricType::Counter;
+
+    fn create(_: &()) -> Self {
+        Self::new()
+    }
+
+    fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
+        sink.sample(
+            labels,
+            Value::CounterF64(self.get()),
+            &SampleMeta::created(self.core.created),
+        );
+    }
+
+    fn reset(&self) {
+        self.core.bits.store(0f64.to_bits(), Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_ignores_bad_float_increments() {
+        let c = Counter::new();
+        c.inc();
+        c.inc_by(41);
+        assert_eq!(c.get(), 42);
+
+        let f = CounterF64::new();
+        assert!(f.inc_by(1.5));
+        assert!(!f.inc_by(-1.0));
+        assert!(!f.inc_by(f64::NAN));
+        assert_eq!(f.get(), 1.5);
+        assert!(f.inc_by(f64::INFINITY));
+        assert_eq!(f.get(), f64::INFINITY);
+    }
+
+    #[test]
+    fn local_handles_keep_their_counts_after_drop_and_reuse_slots() {
+        let c = Counter::new();
+        {
+            let l = c.local();
+            l.inc_by(5);
+            c.inc();
+            assert_eq!(c.get(), 6);
+        }
+        assert_eq!(c.get(), 6);
+        let l2 = c.local();
+        l2.inc();
+        let l3 = c.local();
+        l3.inc();
+        assert_eq!(c.get(), 8);
+        // Two live handles need two slots; the first was reused by l2.
+        assert_eq!(lock(c.core.locals.get().unwrap()).len(), 2);
+    }
+
+    #[test]
+    fn local_handles_on_many_threads_lose_nothing_while_scraped() {
+        let c = Counter::new();
+        let threads = 4;
+        let per = 200_000u64;
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                let c = c.clone();
+                s.spawn(move || {
+                    // Each thread drops and re-takes its handle a few times, so slots are reused.
+                    for _ in 0..4 {
+                        let l = c.local();
+                        for _ in 0..per / 4 {
+                            l.inc();
+                        }
+                    }
+                });
+            }
+            let c = c.clone();
+            s.spawn(move || {
+                let mut last = 0;
+                for _ in 0..1000 {
+                    let now = c.get();
+                    assert!(now >= last, "a scrape went backwards: {now} < {last}");
+                    last = now;
+                }
+            });
+        });
+        assert_eq!(c.get(), threads * per);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+
+    /// A handle dropped on one thread and its slot claimed on another: the count carries over
+    /// and a concurrent scrape never sees more than was counted, nor a decrease.
+    #[test]
+    fn loom_local_slot_handoff() {
+        loom::model(|| {
+            let c = Counter::new();
+            let c1 = c.clone();
+            let t1 = loom::thread::spawn(move || {
+                let l = c1.local();
+                l.inc();
+                l.inc();
+            });
+            let c2 = c.clone();
+            let t2 = loom::thread::spawn(move || {
+                let l = c2.local();
+                l.inc();
+            });
+            let seen = c.get();
+            assert!(seen <= 3);
+            t1.join().unwrap();
+            t2.join().unwrap();
+            assert_eq!(c.get(), 3);
+        });
+    }
+}

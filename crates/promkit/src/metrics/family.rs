@@ -1,0 +1,361 @@
+//! `Family`: a metric with string labels, one series per distinct set of label values.
+
+use std::sync::Arc;
+
+use crate::encode::escape::write_label_value;
+use crate::error::{CollectError, LabelError};
+use crate::registry::{Collector, Desc, Sink};
+
+use super::Metric;
+pub use super::store::OVERFLOW_LABEL_VALUE;
+use super::store::Store;
+
+/// Labelled series of one metric type, looked up by label values (Go's `CounterVec` & co.).
+///
+/// A lookup returns an owned handle: keep it and later updates are one atomic operation, with no
+/// lookup and no lock. Nothing the family hands out holds a lock, so no handle can deadlock a
+/// scrape. Looking up an existing series allocates nothing.
+///
+/// ```
+/// use promkit::{Counter, Registry};
+/// let registry = Registry::new();
+/// let requests = Counter::builder("http_requests_total")
+///     .help("Requests by method and code.")
+///     .labels(["method", "code"])
+///     .register(&registry)?;
+/// requests.with_label_values(&["GET", "200"])?.inc();
+/// let ok_get = requests.with(&[("code", "200"), ("method", "GET")])?; // any order
+/// ok_get.inc_by(2);
+/// assert_eq!(registry.encode_text_string()?, "\
+/// ## HELP http_requests_total Requests by method and code.
+/// ## TYPE http_requests_total counter
+/// http_requests_total{code=\"200\",method=\"GET\"} 3
+/// ");
+/// # Ok::<(), promkit::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Family<M: Metric> {
+    store: Arc<Store<M>>,
+    /// Values bound by [`curry_with`](Self::curry_with), by declared label index.
+    curried: Arc<[Option<Box<str>>]>,
+}
+
+impl<M: Metric> Clone for Family<M> {
+    fn clone(&self) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            curried: Arc::clone(&self.curried),
+        }
+    }
+}
+
+impl<M: Metric> Family<M> {
+    pub(crate) fn from_store(store: Store<M>) -> Self {
+        let n = store.arity();
+        Self {
+            store: Arc::new(store),
+            curried: (0..n).map(|_| None).collect(),
+        }
+    }
+
+    /// The family's name.
+    pub fn name(&self) -> &str {
+        &self.store.desc.name
+    }
+
+    /// The label names still to be given (declared order, without curried ones).
+    pub fn label_names(&self) -> impl Iterator<Item = &str> {
+        self.store
+            .desc
+            .label_names
+            .iter()
+            .zip(self.curried.iter())
+            .filter(|(_, c)| c.is_none())
+            .map(|(n, _)| n.as_str())
+    }
+
+    fn names_list(&self) -> String {
+        self.label_names().collect::<Vec<_>>().join(", ")
+    }
+
+    fn free_count(&self) -> usize {
+        self.curried.iter().filter(|c| c.is_none()).count()
+    }
+
+    /// Writes the key of `values` (the uncurried labels, in declared order) and runs `f` on it.
+    fn with_values_key<R>(
+        &self,
+        values: &[&str],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, LabelError> {
+        if values.len() != self.free_count() {
+            return Err(LabelError::WrongCount {
+                family: self.name().to_owned(),
+                expected: self.free_count(),
+                got: values.len(),
+                names: self.names_list(),
+            });
+        }
+        if values.len() == self.curried.len() {
+            return Ok(self.store.with_str_key(values, f));
+        }
+        // Map declared index → position among the free values.
+        Ok(self.store.with_key(
+            &mut |i, buf| match &self.curried[i] {
+                Some(v) => write_label_value(buf, v),
+                None => {
+                    let free_pos = self.curried[..i].iter().filter(|c| c.is_none()).count();
+                    write_label_value(buf, values[free_pos]);
+                }
+            },
+            f,
+        ))
+    }
+
+    /// The series for these label values (in the order the label names were declared),
+    /// created at zero on first use.
+    ///
+    /// # Errors
+    /// [`LabelError::WrongCount`] when the number of values is not the number of labels.
+    #[inline]
+    pub fn with_label_values(&self, values: &[&str]) -> Result<M, LabelError> {
+        self.with_values_key(values, |key| self.store.get_or_create(key))
+    }
+
+    /// As [`with_label_values`](Self::with_label_values), panicking on a wrong count.
+    ///
+    /// # Panics
+    /// When the number of values is not the number of labels: a programming error, for label
+    /// values fixed in the source. Never use it with values from input.
+    #[track_caller]
+    pub fn must_with_label_values(&self, values: &[&str]) -> M {
+        self.with_label_values(values)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The series for these `(name, value)` pairs, in any order (Go's `With(Labels)`).
+    ///
+    /// # Errors
+    /// [`LabelError`] for an unknown, missing or repeated name.
+    pub fn with(&self, pairs: &[(&str, &str)]) -> Result<M, LabelError> {
+        let values = self.values_from_pairs(pairs)?;
+        self.with_label_values(&values)
+    }
+
+    fn values_from_pairs<'a>(&self, pairs: &[(&str, &'a str)]) -> Result<Vec<&'a str>, LabelError> {
+        let free: Vec<&str> = self.label_names().collect();
+        let mut values: Vec<Option<&str>> = vec![None; free.len()];
+        for &(name, value) in pairs {
+            let Some(i) = free.iter().position(|n| *n == name) else {
+                return Err(LabelError::UnknownName {
+                    family: self.name().to_owned(),
+                    name: name.to_owned(),
+                    names: self.names_list(),
+                });
+            };
+            if values[i].replace(value).is_some() {
+                return Err(LabelError::DuplicateName {
+                    family: self.name().to_owned(),
+                    name: name.to_owned(),
+                });
+            }
+        }
+        values
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| LabelError::WrongCount {
+                family: self.name().to_owned(),
+                expected: free.len(),
+                got: pairs.len(),
+                names: self.names_list(),
+            })
+    }
+
+    /// Removes the series with these label values from the exposition; true if it existed.
+    /// Handles already held keep working but are no longer exported (as in Go).
+    ///
+    /// # Errors
+    /// [`LabelError::WrongCount`] as for lookups.
+    pub fn remove(&self, values: &[&str]) -> Result<bool, LabelError> {
+        self.with_values_key(values, |key| self.store.remove_key(key))
+    }
+
+    /// Removes every series whose labels include all these `(name, value)` pairs (Go's
+    /// `DeletePartialMatch`); returns how many were removed. Curried labels match too.
+    pub fn remove_partial_match(&self, pairs: &[(&str, &str)]) -> usize {
+        let names = &self.store.desc.label_names;
+        let wanted: Vec<(usize, &str)> = pairs
+            .iter()
+            .filter_map(|(n, v)| names.iter().position(|x| x == n).map(|i| (i, *v)))
+            .collect();
+        if wanted.len() != pairs.len() {
+            return 0;
+        }
+        self.store.retain(|key| {
+            let curried_match = self.curried.iter().enumerate().all(|(i, c)| {
+                c.as_deref()
+                    .is_none_or(|c| self.store.value_in_key(key, i) == c)
+            });
+            let hit = curried_match
+                && wanted
+                    .iter()
+                    .all(|&(i, v)| self.store.value_in_key(key, i) == v);
+            !hit
+        })
+    }
+
+    /// Removes every series.
+    pub fn clear(&self) {
+        self.store.retain(|_| false);
+    }
+
+    /// The number of series.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// True when no series exists.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many lookups found the series limit reached and went to the overflow series.
+    pub fn overflowed(&self) -> u64 {
+        self.store.overflowed()
+    }
+
+    /// A view of this family with some labels bound (Go's `CurryWith`): lookups on it take only
+    /// the remaining labels. Series are shared with this family.
+    ///
+    /// ```
+    /// # use promkit::{Counter, Registry};
+    /// # let registry = Registry::new();
+    /// let requests = Counter::builder("req_total").labels(["handler", "code"]).register(&registry)?;
+    /// let api = requests.curry_with(&[("handler", "/api")])?;
+    /// api.with_label_values(&["500"])?.inc();
+    /// assert_eq!(requests.with_label_values(&["/api", "500"])?.get(), 1);
+    /// # Ok::<(), promkit::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`LabelError`] for a name the family does not have or has curried already.
+    pub fn curry_with(&self, pairs: &[(&str, &str)]) -> Result<Self, LabelError> {
+        let mut curried: Vec<Option<Box<str>>> = self.curried.to_vec();
+        for &(name, value) in pairs {
+            let i = self.store.desc.label_names.iter().position(|n| n == name);
+            match i {
+                Some(i) if curried[i].is_none() => curried[i] = Some(value.into()),
+                Some(_) => {
+                    return Err(LabelError::DuplicateName {
+                        family: self.name().to_owned(),
+                        name: name.to_owned(),
+                    });
+                }
+                None => {
+                    return Err(LabelError::UnknownName {
+                        family: self.name().to_owned(),
+                        name: name.to_owned(),
+                        names: self.names_list(),
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            store: Arc::clone(&self.store),
+            curried: curried.into(),
+        })
+    }
+
+    /// Calls `f(values, series)` for every series, values in declared label order (unordered
+    /// series; for tests and custom exports).
+    pub fn for_each(&self, mut f: impl FnMut(&[String], &M)) {
+        let n = self.store.desc.label_names.len();
+        self.store.for_each(|key, m| {
+            let values: Vec<String> = (0..n)
+                .map(|i| self.store.value_in_key(key, i).into_owned())
+                .collect();
+            f(&values, m);
+        });
+    }
+}
+
+impl<M: Metric> Collector for Family<M> {
+    fn describe(&self) -> Vec<Desc> {
+        vec![self.store.desc.clone()]
+    }
+
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        self.store.collect(sink);
+        Ok(())
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::{Counter, Gauge, LabelError, Registry};
+
+    #[test]
+    fn lookups_validate_counts_and_names() {
+        let r = Registry::new();
+        let f = Counter::builder("t_total")
+            .labels(["a", "b"])
+            .register(&r)
+            .unwrap();
+        assert!(matches!(
+            f.with_label_values(&["x"]),
+            Err(LabelError::WrongCount {
+                expected: 2,
+                got: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            f.with(&[("a", "1"), ("c", "2")]),
+            Err(LabelError::UnknownName { .. })
+        ));
+        assert!(matches!(
+            f.with(&[("a", "1"), ("a", "2")]),
+            Err(LabelError::DuplicateName { .. })
+        ));
+        assert!(matches!(
+            f.with(&[("a", "1")]),
+            Err(LabelError::WrongCount { .. })
+        ));
+        let e = f.with_label_values(&["x"]).unwrap_err().to_string();
+        assert_eq!(e, "`t_total` takes 2 label values (a, b), got 1");
+        let c = f.with(&[("b", "2"), ("a", "1")]).unwrap();
+        assert!(c.same_as(&f.with_label_values(&["1", "2"]).unwrap()));
+    }
+
+    #[test]
+    fn remove_partial_match_and_clear() {
+        let r = Registry::new();
+        let f = Gauge::builder("g").labels(["a", "b"]).register(&r).unwrap();
+        for (a, b) in [("1", "x"), ("1", "y"), ("2", "x")] {
+            f.with_label_values(&[a, b]).unwrap().set(1);
+        }
+        assert_eq!(f.remove_partial_match(&[("b", "x")]), 2);
+        assert_eq!(f.len(), 1);
+        assert!(f.remove(&["1", "y"]).unwrap());
+        assert!(!f.remove(&["1", "y"]).unwrap());
+        f.with_label_values(&["3", "z"]).unwrap();
+        f.clear();
+        assert!(f.is_empty());
+        assert_eq!(f.remove_partial_match(&[("nope", "x")]), 0);
+    }
+
+    #[test]
+    fn removed_series_restart_at_zero() {
+        let r = Registry::new();
+        let f = Counter::builder("c_total")
+            .labels(["a"])
+            .register(&r)
+            .unwrap();
+        let old = f.with_label_values(&["x"]).unwrap();
+        old.inc_by(5);
+        assert!(f.remove(&["x"]).unwrap());
+        let new = f.with_label_values(&["x"]).unwrap();
+        assert_eq!(new.get(), 0);
+        assert!(!old.same_as(&new));
+    }
+}

@@ -1,0 +1,41 @@
+//! Metric types, one file each, and the families that hold labelled series of them.
+
+mod builder;
+mod counter;
+mod family;
+mod func;
+mod gauge;
+pub(crate) mod histogram;
+mod store;
+mod typed;
+
+pub use builder::Builder;
+pub use counter::{Counter, CounterF64, LocalCounter};
+pub use family::{Family, OVERFLOW_LABEL_VALUE};
+pub use func::{CounterFn, GaugeFn};
+pub use gauge::{Gauge, GaugeF64, InflightGuard, Untyped};
+pub use histogram::{
+    Buckets, DEFAULT_BUCKETS, Histogram, HistogramOptions, Timer, exponential_buckets,
+    exponential_buckets_range, linear_buckets,
+};
+pub use typed::TypedFamily;
+
+use crate::registry::{Labels, MetricType, Sink};
+
+/// A metric type that can be a series in a [`Family`]: a cheap-to-clone handle on shared state.
+pub trait Metric: Clone + Send + Sync + 'static {
+    /// What every series of a family is built with (histogram buckets, say).
+    type Options: Clone + Default + Send + Sync + std::fmt::Debug + 'static;
+
+    /// The family type this metric writes.
+    const KIND: MetricType;
+
+    /// A new series at its zero value.
+    fn create(options: &Self::Options) -> Self;
+
+    /// Hands this series' current value to `sink`, with these labels.
+    fn write(&self, options: &Self::Options, labels: &Labels<'_>, sink: &mut dyn Sink);
+
+    /// Sets the series back to its zero value (used when a dense family removes a series).
+    fn reset(&self);
+}

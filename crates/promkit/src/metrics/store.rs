@@ -1,0 +1,395 @@
+//! The series store behind every family: labelled series indexed by their escaped label values.
+//!
+//! A series' key is its label values, escaped for the exposition formats, in label-name order
+//! and joined by newlines (which an escaped value never contains raw: a newline is escaped to
+//! `\n`). Keys are hashed and compared
+//! as bytes, so a lookup builds the key in a reused thread-local buffer and allocates nothing on
+//! a hit; and a scrape copies each key between the pre-rendered label names instead of escaping
+//! every value again. Series live in a slab indexed by a hash table of slab positions, so the
+//! scrape order (sorted as Go sorts: by label values) can be cached as positions and reused
+//! until a series is added or removed.
+
+use std::cell::RefCell;
+use std::cmp::Ordering as CmpOrdering;
+use std::hash::BuildHasher;
+use std::sync::atomic::Ordering;
+use std::sync::{PoisonError, RwLock};
+
+use hashbrown::HashTable;
+
+use crate::encode::escape::{unescape_label_value, write_label_value};
+use crate::registry::{Desc, FamilyHeader, LabelTemplate, Labels, Sink};
+use crate::sync::{AtomicU64, Mutex, lock};
+
+use super::Metric;
+
+/// The label value every label of the overflow series carries once a family's series limit is
+/// reached.
+pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
+
+#[derive(Debug)]
+pub(crate) struct Store<M: Metric> {
+    pub(crate) desc: Desc,
+    /// Sorted position → declared index.
+    sorted: Box<[usize]>,
+    template: LabelTemplate,
+    pub(crate) options: M::Options,
+    limit: Option<usize>,
+    overflowed: AtomicU64,
+    hasher: foldhash::fast::RandomState,
+    inner: RwLock<Inner<M>>,
+    order: Mutex<OrderCache>,
+}
+
+#[derive(Debug)]
+struct Inner<M> {
+    table: HashTable<u32>,
+    slab: Vec<Option<Entry<M>>>,
+    free: Vec<u32>,
+    /// Bumped on every insert and removal; the scrape order is rebuilt when it changes.
+    generation: u64,
+    len: usize,
+}
+
+#[derive(Debug)]
+struct Entry<M> {
+    key: Box<str>,
+    metric: M,
+}
+
+#[derive(Debug, Default)]
+struct OrderCache {
+    generation: u64,
+    valid: bool,
+    order: Vec<u32>,
+}
+
+thread_local! {
+    static KEY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+impl<M: Metric> Store<M> {
+    pub(crate) fn new(desc: Desc, options: M::Options, limit: Option<usize>) -> Self {
+        let mut sorted: Vec<usize> = (0..desc.label_names.len()).collect();
+        sorted.sort_by(|&a, &b| desc.label_names[a].cmp(&desc.label_names[b]));
+        let vars: Vec<&str> = sorted
+            .iter()
+            .map(|&i| desc.label_names[i].as_str())
+            .collect();
+        let template = LabelTemplate::new(&vars, &desc.const_labels);
+        Self {
+            sorted: sorted.into_boxed_slice(),
+            template,
+            options,
+            limit,
+            overflowed: AtomicU64::new(0),
+            hasher: foldhash::fast::RandomState::default(),
+            inner: RwLock::new(Inner {
+                table: HashTable::new(),
+                slab: Vec::new(),
+                free: Vec::new(),
+                generation: 0,
+                len: 0,
+            }),
+            order: Mutex::new(OrderCache::default()),
+            desc,
+        }
+    }
+
+    pub(crate) fn arity(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Builds the key of the values `value(i)` (declared order) in the thread's key buffer and
+    /// runs `f` on it.
+    #[inline]
+    pub(crate) fn with_key<R>(
+        &self,
+        value: &mut dyn FnMut(usize, &mut Vec<u8>),
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> R {
+        KEY.with(|cell| {
+            // A nested lookup (a metric created while building another's key) cannot happen:
+            // values are written before `f` runs and `f` does not call back into user code
+            // while the buffer is borrowed, but fall back to a fresh buffer rather than panic.
+            match cell.try_borrow_mut() {
+                Ok(mut buf) => {
+                    buf.clear();
+                    self.fill_key(&mut buf, value);
+                    f(&buf)
+                }
+                Err(_) => {
+                    let mut buf = Vec::new();
+                    self.fill_key(&mut buf, value);
+                    f(&buf)
+                }
+            }
+        })
+    }
+
+    fn fill_key(&self, buf: &mut Vec<u8>, value: &mut dyn FnMut(usize, &mut Vec<u8>)) {
+        for (k, &i) in self.sorted.iter().enumerate() {
+            if k > 0 {
+                buf.push(b'\n');
+            }
+            value(i, buf);
+        }
+    }
+
+    /// Key for plain string values in declared order.
+    #[inline]
+    pub(crate) fn with_str_key<R>(&self, values: &[&str], f: impl FnOnce(&[u8]) -> R) -> R {
+        self.with_key(&mut |i, buf| write_label_value(buf, values[i]), f)
+    }
+
+    /// The series with this key, created if it does not exist (or the overflow series when the
+    /// limit is reached).
+    #[inline]
+    pub(crate) fn get_or_create(&self, key: &[u8]) -> M {
+        let hash = self.hasher.hash_one(key);
+        {
+            let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(m) = inner.find(hash, key) {
+                return m.metric.clone();
+            }
+        }
+        self.insert(hash, key)
+    }
+
+    #[cold]
+    fn insert(&self, hash: u64, key: &[u8]) -> M {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(m) = inner.find(hash, key) {
+            return m.metric.clone();
+        }
+        if self.limit.is_some_and(|limit| inner.len >= limit) {
+            // Relaxed: a statistic, read at scrape time.
+            self.overflowed.fetch_add(1, Ordering::Relaxed);
+            drop(inner);
+            let overflow = self.overflow_key();
+            let hash = self.hasher.hash_one(overflow.as_bytes());
+            let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+            if let Some(m) = inner.find(hash, overflow.as_bytes()) {
+                return m.metric.clone();
+            }
+            return self.insert_locked(&mut inner, hash, overflow.into_boxed_str());
+        }
+        let key = String::from_utf8_lossy(key).into_owned().into_boxed_str();
+        self.insert_locked(&mut inner, hash, key)
+    }
+
+    fn insert_locked(&self, inner: &mut Inner<M>, hash: u64, key: Box<str>) -> M {
+        let metric = M::create(&self.options);
+        self.insert_entry(
+            inner,
+            hash,
+            Entry {
+                key,
+                metric: metric.clone(),
+            },
+        );
+        metric
+    }
+
+    fn insert_entry(&self, inner: &mut Inner<M>, hash: u64, entry: Entry<M>) {
+        let pos = match inner.free.pop() {
+            Some(pos) => {
+                inner.slab[pos as usize] = Some(entry);
+                pos
+            }
+            None => {
+                inner.slab.push(Some(entry));
+                u32::try_from(inner.slab.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        let Inner { table, slab, .. } = inner;
+        table.insert_unique(hash, pos, |&p| self.hash_of(slab, p));
+        inner.len += 1;
+        inner.generation += 1;
+    }
+
+    /// Exports `metric` under `key` unless a series with that key exists already.
+    pub(crate) fn put(&self, key: &[u8], metric: M) {
+        let hash = self.hasher.hash_one(key);
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if inner.find(hash, key).is_some() {
+            return;
+        }
+        let key = String::from_utf8_lossy(key).into_owned().into_boxed_str();
+        self.insert_entry(&mut inner, hash, Entry { key, metric });
+    }
+
+    fn hash_of(&self, slab: &[Option<Entry<M>>], pos: u32) -> u64 {
+        slab[pos as usize]
+            .as_ref()
+            .map_or(0, |e| self.hasher.hash_one(e.key.as_bytes()))
+    }
+
+    fn overflow_key(&self) -> String {
+        vec![OVERFLOW_LABEL_VALUE; self.arity()].join("\n")
+    }
+
+    /// Removes the series with this key; true if it existed.
+    pub(crate) fn remove_key(&self, key: &[u8]) -> bool {
+        let hash = self.hasher.hash_one(key);
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let Inner { table, slab, .. } = &mut *inner;
+        let Ok(found) = table.find_entry(hash, |&p| {
+            slab[p as usize]
+                .as_ref()
+                .is_some_and(|e| e.key.as_bytes() == key)
+        }) else {
+            return false;
+        };
+        let (pos, _) = found.remove();
+        inner.slab[pos as usize] = None;
+        inner.free.push(pos);
+        inner.len -= 1;
+        inner.generation += 1;
+        true
+    }
+
+    /// Removes every series for which `keep` is false; returns how many went.
+    pub(crate) fn retain(&self, mut keep: impl FnMut(&str) -> bool) -> usize {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let Inner {
+            table, slab, free, ..
+        } = &mut *inner;
+        let mut removed = 0;
+        table.retain(|&mut p| {
+            let keep = slab[p as usize].as_ref().is_some_and(|e| keep(&e.key));
+            if !keep {
+                slab[p as usize] = None;
+                free.push(p);
+                removed += 1;
+            }
+            keep
+        });
+        inner.len -= removed;
+        if removed > 0 {
+            inner.generation += 1;
+        }
+        removed
+    }
+
+    /// The unescaped value of label `declared` (declared index) in a stored key.
+    pub(crate) fn value_in_key<'k>(
+        &self,
+        key: &'k str,
+        declared: usize,
+    ) -> std::borrow::Cow<'k, str> {
+        let k = self.sorted.iter().position(|&i| i == declared).unwrap_or(0);
+        unescape_label_value(key.split('\n').nth(k).unwrap_or_default())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len
+    }
+
+    pub(crate) fn overflowed(&self) -> u64 {
+        self.overflowed.load(Ordering::Relaxed)
+    }
+
+    /// Writes the family header and every series, in Go's order (sorted by label values).
+    pub(crate) fn collect(&self, sink: &mut dyn Sink) {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        sink.family(&FamilyHeader {
+            name: &self.desc.name,
+            help: &self.desc.help,
+            unit: &self.desc.unit,
+            kind: M::KIND,
+        });
+        let mut order = lock(&self.order);
+        if !order.valid || order.generation != inner.generation {
+            order.order.clear();
+            order.order.extend(
+                inner
+                    .slab
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.is_some())
+                    .map(|(p, _)| u32::try_from(p).unwrap_or(0)),
+            );
+            order.order.sort_by(|&a, &b| {
+                let key = |p: u32| inner.slab[p as usize].as_ref().map_or("", |e| &e.key);
+                compare_keys(key(a), key(b))
+            });
+            order.generation = inner.generation;
+            order.valid = true;
+        }
+        for &p in &order.order {
+            if let Some(e) = &inner.slab[p as usize] {
+                e.metric.write(
+                    &self.options,
+                    &Labels::Stored {
+                        template: &self.template,
+                        values: &e.key,
+                    },
+                    sink,
+                );
+            }
+        }
+    }
+
+    /// Calls `f` for every series (unordered), for tests and typed lookups.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&str, &M)) {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        for e in inner.slab.iter().flatten() {
+            f(&e.key, &e.metric);
+        }
+    }
+}
+
+impl<M> Inner<M> {
+    #[inline]
+    fn find(&self, hash: u64, key: &[u8]) -> Option<&Entry<M>> {
+        let slab = &self.slab;
+        self.table
+            .find(hash, |&p| {
+                slab[p as usize]
+                    .as_ref()
+                    .is_some_and(|e| e.key.as_bytes() == key)
+            })
+            .and_then(|&p| slab[p as usize].as_ref())
+    }
+}
+
+/// Go's series order: label values compared one by one, in label-name order, unescaped.
+fn compare_keys(a: &str, b: &str) -> CmpOrdering {
+    let (mut a, mut b) = (a.split('\n'), b.split('\n'));
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) => {
+                let ord = if x.contains('\\') || y.contains('\\') {
+                    unescape_label_value(x).cmp(&unescape_label_value(y))
+                } else {
+                    x.cmp(y)
+                };
+                if ord != CmpOrdering::Equal {
+                    return ord;
+                }
+            }
+            (None, None) => return CmpOrdering::Equal,
+            (None, Some(_)) => return CmpOrdering::Less,
+            (Some(_), None) => return CmpOrdering::Greater,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_compare_like_unescaped_values() {
+        // Raw: "a" < "a!" (prefix), which a plain comparison of the joined keys also gives
+        // only because the separator sorts first; escaped values need unescaping.
+        assert_eq!(compare_keys("a\nz", "a!\na"), CmpOrdering::Less);
+        // Escaped backslash sorts by the backslash, not by the escape.
+        assert_eq!(compare_keys(r"a\\", "a]"), CmpOrdering::Less);
+        assert_eq!(compare_keys("x\n1", "x\n1"), CmpOrdering::Equal);
+    }
+}

@@ -1,0 +1,533 @@
+//! The registry: which collectors are exported, the consistency rules they must keep, and
+//! encoding or gathering all of them.
+
+mod collector;
+mod snapshot;
+mod wrap;
+
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+
+pub use collector::{
+    Collector, Desc, FamilyHeader, HistogramSource, LabelTemplate, Labels, MetricType, SampleMeta,
+    Sink, Value,
+};
+pub use snapshot::{
+    Gatherers, MetricFamily, Sample, SampleValue, SnapshotHistogram, encode_families,
+};
+pub use wrap::Wrapped;
+
+use crate::encode::{Format, OpenMetricsEncoder, TextEncoder};
+use crate::error::{BuildError, CollectError, RegisterError};
+use crate::labels::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
+
+/// A set of collectors exported together, checked for consistency when each is registered.
+///
+/// Cloning a `Registry` gives another handle on the same registry. Most programs create one
+/// registry at start-up and pass it down (`Metrics::new(&registry)`); [`default_registry`] is
+/// the process-wide one for code that cannot take one as a parameter.
+#[derive(Clone, Default)]
+pub struct Registry {
+    inner: Arc<RwLock<Inner>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.read();
+        f.debug_struct("Registry")
+            .field(
+                "families",
+                &inner
+                    .entries
+                    .iter()
+                    .flat_map(|e| &e.descs)
+                    .map(|d| &d.name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Sorted by the first family name, so single-family collectors come out in name order.
+    entries: Vec<Entry>,
+    next_id: u64,
+}
+
+struct Entry {
+    id: CollectorId,
+    collector: Arc<dyn Collector>,
+    descs: Vec<Desc>,
+}
+
+/// Identifies a registered collector, for [`Registry::unregister_id`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CollectorId(u64);
+
+/// The process-wide registry (Go's `DefaultRegisterer`/`DefaultGatherer`), created on first use.
+///
+/// Libraries should accept a `&Registry` instead where they can; the default registry is for
+/// metrics declared at file scope, as in:
+///
+/// ```
+/// use promkit::{Counter, default_registry};
+/// use std::sync::LazyLock;
+///
+/// static JOBS: LazyLock<Counter> = LazyLock::new(|| {
+///     Counter::builder("seed_jobs_total").help("Jobs run.").must_register(default_registry())
+/// });
+///
+/// // At the start of main: force the statics, so the exposition shows them (at 0) from the
+/// // start instead of after their first use.
+/// LazyLock::force(&JOBS);
+/// assert!(default_registry().encode_text_string()?.contains("seed_jobs_total 0\n"));
+/// JOBS.inc();
+/// # Ok::<(), promkit::Error>(())
+/// ```
+pub fn default_registry() -> &'static Registry {
+    static DEFAULT: LazyLock<Registry> = LazyLock::new(Registry::new);
+    &DEFAULT
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a collector after checking each family it describes: a valid name and labels,
+    /// no family of the same name, and no sample name shared with another family (a gauge
+    /// `x_count` beside a histogram `x`, a gauge `y_created` beside a counter `y_total`).
+    ///
+    /// # Errors
+    /// [`RegisterError`] naming the family and the conflict; the registry is unchanged.
+    pub fn register(&self, collector: impl Collector) -> Result<CollectorId, RegisterError> {
+        self.register_arc(Arc::new(collector))
+    }
+
+    /// As [`register`](Self::register), for a collector already behind an `Arc`.
+    ///
+    /// # Errors
+    /// As [`register`](Self::register).
+    pub fn register_arc(
+        &self,
+        collector: Arc<dyn Collector>,
+    ) -> Result<CollectorId, RegisterError> {
+        let descs = collector.describe();
+        for (i, d) in descs.iter().enumerate() {
+            validate_desc(d)?;
+            if descs[..i].iter().any(|o| o.name == d.name) {
+                return Err(RegisterError::DuplicateInCollector {
+                    name: d.name.clone(),
+                });
+            }
+        }
+        let mut inner = self.write();
+        for d in &descs {
+            for existing in inner.entries.iter().flat_map(|e| &e.descs) {
+                check_pair(existing, d)?;
+            }
+        }
+        let id = CollectorId(inner.next_id);
+        inner.next_id += 1;
+        let key = descs.first().map(|d| d.name.clone());
+        let pos = inner
+            .entries
+            .partition_point(|e| match (e.descs.first(), &key) {
+                (Some(a), Some(b)) => a.name <= *b,
+                (Some(_), None) => true,
+                (None, _) => false,
+            });
+        inner.entries.insert(
+            pos,
+            Entry {
+                id,
+                collector,
+                descs,
+            },
+        );
+        Ok(id)
+    }
+
+    /// As [`register`](Self::register), panicking on error.
+    ///
+    /// # Panics
+    /// On any error `register` returns; for start-up registration only (Go's `MustRegister`).
+    #[track_caller]
+    pub fn must_register(&self, collector: impl Collector) -> CollectorId {
+        self.register(collector).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Unregisters the collector that produces the family `name`, with all its families;
+    /// returns whether there was one.
+    pub fn unregister(&self, name: &str) -> bool {
+        let mut inner = self.write();
+        let before = inner.entries.len();
+        inner
+            .entries
+            .retain(|e| !e.descs.iter().any(|d| d.name == name));
+        inner.entries.len() != before
+    }
+
+    /// Unregisters the collector registered with this id; returns whether it was there.
+    pub fn unregister_id(&self, id: CollectorId) -> bool {
+        let mut inner = self.write();
+        let before = inner.entries.len();
+        inner.entries.retain(|e| e.id != id);
+        inner.entries.len() != before
+    }
+
+    /// The descriptions of every registered family.
+    pub fn descs(&self) -> Vec<Desc> {
+        self.read()
+            .entries
+            .iter()
+            .flat_map(|e| e.descs.iter().cloned())
+            .collect()
+    }
+
+    /// Hands every registered collector's families to `sink`, in name order. Stops at the first
+    /// collector that fails.
+    ///
+    /// # Errors
+    /// The first [`CollectError`].
+    pub fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        let inner = self.read();
+        for e in &inner.entries {
+            e.collector.collect(sink)?;
+        }
+        Ok(())
+    }
+
+    /// Appends every family in `format` to `out`. With a buffer that has grown to the size of a
+    /// previous scrape, encoding an unchanged registry allocates nothing.
+    ///
+    /// # Errors
+    /// The first [`CollectError`]; `out` then holds what was written before it.
+    pub fn encode(&self, format: Format, out: &mut Vec<u8>) -> Result<(), CollectError> {
+        let _ = self.encode_lenient(format, out, false)?;
+        Ok(())
+    }
+
+    /// Appends every family in `format` to `out`, skipping collectors that fail (their partial
+    /// output is removed) and returning their errors: Go's `ContinueOnError`.
+    ///
+    /// # Errors
+    /// Never with `skip_failures`; else the first failure as [`encode`](Self::encode).
+    pub fn encode_lenient(
+        &self,
+        format: Format,
+        out: &mut Vec<u8>,
+        skip_failures: bool,
+    ) -> Result<Vec<CollectError>, CollectError> {
+        let inner = self.read();
+        let mut failures = Vec::new();
+        match format {
+            Format::Text => {
+                let mut enc = TextEncoder::new(out);
+                for e in &inner.entries {
+                    collect_one(&*e.collector, &mut enc, skip_failures, &mut failures)?;
+                }
+            }
+            Format::OpenMetrics { created_samples } => {
+                let mut enc = OpenMetricsEncoder::new(out, created_samples);
+                for e in &inner.entries {
+                    collect_one(&*e.collector, &mut enc, skip_failures, &mut failures)?;
+                }
+                enc.finish();
+            }
+        }
+        Ok(failures)
+    }
+
+    /// The whole exposition as a `String` (tests, examples, debugging).
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode).
+    pub fn encode_text_string(&self) -> Result<String, CollectError> {
+        self.encode_string(Format::Text)
+    }
+
+    /// The whole exposition in `format` as a `String`.
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode).
+    pub fn encode_string(&self, format: Format) -> Result<String, CollectError> {
+        let mut out = Vec::new();
+        self.encode(format, &mut out)?;
+        // Every byte written comes from &str input or ASCII: the buffer is valid UTF-8.
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Gathers every family into an owned snapshot (Go's `Gather`), series sorted as written.
+    ///
+    /// # Errors
+    /// A collector's failure, or a series collected twice.
+    pub fn gather(&self) -> Result<Vec<MetricFamily>, CollectError> {
+        Gatherers::new([self.clone()]).gather()
+    }
+
+    /// A view that registers collectors into this registry with `prefix` added to every family
+    /// name and `labels` added to every series (Go's `WrapRegistererWith(Prefix)`).
+    pub fn wrap(&self, prefix: impl Into<String>, labels: Vec<(String, String)>) -> Wrapped {
+        Wrapped::new(self.clone(), prefix.into(), labels)
+    }
+}
+
+/// Collects one collector; on failure with `skip`, drops its partial output and notes the error.
+fn collect_one<S: Sink + Truncate>(
+    c: &dyn Collector,
+    sink: &mut S,
+    skip: bool,
+    failures: &mut Vec<CollectError>,
+) -> Result<(), CollectError> {
+    let mark = sink.mark();
+    match c.collect(sink) {
+        Ok(()) => Ok(()),
+        Err(e) if skip => {
+            sink.truncate(mark);
+            failures.push(e);
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An encoder whose output can be cut back to an earlier length.
+trait Truncate {
+    fn mark(&self) -> usize;
+    fn truncate(&mut self, mark: usize);
+}
+
+impl Truncate for TextEncoder<'_> {
+    fn mark(&self) -> usize {
+        self.len()
+    }
+    fn truncate(&mut self, mark: usize) {
+        self.truncate_to(mark);
+    }
+}
+
+impl Truncate for OpenMetricsEncoder<'_> {
+    fn mark(&self) -> usize {
+        self.len()
+    }
+    fn truncate(&mut self, mark: usize) {
+        self.truncate_to(mark);
+    }
+}
+
+fn validate_desc(d: &Desc) -> Result<(), BuildError> {
+    if !is_valid_metric_name(&d.name) {
+        return Err(BuildError::InvalidMetricName {
+            name: d.name.clone(),
+            hint: name_fix_hint(&d.name, true),
+        });
+    }
+    for n in d
+        .label_names
+        .iter()
+        .chain(d.const_labels.iter().map(|(n, _)| n))
+    {
+        if !is_valid_label_name(n) {
+            return Err(BuildError::InvalidLabelName {
+                metric: d.name.clone(),
+                name: n.clone(),
+                hint: name_fix_hint(n, false),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every sample name a family can write, in any format.
+fn sample_names(d: &Desc) -> Vec<String> {
+    let mut names = vec![d.name.clone()];
+    let base = match d.kind {
+        MetricType::Counter => d.name.strip_suffix("_total").unwrap_or(&d.name),
+        _ => &d.name,
+    };
+    for s in d.kind.suffixes() {
+        if d.kind == MetricType::Counter && *s == "_total" {
+            continue;
+        }
+        names.push(format!("{base}{s}"));
+    }
+    if d.kind == MetricType::Histogram {
+        names.retain(|n| n != &d.name);
+    }
+    names
+}
+
+fn check_pair(existing: &Desc, new: &Desc) -> Result<(), RegisterError> {
+    if existing.name == new.name {
+        let diff = if existing.kind != new.kind {
+            Some((
+                "type",
+                format!("{:?}", existing.kind),
+                format!("{:?}", new.kind),
+            ))
+        } else if existing.help != new.help {
+            Some((
+                "help",
+                format!("{:?}", existing.help),
+                format!("{:?}", new.help),
+            ))
+        } else if existing.unit != new.unit {
+            Some((
+                "unit",
+                format!("{:?}", existing.unit),
+                format!("{:?}", new.unit),
+            ))
+        } else if sorted(&existing.label_names) != sorted(&new.label_names)
+            || existing
+                .const_labels
+                .iter()
+                .map(|(n, _)| n)
+                .ne(new.const_labels.iter().map(|(n, _)| n))
+        {
+            let all = |d: &Desc| {
+                let mut v: Vec<&str> = d.label_names.iter().map(String::as_str).collect();
+                v.extend(d.const_labels.iter().map(|(n, _)| n.as_str()));
+                format!("[{}]", v.join(", "))
+            };
+            Some(("label names", all(existing), all(new)))
+        } else {
+            None
+        };
+        return Err(match diff {
+            Some((what, existing, new_v)) => RegisterError::Inconsistent {
+                name: new.name.clone(),
+                what,
+                existing,
+                new: new_v,
+            },
+            None => RegisterError::AlreadyRegistered {
+                name: new.name.clone(),
+            },
+        });
+    }
+    let (a, b) = (sample_names(existing), sample_names(new));
+    if let Some(sample) = b.iter().find(|n| a.contains(n) || **n == existing.name) {
+        return Err(RegisterError::Collision {
+            name: new.name.clone(),
+            sample: sample.clone(),
+            other: existing.name.clone(),
+        });
+    }
+    if let Some(sample) = a.iter().find(|n| **n == new.name) {
+        return Err(RegisterError::Collision {
+            name: new.name.clone(),
+            sample: sample.clone(),
+            other: existing.name.clone(),
+        });
+    }
+    Ok(())
+}
+
+fn sorted(v: &[String]) -> Vec<&str> {
+    let mut v: Vec<&str> = v.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::{Counter, Gauge, Histogram};
+
+    #[test]
+    fn registration_refuses_duplicates_inconsistencies_and_collisions() {
+        let r = Registry::new();
+        Counter::builder("a_total").help("A.").register(&r).unwrap();
+        let e = Counter::builder("a_total")
+            .help("A.")
+            .register(&r)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`a_total` is already registered; reuse the existing metric, or unregister it first"
+        );
+        let e = Counter::builder("a_total")
+            .help("other")
+            .register(&r)
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                crate::Error::Register(RegisterError::Inconsistent { what: "help", .. })
+            ),
+            "{e}"
+        );
+        let e = Gauge::builder("a_total")
+            .help("A.")
+            .register(&r)
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                crate::Error::Register(RegisterError::Inconsistent { what: "type", .. })
+            ),
+            "{e}"
+        );
+        let e = Counter::builder("a_total")
+            .help("A.")
+            .labels(["x"])
+            .register(&r)
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                crate::Error::Register(RegisterError::Inconsistent {
+                    what: "label names",
+                    ..
+                })
+            ),
+            "{e}"
+        );
+
+        Histogram::builder("h").register(&r).unwrap();
+        for name in ["h_count", "h_sum", "h_bucket", "h_created"] {
+            let e = Gauge::builder(name).register(&r).unwrap_err();
+            assert!(
+                matches!(e, crate::Error::Register(RegisterError::Collision { .. })),
+                "{name}: {e}"
+            );
+        }
+        let e = Gauge::builder("a_created").register(&r).unwrap_err();
+        assert!(
+            matches!(e, crate::Error::Register(RegisterError::Collision { .. })),
+            "{e}"
+        );
+        Gauge::builder("x_count").register(&r).unwrap();
+        let e = Histogram::builder("x").register(&r).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`x` would write samples named `x_count`, which collides with family `x_count`; rename one of them"
+        );
+        // A gauge named like a histogram's family is fine as long as samples do not collide.
+        Gauge::builder("h_other").register(&r).unwrap();
+        assert!(r.unregister("h"));
+        Gauge::builder("h_count").register(&r).unwrap();
+        assert!(!r.unregister("nope"));
+    }
+
+    #[test]
+    fn families_come_out_sorted_by_name() {
+        let r = Registry::new();
+        for name in ["b", "c", "a"] {
+            Gauge::builder(name).register(&r).unwrap();
+        }
+        let text = r.encode_text_string().unwrap();
+        let names: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(names, ["a 0", "b 0", "c 0"]);
+    }
+}

@@ -1,0 +1,338 @@
+//! Gathered snapshots: owned families, merged from several registries with duplicates caught.
+
+use crate::encode::{Format, OpenMetricsEncoder, TextEncoder};
+use crate::error::CollectError;
+use crate::metrics::histogram::Buckets;
+
+use super::{FamilyHeader, HistogramSource, Labels, MetricType, Registry, SampleMeta, Sink, Value};
+
+/// One family as gathered: the owned form of what the encoders write (Go's `dto.MetricFamily`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricFamily {
+    /// Family name.
+    pub name: String,
+    /// Help text, unescaped.
+    pub help: String,
+    /// Unit, or empty.
+    pub unit: String,
+    /// Type.
+    pub kind: MetricType,
+    /// Series, sorted by label values.
+    pub samples: Vec<Sample>,
+}
+
+/// One series of a gathered family.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Label pairs, unescaped, in written order (sorted by name).
+    pub labels: Vec<(String, String)>,
+    /// The value.
+    pub value: SampleValue,
+    /// An explicit timestamp in milliseconds.
+    pub timestamp_ms: Option<i64>,
+    /// Creation time in seconds since the epoch.
+    pub created: Option<f64>,
+}
+
+/// The value of a gathered series.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SampleValue {
+    /// A counter total.
+    Counter(f64),
+    /// A gauge value.
+    Gauge(f64),
+    /// An untyped value.
+    Untyped(f64),
+    /// A histogram.
+    Histogram(SnapshotHistogram),
+}
+
+impl SampleValue {
+    /// The value of a counter, gauge or untyped series; a histogram's count.
+    pub fn as_f64(&self) -> f64 {
+        match self {
+            SampleValue::Counter(v) | SampleValue::Gauge(v) | SampleValue::Untyped(v) => *v,
+            #[allow(clippy::cast_precision_loss)] // counts beyond 2^53 lose precision, as in Go
+            SampleValue::Histogram(h) => h.count() as f64,
+        }
+    }
+}
+
+/// A histogram's state at gather time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotHistogram {
+    /// The bucket bounds.
+    pub buckets: Buckets,
+    /// Cumulative counts, one per bound plus the last for `+Inf`.
+    pub cumulative: Vec<u64>,
+    /// Sum of observations.
+    pub sum: f64,
+}
+
+impl SnapshotHistogram {
+    /// The number of observations.
+    pub fn count(&self) -> u64 {
+        self.cumulative.last().copied().unwrap_or(0)
+    }
+}
+
+impl HistogramSource for SnapshotHistogram {
+    fn bounds(&self) -> &Buckets {
+        &self.buckets
+    }
+
+    fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
+        cumulative.clear();
+        cumulative.extend_from_slice(&self.cumulative);
+        self.sum
+    }
+}
+
+impl MetricFamily {
+    /// Hands this family to a sink, as a collector would.
+    pub fn replay(&self, sink: &mut dyn Sink) {
+        sink.family(&FamilyHeader {
+            name: &self.name,
+            help: &self.help,
+            unit: &self.unit,
+            kind: self.kind,
+        });
+        for s in &self.samples {
+            let labels = if s.labels.is_empty() {
+                Labels::None
+            } else {
+                Labels::Owned(&s.labels)
+            };
+            let meta = SampleMeta {
+                timestamp_ms: s.timestamp_ms,
+                created: s.created,
+            };
+            let value = match &s.value {
+                SampleValue::Counter(v) => Value::CounterF64(*v),
+                SampleValue::Gauge(v) => Value::GaugeF64(*v),
+                SampleValue::Untyped(v) => Value::Untyped(*v),
+                SampleValue::Histogram(h) => Value::Histogram(h),
+            };
+            sink.sample(&labels, value, &meta);
+        }
+    }
+}
+
+/// Appends gathered families in `format`.
+pub fn encode_families(families: &[MetricFamily], format: Format, out: &mut Vec<u8>) {
+    match format {
+        Format::Text => {
+            let mut enc = TextEncoder::new(out);
+            families.iter().for_each(|f| f.replay(&mut enc));
+        }
+        Format::OpenMetrics { created_samples } => {
+            let mut enc = OpenMetricsEncoder::new(out, created_samples);
+            families.iter().for_each(|f| f.replay(&mut enc));
+            enc.finish();
+        }
+    }
+}
+
+/// Several registries gathered as one (Go's `Gatherers`): families of one name are merged, and
+/// a series that two of them produce is an error, never written twice.
+#[derive(Debug, Clone, Default)]
+pub struct Gatherers {
+    registries: Vec<Registry>,
+}
+
+impl Gatherers {
+    /// Gathers these registries together.
+    pub fn new(registries: impl IntoIterator<Item = Registry>) -> Self {
+        Self {
+            registries: registries.into_iter().collect(),
+        }
+    }
+
+    /// Adds a registry.
+    pub fn push(&mut self, registry: Registry) {
+        self.registries.push(registry);
+    }
+
+    /// Gathers and merges every registry's families, sorted by name, series by label values.
+    ///
+    /// # Errors
+    /// A collector's failure; [`CollectError::InconsistentFamily`] when two registries have a
+    /// family of one name with another type, help or unit;
+    /// [`CollectError::DuplicateSeries`] when a series is produced twice.
+    pub fn gather(&self) -> Result<Vec<MetricFamily>, CollectError> {
+        let mut sink = Gatherer::default();
+        for r in &self.registries {
+            r.collect(&mut sink)?;
+        }
+        let mut families = sink.families;
+        families.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut merged: Vec<MetricFamily> = Vec::with_capacity(families.len());
+        for f in families {
+            match merged.last_mut() {
+                Some(last) if last.name == f.name => {
+                    let what = if last.kind != f.kind {
+                        Some("type")
+                    } else if last.help != f.help {
+                        Some("help")
+                    } else if last.unit != f.unit {
+                        Some("unit")
+                    } else {
+                        None
+                    };
+                    if let Some(what) = what {
+                        return Err(CollectError::InconsistentFamily {
+                            family: f.name,
+                            what,
+                        });
+                    }
+                    last.samples.extend(f.samples);
+                }
+                _ => merged.push(f),
+            }
+        }
+        for f in &mut merged {
+            f.samples.sort_by(|a, b| {
+                a.labels
+                    .iter()
+                    .map(|(_, v)| v)
+                    .cmp(b.labels.iter().map(|(_, v)| v))
+            });
+            if let Some(w) = f.samples.windows(2).find(|w| w[0].labels == w[1].labels) {
+                let labels = w[0]
+                    .labels
+                    .iter()
+                    .map(|(n, v)| format!("{n}={v:?}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                return Err(CollectError::DuplicateSeries {
+                    family: f.name.clone(),
+                    labels: format!("{{{labels}}}"),
+                });
+            }
+        }
+        Ok(merged)
+    }
+
+    /// Gathers and encodes in `format`.
+    ///
+    /// # Errors
+    /// As [`gather`](Self::gather).
+    pub fn encode(&self, format: Format, out: &mut Vec<u8>) -> Result<(), CollectError> {
+        encode_families(&self.gather()?, format, out);
+        Ok(())
+    }
+}
+
+/// A sink that builds owned families.
+#[derive(Debug, Default)]
+struct Gatherer {
+    families: Vec<MetricFamily>,
+}
+
+impl Sink for Gatherer {
+    fn family(&mut self, h: &FamilyHeader<'_>) {
+        self.families.push(MetricFamily {
+            name: h.name.to_owned(),
+            help: h.help.to_owned(),
+            unit: h.unit.to_owned(),
+            kind: h.kind,
+            samples: Vec::new(),
+        });
+    }
+
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta) {
+        let Some(family) = self.families.last_mut() else {
+            return;
+        };
+        let mut pairs = Vec::new();
+        labels.for_each(|n, v| pairs.push((n.to_owned(), v.to_owned())));
+        #[allow(clippy::cast_precision_loss)] // the snapshot holds floats, as Go's does
+        let value = match value {
+            Value::CounterU64(v) => SampleValue::Counter(v as f64),
+            Value::CounterF64(v) => SampleValue::Counter(v),
+            Value::GaugeI64(v) => SampleValue::Gauge(v as f64),
+            Value::GaugeF64(v) => SampleValue::Gauge(v),
+            Value::Untyped(v) => SampleValue::Untyped(v),
+            Value::Histogram(h) => {
+                let mut cumulative = Vec::new();
+                let sum = h.read(&mut cumulative);
+                SampleValue::Histogram(SnapshotHistogram {
+                    buckets: h.bounds().clone(),
+                    cumulative,
+                    sum,
+                })
+            }
+        };
+        family.samples.push(Sample {
+            labels: pairs,
+            value,
+            timestamp_ms: meta.timestamp_ms,
+            created: meta.created,
+        });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::{Counter, Gauge};
+
+    #[test]
+    fn merging_registries_catches_duplicate_series_and_inconsistent_families() {
+        let (a, b) = (Registry::new(), Registry::new());
+        Counter::builder("c_total")
+            .help("C.")
+            .labels(["x"])
+            .register(&a)
+            .unwrap()
+            .with_label_values(&["1"])
+            .unwrap()
+            .inc();
+        let fb = Counter::builder("c_total")
+            .help("C.")
+            .labels(["x"])
+            .register(&b)
+            .unwrap();
+        fb.with_label_values(&["2"]).unwrap().inc_by(2);
+        let merged = Gatherers::new([a.clone(), b.clone()]).gather().unwrap();
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].samples.len(), 2);
+        assert_eq!(merged[0].samples[1].value, SampleValue::Counter(2.0));
+
+        fb.with_label_values(&["1"]).unwrap();
+        let e = Gatherers::new([a.clone(), b]).gather().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "series {x=\"1\"} of `c_total` was collected twice; each series must come from one place"
+        );
+
+        let c = Registry::new();
+        Gauge::builder("c_total").help("C.").register(&c).unwrap();
+        let e = Gatherers::new([a, c]).gather().unwrap_err();
+        assert!(
+            matches!(e, CollectError::InconsistentFamily { what: "type", .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_snapshot_encodes_like_the_registry() {
+        let r = Registry::new();
+        let h = crate::Histogram::builder("h")
+            .help("H.")
+            .labels(["a"])
+            .register(&r)
+            .unwrap();
+        h.with_label_values(&["q\"uote"]).unwrap().observe(0.3);
+        Gauge::builder("g").register(&r).unwrap().set(-3);
+        let mut direct = Vec::new();
+        r.encode(Format::Text, &mut direct).unwrap();
+        let mut replayed = Vec::new();
+        encode_families(&r.gather().unwrap(), Format::Text, &mut replayed);
+        assert_eq!(
+            String::from_utf8(replayed).unwrap(),
+            String::from_utf8(direct).unwrap()
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! The synchronisation primitives promkit's lock-free cells use, swapped for loom's models
+//! under `--cfg loom` so the interleavings can be checked exhaustively.
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
+#[cfg(loom)]
+pub(crate) use loom::sync::{Arc, Mutex};
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Arc, Mutex};
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it: the data promkit keeps
+/// under its mutexes (slot lists, sort orders) stays valid whatever a panic interrupted.
+#[cfg(not(loom))]
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Loom's mutex, for the same call sites.
+#[cfg(loom)]
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> loom::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Seconds since the Unix epoch as a float, for created timestamps.
+pub(crate) fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// A small per-thread number, assigned on first use, that spreads threads over shards.
+pub(crate) fn thread_index() -> usize {
+    use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering};
+    static NEXT: StdAtomicUsize = StdAtomicUsize::new(0);
+    thread_local! {
+        // Relaxed: the number only has to differ between threads, not order anything.
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    INDEX.with(|i| *i)
+}
