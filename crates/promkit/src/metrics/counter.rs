@@ -238,7 +238,8 @@ impl CounterF64 {
     /// and returns `false`, so the counter never decreases.
     #[inline]
     pub fn inc_by(&self, v: f64) -> bool {
-        if !(v >= 0.0) {
+        // Written so NaN fails the test too.
+        if v.is_nan() || v < 0.0 {
             return false;
         }
         // Relaxed CAS loop: the only invariant is the value itself; the CAS makes concurrent

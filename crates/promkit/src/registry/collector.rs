@@ -133,13 +133,13 @@ fn write_pairs<'a>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a str, &'a 
 pub struct LabelTemplate {
     lits: Box<[Box<[u8]>]>,
     /// `(name, Some(const value) | None for the next variable value)`, sorted by name.
-    names: Box<[(Box<str>, Option<Box<str>>)]>,
+    names: Box<[TemplateLabel]>,
 }
 
 impl LabelTemplate {
     /// Builds the template for variable label names `vars` (in sorted order) and constant labels.
     pub(crate) fn new(vars_sorted: &[&str], consts: &[(String, String)]) -> Self {
-        let mut names: Vec<(Box<str>, Option<Box<str>>)> = vars_sorted
+        let mut names: Vec<TemplateLabel> = vars_sorted
             .iter()
             .map(|n| (Box::from(*n), None))
             .chain(
@@ -200,6 +200,9 @@ impl LabelTemplate {
         }
     }
 }
+
+/// One label of a template: its name, and its value when it is constant.
+type TemplateLabel = (Box<str>, Option<Box<str>>);
 
 /// Per-sample extras beyond labels and value.
 #[derive(Debug, Clone, Copy, Default)]

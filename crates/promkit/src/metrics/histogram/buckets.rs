@@ -142,7 +142,7 @@ impl Buckets {
                 reason: "count must be at least 1",
             });
         }
-        if !(width > 0.0 && width.is_finite()) || !start.is_finite() {
+        if !(width > 0.0 && width.is_finite() && start.is_finite()) {
             return Err(BucketError::InvalidHelperArgs {
                 helper: HELPER,
                 reason: "width must be positive and finite, start finite",
