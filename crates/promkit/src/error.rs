@@ -67,9 +67,7 @@ pub enum BuildError {
         name: String,
     },
     /// The unit is not the metric name's suffix, as OpenMetrics requires.
-    #[error(
-        "unit `{unit}` must be the suffix of the metric name `{metric}` (e.g. `{metric}_{unit}`)"
-    )]
+    #[error("unit `{unit}` must be the suffix of the metric name `{metric}` (e.g. `{metric}_{unit}`)")]
     UnitNotSuffix {
         /// The metric.
         metric: String,
@@ -229,9 +227,7 @@ pub enum CollectError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The same series was collected twice (from two registries, or a custom collector).
-    #[error(
-        "series {labels} of `{family}` was collected twice; each series must come from one place"
-    )]
+    #[error("series {labels} of `{family}` was collected twice; each series must come from one place")]
     DuplicateSeries {
         /// The family.
         family: String,
@@ -254,9 +250,6 @@ impl CollectError {
         family: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        Self::Failed {
-            family: family.into(),
-            source: source.into(),
-        }
+        Self::Failed { family: family.into(), source: source.into() }
     }
 }

@@ -50,18 +50,12 @@ impl Rule {
         let mut i = from;
         while let Some(chunk) = bytes.get(i..i + 8) {
             let word = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
-            if has_byte(word, BACKSLASH)
-                || has_byte(word, NEWLINE)
-                || quote && has_byte(word, QUOTE)
-            {
+            if has_byte(word, BACKSLASH) || has_byte(word, NEWLINE) || quote && has_byte(word, QUOTE) {
                 break;
             }
             i += 8;
         }
-        bytes[i..]
-            .iter()
-            .position(|&b| self.escape(b).is_some())
-            .map(|p| i + p)
+        bytes[i..].iter().position(|&b| self.escape(b).is_some()).map(|p| i + p)
     }
 
     fn write(self, out: &mut Vec<u8>, v: &str) {
@@ -85,10 +79,7 @@ pub(crate) fn write_label_value(out: &mut Vec<u8>, v: &str) {
 
 /// Whether `v` contains a byte that label-value escaping changes, so callers holding stored
 /// values can skip re-escaping (or unescaping) when it would be a copy.
-#[allow(
-    dead_code,
-    reason = "escaping API kept for stored-key callers; none uses it yet"
-)]
+#[allow(dead_code, reason = "escaping API kept for stored-key callers; none uses it yet")]
 pub(crate) fn needs_escape(v: &str) -> bool {
     Rule::Quoted.find(v.as_bytes(), 0).is_some()
 }
@@ -215,10 +206,7 @@ mod tests {
 
     #[test]
     fn unescape_inverts_and_borrows_when_it_can() {
-        assert!(matches!(
-            unescape_label_value("plain \"quoted\"? no"),
-            Cow::Borrowed(_)
-        ));
+        assert!(matches!(unescape_label_value("plain \"quoted\"? no"), Cow::Borrowed(_)));
         assert!(matches!(unescape_label_value(""), Cow::Borrowed("")));
         for (escaped, want) in [
             (r"a\\b", r"a\b"),

@@ -27,11 +27,7 @@ impl Digits {
     /// Reads back `ryu`'s text (`1.5e300`, `0.00123`, `1230000.0`) for a finite, non-zero
     /// float: `ryu` has no digits-only API. The text is at most 24 bytes, which bounds `buf`.
     fn from_ryu(text: &[u8]) -> Self {
-        let mut d = Digits {
-            buf: [0; 24],
-            len: 0,
-            dp: 0,
-        };
+        let mut d = Digits { buf: [0; 24], len: 0, dp: 0 };
         let mut after_point = false;
         let mut bytes = text.iter();
         while let Some(&b) = bytes.next() {
@@ -77,11 +73,7 @@ impl Digits {
     fn of_exact_integer(v: u64) -> Self {
         let mut itoa_buf = itoa::Buffer::new();
         let text = itoa_buf.format(v).as_bytes();
-        let mut d = Digits {
-            buf: [0; 24],
-            len: text.len(),
-            dp: 0,
-        };
+        let mut d = Digits { buf: [0; 24], len: text.len(), dp: 0 };
         d.buf[..text.len()].copy_from_slice(text);
         d.dp = text.len() as i32;
         while d.len > 1 && d.buf[d.len - 1] == b'0' {
@@ -283,19 +275,16 @@ mod tests {
     const TABLE: &str = include_str!("../../../../testdata/floats.tsv");
 
     fn table() -> impl Iterator<Item = (f64, &'static str, &'static str)> {
-        TABLE
-            .lines()
-            .filter(|line| !line.starts_with('#') && !line.starts_with("bits\t"))
-            .map(|line| {
-                let mut cols = line.split('\t');
-                let (Some(bits), Some(text), Some(om), None) =
-                    (cols.next(), cols.next(), cols.next(), cols.next())
-                else {
-                    panic!("malformed floats.tsv line {line:?}");
-                };
-                let bits = u64::from_str_radix(bits.trim_start_matches("0x"), 16).unwrap();
-                (f64::from_bits(bits), text, om)
-            })
+        TABLE.lines().filter(|line| !line.starts_with('#') && !line.starts_with("bits\t")).map(|line| {
+            let mut cols = line.split('\t');
+            let (Some(bits), Some(text), Some(om), None) =
+                (cols.next(), cols.next(), cols.next(), cols.next())
+            else {
+                panic!("malformed floats.tsv line {line:?}");
+            };
+            let bits = u64::from_str_radix(bits.trim_start_matches("0x"), 16).unwrap();
+            (f64::from_bits(bits), text, om)
+        })
     }
 
     fn go(v: f64) -> String {
@@ -327,12 +316,7 @@ mod tests {
         let mut rows = 0;
         for (v, text, openmetrics) in table() {
             assert_eq!(go(v), text, "text form of {v:e} ({:#018x})", v.to_bits());
-            assert_eq!(
-                om(v),
-                openmetrics,
-                "OpenMetrics form of {v:e} ({:#018x})",
-                v.to_bits()
-            );
+            assert_eq!(om(v), openmetrics, "OpenMetrics form of {v:e} ({:#018x})", v.to_bits());
             rows += 1;
         }
         assert!(rows >= 1000, "floats.tsv has only {rows} rows");
@@ -376,10 +360,7 @@ mod tests {
             (999999.5, "999999.5"),
             // Exactly halfway between two 17-digit strings: Go (like ryu) rounds half to even,
             // where Rust's `{:e}` would print ...143.
-            (
-                f64::from_bits(0x4310_1257_9b8a_1a89),
-                "1.1309417770861142e+15",
-            ),
+            (f64::from_bits(0x4310_1257_9b8a_1a89), "1.1309417770861142e+15"),
             (f64::NAN, "NaN"),
             (f64::INFINITY, "+Inf"),
             (f64::NEG_INFINITY, "-Inf"),
@@ -412,11 +393,7 @@ mod tests {
             (1_234_567, "1.234567e+06", "1.234567e+06"),
             (123_456_789, "1.23456789e+08", "1.23456789e+08"),
             (1 << 53, "9.007199254740992e+15", "9.007199254740992e+15"),
-            (
-                (1 << 53) + 1,
-                "9.007199254740992e+15",
-                "9.007199254740992e+15",
-            ),
+            ((1 << 53) + 1, "9.007199254740992e+15", "9.007199254740992e+15"),
             (u64::MAX, "1.8446744073709552e+19", "1.8446744073709552e+19"),
         ] {
             assert_eq!(go_u64(v), text, "{v}");
@@ -481,52 +458,27 @@ mod tests {
             let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
             assert!(int.len() == 1 && int != "0", "{s}: one leading digit");
             assert!(frac.bytes().all(|b| b.is_ascii_digit()), "{s}");
-            assert!(
-                !frac.ends_with('0') && (mant.contains('.') != frac.is_empty()),
-                "{s}"
-            );
+            assert!(!frac.ends_with('0') && (mant.contains('.') != frac.is_empty()), "{s}");
             let (sign, digits) = exp.split_at(1);
             assert!(sign == "+" || sign == "-", "{s}: signed exponent");
-            assert!(
-                (2..=3).contains(&digits.len()),
-                "{s}: two or three exponent digits"
-            );
-            assert!(
-                digits.len() == 2 || !digits.starts_with('0'),
-                "{s}: no extra padding"
-            );
+            assert!((2..=3).contains(&digits.len()), "{s}: two or three exponent digits");
+            assert!(digits.len() == 2 || !digits.starts_with('0'), "{s}: no extra padding");
             let e: i32 = exp.parse().unwrap();
-            assert!(
-                !(-4..6).contains(&e),
-                "{s}: exponent form only outside [1e-4, 1e6)"
-            );
+            assert!(!(-4..6).contains(&e), "{s}: exponent form only outside [1e-4, 1e6)");
             (format!("{int}{frac}"), e)
         } else {
             let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-            assert!(
-                int.bytes().all(|b| b.is_ascii_digit()) && !int.is_empty(),
-                "{s}"
-            );
+            assert!(int.bytes().all(|b| b.is_ascii_digit()) && !int.is_empty(), "{s}");
             assert!(int == "0" || !int.starts_with('0'), "{s}: no leading zeros");
             assert!(frac.bytes().all(|b| b.is_ascii_digit()), "{s}");
-            assert!(
-                !frac.ends_with('0') && (unsigned.contains('.') != frac.is_empty()),
-                "{s}"
-            );
+            assert!(!frac.ends_with('0') && (unsigned.contains('.') != frac.is_empty()), "{s}");
             assert!(int.len() <= 6, "{s}: plain form only below 1e6");
             let all = format!("{int}{frac}");
             let lead = all.len() - all.trim_start_matches('0').len();
             let e = int.len() as i32 - 1 - lead as i32;
             assert!(int != "0" || e >= -4, "{s}: plain form only from 1e-4");
             let digits = all.trim_matches('0').to_string();
-            (
-                if digits.is_empty() {
-                    "0".into()
-                } else {
-                    digits
-                },
-                e,
-            )
+            (if digits.is_empty() { "0".into() } else { digits }, e)
         }
     }
 

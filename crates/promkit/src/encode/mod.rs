@@ -16,8 +16,7 @@ use crate::registry::Labels;
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The Content-Type of OpenMetrics 1.0.0 text.
-pub const OPENMETRICS_CONTENT_TYPE: &str =
-    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// An exposition format and its options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,9 +35,7 @@ pub enum Format {
 
 impl Format {
     /// OpenMetrics without `_created` samples.
-    pub const OPENMETRICS: Format = Format::OpenMetrics {
-        created_samples: false,
-    };
+    pub const OPENMETRICS: Format = Format::OpenMetrics { created_samples: false };
 
     /// The Content-Type header value for this format.
     pub fn content_type(self) -> &'static str {

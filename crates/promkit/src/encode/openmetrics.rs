@@ -25,12 +25,7 @@ pub struct OpenMetricsEncoder<'a> {
 impl<'a> OpenMetricsEncoder<'a> {
     /// An encoder appending to `out`; `created_samples` adds `_created` lines.
     pub fn new(out: &'a mut Vec<u8>, created_samples: bool) -> Self {
-        Self {
-            out,
-            created_samples,
-            name: String::new(),
-            counter: false,
-        }
+        Self { out, created_samples, name: String::new(), counter: false }
     }
 
     /// Appends the closing `# EOF` line.
@@ -132,11 +127,7 @@ impl Sink for OpenMetricsEncoder<'_> {
                 let sum = h.read(counts);
                 let bounds = h.bounds();
                 for (i, &count) in counts.iter().enumerate() {
-                    let le = if i < bounds.len() {
-                        bounds.le_openmetrics(i)
-                    } else {
-                        "+Inf"
-                    };
+                    let le = if i < bounds.len() { bounds.le_openmetrics(i) } else { "+Inf" };
                     write_series(self.out, &name, "_bucket", labels, Some(("le", le)));
                     write_int(self.out, count);
                     self.end(meta);

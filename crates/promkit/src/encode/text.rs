@@ -19,10 +19,7 @@ pub struct TextEncoder<'a> {
 impl<'a> TextEncoder<'a> {
     /// An encoder appending to `out`.
     pub fn new(out: &'a mut Vec<u8>) -> Self {
-        Self {
-            out,
-            name: String::new(),
-        }
+        Self { out, name: String::new() }
     }
 
     /// Bytes in the buffer so far.
@@ -85,11 +82,7 @@ impl Sink for TextEncoder<'_> {
                 let sum = h.read(counts);
                 let bounds = h.bounds();
                 for (i, &count) in counts.iter().enumerate() {
-                    let le = if i < bounds.len() {
-                        bounds.le_text(i)
-                    } else {
-                        "+Inf"
-                    };
+                    let le = if i < bounds.len() { bounds.le_text(i) } else { "+Inf" };
                     write_series(self.out, &name, "_bucket", labels, Some(("le", le)));
                     write_go_u64(self.out, count);
                     self.end(meta);

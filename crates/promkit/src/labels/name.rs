@@ -37,11 +37,7 @@ pub(crate) fn name_fix_hint(name: &str, metric: bool) -> String {
         // The usual mistake, from other systems' naming conventions.
         Some('-') => "use `_`, not `-`".into(),
         Some(c) => {
-            let allowed = if metric {
-                "letters, digits, `_` and `:`"
-            } else {
-                "letters, digits and `_`"
-            };
+            let allowed = if metric { "letters, digits, `_` and `:`" } else { "letters, digits and `_`" };
             // Invisible characters are shown escaped, or the message would read "`` ``".
             if c.is_whitespace() || c.is_control() {
                 format!("{c:?} is not allowed; use {allowed}")
@@ -90,30 +86,12 @@ mod tests {
             ("http-hits", "use `_`, not `-`"),
             ("2xx", "a name cannot start with a digit"),
             ("9", "a name cannot start with a digit"),
-            (
-                "http.hits",
-                "`.` is not allowed; use letters, digits, `_` and `:`",
-            ),
-            (
-                "http hits",
-                "' ' is not allowed; use letters, digits, `_` and `:`",
-            ),
-            (
-                "tab\there",
-                "'\\t' is not allowed; use letters, digits, `_` and `:`",
-            ),
-            (
-                "größe",
-                "`ö` is not allowed; use letters, digits, `_` and `:`",
-            ),
-            (
-                "latency_µs",
-                "`µ` is not allowed; use letters, digits, `_` and `:`",
-            ),
-            (
-                "a{b}",
-                "`{` is not allowed; use letters, digits, `_` and `:`",
-            ),
+            ("http.hits", "`.` is not allowed; use letters, digits, `_` and `:`"),
+            ("http hits", "' ' is not allowed; use letters, digits, `_` and `:`"),
+            ("tab\there", "'\\t' is not allowed; use letters, digits, `_` and `:`"),
+            ("größe", "`ö` is not allowed; use letters, digits, `_` and `:`"),
+            ("latency_µs", "`µ` is not allowed; use letters, digits, `_` and `:`"),
+            ("a{b}", "`{` is not allowed; use letters, digits, `_` and `:`"),
         ] {
             assert!(!is_valid_metric_name(name), "{name:?}");
             assert_eq!(name_fix_hint(name, true), hint, "{name:?}");
@@ -122,36 +100,18 @@ mod tests {
 
     #[test]
     fn label_names() {
-        for name in [
-            "method",
-            "a",
-            "_",
-            "_private",
-            "status_code",
-            "X9",
-            "le",
-            "quantile",
-        ] {
+        for name in ["method", "a", "_", "_private", "status_code", "X9", "le", "quantile"] {
             assert!(is_valid_label_name(name), "{name:?}");
             assert_eq!(name_fix_hint(name, false), "", "{name:?}");
         }
         for (name, hint) in [
             ("", "a name cannot be empty"),
-            (
-                "__name__",
-                "names starting with `__` are reserved for Prometheus",
-            ),
+            ("__name__", "names starting with `__` are reserved for Prometheus"),
             ("__", "names starting with `__` are reserved for Prometheus"),
-            (
-                "__x",
-                "names starting with `__` are reserved for Prometheus",
-            ),
+            ("__x", "names starting with `__` are reserved for Prometheus"),
             ("status-code", "use `_`, not `-`"),
             ("2xx", "a name cannot start with a digit"),
-            (
-                "job:name",
-                "`:` is not allowed; use letters, digits and `_`",
-            ),
+            ("job:name", "`:` is not allowed; use letters, digits and `_`"),
             (":", "`:` is not allowed; use letters, digits and `_`"),
             ("k8s.pod", "`.` is not allowed; use letters, digits and `_`"),
             ("名前", "`名` is not allowed; use letters, digits and `_`"),

@@ -56,10 +56,7 @@ impl<M: Metric> Builder<M, Single> {
 
     /// Makes this a family with these label names (declared order = the order of values in
     /// lookups).
-    pub fn labels<I: IntoIterator<Item = N>, N: Into<String>>(
-        self,
-        names: I,
-    ) -> Builder<M, Labelled> {
+    pub fn labels<I: IntoIterator<Item = N>, N: Into<String>>(self, names: I) -> Builder<M, Labelled> {
         let names = names.into_iter().map(Into::into).collect();
         self.reshape(Labelled(names))
     }
@@ -87,12 +84,7 @@ impl<M: Metric> Builder<M, Single> {
     pub fn build(self) -> Result<Described<M>, BuildError> {
         let desc = self.desc(Vec::new())?;
         let template = LabelTemplate::new(&[], &desc.const_labels);
-        Ok(Described {
-            metric: M::create(&self.options),
-            options: self.options,
-            template,
-            desc,
-        })
+        Ok(Described { metric: M::create(&self.options), options: self.options, template, desc })
     }
 
     /// Builds the metric and registers it.
@@ -126,11 +118,7 @@ impl<M: Metric> Builder<M, Labelled> {
     pub fn build(self) -> Result<Family<M>, BuildError> {
         let names = self.shape.0.clone();
         let desc = self.desc(names)?;
-        Ok(Family::from_store(Store::new(
-            desc,
-            self.options,
-            self.limit,
-        )))
+        Ok(Family::from_store(Store::new(desc, self.options, self.limit)))
     }
 
     /// Builds the family and registers it.
@@ -164,19 +152,11 @@ impl<L: LabelSet + 'static, M: Metric> Builder<M, Typed<L>> {
             return Err(BuildError::InvalidLabelName {
                 metric: self.name.clone(),
                 name: names.join(","),
-                hint: format!(
-                    "the label set has {} labels but {} names were given",
-                    L::LEN,
-                    names.len()
-                ),
+                hint: format!("the label set has {} labels but {} names were given", L::LEN, names.len()),
             });
         }
         let desc = self.desc(names)?;
-        Ok(TypedFamily::from_store(Store::new(
-            desc,
-            self.options,
-            self.limit,
-        )))
+        Ok(TypedFamily::from_store(Store::new(desc, self.options, self.limit)))
     }
 
     /// Builds the family and registers it.
@@ -255,10 +235,7 @@ impl<M: Metric, S> Builder<M, S> {
             _ => &[],
         };
         let mut seen: Vec<&str> = Vec::new();
-        for name in label_names
-            .iter()
-            .chain(self.const_labels.iter().map(|(n, _)| n))
-        {
+        for name in label_names.iter().chain(self.const_labels.iter().map(|(n, _)| n)) {
             if !is_valid_label_name(name) {
                 return Err(BuildError::InvalidLabelName {
                     metric: metric.clone(),
@@ -274,10 +251,7 @@ impl<M: Metric, S> Builder<M, S> {
                 });
             }
             if seen.contains(&name.as_str()) {
-                return Err(BuildError::DuplicateLabel {
-                    metric: metric.clone(),
-                    name: name.clone(),
-                });
+                return Err(BuildError::DuplicateLabel { metric: metric.clone(), name: name.clone() });
             }
             seen.push(name);
         }
@@ -288,16 +262,11 @@ impl<M: Metric, S> Builder<M, S> {
                 metric
             };
             if !base.ends_with(&format!("_{}", self.unit)) {
-                return Err(BuildError::UnitNotSuffix {
-                    metric: metric.clone(),
-                    unit: self.unit.clone(),
-                });
+                return Err(BuildError::UnitNotSuffix { metric: metric.clone(), unit: self.unit.clone() });
             }
         }
         if self.limit == Some(0) {
-            return Err(BuildError::ZeroSeriesLimit {
-                metric: metric.clone(),
-            });
+            return Err(BuildError::ZeroSeriesLimit { metric: metric.clone() });
         }
         let mut const_labels = self.const_labels.clone();
         const_labels.sort();
@@ -358,10 +327,7 @@ impl<M: Metric> Collector for Described<M> {
         let labels = if self.template.is_empty() {
             Labels::None
         } else {
-            Labels::Stored {
-                template: &self.template,
-                values: "",
-            }
+            Labels::Stored { template: &self.template, values: "" }
         };
         self.metric.write(&self.options, &labels, sink);
         Ok(())
@@ -388,48 +354,18 @@ mod tests {
     fn declarations_are_validated_with_fixes_in_the_message() {
         let e = Counter::builder("http-hits").build().unwrap_err();
         assert!(matches!(e, BuildError::InvalidMetricName { .. }));
-        assert!(
-            e.to_string().starts_with("invalid metric name `http-hits`"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("invalid metric name `http-hits`"), "{e}");
         let e = Histogram::builder("h").labels(["le"]).build().unwrap_err();
         assert!(matches!(e, BuildError::ReservedLabel { .. }), "{e}");
-        let e = Histogram::builder("h")
-            .const_label("le", "1")
-            .build()
-            .unwrap_err();
+        let e = Histogram::builder("h").const_label("le", "1").build().unwrap_err();
         assert!(matches!(e, BuildError::ReservedLabel { .. }), "{e}");
-        let e = Gauge::builder("g")
-            .labels(["a"])
-            .const_label("a", "x")
-            .build()
-            .unwrap_err();
-        assert_eq!(
-            e,
-            BuildError::DuplicateLabel {
-                metric: "g".into(),
-                name: "a".into()
-            }
-        );
+        let e = Gauge::builder("g").labels(["a"]).const_label("a", "x").build().unwrap_err();
+        assert_eq!(e, BuildError::DuplicateLabel { metric: "g".into(), name: "a".into() });
         let e = Gauge::builder("g").labels(["__x"]).build().unwrap_err();
         assert!(matches!(e, BuildError::InvalidLabelName { .. }), "{e}");
-        let e = Gauge::builder("g_bytes")
-            .unit("seconds")
-            .build()
-            .unwrap_err();
+        let e = Gauge::builder("g_bytes").unit("seconds").build().unwrap_err();
         assert!(matches!(e, BuildError::UnitNotSuffix { .. }), "{e}");
-        assert!(
-            Counter::builder("job_seconds_total")
-                .unit("seconds")
-                .build()
-                .is_ok()
-        );
-        assert!(
-            Gauge::builder("g")
-                .labels(["a"])
-                .max_series(0)
-                .build()
-                .is_err()
-        );
+        assert!(Counter::builder("job_seconds_total").unit("seconds").build().is_ok());
+        assert!(Gauge::builder("g").labels(["a"]).max_series(0).build().is_err());
     }
 }

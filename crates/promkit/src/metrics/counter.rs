@@ -103,18 +103,13 @@ impl Counter {
     /// own, several times cheaper than the shared atomic add under contention. The handle is
     /// `Send` but not `Sync`; dropping it keeps its count in the total.
     pub fn local(&self) -> LocalCounter {
-        let slots = self
-            .core
-            .locals
-            .get_or_init(|| Box::new(Mutex::new(Vec::new())));
+        let slots = self.core.locals.get_or_init(|| Box::new(Mutex::new(Vec::new())));
         let mut slots = lock(slots);
         // Acquire on claiming: the previous owner's Release on drop makes its last stores to
         // the slot visible here before this owner continues from that value.
-        let free = slots.iter().find(|s| {
-            s.owned
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-        });
+        let free = slots
+            .iter()
+            .find(|s| s.owned.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok());
         let slot = match free {
             Some(slot) => Arc::clone(slot),
             None => {
@@ -126,10 +121,7 @@ impl Counter {
                 slot
             }
         };
-        LocalCounter {
-            slot,
-            _not_sync: PhantomData,
-        }
+        LocalCounter { slot, _not_sync: PhantomData }
     }
 
     /// True when both handles update the same counter.
@@ -179,11 +171,7 @@ impl Metric for Counter {
     }
 
     fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
-        sink.sample(
-            labels,
-            Value::CounterU64(self.get()),
-            &SampleMeta::created(self.core.created),
-        );
+        sink.sample(labels, Value::CounterU64(self.get()), &SampleMeta::created(self.core.created));
     }
 
     fn reset(&self) {
@@ -220,12 +208,7 @@ impl Default for CounterF64 {
 impl CounterF64 {
     /// A counter at zero.
     pub fn new() -> Self {
-        Self {
-            core: Arc::new(CounterF64Core {
-                bits: AtomicU64::new(0f64.to_bits()),
-                created: unix_now(),
-            }),
-        }
+        Self { core: Arc::new(CounterF64Core { bits: AtomicU64::new(0f64.to_bits()), created: unix_now() }) }
     }
 
     /// Adds one.
@@ -247,9 +230,7 @@ impl CounterF64 {
         let _ = self
             .core
             .bits
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
-                Some((f64::from_bits(b) + v).to_bits())
-            });
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some((f64::from_bits(b) + v).to_bits()));
         true
     }
 
@@ -273,11 +254,7 @@ impl Metric for CounterF64 {
     }
 
     fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
-        sink.sample(
-            labels,
-            Value::CounterF64(self.get()),
-            &SampleMeta::created(self.core.created),
-        );
+        sink.sample(labels, Value::CounterF64(self.get()), &SampleMeta::created(self.core.created));
     }
 
     fn reset(&self) {

@@ -42,20 +42,14 @@ pub struct Family<M: Metric> {
 
 impl<M: Metric> Clone for Family<M> {
     fn clone(&self) -> Self {
-        Self {
-            store: Arc::clone(&self.store),
-            curried: Arc::clone(&self.curried),
-        }
+        Self { store: Arc::clone(&self.store), curried: Arc::clone(&self.curried) }
     }
 }
 
 impl<M: Metric> Family<M> {
     pub(crate) fn from_store(store: Store<M>) -> Self {
         let n = store.arity();
-        Self {
-            store: Arc::new(store),
-            curried: (0..n).map(|_| None).collect(),
-        }
+        Self { store: Arc::new(store), curried: (0..n).map(|_| None).collect() }
     }
 
     /// The family's name.
@@ -83,11 +77,7 @@ impl<M: Metric> Family<M> {
     }
 
     /// Writes the key of `values` (the uncurried labels, in declared order) and runs `f` on it.
-    fn with_values_key<R>(
-        &self,
-        values: &[&str],
-        f: impl FnOnce(&[u8]) -> R,
-    ) -> Result<R, LabelError> {
+    fn with_values_key<R>(&self, values: &[&str], f: impl FnOnce(&[u8]) -> R) -> Result<R, LabelError> {
         if values.len() != self.free_count() {
             return Err(LabelError::WrongCount {
                 family: self.name().to_owned(),
@@ -129,8 +119,7 @@ impl<M: Metric> Family<M> {
     /// values fixed in the source. Never use it with values from input.
     #[track_caller]
     pub fn must_with_label_values(&self, values: &[&str]) -> M {
-        self.with_label_values(values)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.with_label_values(values).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The series for these `(name, value)` pairs, in any order (Go's `With(Labels)`).
@@ -160,15 +149,12 @@ impl<M: Metric> Family<M> {
                 });
             }
         }
-        values
-            .into_iter()
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| LabelError::WrongCount {
-                family: self.name().to_owned(),
-                expected: free.len(),
-                got: pairs.len(),
-                names: self.names_list(),
-            })
+        values.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| LabelError::WrongCount {
+            family: self.name().to_owned(),
+            expected: free.len(),
+            got: pairs.len(),
+            names: self.names_list(),
+        })
     }
 
     /// Removes the series with these label values from the exposition; true if it existed.
@@ -184,22 +170,18 @@ impl<M: Metric> Family<M> {
     /// `DeletePartialMatch`); returns how many were removed. Curried labels match too.
     pub fn remove_partial_match(&self, pairs: &[(&str, &str)]) -> usize {
         let names = &self.store.desc.label_names;
-        let wanted: Vec<(usize, &str)> = pairs
-            .iter()
-            .filter_map(|(n, v)| names.iter().position(|x| x == n).map(|i| (i, *v)))
-            .collect();
+        let wanted: Vec<(usize, &str)> =
+            pairs.iter().filter_map(|(n, v)| names.iter().position(|x| x == n).map(|i| (i, *v))).collect();
         if wanted.len() != pairs.len() {
             return 0;
         }
         self.store.retain(|key| {
-            let curried_match = self.curried.iter().enumerate().all(|(i, c)| {
-                c.as_deref()
-                    .is_none_or(|c| self.store.value_in_key(key, i) == c)
-            });
-            let hit = curried_match
-                && wanted
-                    .iter()
-                    .all(|&(i, v)| self.store.value_in_key(key, i) == v);
+            let curried_match = self
+                .curried
+                .iter()
+                .enumerate()
+                .all(|(i, c)| c.as_deref().is_none_or(|c| self.store.value_in_key(key, i) == c));
+            let hit = curried_match && wanted.iter().all(|&(i, v)| self.store.value_in_key(key, i) == v);
             !hit
         })
     }
@@ -260,10 +242,7 @@ impl<M: Metric> Family<M> {
                 }
             }
         }
-        Ok(Self {
-            store: Arc::clone(&self.store),
-            curried: curried.into(),
-        })
+        Ok(Self { store: Arc::clone(&self.store), curried: curried.into() })
     }
 
     /// Calls `f(values, series)` for every series, values in declared label order (unordered
@@ -271,9 +250,7 @@ impl<M: Metric> Family<M> {
     pub fn for_each(&self, mut f: impl FnMut(&[String], &M)) {
         let n = self.store.desc.label_names.len();
         self.store.for_each(|key, m| {
-            let values: Vec<String> = (0..n)
-                .map(|i| self.store.value_in_key(key, i).into_owned())
-                .collect();
+            let values: Vec<String> = (0..n).map(|i| self.store.value_in_key(key, i).into_owned()).collect();
             f(&values, m);
         });
     }
@@ -288,6 +265,10 @@ impl<M: Metric> Collector for Family<M> {
         self.store.collect(sink);
         Ok(())
     }
+
+    fn series_limit(&self) -> Option<Arc<dyn crate::registry::LimitStats>> {
+        self.store.has_limit().then(|| Arc::clone(&self.store) as Arc<dyn crate::registry::LimitStats>)
+    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -297,30 +278,14 @@ mod tests {
     #[test]
     fn lookups_validate_counts_and_names() {
         let r = Registry::new();
-        let f = Counter::builder("t_total")
-            .labels(["a", "b"])
-            .register(&r)
-            .unwrap();
+        let f = Counter::builder("t_total").labels(["a", "b"]).register(&r).unwrap();
         assert!(matches!(
             f.with_label_values(&["x"]),
-            Err(LabelError::WrongCount {
-                expected: 2,
-                got: 1,
-                ..
-            })
+            Err(LabelError::WrongCount { expected: 2, got: 1, .. })
         ));
-        assert!(matches!(
-            f.with(&[("a", "1"), ("c", "2")]),
-            Err(LabelError::UnknownName { .. })
-        ));
-        assert!(matches!(
-            f.with(&[("a", "1"), ("a", "2")]),
-            Err(LabelError::DuplicateName { .. })
-        ));
-        assert!(matches!(
-            f.with(&[("a", "1")]),
-            Err(LabelError::WrongCount { .. })
-        ));
+        assert!(matches!(f.with(&[("a", "1"), ("c", "2")]), Err(LabelError::UnknownName { .. })));
+        assert!(matches!(f.with(&[("a", "1"), ("a", "2")]), Err(LabelError::DuplicateName { .. })));
+        assert!(matches!(f.with(&[("a", "1")]), Err(LabelError::WrongCount { .. })));
         let e = f.with_label_values(&["x"]).unwrap_err().to_string();
         assert_eq!(e, "`t_total` takes 2 label values (a, b), got 1");
         let c = f.with(&[("b", "2"), ("a", "1")]).unwrap();
@@ -347,10 +312,7 @@ mod tests {
     #[test]
     fn removed_series_restart_at_zero() {
         let r = Registry::new();
-        let f = Counter::builder("c_total")
-            .labels(["a"])
-            .register(&r)
-            .unwrap();
+        let f = Counter::builder("c_total").labels(["a"]).register(&r).unwrap();
         let old = f.with_label_values(&["x"]).unwrap();
         old.inc_by(5);
         assert!(f.remove(&["x"]).unwrap());

@@ -57,19 +57,13 @@ macro_rules! func_metric {
                 let described = builder.build()?;
                 let desc = Collector::describe(&described).remove(0);
                 let template = LabelTemplate::new(&[], &desc.const_labels);
-                Ok(Self {
-                    desc,
-                    template,
-                    f: Box::new(f),
-                })
+                Ok(Self { desc, template, f: Box::new(f) })
             }
         }
 
         impl std::fmt::Debug for $t {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($t))
-                    .field("desc", &self.desc)
-                    .finish_non_exhaustive()
+                f.debug_struct(stringify!($t)).field("desc", &self.desc).finish_non_exhaustive()
             }
         }
 
@@ -88,10 +82,7 @@ macro_rules! func_metric {
                 let labels = if self.template.is_empty() {
                     Labels::None
                 } else {
-                    Labels::Stored {
-                        template: &self.template,
-                        values: "",
-                    }
+                    Labels::Stored { template: &self.template, values: "" }
                 };
                 let make: fn(f64) -> Value<'static> = $value;
                 sink.sample(&labels, make((self.f)()), &SampleMeta::default());
@@ -101,10 +92,5 @@ macro_rules! func_metric {
     };
 }
 
-func_metric!(
-    CounterFn,
-    CounterF64,
-    MetricType::Counter,
-    Value::CounterF64
-);
+func_metric!(CounterFn, CounterF64, MetricType::Counter, Value::CounterF64);
 func_metric!(GaugeFn, GaugeF64, MetricType::Gauge, Value::GaugeF64);

@@ -73,9 +73,7 @@ impl Gauge {
     /// count that stays right on early returns and panics.
     pub fn track_inflight(&self) -> InflightGuard {
         self.inc();
-        InflightGuard {
-            gauge: self.clone(),
-        }
+        InflightGuard { gauge: self.clone() }
     }
 }
 
@@ -124,9 +122,7 @@ impl Default for GaugeF64 {
 impl GaugeF64 {
     /// A gauge at zero.
     pub fn new() -> Self {
-        Self {
-            bits: Arc::new(AtomicU64::new(0f64.to_bits())),
-        }
+        Self { bits: Arc::new(AtomicU64::new(0f64.to_bits())) }
     }
 
     /// Sets the value.
@@ -141,9 +137,7 @@ impl GaugeF64 {
         // Relaxed CAS loop: concurrent adds all land; nothing else is ordered by a gauge.
         let _ = self
             .bits
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
-                Some((f64::from_bits(b) + v).to_bits())
-            });
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some((f64::from_bits(b) + v).to_bits()));
     }
 
     /// Subtracts `v`.

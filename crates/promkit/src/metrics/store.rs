@@ -72,10 +72,7 @@ impl<M: Metric> Store<M> {
     pub(crate) fn new(desc: Desc, options: M::Options, limit: Option<usize>) -> Self {
         let mut sorted: Vec<usize> = (0..desc.label_names.len()).collect();
         sorted.sort_by(|&a, &b| desc.label_names[a].cmp(&desc.label_names[b]));
-        let vars: Vec<&str> = sorted
-            .iter()
-            .map(|&i| desc.label_names[i].as_str())
-            .collect();
+        let vars: Vec<&str> = sorted.iter().map(|&i| desc.label_names[i].as_str()).collect();
         let template = LabelTemplate::new(&vars, &desc.const_labels);
         Self {
             sorted: sorted.into_boxed_slice(),
@@ -180,14 +177,7 @@ impl<M: Metric> Store<M> {
 
     fn insert_locked(&self, inner: &mut Inner<M>, hash: u64, key: Box<str>) -> M {
         let metric = M::create(&self.options);
-        self.insert_entry(
-            inner,
-            hash,
-            Entry {
-                key,
-                metric: metric.clone(),
-            },
-        );
+        self.insert_entry(inner, hash, Entry { key, metric: metric.clone() });
         metric
     }
 
@@ -220,9 +210,7 @@ impl<M: Metric> Store<M> {
     }
 
     fn hash_of(&self, slab: &[Option<Entry<M>>], pos: u32) -> u64 {
-        slab[pos as usize]
-            .as_ref()
-            .map_or(0, |e| self.hasher.hash_one(e.key.as_bytes()))
+        slab[pos as usize].as_ref().map_or(0, |e| self.hasher.hash_one(e.key.as_bytes()))
     }
 
     fn overflow_key(&self) -> String {
@@ -234,11 +222,9 @@ impl<M: Metric> Store<M> {
         let hash = self.hasher.hash_one(key);
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let Inner { table, slab, .. } = &mut *inner;
-        let Ok(found) = table.find_entry(hash, |&p| {
-            slab[p as usize]
-                .as_ref()
-                .is_some_and(|e| e.key.as_bytes() == key)
-        }) else {
+        let Ok(found) =
+            table.find_entry(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| e.key.as_bytes() == key))
+        else {
             return false;
         };
         let (pos, _) = found.remove();
@@ -252,9 +238,7 @@ impl<M: Metric> Store<M> {
     /// Removes every series for which `keep` is false; returns how many went.
     pub(crate) fn retain(&self, mut keep: impl FnMut(&str) -> bool) -> usize {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        let Inner {
-            table, slab, free, ..
-        } = &mut *inner;
+        let Inner { table, slab, free, .. } = &mut *inner;
         let mut removed = 0;
         table.retain(|&mut p| {
             let keep = slab[p as usize].as_ref().is_some_and(|e| keep(&e.key));
@@ -273,24 +257,21 @@ impl<M: Metric> Store<M> {
     }
 
     /// The unescaped value of label `declared` (declared index) in a stored key.
-    pub(crate) fn value_in_key<'k>(
-        &self,
-        key: &'k str,
-        declared: usize,
-    ) -> std::borrow::Cow<'k, str> {
+    pub(crate) fn value_in_key<'k>(&self, key: &'k str, declared: usize) -> std::borrow::Cow<'k, str> {
         let k = self.sorted.iter().position(|&i| i == declared).unwrap_or(0);
         unescape_label_value(key.split('\n').nth(k).unwrap_or_default())
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.inner
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len
+        self.inner.read().unwrap_or_else(PoisonError::into_inner).len
     }
 
     pub(crate) fn overflowed(&self) -> u64 {
         self.overflowed.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn has_limit(&self) -> bool {
+        self.limit.is_some()
     }
 
     /// Writes the family header and every series, in Go's order (sorted by label values).
@@ -324,10 +305,7 @@ impl<M: Metric> Store<M> {
             if let Some(e) = &inner.slab[p as usize] {
                 e.metric.write(
                     &self.options,
-                    &Labels::Stored {
-                        template: &self.template,
-                        values: &e.key,
-                    },
+                    &Labels::Stored { template: &self.template, values: &e.key },
                     sink,
                 );
             }
@@ -343,16 +321,22 @@ impl<M: Metric> Store<M> {
     }
 }
 
+impl<M: Metric> crate::registry::LimitStats for Store<M> {
+    fn family(&self) -> &str {
+        &self.desc.name
+    }
+
+    fn overflowed(&self) -> u64 {
+        Store::overflowed(self)
+    }
+}
+
 impl<M> Inner<M> {
     #[inline]
     fn find(&self, hash: u64, key: &[u8]) -> Option<&Entry<M>> {
         let slab = &self.slab;
         self.table
-            .find(hash, |&p| {
-                slab[p as usize]
-                    .as_ref()
-                    .is_some_and(|e| e.key.as_bytes() == key)
-            })
+            .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| e.key.as_bytes() == key))
             .and_then(|&p| slab[p as usize].as_ref())
     }
 }

@@ -75,28 +75,19 @@ struct Slot<M> {
 
 impl<L: LabelSet, M: Metric> Clone for TypedFamily<L, M> {
     fn clone(&self) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-            _labels: PhantomData,
-        }
+        Self { inner: Arc::clone(&self.inner), _labels: PhantomData }
     }
 }
 
 impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
     pub(crate) fn from_store(store: Store<M>) -> Self {
         let dense = match L::CARDINALITY {
-            Some(n) if n <= MAX_DENSE => (0..n)
-                .map(|_| Slot {
-                    metric: OnceLock::new(),
-                    present: AtomicBool::new(false),
-                })
-                .collect(),
+            Some(n) if n <= MAX_DENSE => {
+                (0..n).map(|_| Slot { metric: OnceLock::new(), present: AtomicBool::new(false) }).collect()
+            }
             _ => Box::default(),
         };
-        Self {
-            inner: Arc::new(Inner { store, dense }),
-            _labels: PhantomData,
-        }
+        Self { inner: Arc::new(Inner { store, dense }), _labels: PhantomData }
     }
 
     /// The family's name.
@@ -121,10 +112,7 @@ impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
                 write_label_value(scratch, v);
                 spans.push(start..scratch.len());
             });
-            self.inner.store.with_key(
-                &mut |i, buf| buf.extend_from_slice(&scratch[spans[i].clone()]),
-                f,
-            )
+            self.inner.store.with_key(&mut |i, buf| buf.extend_from_slice(&scratch[spans[i].clone()]), f)
         })
     }
 
@@ -165,9 +153,7 @@ impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
 
     #[cold]
     fn dense_fill<'a>(&self, labels: &L, slot: &'a Slot<M>) -> &'a M {
-        let m = slot
-            .metric
-            .get_or_init(|| self.key(labels, |key| self.inner.store.get_or_create(key)));
+        let m = slot.metric.get_or_init(|| self.key(labels, |key| self.inner.store.get_or_create(key)));
         if !slot.present.swap(true, Ordering::Relaxed) {
             // Back after a removal (or first use): make sure the store exports this very series.
             self.key(labels, |key| self.inner.store.put(key, m.clone()));
@@ -226,5 +212,26 @@ impl<L: LabelSet + 'static, M: Metric> Collector for TypedFamily<L, M> {
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         self.inner.store.collect(sink);
         Ok(())
+    }
+
+    fn series_limit(&self) -> Option<Arc<dyn crate::registry::LimitStats>> {
+        self.inner.store.has_limit().then(|| Arc::clone(&self.inner) as Arc<dyn crate::registry::LimitStats>)
+    }
+}
+
+impl<M: Metric> crate::registry::LimitStats for Inner<M> {
+    fn family(&self) -> &str {
+        &self.store.desc.name
+    }
+
+    fn overflowed(&self) -> u64 {
+        self.store.overflowed()
+    }
+}
+
+impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
+    /// How many lookups found the series limit reached and went to the overflow series.
+    pub fn overflowed(&self) -> u64 {
+        self.inner.store.overflowed()
     }
 }

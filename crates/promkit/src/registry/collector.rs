@@ -142,11 +142,7 @@ impl LabelTemplate {
         let mut names: Vec<TemplateLabel> = vars_sorted
             .iter()
             .map(|n| (Box::from(*n), None))
-            .chain(
-                consts
-                    .iter()
-                    .map(|(n, v)| (Box::from(n.as_str()), Some(Box::from(v.as_str())))),
-            )
+            .chain(consts.iter().map(|(n, v)| (Box::from(n.as_str()), Some(Box::from(v.as_str())))))
             .collect();
         names.sort_by(|a, b| a.0.cmp(&b.0));
         let mut lits = Vec::with_capacity(vars_sorted.len() + 1);
@@ -166,10 +162,7 @@ impl LabelTemplate {
             cur.push(b'"');
         }
         lits.push(cur.into_boxed_slice());
-        Self {
-            lits: lits.into_boxed_slice(),
-            names: names.into_boxed_slice(),
-        }
+        Self { lits: lits.into_boxed_slice(), names: names.into_boxed_slice() }
     }
 
     /// True when the family has no label at all.
@@ -192,10 +185,9 @@ impl LabelTemplate {
         for (name, konst) in self.names.iter() {
             match konst {
                 Some(v) => f(name, v),
-                None => f(
-                    name,
-                    &crate::encode::escape::unescape_label_value(segs.next().unwrap_or_default()),
-                ),
+                None => {
+                    f(name, &crate::encode::escape::unescape_label_value(segs.next().unwrap_or_default()))
+                }
             }
         }
     }
@@ -218,18 +210,12 @@ pub struct SampleMeta {
 impl SampleMeta {
     /// Metadata with a creation time.
     pub fn created(created: f64) -> Self {
-        Self {
-            created: Some(created),
-            ..Self::default()
-        }
+        Self { created: Some(created), ..Self::default() }
     }
 
     /// Metadata with an explicit timestamp in milliseconds.
     pub fn at(timestamp_ms: i64) -> Self {
-        Self {
-            timestamp_ms: Some(timestamp_ms),
-            ..Self::default()
-        }
+        Self { timestamp_ms: Some(timestamp_ms), ..Self::default() }
     }
 }
 
@@ -313,6 +299,22 @@ pub trait Collector: Send + Sync + 'static {
     /// A collector that cannot produce its values (a file it reads is gone, say) returns a
     /// [`CollectError`]; the registry and the HTTP handler apply their error policy to it.
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError>;
+
+    /// For families with a series limit: the overflow statistics the registry exports as
+    /// `promkit_series_overflow_total{family="..."}`. Other collectors keep the default.
+    #[doc(hidden)]
+    fn series_limit(&self) -> Option<std::sync::Arc<dyn LimitStats>> {
+        None
+    }
+}
+
+/// How often a family with a series limit sent a lookup to its overflow series.
+#[doc(hidden)]
+pub trait LimitStats: Send + Sync + 'static {
+    /// The family name.
+    fn family(&self) -> &str;
+    /// Lookups that found the limit reached.
+    fn overflowed(&self) -> u64;
 }
 
 #[cfg(test)]
@@ -328,10 +330,7 @@ mod tests {
     #[test]
     fn template_interleaves_constants_in_name_order() {
         let t = LabelTemplate::new(&["code", "method"], &[("app".into(), "x\"y".into())]);
-        assert_eq!(
-            render(&t, "200\nGET"),
-            r#"app="x\"y",code="200",method="GET""#
-        );
+        assert_eq!(render(&t, "200\nGET"), r#"app="x\"y",code="200",method="GET""#);
         let t = LabelTemplate::new(&["a", "z"], &[("m".into(), "c".into())]);
         assert_eq!(render(&t, "1\n2"), r#"a="1",m="c",z="2""#);
         let t = LabelTemplate::new(&[], &[("m".into(), "c".into())]);

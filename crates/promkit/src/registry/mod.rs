@@ -7,13 +7,13 @@ mod wrap;
 
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
+#[doc(hidden)]
+pub use collector::LimitStats;
 pub use collector::{
-    Collector, Desc, FamilyHeader, HistogramSource, LabelTemplate, Labels, MetricType, SampleMeta,
-    Sink, Value,
+    Collector, Desc, FamilyHeader, HistogramSource, LabelTemplate, Labels, MetricType, SampleMeta, Sink,
+    Value,
 };
-pub use snapshot::{
-    Gatherers, MetricFamily, Sample, SampleValue, SnapshotHistogram, encode_families,
-};
+pub use snapshot::{Gatherers, MetricFamily, Sample, SampleValue, SnapshotHistogram, encode_families};
 pub use wrap::Wrapped;
 
 use crate::encode::{Format, OpenMetricsEncoder, TextEncoder};
@@ -36,12 +36,7 @@ impl std::fmt::Debug for Registry {
         f.debug_struct("Registry")
             .field(
                 "families",
-                &inner
-                    .entries
-                    .iter()
-                    .flat_map(|e| &e.descs)
-                    .map(|d| &d.name)
-                    .collect::<Vec<_>>(),
+                &inner.entries.iter().flat_map(|e| &e.descs).map(|d| &d.name).collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -52,6 +47,50 @@ struct Inner {
     /// Sorted by the first family name, so single-family collectors come out in name order.
     entries: Vec<Entry>,
     next_id: u64,
+    /// Families with a series limit, exported by the overflow collector once there is one.
+    limited: Option<Arc<OverflowCollector>>,
+}
+
+/// The name of the family that counts lookups sent to overflow series.
+pub const OVERFLOW_FAMILY: &str = "promkit_series_overflow_total";
+const OVERFLOW_HELP: &str =
+    "Lookups that found a family's series limit reached and went to its overflow series.";
+
+/// Exports `promkit_series_overflow_total{family}` for every family with a series limit.
+#[derive(Default)]
+struct OverflowCollector {
+    families: std::sync::Mutex<Vec<Arc<dyn LimitStats>>>,
+}
+
+impl Collector for OverflowCollector {
+    fn describe(&self) -> Vec<Desc> {
+        vec![Desc {
+            name: OVERFLOW_FAMILY.to_owned(),
+            help: OVERFLOW_HELP.to_owned(),
+            unit: String::new(),
+            kind: MetricType::Counter,
+            label_names: vec!["family".to_owned()],
+            const_labels: Vec::new(),
+        }]
+    }
+
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        let families = self.families.lock().unwrap_or_else(PoisonError::into_inner);
+        sink.family(&FamilyHeader {
+            name: OVERFLOW_FAMILY,
+            help: OVERFLOW_HELP,
+            unit: "",
+            kind: MetricType::Counter,
+        });
+        for f in families.iter() {
+            sink.sample(
+                &Labels::Pairs(&[("family", f.family())]),
+                Value::CounterU64(f.overflowed()),
+                &SampleMeta::default(),
+            );
+        }
+        Ok(())
+    }
 }
 
 struct Entry {
@@ -117,17 +156,12 @@ impl Registry {
     ///
     /// # Errors
     /// As [`register`](Self::register).
-    pub fn register_arc(
-        &self,
-        collector: Arc<dyn Collector>,
-    ) -> Result<CollectorId, RegisterError> {
+    pub fn register_arc(&self, collector: Arc<dyn Collector>) -> Result<CollectorId, RegisterError> {
         let descs = collector.describe();
         for (i, d) in descs.iter().enumerate() {
             validate_desc(d)?;
             if descs[..i].iter().any(|o| o.name == d.name) {
-                return Err(RegisterError::DuplicateInCollector {
-                    name: d.name.clone(),
-                });
+                return Err(RegisterError::DuplicateInCollector { name: d.name.clone() });
             }
         }
         let mut inner = self.write();
@@ -139,21 +173,29 @@ impl Registry {
         let id = CollectorId(inner.next_id);
         inner.next_id += 1;
         let key = descs.first().map(|d| d.name.clone());
-        let pos = inner
-            .entries
-            .partition_point(|e| match (e.descs.first(), &key) {
-                (Some(a), Some(b)) => a.name <= *b,
-                (Some(_), None) => true,
-                (None, _) => false,
-            });
-        inner.entries.insert(
-            pos,
-            Entry {
-                id,
-                collector,
-                descs,
-            },
-        );
+        let pos = inner.entries.partition_point(|e| match (e.descs.first(), &key) {
+            (Some(a), Some(b)) => a.name <= *b,
+            (Some(_), None) => true,
+            (None, _) => false,
+        });
+        let limit = collector.series_limit();
+        inner.entries.insert(pos, Entry { id, collector, descs });
+        if let Some(stats) = limit {
+            let overflow = Arc::clone(inner.limited.get_or_insert_with(Default::default));
+            if !inner.entries.iter().any(|e| e.descs.first().is_some_and(|d| d.name == OVERFLOW_FAMILY)) {
+                let id = CollectorId(inner.next_id);
+                inner.next_id += 1;
+                let descs = overflow.describe();
+                let pos = inner
+                    .entries
+                    .partition_point(|e| e.descs.first().is_some_and(|d| d.name.as_str() <= OVERFLOW_FAMILY));
+                let collector = Arc::clone(&overflow) as Arc<dyn Collector>;
+                inner.entries.insert(pos, Entry { id, collector, descs });
+            }
+            let mut families = overflow.families.lock().unwrap_or_else(PoisonError::into_inner);
+            families.push(stats);
+            families.sort_by(|a, b| a.family().cmp(b.family()));
+        }
         Ok(id)
     }
 
@@ -169,29 +211,30 @@ impl Registry {
     /// Unregisters the collector that produces the family `name`, with all its families;
     /// returns whether there was one.
     pub fn unregister(&self, name: &str) -> bool {
-        let mut inner = self.write();
-        let before = inner.entries.len();
-        inner
-            .entries
-            .retain(|e| !e.descs.iter().any(|d| d.name == name));
-        inner.entries.len() != before
+        self.unregister_where(|e| e.descs.iter().any(|d| d.name == name))
     }
 
     /// Unregisters the collector registered with this id; returns whether it was there.
     pub fn unregister_id(&self, id: CollectorId) -> bool {
+        self.unregister_where(|e| e.id == id)
+    }
+
+    fn unregister_where(&self, matches: impl Fn(&Entry) -> bool) -> bool {
         let mut inner = self.write();
-        let before = inner.entries.len();
-        inner.entries.retain(|e| e.id != id);
-        inner.entries.len() != before
+        let Some(pos) = inner.entries.iter().position(matches) else {
+            return false;
+        };
+        let entry = inner.entries.remove(pos);
+        if let (Some(stats), Some(overflow)) = (entry.collector.series_limit(), &inner.limited) {
+            let mut families = overflow.families.lock().unwrap_or_else(PoisonError::into_inner);
+            families.retain(|f| f.family() != stats.family());
+        }
+        true
     }
 
     /// The descriptions of every registered family.
     pub fn descs(&self) -> Vec<Desc> {
-        self.read()
-            .entries
-            .iter()
-            .flat_map(|e| e.descs.iter().cloned())
-            .collect()
+        self.read().entries.iter().flat_map(|e| e.descs.iter().cloned()).collect()
     }
 
     /// Hands every registered collector's families to `sink`, in name order. Stops at the first
@@ -332,11 +375,7 @@ fn validate_desc(d: &Desc) -> Result<(), BuildError> {
             hint: name_fix_hint(&d.name, true),
         });
     }
-    for n in d
-        .label_names
-        .iter()
-        .chain(d.const_labels.iter().map(|(n, _)| n))
-    {
+    for n in d.label_names.iter().chain(d.const_labels.iter().map(|(n, _)| n)) {
         if !is_valid_label_name(n) {
             return Err(BuildError::InvalidLabelName {
                 metric: d.name.clone(),
@@ -370,29 +409,13 @@ fn sample_names(d: &Desc) -> Vec<String> {
 fn check_pair(existing: &Desc, new: &Desc) -> Result<(), RegisterError> {
     if existing.name == new.name {
         let diff = if existing.kind != new.kind {
-            Some((
-                "type",
-                format!("{:?}", existing.kind),
-                format!("{:?}", new.kind),
-            ))
+            Some(("type", format!("{:?}", existing.kind), format!("{:?}", new.kind)))
         } else if existing.help != new.help {
-            Some((
-                "help",
-                format!("{:?}", existing.help),
-                format!("{:?}", new.help),
-            ))
+            Some(("help", format!("{:?}", existing.help), format!("{:?}", new.help)))
         } else if existing.unit != new.unit {
-            Some((
-                "unit",
-                format!("{:?}", existing.unit),
-                format!("{:?}", new.unit),
-            ))
+            Some(("unit", format!("{:?}", existing.unit), format!("{:?}", new.unit)))
         } else if sorted(&existing.label_names) != sorted(&new.label_names)
-            || existing
-                .const_labels
-                .iter()
-                .map(|(n, _)| n)
-                .ne(new.const_labels.iter().map(|(n, _)| n))
+            || existing.const_labels.iter().map(|(n, _)| n).ne(new.const_labels.iter().map(|(n, _)| n))
         {
             let all = |d: &Desc| {
                 let mut v: Vec<&str> = d.label_names.iter().map(String::as_str).collect();
@@ -404,15 +427,10 @@ fn check_pair(existing: &Desc, new: &Desc) -> Result<(), RegisterError> {
             None
         };
         return Err(match diff {
-            Some((what, existing, new_v)) => RegisterError::Inconsistent {
-                name: new.name.clone(),
-                what,
-                existing,
-                new: new_v,
-            },
-            None => RegisterError::AlreadyRegistered {
-                name: new.name.clone(),
-            },
+            Some((what, existing, new_v)) => {
+                RegisterError::Inconsistent { name: new.name.clone(), what, existing, new: new_v }
+            }
+            None => RegisterError::AlreadyRegistered { name: new.name.clone() },
         });
     }
     let (a, b) = (sample_names(existing), sample_names(new));
@@ -448,65 +466,28 @@ mod tests {
     fn registration_refuses_duplicates_inconsistencies_and_collisions() {
         let r = Registry::new();
         Counter::builder("a_total").help("A.").register(&r).unwrap();
-        let e = Counter::builder("a_total")
-            .help("A.")
-            .register(&r)
-            .unwrap_err();
+        let e = Counter::builder("a_total").help("A.").register(&r).unwrap_err();
         assert_eq!(
             e.to_string(),
             "`a_total` is already registered; reuse the existing metric, or unregister it first"
         );
-        let e = Counter::builder("a_total")
-            .help("other")
-            .register(&r)
-            .unwrap_err();
+        let e = Counter::builder("a_total").help("other").register(&r).unwrap_err();
+        assert!(matches!(e, crate::Error::Register(RegisterError::Inconsistent { what: "help", .. })), "{e}");
+        let e = Gauge::builder("a_total").help("A.").register(&r).unwrap_err();
+        assert!(matches!(e, crate::Error::Register(RegisterError::Inconsistent { what: "type", .. })), "{e}");
+        let e = Counter::builder("a_total").help("A.").labels(["x"]).register(&r).unwrap_err();
         assert!(
-            matches!(
-                e,
-                crate::Error::Register(RegisterError::Inconsistent { what: "help", .. })
-            ),
-            "{e}"
-        );
-        let e = Gauge::builder("a_total")
-            .help("A.")
-            .register(&r)
-            .unwrap_err();
-        assert!(
-            matches!(
-                e,
-                crate::Error::Register(RegisterError::Inconsistent { what: "type", .. })
-            ),
-            "{e}"
-        );
-        let e = Counter::builder("a_total")
-            .help("A.")
-            .labels(["x"])
-            .register(&r)
-            .unwrap_err();
-        assert!(
-            matches!(
-                e,
-                crate::Error::Register(RegisterError::Inconsistent {
-                    what: "label names",
-                    ..
-                })
-            ),
+            matches!(e, crate::Error::Register(RegisterError::Inconsistent { what: "label names", .. })),
             "{e}"
         );
 
         Histogram::builder("h").register(&r).unwrap();
         for name in ["h_count", "h_sum", "h_bucket", "h_created"] {
             let e = Gauge::builder(name).register(&r).unwrap_err();
-            assert!(
-                matches!(e, crate::Error::Register(RegisterError::Collision { .. })),
-                "{name}: {e}"
-            );
+            assert!(matches!(e, crate::Error::Register(RegisterError::Collision { .. })), "{name}: {e}");
         }
         let e = Gauge::builder("a_created").register(&r).unwrap_err();
-        assert!(
-            matches!(e, crate::Error::Register(RegisterError::Collision { .. })),
-            "{e}"
-        );
+        assert!(matches!(e, crate::Error::Register(RegisterError::Collision { .. })), "{e}");
         Gauge::builder("x_count").register(&r).unwrap();
         let e = Histogram::builder("x").register(&r).unwrap_err();
         assert_eq!(
@@ -518,6 +499,23 @@ mod tests {
         assert!(r.unregister("h"));
         Gauge::builder("h_count").register(&r).unwrap();
         assert!(!r.unregister("nope"));
+    }
+
+    #[test]
+    fn series_limits_overflow_into_one_counted_series() {
+        let r = Registry::new();
+        let f = Counter::builder("req_total").help("R.").labels(["path"]).max_series(2).register(&r).unwrap();
+        for p in ["/a", "/b", "/c", "/d", "/a"] {
+            f.with_label_values(&[p]).unwrap().inc();
+        }
+        assert_eq!(f.overflowed(), 2);
+        assert_eq!(f.len(), 3);
+        let text = r.encode_text_string().unwrap();
+        assert!(text.contains("req_total{path=\"__overflow__\"} 2\n"), "{text}");
+        assert!(text.contains("promkit_series_overflow_total{family=\"req_total\"} 2\n"), "{text}");
+        assert!(r.unregister("req_total"));
+        let text = r.encode_text_string().unwrap();
+        assert!(!text.contains("family=\"req_total\""), "{text}");
     }
 
     #[test]

@@ -92,22 +92,10 @@ impl HistogramSource for SnapshotHistogram {
 impl MetricFamily {
     /// Hands this family to a sink, as a collector would.
     pub fn replay(&self, sink: &mut dyn Sink) {
-        sink.family(&FamilyHeader {
-            name: &self.name,
-            help: &self.help,
-            unit: &self.unit,
-            kind: self.kind,
-        });
+        sink.family(&FamilyHeader { name: &self.name, help: &self.help, unit: &self.unit, kind: self.kind });
         for s in &self.samples {
-            let labels = if s.labels.is_empty() {
-                Labels::None
-            } else {
-                Labels::Owned(&s.labels)
-            };
-            let meta = SampleMeta {
-                timestamp_ms: s.timestamp_ms,
-                created: s.created,
-            };
+            let labels = if s.labels.is_empty() { Labels::None } else { Labels::Owned(&s.labels) };
+            let meta = SampleMeta { timestamp_ms: s.timestamp_ms, created: s.created };
             let value = match &s.value {
                 SampleValue::Counter(v) => Value::CounterF64(*v),
                 SampleValue::Gauge(v) => Value::GaugeF64(*v),
@@ -144,9 +132,7 @@ pub struct Gatherers {
 impl Gatherers {
     /// Gathers these registries together.
     pub fn new(registries: impl IntoIterator<Item = Registry>) -> Self {
-        Self {
-            registries: registries.into_iter().collect(),
-        }
+        Self { registries: registries.into_iter().collect() }
     }
 
     /// Adds a registry.
@@ -181,10 +167,7 @@ impl Gatherers {
                         None
                     };
                     if let Some(what) = what {
-                        return Err(CollectError::InconsistentFamily {
-                            family: f.name,
-                            what,
-                        });
+                        return Err(CollectError::InconsistentFamily { family: f.name, what });
                     }
                     last.samples.extend(f.samples);
                 }
@@ -192,19 +175,10 @@ impl Gatherers {
             }
         }
         for f in &mut merged {
-            f.samples.sort_by(|a, b| {
-                a.labels
-                    .iter()
-                    .map(|(_, v)| v)
-                    .cmp(b.labels.iter().map(|(_, v)| v))
-            });
+            f.samples.sort_by(|a, b| a.labels.iter().map(|(_, v)| v).cmp(b.labels.iter().map(|(_, v)| v)));
             if let Some(w) = f.samples.windows(2).find(|w| w[0].labels == w[1].labels) {
-                let labels = w[0]
-                    .labels
-                    .iter()
-                    .map(|(n, v)| format!("{n}={v:?}"))
-                    .collect::<Vec<_>>()
-                    .join(",");
+                let labels =
+                    w[0].labels.iter().map(|(n, v)| format!("{n}={v:?}")).collect::<Vec<_>>().join(",");
                 return Err(CollectError::DuplicateSeries {
                     family: f.name.clone(),
                     labels: format!("{{{labels}}}"),
@@ -257,11 +231,7 @@ impl Sink for Gatherer {
             Value::Histogram(h) => {
                 let mut cumulative = Vec::new();
                 let sum = h.read(&mut cumulative);
-                SampleValue::Histogram(SnapshotHistogram {
-                    buckets: h.bounds().clone(),
-                    cumulative,
-                    sum,
-                })
+                SampleValue::Histogram(SnapshotHistogram { buckets: h.bounds().clone(), cumulative, sum })
             }
         };
         family.samples.push(Sample {
@@ -289,11 +259,7 @@ mod tests {
             .with_label_values(&["1"])
             .unwrap()
             .inc();
-        let fb = Counter::builder("c_total")
-            .help("C.")
-            .labels(["x"])
-            .register(&b)
-            .unwrap();
+        let fb = Counter::builder("c_total").help("C.").labels(["x"]).register(&b).unwrap();
         fb.with_label_values(&["2"]).unwrap().inc_by(2);
         let merged = Gatherers::new([a.clone(), b.clone()]).gather().unwrap();
         assert_eq!(merged.len(), 1);
@@ -310,29 +276,19 @@ mod tests {
         let c = Registry::new();
         Gauge::builder("c_total").help("C.").register(&c).unwrap();
         let e = Gatherers::new([a, c]).gather().unwrap_err();
-        assert!(
-            matches!(e, CollectError::InconsistentFamily { what: "type", .. }),
-            "{e}"
-        );
+        assert!(matches!(e, CollectError::InconsistentFamily { what: "type", .. }), "{e}");
     }
 
     #[test]
     fn a_snapshot_encodes_like_the_registry() {
         let r = Registry::new();
-        let h = crate::Histogram::builder("h")
-            .help("H.")
-            .labels(["a"])
-            .register(&r)
-            .unwrap();
+        let h = crate::Histogram::builder("h").help("H.").labels(["a"]).register(&r).unwrap();
         h.with_label_values(&["q\"uote"]).unwrap().observe(0.3);
         Gauge::builder("g").register(&r).unwrap().set(-3);
         let mut direct = Vec::new();
         r.encode(Format::Text, &mut direct).unwrap();
         let mut replayed = Vec::new();
         encode_families(&r.gather().unwrap(), Format::Text, &mut replayed);
-        assert_eq!(
-            String::from_utf8(replayed).unwrap(),
-            String::from_utf8(direct).unwrap()
-        );
+        assert_eq!(String::from_utf8(replayed).unwrap(), String::from_utf8(direct).unwrap());
     }
 }

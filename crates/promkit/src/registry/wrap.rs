@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use crate::error::{CollectError, RegisterError};
 
-use super::{
-    Collector, CollectorId, Desc, FamilyHeader, Labels, Registry, SampleMeta, Sink, Value,
-};
+use super::{Collector, CollectorId, Desc, FamilyHeader, Labels, Registry, SampleMeta, Sink, Value};
 
 /// A registerer that prefixes family names and adds labels; from [`Registry::wrap`].
 ///
@@ -28,17 +26,9 @@ pub struct Wrapped {
 }
 
 impl Wrapped {
-    pub(super) fn new(
-        registry: Registry,
-        prefix: String,
-        mut labels: Vec<(String, String)>,
-    ) -> Self {
+    pub(super) fn new(registry: Registry, prefix: String, mut labels: Vec<(String, String)>) -> Self {
         labels.sort();
-        Self {
-            registry,
-            prefix,
-            labels,
-        }
+        Self { registry, prefix, labels }
     }
 
     /// Registers `collector` with the prefix and labels applied.
@@ -47,10 +37,7 @@ impl Wrapped {
     /// As [`Registry::register`], for the wrapped names.
     pub fn register(&self, collector: impl Collector) -> Result<CollectorId, RegisterError> {
         let descs = collector.describe();
-        let names = descs
-            .iter()
-            .map(|d| (d.name.clone(), format!("{}{}", self.prefix, d.name)))
-            .collect();
+        let names = descs.iter().map(|d| (d.name.clone(), format!("{}{}", self.prefix, d.name))).collect();
         self.registry.register(WrappedCollector {
             inner: Arc::new(collector),
             prefix: self.prefix.clone(),
@@ -83,11 +70,7 @@ impl Collector for WrappedCollector {
     }
 
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        let mut adapter = Adapter {
-            sink,
-            wrapper: self,
-            scratch: Vec::new(),
-        };
+        let mut adapter = Adapter { sink, wrapper: self, scratch: Vec::new() };
         self.inner.collect(&mut adapter)
     }
 }

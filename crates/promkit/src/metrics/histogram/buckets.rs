@@ -6,9 +6,7 @@ use crate::encode::float::{write_go_float, write_om_float};
 use crate::error::BucketError;
 
 /// Go's `DefBuckets`: 5 ms to 10 s, for request latencies in seconds.
-pub const DEFAULT_BUCKETS: [f64; 11] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+pub const DEFAULT_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// Validated, strictly increasing, finite-or-`+Inf`-free bucket upper bounds, shared by every
 /// series of a family. The `le` label text of each bound is rendered once, per format.
@@ -63,11 +61,7 @@ impl Buckets {
                     return Err(BucketError::Duplicate { index, value });
                 }
                 if value < previous || value == f64::INFINITY {
-                    return Err(BucketError::NotSorted {
-                        index,
-                        value,
-                        previous,
-                    });
+                    return Err(BucketError::NotSorted { index, value, previous });
                 }
             }
         }
@@ -83,11 +77,7 @@ impl Buckets {
         };
         let le_text = render(write_go_float);
         let le_openmetrics = render(write_om_float);
-        Ok(Self(Arc::new(Inner {
-            bounds: bounds.into_boxed_slice(),
-            le_text,
-            le_openmetrics,
-        })))
+        Ok(Self(Arc::new(Inner { bounds: bounds.into_boxed_slice(), le_text, le_openmetrics })))
     }
 
     /// The upper bounds, without the implied `+Inf`.
@@ -218,11 +208,7 @@ impl Buckets {
         }
         #[allow(clippy::cast_precision_loss)] // bucket counts are small
         let growth = (max / min).powf(1.0 / (count - 1) as f64);
-        #[allow(
-            clippy::cast_precision_loss,
-            clippy::cast_possible_truncation,
-            clippy::cast_possible_wrap
-        )]
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
         let bounds = (0..count).map(|i| min * growth.powi(i as i32));
         Self::new(bounds)
     }
@@ -260,43 +246,18 @@ mod tests {
     fn validation_names_the_bad_bound() {
         assert_eq!(Buckets::new([]), Err(BucketError::Empty));
         assert_eq!(Buckets::new([f64::INFINITY]), Err(BucketError::Empty));
-        assert_eq!(
-            Buckets::new([1.0, f64::NAN]),
-            Err(BucketError::NaN { index: 1 })
-        );
+        assert_eq!(Buckets::new([1.0, f64::NAN]), Err(BucketError::NaN { index: 1 }));
         assert_eq!(
             Buckets::new([2.0, 1.0]),
-            Err(BucketError::NotSorted {
-                index: 1,
-                value: 1.0,
-                previous: 2.0
-            })
+            Err(BucketError::NotSorted { index: 1, value: 1.0, previous: 2.0 })
         );
-        assert_eq!(
-            Buckets::new([1.0, 1.0]),
-            Err(BucketError::Duplicate {
-                index: 1,
-                value: 1.0
-            })
-        );
-        assert_eq!(
-            Buckets::new([f64::NEG_INFINITY, 1.0]),
-            Err(BucketError::NegativeInfinity { index: 0 })
-        );
+        assert_eq!(Buckets::new([1.0, 1.0]), Err(BucketError::Duplicate { index: 1, value: 1.0 }));
+        assert_eq!(Buckets::new([f64::NEG_INFINITY, 1.0]), Err(BucketError::NegativeInfinity { index: 0 }));
         assert_eq!(
             Buckets::new([1.0, f64::INFINITY, 2.0]),
-            Err(BucketError::NotSorted {
-                index: 1,
-                value: f64::INFINITY,
-                previous: 1.0
-            })
+            Err(BucketError::NotSorted { index: 1, value: f64::INFINITY, previous: 1.0 })
         );
-        assert_eq!(
-            Buckets::new([-1.0, 0.0, 1.0, f64::INFINITY])
-                .unwrap()
-                .bounds(),
-            &[-1.0, 0.0, 1.0]
-        );
+        assert_eq!(Buckets::new([-1.0, 0.0, 1.0, f64::INFINITY]).unwrap().bounds(), &[-1.0, 0.0, 1.0]);
     }
 
     #[test]
@@ -312,10 +273,7 @@ mod tests {
         let le: Vec<_> = (0..7).map(|i| b.le_text(i).to_owned()).collect();
         assert_eq!(le, ["0.001", "0.01", "0.1", "1", "10", "100", "1000"]);
         let le: Vec<_> = (0..7).map(|i| b.le_openmetrics(i).to_owned()).collect();
-        assert_eq!(
-            le,
-            ["0.001", "0.01", "0.1", "1.0", "10.0", "100.0", "1000.0"]
-        );
+        assert_eq!(le, ["0.001", "0.01", "0.1", "1.0", "10.0", "100.0", "1000.0"]);
         let b = exponential_buckets_range(1.0, 100.0, 3).unwrap();
         assert_eq!(b.bounds(), &[1.0, 10.0, 100.0]);
         assert!(linear_buckets(0.0, 0.0, 3).is_err());

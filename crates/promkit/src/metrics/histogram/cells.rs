@@ -37,20 +37,12 @@ impl Cells {
         let shards = shards.max(1).next_power_of_two();
         let buckets = finite_buckets + 1;
         let stride = (FIRST_BUCKET + buckets).div_ceil(LINE) * LINE;
-        let words: Box<[AtomicU64]> = (0..shards * stride + LINE - 1)
-            .map(|_| AtomicU64::new(0))
-            .collect();
+        let words: Box<[AtomicU64]> = (0..shards * stride + LINE - 1).map(|_| AtomicU64::new(0)).collect();
         // The allocation is 8-aligned; skip to the first 64-byte boundary so shards never
         // share a cache line (no false sharing between threads on different shards).
         let addr = words.as_ptr() as usize;
         let base = ((64 - addr % 64) % 64) / 8;
-        Self {
-            words,
-            base,
-            stride,
-            mask: shards - 1,
-            buckets,
-        }
+        Self { words, base, stride, mask: shards - 1, buckets }
     }
 
     #[inline]
@@ -68,10 +60,7 @@ impl Cells {
         let b = &shard[FIRST_BUCKET + bucket];
         b.store(b.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         let s = &shard[SUM];
-        s.store(
-            (f64::from_bits(s.load(Ordering::Relaxed)) + v).to_bits(),
-            Ordering::Relaxed,
-        );
+        s.store((f64::from_bits(s.load(Ordering::Relaxed)) + v).to_bits(), Ordering::Relaxed);
         shard[LOCK].store(0, Ordering::Release);
     }
 
@@ -114,10 +103,7 @@ impl Cells {
 /// sees every store of the previous one.
 #[inline]
 fn lock(word: &AtomicU64) {
-    while word
-        .compare_exchange_weak(0, 1, Ordering::Acquire, Ordering::Relaxed)
-        .is_err()
-    {
+    while word.compare_exchange_weak(0, 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
         let mut spins = 0u32;
         // Wait with plain loads (no cache-line ping-pong), then yield: a preempted holder
         // needs the CPU more than a spinning waiter does.
@@ -153,11 +139,7 @@ fn yield_now() {
 /// different CPUs usually observe into different cache lines.
 pub(crate) fn default_shards() -> usize {
     static SHARDS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *SHARDS.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 8)
-    })
+    *SHARDS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8))
 }
 
 #[cfg(all(test, not(loom)))]

@@ -6,9 +6,7 @@ mod timer;
 
 use std::time::{Duration, Instant};
 
-pub use buckets::{
-    Buckets, DEFAULT_BUCKETS, exponential_buckets, exponential_buckets_range, linear_buckets,
-};
+pub use buckets::{Buckets, DEFAULT_BUCKETS, exponential_buckets, exponential_buckets_range, linear_buckets};
 pub use timer::Timer;
 
 use crate::registry::{HistogramSource, Labels, MetricType, SampleMeta, Sink, Value};
@@ -67,11 +65,7 @@ pub struct HistogramOptions {
 impl Histogram {
     /// A histogram with these options, not registered anywhere.
     pub fn with_options(options: &HistogramOptions) -> Self {
-        let shards = if options.shards == 0 {
-            cells::default_shards()
-        } else {
-            options.shards
-        };
+        let shards = if options.shards == 0 { cells::default_shards() } else { options.shards };
         Self {
             core: Arc::new(Core {
                 cells: Cells::new(options.buckets.len(), shards),
@@ -152,11 +146,7 @@ impl Metric for Histogram {
     }
 
     fn write(&self, _: &HistogramOptions, labels: &Labels<'_>, sink: &mut dyn Sink) {
-        sink.sample(
-            labels,
-            Value::Histogram(self),
-            &SampleMeta::created(self.core.created),
-        );
+        sink.sample(labels, Value::Histogram(self), &SampleMeta::created(self.core.created));
     }
 
     fn reset(&self) {
@@ -222,27 +212,13 @@ mod tests {
                 let mut last = vec![0; 4];
                 for _ in 0..2000 {
                     let (counts, sum) = h.snapshot();
-                    assert!(
-                        counts.windows(2).all(|w| w[0] <= w[1]),
-                        "not cumulative: {counts:?}"
-                    );
-                    assert!(
-                        counts.iter().zip(&last).all(|(n, o)| n >= o),
-                        "went backwards"
-                    );
+                    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "not cumulative: {counts:?}");
+                    assert!(counts.iter().zip(&last).all(|(n, o)| n >= o), "went backwards");
                     // Sum of whole observations: 1 per obs in bucket 0, 2 in bucket 1, …
-                    let per_bucket: Vec<u64> = std::iter::once(counts[0])
-                        .chain(counts.windows(2).map(|w| w[1] - w[0]))
-                        .collect();
-                    let expected: u64 = per_bucket
-                        .iter()
-                        .enumerate()
-                        .map(|(i, n)| (i as u64 + 1) * n)
-                        .sum();
-                    assert_eq!(
-                        sum, expected as f64,
-                        "sum does not match the counted observations"
-                    );
+                    let per_bucket: Vec<u64> =
+                        std::iter::once(counts[0]).chain(counts.windows(2).map(|w| w[1] - w[0])).collect();
+                    let expected: u64 = per_bucket.iter().enumerate().map(|(i, n)| (i as u64 + 1) * n).sum();
+                    assert_eq!(sum, expected as f64, "sum does not match the counted observations");
                     last = counts;
                 }
             });

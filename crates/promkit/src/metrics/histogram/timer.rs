@@ -15,10 +15,7 @@ pub struct Timer {
 
 impl Timer {
     pub(super) fn new(histogram: Histogram) -> Self {
-        Self {
-            histogram: Some(histogram),
-            start: Instant::now(),
-        }
+        Self { histogram: Some(histogram), start: Instant::now() }
     }
 
     /// The time elapsed so far, without observing.
