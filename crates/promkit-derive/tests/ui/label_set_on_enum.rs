@@ -1,0 +1,8 @@
+use promkit::LabelSet;
+
+#[derive(LabelSet)]
+enum Labels {
+    Get,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use promkit::LabelSet;
+
+#[derive(LabelSet)]
+union Labels {
+    code: u32,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use promkit::LabelSet;
+
+#[derive(LabelSet)]
+struct Labels {
+    __name: String,
+}
+
+fn main() {}

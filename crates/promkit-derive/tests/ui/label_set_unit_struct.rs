@@ -1,0 +1,6 @@
+use promkit::LabelSet;
+
+#[derive(LabelSet)]
+struct Labels;
+
+fn main() {}

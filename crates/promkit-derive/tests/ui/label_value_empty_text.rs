@@ -1,0 +1,10 @@
+use promkit::LabelValue;
+
+#[derive(LabelValue)]
+enum Cache {
+    Hit,
+    #[label(rename = "")]
+    Miss,
+}
+
+fn main() {}

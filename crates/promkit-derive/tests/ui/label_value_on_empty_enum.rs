@@ -1,0 +1,6 @@
+use promkit::LabelValue;
+
+#[derive(LabelValue)]
+enum Never {}
+
+fn main() {}

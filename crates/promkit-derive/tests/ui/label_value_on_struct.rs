@@ -1,0 +1,8 @@
+use promkit::LabelValue;
+
+#[derive(LabelValue)]
+struct Method {
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use promkit::LabelValue;
+
+#[derive(LabelValue)]
+enum Method {
+    Get,
+    Other(String),
+}
+
+fn main() {}
