@@ -56,6 +56,7 @@
 //! | values computed at scrape time | implement [`Collector`], emit through a [`registry::Sink`] |
 //! | serve the exposition | [`Registry::encode`] into a reused buffer, with [`TEXT_CONTENT_TYPE`] or [`OPENMETRICS_CONTENT_TYPE`] |
 //! | several registries as one | [`registry::Gatherers`] |
+//! | process CPU, memory, descriptors (in [`default_registry`]); `<app>_build_info` | [`ProcessCollector`], [`build_info!`] |
 //!
 //! # Features
 //!
@@ -64,6 +65,7 @@
 //! | `derive` | yes | `#[derive(LabelSet, LabelValue)]` from `promkit-derive` |
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+pub mod collectors;
 mod encode;
 mod error;
 pub mod labels;
@@ -71,6 +73,7 @@ mod metrics;
 pub mod registry;
 mod sync;
 
+pub use collectors::{BuildInfoCollector, ProcessCollector};
 pub use encode::{Format, OPENMETRICS_CONTENT_TYPE, OpenMetricsEncoder, TEXT_CONTENT_TYPE, TextEncoder};
 pub use error::{BucketError, BuildError, CollectError, Error, LabelError, RegisterError};
 pub use labels::{LabelSet, LabelValue};
@@ -81,7 +84,7 @@ pub use metrics::{
 };
 #[cfg(feature = "derive")]
 pub use promkit_derive::{LabelSet, LabelValue};
-pub use registry::{Collector, CollectorId, Registry, default_registry};
+pub use registry::{Collector, CollectorId, EncodeOptions, OnError, Registry, default_registry};
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -124,7 +124,12 @@ pub struct CollectorId(u64);
 /// # Ok::<(), promkit::Error>(())
 /// ```
 pub fn default_registry() -> &'static Registry {
-    static DEFAULT: LazyLock<Registry> = LazyLock::new(Registry::new);
+    // As Go's default registry: process metrics on a plain `/metrics`.
+    static DEFAULT: LazyLock<Registry> = LazyLock::new(|| {
+        let registry = Registry::new();
+        crate::collectors::register_defaults(&registry);
+        registry
+    });
     &DEFAULT
 }
 
@@ -256,36 +261,42 @@ impl Registry {
     /// # Errors
     /// The first [`CollectError`]; `out` then holds what was written before it.
     pub fn encode(&self, format: Format, out: &mut Vec<u8>) -> Result<(), CollectError> {
-        let _ = self.encode_lenient(format, out, false)?;
-        Ok(())
+        self.encode_with(out, &EncodeOptions::new(format)).map(drop)
     }
 
-    /// Appends every family in `format` to `out`, skipping collectors that fail (their partial
-    /// output is removed) and returning their errors: Go's `ContinueOnError`.
+    /// Appends families to `out` as `options` say: the format, which families (a `name[]`
+    /// filter), and whether a failing collector stops the encoding or is skipped (its partial
+    /// output removed, its error returned: Go's `ContinueOnError`).
     ///
     /// # Errors
-    /// Never with `skip_failures`; else the first failure as [`encode`](Self::encode).
-    pub fn encode_lenient(
+    /// With [`OnError::Stop`], the first failure; `out` then holds what was written before it.
+    pub fn encode_with(
         &self,
-        format: Format,
         out: &mut Vec<u8>,
-        skip_failures: bool,
+        options: &EncodeOptions<'_>,
     ) -> Result<Vec<CollectError>, CollectError> {
         let inner = self.read();
         let mut failures = Vec::new();
-        match format {
+        let skip = options.on_error == OnError::Skip;
+        let wanted = |e: &Entry| match options.only {
+            // Skip a collector whose families are all unwanted without calling it; one that
+            // describes nothing may produce anything, so it is asked and filtered.
+            Some(only) => e.descs.is_empty() || e.descs.iter().any(|d| only.iter().any(|n| *n == d.name)),
+            None => true,
+        };
+        match options.format {
             Format::Text => {
-                let mut enc = TextEncoder::new(out);
-                for e in &inner.entries {
-                    collect_one(&*e.collector, &mut enc, skip_failures, &mut failures)?;
+                let mut enc = Filter::new(TextEncoder::new(out), options.only);
+                for e in inner.entries.iter().filter(|e| wanted(e)) {
+                    collect_one(&*e.collector, &mut enc, skip, &mut failures)?;
                 }
             }
             Format::OpenMetrics { created_samples } => {
-                let mut enc = OpenMetricsEncoder::new(out, created_samples);
-                for e in &inner.entries {
-                    collect_one(&*e.collector, &mut enc, skip_failures, &mut failures)?;
+                let mut enc = Filter::new(OpenMetricsEncoder::new(out, created_samples), options.only);
+                for e in inner.entries.iter().filter(|e| wanted(e)) {
+                    collect_one(&*e.collector, &mut enc, skip, &mut failures)?;
                 }
-                enc.finish();
+                enc.inner.finish();
             }
         }
         Ok(failures)
@@ -322,6 +333,85 @@ impl Registry {
     /// name and `labels` added to every series (Go's `WrapRegistererWith(Prefix)`).
     pub fn wrap(&self, prefix: impl Into<String>, labels: Vec<(String, String)>) -> Wrapped {
         Wrapped::new(self.clone(), prefix.into(), labels)
+    }
+}
+
+/// What a failing collector does to an encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OnError {
+    /// Stop at the first failure and return it.
+    #[default]
+    Stop,
+    /// Drop the failing collector's output, keep going, and return every failure.
+    Skip,
+}
+
+/// How [`Registry::encode_with`] encodes.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct EncodeOptions<'a> {
+    /// The exposition format.
+    pub format: Format,
+    /// What a failing collector does.
+    pub on_error: OnError,
+    /// Only these families (by registered name), when set.
+    pub only: Option<&'a [String]>,
+}
+
+impl<'a> EncodeOptions<'a> {
+    /// Every family in `format`, stopping at the first failure.
+    pub fn new(format: Format) -> Self {
+        Self { format, on_error: OnError::Stop, only: None }
+    }
+
+    /// Sets the error policy.
+    pub fn on_error(mut self, on_error: OnError) -> Self {
+        self.on_error = on_error;
+        self
+    }
+
+    /// Only the families named here.
+    pub fn only(mut self, names: &'a [String]) -> Self {
+        self.only = Some(names);
+        self
+    }
+}
+
+/// A sink that passes on only the wanted families.
+struct Filter<'a, S> {
+    inner: S,
+    only: Option<&'a [String]>,
+    pass: bool,
+}
+
+impl<'a, S> Filter<'a, S> {
+    fn new(inner: S, only: Option<&'a [String]>) -> Self {
+        Self { inner, only, pass: true }
+    }
+}
+
+impl<S: Sink> Sink for Filter<'_, S> {
+    fn family(&mut self, header: &FamilyHeader<'_>) {
+        self.pass = self.only.is_none_or(|only| only.iter().any(|n| n == header.name));
+        if self.pass {
+            self.inner.family(header);
+        }
+    }
+
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta) {
+        if self.pass {
+            self.inner.sample(labels, value, meta);
+        }
+    }
+}
+
+impl<S: Truncate> Truncate for Filter<'_, S> {
+    fn mark(&self) -> usize {
+        self.inner.mark()
+    }
+    fn truncate(&mut self, mark: usize) {
+        self.inner.truncate(mark);
     }
 }
 

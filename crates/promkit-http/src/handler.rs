@@ -1,0 +1,449 @@
+//! `MetricsHandler`: the `/metrics` endpoint, with the options of Go's `promhttp.HandlerOpts`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
+use http::{HeaderValue, Request, Response, StatusCode, request};
+use http_body_util::Full;
+use promkit::registry::{Gatherers, encode_families};
+use promkit::{CollectError, Counter, EncodeOptions, Family, Gauge, OnError, Registry};
+
+use crate::compress::{Encoding, compress, negotiate_encoding};
+use crate::negotiate::negotiate;
+
+/// What the handler does when a collector fails (Go's `promhttp.HandlerErrorHandling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ErrorHandling {
+    /// Answer 500 with the error: Prometheus records a failed scrape (`up == 0`).
+    #[default]
+    HttpError,
+    /// Serve every family that could be collected, leave out the failing collectors, and count
+    /// the failure in `promhttp_metric_handler_errors_total{cause="gathering"}`.
+    ContinueOnError,
+    /// Panic in the serving task (for programs that would rather crash than serve partial
+    /// data).
+    Panic,
+}
+
+/// Where the handler's metrics come from.
+#[derive(Debug, Clone)]
+enum Source {
+    Registry(Registry),
+    Gatherers(Gatherers),
+}
+
+/// Serves a registry's metrics over HTTP.
+///
+/// A tower [`Service`](tower_service::Service) for any request body (mount it in axum with
+/// `Router::route_service("/metrics", handler)`), and [`respond`](Self::respond) for other
+/// servers. Encoding runs on tokio's blocking pool so a large registry never stalls the async
+/// workers; buffers are reused between scrapes.
+///
+/// ```
+/// use promkit::{Counter, Registry};
+/// use promkit_http::MetricsHandler;
+///
+/// let registry = Registry::new();
+/// Counter::builder("hits_total").help("Hits.").register(&registry)?;
+/// let handler = MetricsHandler::builder(registry).build();
+///
+/// let req = http::Request::get("/metrics").header("accept", "text/plain").body(()).unwrap();
+/// let resp = handler.respond(&req.into_parts().0);
+/// assert_eq!(resp.status(), 200);
+/// assert_eq!(resp.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+/// assert_eq!(resp.body(), "# HELP hits_total Hits.\n# TYPE hits_total counter\nhits_total 0\n");
+/// # Ok::<(), promkit::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MetricsHandler {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    source: Source,
+    error_handling: ErrorHandling,
+    max_in_flight: usize,
+    timeout: Option<Duration>,
+    openmetrics: bool,
+    created_samples: bool,
+    encodings: Vec<Encoding>,
+    process_start: Option<u64>,
+    in_flight: AtomicUsize,
+    /// Encode buffers kept between scrapes, so steady-state scrapes do not regrow them.
+    buffers: Mutex<Vec<Vec<u8>>>,
+    metrics: Option<SelfMetrics>,
+}
+
+/// The handler's own metrics (Go's `InstrumentMetricHandler` plus the errors counter).
+#[derive(Debug)]
+struct SelfMetrics {
+    requests: Family<Counter>,
+    in_flight: Gauge,
+    errors: Family<Counter>,
+}
+
+/// Configures a [`MetricsHandler`]; from [`MetricsHandler::builder`].
+#[derive(Debug)]
+#[must_use = "call build() to get the handler"]
+pub struct HandlerBuilder {
+    source: Source,
+    error_handling: ErrorHandling,
+    max_in_flight: usize,
+    timeout: Option<Duration>,
+    openmetrics: bool,
+    created_samples: bool,
+    encodings: Vec<Encoding>,
+    process_start: Option<u64>,
+    instrument: Option<Registry>,
+}
+
+impl MetricsHandler {
+    /// Starts configuring a handler for one registry.
+    pub fn builder(registry: Registry) -> HandlerBuilder {
+        HandlerBuilder::new(Source::Registry(registry))
+    }
+
+    /// Starts configuring a handler for several registries gathered together (duplicate
+    /// series between them fail the scrape instead of being written twice).
+    pub fn for_gatherers(gatherers: Gatherers) -> HandlerBuilder {
+        HandlerBuilder::new(Source::Gatherers(gatherers))
+    }
+
+    /// Answers a scrape synchronously from the request's parts (method, URI, headers), for
+    /// servers that are not tower-based. Applies every option except the timeout.
+    pub fn respond(&self, parts: &request::Parts) -> Response<Bytes> {
+        let Some(guard) = self.enter() else { return self.too_many() };
+        let resp = self.render(parts);
+        drop(guard);
+        resp
+    }
+
+    /// Answers a scrape: the in-flight limit first, then encoding on the blocking pool under
+    /// the timeout. Needs a tokio runtime.
+    pub async fn serve(&self, parts: request::Parts) -> Response<Bytes> {
+        let Some(guard) = self.enter() else { return self.too_many() };
+        let this = self.clone();
+        // The in-flight slot moves into the blocking task: a collector that hangs past the
+        // timeout keeps holding its slot, so hung scrapes cannot pile up without bound.
+        let task = tokio::task::spawn_blocking(move || {
+            let resp = this.render(&parts);
+            drop(guard);
+            resp
+        });
+        let joined = match self.shared.timeout {
+            Some(limit) => match tokio::time::timeout(limit, task).await {
+                Ok(joined) => joined,
+                Err(_) => {
+                    let body = format!("Exceeded configured timeout of {limit:?}.\n");
+                    return self.error_response(StatusCode::SERVICE_UNAVAILABLE, body);
+                }
+            },
+            None => task.await,
+        };
+        match joined {
+            Ok(resp) => resp,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => {
+                self.error_response(StatusCode::INTERNAL_SERVER_ERROR, format!("scrape task failed: {e}\n"))
+            }
+        }
+    }
+
+    fn enter(&self) -> Option<InFlight> {
+        let s = &self.shared;
+        // Relaxed: the counter only bounds concurrency; nothing is published through it.
+        let before = s.in_flight.fetch_add(1, Ordering::Relaxed);
+        if s.max_in_flight > 0 && before >= s.max_in_flight {
+            s.in_flight.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        if let Some(m) = &s.metrics {
+            m.in_flight.inc();
+        }
+        Some(InFlight { shared: Arc::clone(&self.shared) })
+    }
+
+    fn too_many(&self) -> Response<Bytes> {
+        let body = format!(
+            "Limit of concurrent requests reached ({}), try again later.\n",
+            self.shared.max_in_flight
+        );
+        self.error_response(StatusCode::SERVICE_UNAVAILABLE, body)
+    }
+
+    fn error_response(&self, status: StatusCode, body: String) -> Response<Bytes> {
+        self.count(status);
+        let mut resp = Response::new(Bytes::from(body));
+        *resp.status_mut() = status;
+        resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        resp
+    }
+
+    fn count(&self, status: StatusCode) {
+        if let Some(m) = &self.shared.metrics
+            && let Ok(c) = m.requests.with_label_values(&[status.as_str()])
+        {
+            c.inc();
+        }
+    }
+
+    fn count_error(&self, cause: &str) {
+        if let Some(m) = &self.shared.metrics
+            && let Ok(c) = m.errors.with_label_values(&[cause])
+        {
+            c.inc();
+        }
+    }
+
+    fn render(&self, parts: &request::Parts) -> Response<Bytes> {
+        let s = &self.shared;
+        let header = |name| parts.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        let negotiated = negotiate(header(ACCEPT), s.openmetrics);
+        let encoding = negotiate_encoding(header(ACCEPT_ENCODING), &s.encodings);
+        let names: Vec<String> = parts
+            .uri
+            .query()
+            .map(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .filter(|(k, _)| k == "name[]")
+                    .map(|(_, v)| v.into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let format = negotiated.encoder_format(s.created_samples);
+        let on_error = match s.error_handling {
+            ErrorHandling::ContinueOnError => OnError::Skip,
+            _ => OnError::Stop,
+        };
+
+        let mut buf = s.buffers.lock().unwrap_or_else(PoisonError::into_inner).pop().unwrap_or_default();
+        buf.clear();
+        let result: Result<Vec<CollectError>, CollectError> = match &s.source {
+            Source::Registry(r) => {
+                let mut opts = EncodeOptions::new(format).on_error(on_error);
+                if !names.is_empty() {
+                    opts = opts.only(&names);
+                }
+                r.encode_with(&mut buf, &opts)
+            }
+            Source::Gatherers(g) => g.gather().map(|mut families| {
+                if !names.is_empty() {
+                    families.retain(|f| names.contains(&f.name));
+                }
+                encode_families(&families, format, &mut buf);
+                Vec::new()
+            }),
+        };
+        let resp = match result {
+            Ok(failures) => {
+                for _ in &failures {
+                    self.count_error("gathering");
+                }
+                self.ok_response(&buf, &negotiated.content_type(), encoding)
+            }
+            Err(e) => {
+                self.count_error("gathering");
+                if s.error_handling == ErrorHandling::Panic {
+                    panic!("error gathering metrics: {e}");
+                }
+                let body = format!("An error has occurred while serving metrics:\n\n{e}\n");
+                self.error_response(StatusCode::INTERNAL_SERVER_ERROR, body)
+            }
+        };
+        let mut pool = s.buffers.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < 4 {
+            pool.push(buf);
+        }
+        resp
+    }
+
+    fn ok_response(&self, body: &[u8], content_type: &str, encoding: Encoding) -> Response<Bytes> {
+        let (body, encoding) = match compress(encoding, body) {
+            Ok(compressed) => (compressed, encoding),
+            Err(_) => {
+                // Content-Encoding is only sent when the body really is compressed.
+                self.count_error("encoding");
+                (body.to_vec(), Encoding::Identity)
+            }
+        };
+        self.count(StatusCode::OK);
+        let mut resp = Response::new(Bytes::from(body));
+        let headers = resp.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(content_type) {
+            headers.insert(CONTENT_TYPE, v);
+        }
+        if let Some(enc) = encoding.header() {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(enc));
+        }
+        if let Some(start) = self.shared.process_start {
+            headers.insert("process-start-time-unix", HeaderValue::from(start));
+        }
+        resp
+    }
+}
+
+/// Holds one in-flight slot; released on drop.
+struct InFlight {
+    shared: Arc<Shared>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if let Some(m) = &self.shared.metrics {
+            m.in_flight.dec();
+        }
+    }
+}
+
+impl HandlerBuilder {
+    fn new(source: Source) -> Self {
+        Self {
+            source,
+            error_handling: ErrorHandling::default(),
+            max_in_flight: 0,
+            timeout: None,
+            openmetrics: true,
+            created_samples: false,
+            encodings: Encoding::available().to_vec(),
+            process_start: None,
+            instrument: None,
+        }
+    }
+
+    /// What to do when a collector fails (default: answer 500).
+    pub fn error_handling(mut self, policy: ErrorHandling) -> Self {
+        self.error_handling = policy;
+        self
+    }
+
+    /// Answer 503 to scrapes beyond this many at once (0, the default, is no limit).
+    pub fn max_requests_in_flight(mut self, max: usize) -> Self {
+        self.max_in_flight = max;
+        self
+    }
+
+    /// Answer 503 when collecting and encoding takes longer than this (the work itself runs on
+    /// and keeps its in-flight slot until it ends).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Offer OpenMetrics in negotiation (default: yes).
+    pub fn openmetrics(mut self, enabled: bool) -> Self {
+        self.openmetrics = enabled;
+        self
+    }
+
+    /// Write `_created` samples when OpenMetrics is negotiated (default: no).
+    pub fn created_samples(mut self, enabled: bool) -> Self {
+        self.created_samples = enabled;
+        self
+    }
+
+    /// The content codings offered, in preference order at equal q (default: every one this
+    /// build has; an empty list sends everything uncompressed).
+    pub fn compression(mut self, encodings: &[Encoding]) -> Self {
+        self.encodings = encodings.to_vec();
+        if !self.encodings.contains(&Encoding::Identity) {
+            self.encodings.push(Encoding::Identity);
+        }
+        self
+    }
+
+    /// Send `Process-Start-Time-Unix` with this time, as Go's `ProcessStartTime` option does.
+    pub fn process_start_time(mut self, start: SystemTime) -> Self {
+        self.process_start = start.duration_since(SystemTime::UNIX_EPOCH).ok().map(|d| d.as_secs());
+        self
+    }
+
+    /// Register the handler's own metrics in `registry`:
+    /// `promhttp_metric_handler_requests_total{code}`,
+    /// `promhttp_metric_handler_requests_in_flight` and
+    /// `promhttp_metric_handler_errors_total{cause}`.
+    pub fn instrument(mut self, registry: &Registry) -> Self {
+        self.instrument = Some(registry.clone());
+        self
+    }
+
+    /// Builds the handler.
+    ///
+    /// # Errors
+    /// When `instrument` was given a registry that already has the handler's metrics.
+    pub fn try_build(self) -> Result<MetricsHandler, promkit::Error> {
+        let metrics = match &self.instrument {
+            Some(r) => {
+                let requests = Counter::builder("promhttp_metric_handler_requests_total")
+                    .help("Total number of scrapes by HTTP status code.")
+                    .labels(["code"])
+                    .register(r)?;
+                for code in ["200", "500", "503"] {
+                    requests.with_label_values(&[code])?;
+                }
+                let in_flight = Gauge::builder("promhttp_metric_handler_requests_in_flight")
+                    .help("Current number of scrapes being served.")
+                    .register(r)?;
+                let errors = Counter::builder("promhttp_metric_handler_errors_total")
+                    .help("Total number of internal errors encountered by the promhttp metric handler.")
+                    .labels(["cause"])
+                    .register(r)?;
+                for cause in ["gathering", "encoding"] {
+                    errors.with_label_values(&[cause])?;
+                }
+                Some(SelfMetrics { requests, in_flight, errors })
+            }
+            None => None,
+        };
+        Ok(MetricsHandler {
+            shared: Arc::new(Shared {
+                source: self.source,
+                error_handling: self.error_handling,
+                max_in_flight: self.max_in_flight,
+                timeout: self.timeout,
+                openmetrics: self.openmetrics,
+                created_samples: self.created_samples,
+                encodings: self.encodings,
+                process_start: self.process_start,
+                in_flight: AtomicUsize::new(0),
+                buffers: Mutex::new(Vec::new()),
+                metrics,
+            }),
+        })
+    }
+
+    /// Builds the handler.
+    ///
+    /// # Panics
+    /// When `instrument` was given a registry that already has the handler's metrics (a
+    /// start-up mistake); [`try_build`](Self::try_build) returns the error instead.
+    #[track_caller]
+    pub fn build(self) -> MetricsHandler {
+        self.try_build().unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl<B: Send + 'static> tower_service::Service<Request<B>> for MetricsHandler {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let this = self.clone();
+        let (parts, _) = req.into_parts();
+        Box::pin(async move { Ok(this.serve(parts).await.map(Full::new)) })
+    }
+}

@@ -1,0 +1,26 @@
+//! Serve promkit metrics over HTTP.
+//!
+//! - [`MetricsHandler`]: the `/metrics` endpoint. Negotiates the format from `Accept`
+//!   (text 0.0.4 by default, OpenMetrics 1.0.0 when asked for, by q-value), compresses with
+//!   gzip or zstd per `Accept-Encoding`, and applies the options of Go's `promhttp.HandlerOpts`:
+//!   error policy, in-flight limit, timeout, `name[]` filter and its own metrics. It is a tower
+//!   [`Service`](tower_service::Service), so it mounts in axum, and
+//!   [`MetricsHandler::respond`] serves any other server from request parts.
+//! - [`middleware`]: tower layers that instrument an HTTP server, one per measured quantity.
+//! - [`client`]: the same for outgoing requests.
+//! - [`serve`]: a small standalone server for programs without one (feature `exporter`).
+
+mod compress;
+mod handler;
+mod negotiate;
+
+pub mod client;
+#[cfg(feature = "exporter")]
+mod exporter;
+pub mod middleware;
+
+pub use compress::Encoding;
+#[cfg(feature = "exporter")]
+pub use exporter::{Exporter, ServeError, serve};
+pub use handler::{ErrorHandling, HandlerBuilder, MetricsHandler};
+pub use negotiate::{Escaping, Negotiated, WireFormat, negotiate};

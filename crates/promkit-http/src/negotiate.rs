@@ -1,0 +1,246 @@
+//! Content negotiation: which exposition format a scraper gets, from its `Accept` header.
+//!
+//! The rules are Go's `expfmt.NegotiateIncludingOpenMetrics`: media ranges are tried from the
+//! highest q-value down (more specific before wildcards at equal q), and the first one promkit
+//! can write wins; anything else (`*/*`, garbage, no header) gets text 0.0.4. Unlike Go, a range
+//! with `q=0` ("not acceptable") is never chosen. An `escaping=` parameter on a range that was
+//! looked at is echoed in the Content-Type, as Prometheus 3 expects; promkit only writes names
+//! that are valid in the legacy character set, which every escaping scheme leaves unchanged.
+
+use promkit::Format;
+
+/// A wire format the handler can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WireFormat {
+    /// `text/plain; version=0.0.4`.
+    Text004,
+    /// `text/plain; version=1.0.0` (the UTF-8-capable text format; the same bytes for
+    /// legacy-valid names).
+    Text100,
+    /// `application/openmetrics-text; version=0.0.1` (asked for without a version).
+    OpenMetrics001,
+    /// `application/openmetrics-text; version=1.0.0`.
+    OpenMetrics100,
+}
+
+/// A name-escaping scheme from Prometheus 3's `escaping=` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Escaping {
+    /// `allow-utf-8`: names are sent as they are.
+    AllowUtf8,
+    /// `underscores`: invalid characters become `_` (the default).
+    Underscores,
+    /// `dots`: `.` becomes `_dot_`, `_` becomes `__`.
+    Dots,
+    /// `values`: `U__` plus hex code points.
+    Values,
+}
+
+impl Escaping {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "allow-utf-8" => Some(Self::AllowUtf8),
+            "underscores" => Some(Self::Underscores),
+            "dots" => Some(Self::Dots),
+            "values" => Some(Self::Values),
+            _ => None,
+        }
+    }
+
+    /// The parameter value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AllowUtf8 => "allow-utf-8",
+            Self::Underscores => "underscores",
+            Self::Dots => "dots",
+            Self::Values => "values",
+        }
+    }
+}
+
+/// The outcome of negotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Negotiated {
+    /// The format to write.
+    pub format: WireFormat,
+    /// The escaping scheme the scraper asked for, echoed in the Content-Type.
+    pub escaping: Option<Escaping>,
+}
+
+impl Negotiated {
+    /// The Content-Type header of the response.
+    pub fn content_type(&self) -> String {
+        let base = match self.format {
+            WireFormat::Text004 => "text/plain; version=0.0.4; charset=utf-8",
+            WireFormat::Text100 => "text/plain; version=1.0.0; charset=utf-8",
+            WireFormat::OpenMetrics001 => "application/openmetrics-text; version=0.0.1; charset=utf-8",
+            WireFormat::OpenMetrics100 => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        };
+        match self.escaping {
+            Some(e) => format!("{base}; escaping={}", e.as_str()),
+            None => base.to_owned(),
+        }
+    }
+
+    /// The promkit encoder format for this wire format.
+    pub fn encoder_format(&self, created_samples: bool) -> Format {
+        match self.format {
+            WireFormat::Text004 | WireFormat::Text100 => Format::Text,
+            WireFormat::OpenMetrics001 | WireFormat::OpenMetrics100 => {
+                Format::OpenMetrics { created_samples }
+            }
+        }
+    }
+}
+
+/// One media range of an `Accept` header.
+#[derive(Debug)]
+struct Range<'a> {
+    mime: &'a str,
+    q: f32,
+    params: Vec<(&'a str, &'a str)>,
+}
+
+impl Range<'_> {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    }
+
+    /// Wildcards rank below specific types at equal q.
+    fn specificity(&self) -> u8 {
+        match self.mime.split_once('/') {
+            Some(("*", _)) => 0,
+            Some((_, "*")) => 1,
+            _ => 2,
+        }
+    }
+}
+
+fn parse_accept(header: &str) -> Vec<Range<'_>> {
+    let mut ranges: Vec<Range<'_>> = header
+        .split(',')
+        .filter_map(|clause| {
+            let mut parts = clause.split(';');
+            let mime = parts.next()?.trim();
+            if mime.is_empty() || !mime.contains('/') {
+                return None;
+            }
+            let mut q = 1.0;
+            let mut params = Vec::new();
+            for p in parts {
+                let Some((k, v)) = p.split_once('=') else { continue };
+                let (k, v) = (k.trim(), v.trim().trim_matches('"'));
+                if k.eq_ignore_ascii_case("q") {
+                    // An unparsable q is treated as 0 ("not acceptable"), as Go's parser does.
+                    q = v.parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q)).unwrap_or(0.0);
+                } else {
+                    params.push((k, v));
+                }
+            }
+            Some(Range { mime, q, params })
+        })
+        .collect();
+    // Stable: equal q and specificity keep the header's order.
+    ranges.sort_by(|a, b| b.q.total_cmp(&a.q).then(b.specificity().cmp(&a.specificity())));
+    ranges
+}
+
+/// Picks the format for an `Accept` header (`None`: no header). OpenMetrics is offered only
+/// when `openmetrics` is true.
+pub fn negotiate(accept: Option<&str>, openmetrics: bool) -> Negotiated {
+    let mut escaping = None;
+    for r in parse_accept(accept.unwrap_or("")) {
+        if r.q <= 0.0 {
+            continue;
+        }
+        if let Some(e) = r.param("escaping").and_then(Escaping::parse) {
+            escaping = Some(e);
+        }
+        let version = r.param("version").unwrap_or("");
+        let format = if r.mime.eq_ignore_ascii_case("text/plain") {
+            match version {
+                "" | "0.0.4" => Some(WireFormat::Text004),
+                "1.0.0" => Some(WireFormat::Text100),
+                _ => None,
+            }
+        } else if openmetrics && r.mime.eq_ignore_ascii_case("application/openmetrics-text") {
+            match version {
+                "" | "0.0.1" => Some(WireFormat::OpenMetrics001),
+                "1.0.0" => Some(WireFormat::OpenMetrics100),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if let Some(format) = format {
+            return Negotiated { format, escaping };
+        }
+    }
+    Negotiated { format: WireFormat::Text004, escaping }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ct(accept: Option<&str>) -> String {
+        negotiate(accept, true).content_type()
+    }
+
+    #[test]
+    fn headers_that_scrapers_send() {
+        const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+        const OM1: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+        const OM0: &str = "application/openmetrics-text; version=0.0.1; charset=utf-8";
+        // Prometheus 2.x default scrape.
+        assert_eq!(
+            ct(Some(
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+            )),
+            OM1
+        );
+        // Prometheus 3 default scrape (escaping echoed).
+        assert_eq!(
+            ct(Some(
+                "application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=underscores;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1"
+            )),
+            format!("{OM1}; escaping=underscores")
+        );
+        assert_eq!(ct(Some("*/*")), TEXT);
+        assert_eq!(ct(None), TEXT);
+        assert_eq!(ct(Some("")), TEXT);
+        assert_eq!(ct(Some("text/plain")), TEXT);
+        assert_eq!(ct(Some("application/openmetrics-text")), OM0);
+        assert_eq!(ct(Some("text/html,application/json")), TEXT);
+        // q-values decide, not order.
+        assert_eq!(
+            ct(Some("text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0")),
+            OM1
+        );
+        assert_eq!(ct(Some("application/openmetrics-text;version=1.0.0;q=0.2,text/plain;q=0.3")), TEXT);
+        // q=0 means "not acceptable".
+        assert_eq!(ct(Some("application/openmetrics-text;version=1.0.0;q=0")), TEXT);
+        // An unknown version is not that format.
+        assert_eq!(ct(Some("application/openmetrics-text;version=2.0.0")), TEXT);
+        assert_eq!(
+            ct(Some("text/plain;version=1.0.0;escaping=allow-utf-8")),
+            "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+        );
+        // Garbage is text, not an error.
+        assert_eq!(ct(Some(";;;,,,q=x/")), TEXT);
+        assert_eq!(ct(Some("application/openmetrics-text;version=1.0.0;q=bogus")), TEXT);
+        assert_eq!(ct(Some("text/plain;escaping=bogus")), TEXT);
+        // OpenMetrics switched off.
+        assert_eq!(negotiate(Some("application/openmetrics-text;version=1.0.0"), false).content_type(), TEXT);
+    }
+
+    #[test]
+    fn wildcards_rank_below_specific_types_at_equal_q() {
+        assert_eq!(
+            negotiate(Some("*/*,application/openmetrics-text;version=1.0.0"), true).format,
+            WireFormat::OpenMetrics100
+        );
+    }
+}
