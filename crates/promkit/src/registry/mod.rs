@@ -281,7 +281,7 @@ impl Registry {
         let wanted = |e: &Entry| match options.only {
             // Skip a collector whose families are all unwanted without calling it; one that
             // describes nothing may produce anything, so it is asked and filtered.
-            Some(only) => e.descs.is_empty() || e.descs.iter().any(|d| only.iter().any(|n| *n == d.name)),
+            Some(only) => e.descs.is_empty() || e.descs.iter().any(|d| only.contains(&d.name)),
             None => true,
         };
         match options.format {
