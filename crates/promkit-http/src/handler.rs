@@ -16,7 +16,7 @@ use promkit::registry::{Gatherers, encode_families};
 use promkit::{CollectError, Counter, EncodeOptions, Family, Gauge, OnError, Registry};
 
 use crate::compress::{Encoding, compress, negotiate_encoding};
-use crate::negotiate::negotiate;
+use crate::negotiate::{Offer, negotiate};
 
 /// What the handler does when a collector fails (Go's `promhttp.HandlerErrorHandling`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,6 +74,7 @@ struct Shared {
     max_in_flight: usize,
     timeout: Option<Duration>,
     openmetrics: bool,
+    protobuf: bool,
     created_samples: bool,
     encodings: Vec<Encoding>,
     process_start: Option<u64>,
@@ -100,6 +101,7 @@ pub struct HandlerBuilder {
     max_in_flight: usize,
     timeout: Option<Duration>,
     openmetrics: bool,
+    protobuf: bool,
     created_samples: bool,
     encodings: Vec<Encoding>,
     process_start: Option<u64>,
@@ -207,7 +209,8 @@ impl MetricsHandler {
     fn render(&self, parts: &request::Parts) -> Response<Bytes> {
         let s = &self.shared;
         let header = |name| parts.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
-        let negotiated = negotiate(header(ACCEPT), s.openmetrics);
+        let negotiated =
+            negotiate(header(ACCEPT), Offer { openmetrics: s.openmetrics, protobuf: s.protobuf });
         let encoding = negotiate_encoding(header(ACCEPT_ENCODING), &s.encodings);
         let names: Vec<String> = parts
             .uri
@@ -313,6 +316,7 @@ impl HandlerBuilder {
             max_in_flight: 0,
             timeout: None,
             openmetrics: true,
+            protobuf: true,
             created_samples: false,
             encodings: Encoding::available().to_vec(),
             process_start: None,
@@ -342,6 +346,14 @@ impl HandlerBuilder {
     /// Offer OpenMetrics in negotiation (default: yes).
     pub fn openmetrics(mut self, enabled: bool) -> Self {
         self.openmetrics = enabled;
+        self
+    }
+
+    /// Offer the delimited protobuf format in negotiation (default: yes). Prometheus asks for
+    /// it first only when its native-histogram feature is on; it is the only format that
+    /// carries native histograms.
+    pub fn protobuf(mut self, enabled: bool) -> Self {
+        self.protobuf = enabled;
         self
     }
 
@@ -411,6 +423,7 @@ impl HandlerBuilder {
                 max_in_flight: self.max_in_flight,
                 timeout: self.timeout,
                 openmetrics: self.openmetrics,
+                protobuf: self.protobuf,
                 created_samples: self.created_samples,
                 encodings: self.encodings,
                 process_start: self.process_start,

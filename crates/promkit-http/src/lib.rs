@@ -23,4 +23,4 @@ pub use compress::Encoding;
 #[cfg(feature = "exporter")]
 pub use exporter::{Exporter, ServeError, serve};
 pub use handler::{ErrorHandling, HandlerBuilder, MetricsHandler};
-pub use negotiate::{Escaping, Negotiated, WireFormat, negotiate};
+pub use negotiate::{Escaping, Negotiated, Offer, WireFormat, negotiate};

@@ -22,6 +22,9 @@ pub enum WireFormat {
     OpenMetrics001,
     /// `application/openmetrics-text; version=1.0.0`.
     OpenMetrics100,
+    /// `application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily;
+    /// encoding=delimited`: the format that carries native histograms.
+    Protobuf,
 }
 
 /// A name-escaping scheme from Prometheus 3's `escaping=` parameter.
@@ -77,6 +80,7 @@ impl Negotiated {
             WireFormat::Text100 => "text/plain; version=1.0.0; charset=utf-8",
             WireFormat::OpenMetrics001 => "application/openmetrics-text; version=0.0.1; charset=utf-8",
             WireFormat::OpenMetrics100 => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            WireFormat::Protobuf => promkit::PROTOBUF_CONTENT_TYPE,
         };
         match self.escaping {
             Some(e) => format!("{base}; escaping={}", e.as_str()),
@@ -91,6 +95,7 @@ impl Negotiated {
             WireFormat::OpenMetrics001 | WireFormat::OpenMetrics100 => {
                 Format::OpenMetrics { created_samples }
             }
+            WireFormat::Protobuf => Format::Protobuf,
         }
     }
 }
@@ -147,9 +152,18 @@ fn parse_accept(header: &str) -> Vec<Range<'_>> {
     ranges
 }
 
-/// Picks the format for an `Accept` header (`None`: no header). OpenMetrics is offered only
-/// when `openmetrics` is true.
-pub fn negotiate(accept: Option<&str>, openmetrics: bool) -> Negotiated {
+/// Which formats negotiation may pick besides text 0.0.4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offer {
+    /// OpenMetrics text.
+    pub openmetrics: bool,
+    /// Delimited protobuf.
+    pub protobuf: bool,
+}
+
+/// Picks the format for an `Accept` header (`None`: no header), among text 0.0.4 and what
+/// `offer` allows.
+pub fn negotiate(accept: Option<&str>, offer: Offer) -> Negotiated {
     let mut escaping = None;
     for r in parse_accept(accept.unwrap_or("")) {
         if r.q <= 0.0 {
@@ -159,13 +173,20 @@ pub fn negotiate(accept: Option<&str>, openmetrics: bool) -> Negotiated {
             escaping = Some(e);
         }
         let version = r.param("version").unwrap_or("");
-        let format = if r.mime.eq_ignore_ascii_case("text/plain") {
+        let format = if offer.protobuf
+            && r.mime.eq_ignore_ascii_case("application/vnd.google.protobuf")
+            && r.param("proto") == Some("io.prometheus.client.MetricFamily")
+        {
+            // Only the delimited encoding is a scrape format; Go's text and compact-text
+            // protobuf encodings are debugging aids and fall through to the next range.
+            (r.param("encoding") == Some("delimited")).then_some(WireFormat::Protobuf)
+        } else if r.mime.eq_ignore_ascii_case("text/plain") {
             match version {
                 "" | "0.0.4" => Some(WireFormat::Text004),
                 "1.0.0" => Some(WireFormat::Text100),
                 _ => None,
             }
-        } else if openmetrics && r.mime.eq_ignore_ascii_case("application/openmetrics-text") {
+        } else if offer.openmetrics && r.mime.eq_ignore_ascii_case("application/openmetrics-text") {
             match version {
                 "" | "0.0.1" => Some(WireFormat::OpenMetrics001),
                 "1.0.0" => Some(WireFormat::OpenMetrics100),
@@ -185,8 +206,10 @@ pub fn negotiate(accept: Option<&str>, openmetrics: bool) -> Negotiated {
 mod tests {
     use super::*;
 
+    const ALL: Offer = Offer { openmetrics: true, protobuf: true };
+
     fn ct(accept: Option<&str>) -> String {
-        negotiate(accept, true).content_type()
+        negotiate(accept, ALL).content_type()
     }
 
     #[test]
@@ -233,13 +256,28 @@ mod tests {
         assert_eq!(ct(Some("application/openmetrics-text;version=1.0.0;q=bogus")), TEXT);
         assert_eq!(ct(Some("text/plain;escaping=bogus")), TEXT);
         // OpenMetrics switched off.
-        assert_eq!(negotiate(Some("application/openmetrics-text;version=1.0.0"), false).content_type(), TEXT);
+        let text_only = Offer { openmetrics: false, protobuf: false };
+        assert_eq!(
+            negotiate(Some("application/openmetrics-text;version=1.0.0"), text_only).content_type(),
+            TEXT
+        );
+        // Prometheus with native histograms on asks for protobuf first.
+        const PROTO: &str =
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+        let prom_native = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.1";
+        assert_eq!(ct(Some(prom_native)), PROTO);
+        assert_eq!(negotiate(Some(prom_native), text_only).content_type(), TEXT);
+        assert_eq!(
+            ct(Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text")),
+            TEXT
+        );
+        assert_eq!(ct(Some("application/vnd.google.protobuf")), TEXT);
     }
 
     #[test]
     fn wildcards_rank_below_specific_types_at_equal_q() {
         assert_eq!(
-            negotiate(Some("*/*,application/openmetrics-text;version=1.0.0"), true).format,
+            negotiate(Some("*/*,application/openmetrics-text;version=1.0.0"), ALL).format,
             WireFormat::OpenMetrics100
         );
     }

@@ -2,7 +2,7 @@
 //! and failure counters, fed by a simulated run of jobs, then the exposition printed.
 //!
 //! ```text
-//! cargo run --release -p promkit --example seed -- [--jobs N] [--norm-mean MS] [--norm-domain MS] [--openmetrics]
+//! cargo run --release -p promkit --example seed -- [--jobs N] [--norm-mean MS] [--norm-domain MS] [--openmetrics|--protobuf]
 //! ```
 
 use std::process::ExitCode;
@@ -22,11 +22,7 @@ impl Metrics {
         Ok(Self {
             completion: Histogram::builder("completion_duration_histogram_ms")
                 .help("Latency for mapping completion in ms")
-                .buckets(linear_buckets(
-                    norm_mean - 5.0 * norm_domain,
-                    0.5 * norm_domain,
-                    20,
-                )?)
+                .buckets(linear_buckets(norm_mean - 5.0 * norm_domain, 0.5 * norm_domain, 20)?)
                 .register(registry)?,
             success: Counter::builder("success_counter")
                 .help("Count of successful mapping completions")
@@ -67,36 +63,24 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        jobs: 1000,
-        norm_mean: 200.0,
-        norm_domain: 40.0,
-        format: Format::Text,
-    };
+    let mut args = Args { jobs: 1000, norm_mean: 200.0, norm_domain: 40.0, format: Format::Text };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         match flag.as_str() {
-            "--jobs" => {
-                args.jobs = value("--jobs")?
-                    .parse()
-                    .map_err(|e| format!("--jobs: {e}"))?
-            }
+            "--jobs" => args.jobs = value("--jobs")?.parse().map_err(|e| format!("--jobs: {e}"))?,
             "--norm-mean" => {
-                args.norm_mean = value("--norm-mean")?
-                    .parse()
-                    .map_err(|e| format!("--norm-mean: {e}"))?
+                args.norm_mean = value("--norm-mean")?.parse().map_err(|e| format!("--norm-mean: {e}"))?
             }
             "--norm-domain" => {
-                args.norm_domain = value("--norm-domain")?
-                    .parse()
-                    .map_err(|e| format!("--norm-domain: {e}"))?;
+                args.norm_domain =
+                    value("--norm-domain")?.parse().map_err(|e| format!("--norm-domain: {e}"))?;
             }
             "--openmetrics" => args.format = Format::OPENMETRICS,
+            "--protobuf" => args.format = Format::Protobuf,
             "-h" | "--help" => {
                 return Err(
-                    "usage: seed [--jobs N] [--norm-mean MS] [--norm-domain MS] [--openmetrics]"
-                        .into(),
+                    "usage: seed [--jobs N] [--norm-mean MS] [--norm-domain MS] [--openmetrics|--protobuf]".into()
                 );
             }
             other => return Err(format!("unknown flag {other}; try --help")),
@@ -134,9 +118,12 @@ fn main() -> ExitCode {
         }
     }
 
-    match registry.encode_string(args.format) {
-        Ok(text) => {
-            print!("{text}");
+    let mut out = Vec::new();
+    match registry.encode(args.format, &mut out) {
+        Ok(()) => {
+            use std::io::Write;
+            // Protobuf is binary: write the bytes as they are.
+            let _ = std::io::stdout().write_all(&out);
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -63,6 +63,7 @@
 //! | feature | default | what |
 //! |---|---|---|
 //! | `derive` | yes | `#[derive(LabelSet, LabelValue)]` from `promkit-derive` |
+//! | `protobuf` | yes | the delimited protobuf exposition ([`Format::Protobuf`]), via `prost` |
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod collectors;
@@ -75,6 +76,8 @@ mod sync;
 
 pub use collectors::{BuildInfoCollector, ProcessCollector};
 pub use encode::{Format, OPENMETRICS_CONTENT_TYPE, OpenMetricsEncoder, TEXT_CONTENT_TYPE, TextEncoder};
+#[cfg(feature = "protobuf")]
+pub use encode::{PROTOBUF_CONTENT_TYPE, ProtobufEncoder};
 pub use error::{BucketError, BuildError, CollectError, Error, LabelError, RegisterError};
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{

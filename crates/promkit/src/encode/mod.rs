@@ -3,11 +3,15 @@
 pub(crate) mod escape;
 pub(crate) mod float;
 mod openmetrics;
+#[cfg(feature = "protobuf")]
+mod protobuf;
 mod text;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 pub use openmetrics::OpenMetricsEncoder;
+#[cfg(feature = "protobuf")]
+pub use protobuf::{PROTOBUF_CONTENT_TYPE, ProtobufEncoder};
 pub use text::TextEncoder;
 
 use crate::registry::Labels;
@@ -31,6 +35,10 @@ pub enum Format {
         /// without Prometheus' created-timestamp feature they double the series).
         created_samples: bool,
     },
+    /// Length-delimited `io.prometheus.client.MetricFamily` protobuf messages (feature
+    /// `protobuf`), with created timestamps.
+    #[cfg(feature = "protobuf")]
+    Protobuf,
 }
 
 impl Format {
@@ -42,6 +50,8 @@ impl Format {
         match self {
             Format::Text => TEXT_CONTENT_TYPE,
             Format::OpenMetrics { .. } => OPENMETRICS_CONTENT_TYPE,
+            #[cfg(feature = "protobuf")]
+            Format::Protobuf => PROTOBUF_CONTENT_TYPE,
         }
     }
 }
@@ -50,6 +60,23 @@ thread_local! {
     /// Cumulative bucket counts of the histogram being written, reused across scrapes so a warm
     /// thread encodes without allocating.
     static BUCKETS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// The name buffer an encoder keeps the current family's name in, handed from one encoder
+    /// to the next: a registry makes a new encoder per scrape, and a fresh `String` per scrape
+    /// would allocate (and grow) every time.
+    static NAME: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// The thread's reusable name buffer (empty if another encoder holds it, or during teardown).
+pub(crate) fn take_name_buffer() -> String {
+    NAME.try_with(Cell::take).unwrap_or_default()
+}
+
+/// Gives the name buffer back for the thread's next encoder.
+pub(crate) fn return_name_buffer(name: String) {
+    let _ = NAME.try_with(|cell| cell.set(name));
 }
 
 /// Runs `f` with the thread's reusable bucket buffer.

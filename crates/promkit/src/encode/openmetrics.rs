@@ -11,7 +11,8 @@ use super::{with_bucket_buffer, write_series};
 ///
 /// A counter's family name drops `_total` and its sample keeps it; a counter named without
 /// `_total` is written as `unknown` (a valid OpenMetrics family) as Go does. Floats are the
-/// canonical `1.0` form, bucket counts and `_count` integers, timestamps seconds.
+/// canonical `1.0` form, bucket counts and `_count` integers, timestamps seconds. A histogram
+/// with a negative bucket bound has no `_sum` and no `_count`, as OpenMetrics requires.
 #[derive(Debug)]
 pub struct OpenMetricsEncoder<'a> {
     out: &'a mut Vec<u8>,
@@ -25,7 +26,7 @@ pub struct OpenMetricsEncoder<'a> {
 impl<'a> OpenMetricsEncoder<'a> {
     /// An encoder appending to `out`; `created_samples` adds `_created` lines.
     pub fn new(out: &'a mut Vec<u8>, created_samples: bool) -> Self {
-        Self { out, created_samples, name: String::new(), counter: false }
+        Self { out, created_samples, name: super::take_name_buffer(), counter: false }
     }
 
     /// Appends the closing `# EOF` line.
@@ -57,6 +58,12 @@ impl<'a> OpenMetricsEncoder<'a> {
             write_om_float(self.out, created);
             self.out.push(b'\n');
         }
+    }
+}
+
+impl Drop for OpenMetricsEncoder<'_> {
+    fn drop(&mut self) {
+        super::return_name_buffer(std::mem::take(&mut self.name));
     }
 }
 
@@ -132,12 +139,17 @@ impl Sink for OpenMetricsEncoder<'_> {
                     write_int(self.out, count);
                     self.end(meta);
                 }
-                write_series(self.out, &name, "_sum", labels, None);
-                write_om_float(self.out, sum);
-                self.end(meta);
-                write_series(self.out, &name, "_count", labels, None);
-                write_int(self.out, counts.last().copied().unwrap_or(0));
-                self.end(meta);
+                // OpenMetrics: with a negative bucket bound the sum is no counter, so there MUST
+                // be no `_sum`, and `_count` appears if and only if `_sum` does. (Go writes both,
+                // which strict parsers reject.) Bounds are sorted: the first is the lowest.
+                if bounds.bounds().first().is_none_or(|&lowest| lowest >= 0.0) {
+                    write_series(self.out, &name, "_sum", labels, None);
+                    write_om_float(self.out, sum);
+                    self.end(meta);
+                    write_series(self.out, &name, "_count", labels, None);
+                    write_int(self.out, counts.last().copied().unwrap_or(0));
+                    self.end(meta);
+                }
                 self.created(&name, labels, meta);
             }),
         }

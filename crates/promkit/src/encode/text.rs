@@ -19,7 +19,7 @@ pub struct TextEncoder<'a> {
 impl<'a> TextEncoder<'a> {
     /// An encoder appending to `out`.
     pub fn new(out: &'a mut Vec<u8>) -> Self {
-        Self { out, name: String::new() }
+        Self { out, name: super::take_name_buffer() }
     }
 
     /// Bytes in the buffer so far.
@@ -38,6 +38,12 @@ impl<'a> TextEncoder<'a> {
             write_int(self.out, ts);
         }
         self.out.push(b'\n');
+    }
+}
+
+impl Drop for TextEncoder<'_> {
+    fn drop(&mut self) {
+        super::return_name_buffer(std::mem::take(&mut self.name));
     }
 }
 

@@ -298,6 +298,14 @@ impl Registry {
                 }
                 enc.inner.finish();
             }
+            #[cfg(feature = "protobuf")]
+            Format::Protobuf => {
+                let mut enc = Filter::new(crate::encode::ProtobufEncoder::new(out), options.only);
+                for e in inner.entries.iter().filter(|e| wanted(e)) {
+                    collect_one(&*e.collector, &mut enc, skip, &mut failures)?;
+                }
+                enc.inner.finish();
+            }
         }
         Ok(failures)
     }
@@ -407,7 +415,7 @@ impl<S: Sink> Sink for Filter<'_, S> {
 }
 
 impl<S: Truncate> Truncate for Filter<'_, S> {
-    fn mark(&self) -> usize {
+    fn mark(&mut self) -> usize {
         self.inner.mark()
     }
     fn truncate(&mut self, mark: usize) {
@@ -436,12 +444,22 @@ fn collect_one<S: Sink + Truncate>(
 
 /// An encoder whose output can be cut back to an earlier length.
 trait Truncate {
-    fn mark(&self) -> usize;
+    fn mark(&mut self) -> usize;
     fn truncate(&mut self, mark: usize);
 }
 
 impl Truncate for TextEncoder<'_> {
-    fn mark(&self) -> usize {
+    fn mark(&mut self) -> usize {
+        self.len()
+    }
+    fn truncate(&mut self, mark: usize) {
+        self.truncate_to(mark);
+    }
+}
+
+#[cfg(feature = "protobuf")]
+impl Truncate for crate::encode::ProtobufEncoder<'_> {
+    fn mark(&mut self) -> usize {
         self.len()
     }
     fn truncate(&mut self, mark: usize) {
@@ -450,7 +468,7 @@ impl Truncate for TextEncoder<'_> {
 }
 
 impl Truncate for OpenMetricsEncoder<'_> {
-    fn mark(&self) -> usize {
+    fn mark(&mut self) -> usize {
         self.len()
     }
     fn truncate(&mut self, mark: usize) {

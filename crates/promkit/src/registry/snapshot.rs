@@ -119,6 +119,12 @@ pub fn encode_families(families: &[MetricFamily], format: Format, out: &mut Vec<
             families.iter().for_each(|f| f.replay(&mut enc));
             enc.finish();
         }
+        #[cfg(feature = "protobuf")]
+        Format::Protobuf => {
+            let mut enc = crate::encode::ProtobufEncoder::new(out);
+            families.iter().for_each(|f| f.replay(&mut enc));
+            enc.finish();
+        }
     }
 }
 

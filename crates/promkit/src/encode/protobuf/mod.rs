@@ -1,0 +1,184 @@
+//! The protobuf exposition: length-delimited `io.prometheus.client.MetricFamily` messages.
+//!
+//! The only format that carries native histograms to Prometheus today, and the one Prometheus
+//! asks for first when its native-histogram feature is on. Created timestamps are always sent
+//! (they cost nothing to a reader that ignores them); the `+Inf` bucket is left implicit, as
+//! Go does.
+
+pub(crate) mod model;
+
+use prost::Message;
+
+use crate::registry::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+
+/// The Content-Type of the delimited protobuf format.
+pub const PROTOBUF_CONTENT_TYPE: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+/// A [`Sink`] that appends length-delimited `MetricFamily` messages to a byte buffer; call
+/// [`finish`](Self::finish) to write the last family.
+#[derive(Debug)]
+pub struct ProtobufEncoder<'a> {
+    out: &'a mut Vec<u8>,
+    family: Option<model::MetricFamily>,
+}
+
+impl<'a> ProtobufEncoder<'a> {
+    /// An encoder appending to `out`.
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        Self { out, family: None }
+    }
+
+    /// Writes the family in progress.
+    pub fn finish(mut self) {
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        if let Some(f) = self.family.take() {
+            // Encoding into a Vec cannot fail: it grows as needed.
+            let _ = f.encode_length_delimited(self.out);
+        }
+    }
+
+    /// Bytes written so far, after writing the family in progress (so a collector's output
+    /// starts at a clean boundary).
+    pub(crate) fn len(&mut self) -> usize {
+        self.flush();
+        self.out.len()
+    }
+
+    /// Drops everything after `len`, including a family in progress.
+    pub(crate) fn truncate_to(&mut self, len: usize) {
+        self.family = None;
+        self.out.truncate(len);
+    }
+}
+
+fn kind(k: MetricType) -> model::MetricType {
+    match k {
+        MetricType::Counter => model::MetricType::Counter,
+        MetricType::Gauge => model::MetricType::Gauge,
+        MetricType::Histogram => model::MetricType::Histogram,
+        MetricType::Summary => model::MetricType::Summary,
+        MetricType::Untyped => model::MetricType::Untyped,
+    }
+}
+
+fn created(meta: &SampleMeta) -> Option<model::Timestamp> {
+    meta.created.map(model::Timestamp::from_secs)
+}
+
+impl Sink for ProtobufEncoder<'_> {
+    fn family(&mut self, header: &FamilyHeader<'_>) {
+        self.flush();
+        self.family = Some(model::MetricFamily {
+            name: Some(header.name.to_owned()),
+            help: Some(header.help.to_owned()),
+            r#type: Some(kind(header.kind) as i32),
+            metric: Vec::new(),
+            unit: (!header.unit.is_empty()).then(|| header.unit.to_owned()),
+        });
+    }
+
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta) {
+        let Some(family) = &mut self.family else { return };
+        let mut label = Vec::new();
+        labels.for_each(|n, v| {
+            label.push(model::LabelPair { name: Some(n.to_owned()), value: Some(v.to_owned()) })
+        });
+        let mut metric = model::Metric { label, timestamp_ms: meta.timestamp_ms, ..Default::default() };
+        #[allow(clippy::cast_precision_loss)] // the wire format holds doubles, as Go's does
+        match value {
+            Value::CounterU64(v) => {
+                metric.counter = Some(model::Counter {
+                    value: Some(v as f64),
+                    exemplar: None,
+                    created_timestamp: created(meta),
+                });
+            }
+            Value::CounterF64(v) => {
+                metric.counter =
+                    Some(model::Counter { value: Some(v), exemplar: None, created_timestamp: created(meta) });
+            }
+            Value::GaugeI64(v) => metric.gauge = Some(model::Gauge { value: Some(v as f64) }),
+            Value::GaugeF64(v) => metric.gauge = Some(model::Gauge { value: Some(v) }),
+            Value::Untyped(v) => metric.untyped = Some(model::Untyped { value: Some(v) }),
+            Value::Histogram(h) => {
+                let mut counts = Vec::new();
+                let sum = h.read(&mut counts);
+                let bounds = h.bounds().bounds();
+                let bucket = bounds
+                    .iter()
+                    .zip(&counts)
+                    .map(|(&upper, &count)| model::Bucket {
+                        cumulative_count: Some(count),
+                        upper_bound: Some(upper),
+                        ..Default::default()
+                    })
+                    .collect();
+                metric.histogram = Some(model::Histogram {
+                    sample_count: Some(counts.last().copied().unwrap_or(0)),
+                    sample_sum: Some(sum),
+                    bucket,
+                    created_timestamp: created(meta),
+                    ..Default::default()
+                });
+            }
+        }
+        family.metric.push(metric);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::{Counter, Histogram, Registry};
+
+    fn decode_all(mut buf: &[u8]) -> Vec<model::MetricFamily> {
+        let mut out = Vec::new();
+        while !buf.is_empty() {
+            out.push(model::MetricFamily::decode_length_delimited(&mut buf).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn families_round_trip_through_prost() {
+        let r = Registry::new();
+        let c = Counter::builder("c_total").help("C.").labels(["a"]).register(&r).unwrap();
+        c.with_label_values(&["x\"y"]).unwrap().inc_by(3);
+        let h = Histogram::builder("h_seconds")
+            .help("H.")
+            .unit("seconds")
+            .buckets(crate::Buckets::new([1.0, 2.0]).unwrap())
+            .register(&r)
+            .unwrap();
+        h.observe(1.5);
+        let mut buf = Vec::new();
+        let mut enc = ProtobufEncoder::new(&mut buf);
+        r.collect(&mut enc).unwrap();
+        enc.finish();
+        let fams = decode_all(&buf);
+        assert_eq!(fams.len(), 2);
+        assert_eq!(fams[0].name.as_deref(), Some("c_total"));
+        assert_eq!(fams[0].r#type, Some(model::MetricType::Counter as i32));
+        let m = &fams[0].metric[0];
+        assert_eq!(m.label[0].value.as_deref(), Some("x\"y"));
+        assert_eq!(m.counter.as_ref().unwrap().value, Some(3.0));
+        assert!(m.counter.as_ref().unwrap().created_timestamp.as_ref().unwrap().seconds > 1_600_000_000);
+        let hist = fams[1].metric[0].histogram.as_ref().unwrap();
+        assert_eq!(fams[1].unit.as_deref(), Some("seconds"));
+        assert_eq!(hist.sample_count, Some(1));
+        assert_eq!(hist.sample_sum, Some(1.5));
+        let b: Vec<(f64, u64)> =
+            hist.bucket.iter().map(|b| (b.upper_bound.unwrap(), b.cumulative_count.unwrap())).collect();
+        assert_eq!(b, [(1.0, 0), (2.0, 1)]);
+    }
+
+    #[test]
+    fn timestamps_split_into_seconds_and_nanos() {
+        let t = model::Timestamp::from_secs(1_700_000_000.25);
+        assert_eq!((t.seconds, t.nanos), (1_700_000_000, 250_000_000));
+    }
+}
