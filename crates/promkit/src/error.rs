@@ -24,7 +24,7 @@ pub enum Error {
 }
 
 /// A metric definition that cannot be used: reported by the builder's `build`/`register`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
     /// The metric name breaks the naming rules.
@@ -73,6 +73,16 @@ pub enum BuildError {
         metric: String,
         /// The unit given.
         unit: String,
+    },
+    /// A summary objective outside `[0, 1]`, or a quantile given twice.
+    #[error(
+        "invalid summary objective {quantile} (error {error}): quantiles and errors must be in [0, 1], each quantile once"
+    )]
+    InvalidObjective {
+        /// The quantile.
+        quantile: f64,
+        /// Its allowed error.
+        error: f64,
     },
     /// A cardinality limit of zero would make every lookup overflow.
     #[error("the series limit of `{metric}` must be at least 1")]
@@ -130,7 +140,7 @@ pub enum BucketError {
 }
 
 /// Registration refused by a registry.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegisterError {
     /// A family of that name is registered already with the same description. Keep using the

@@ -82,7 +82,7 @@ pub use error::{BucketError, BuildError, CollectError, Error, LabelError, Regist
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
     Buckets, Builder, Counter, CounterF64, CounterFn, DEFAULT_BUCKETS, Family, Gauge, GaugeF64, GaugeFn,
-    Histogram, HistogramOptions, InflightGuard, LocalCounter, Metric, OVERFLOW_LABEL_VALUE, Timer,
+    Histogram, HistogramOptions, InflightGuard, LocalCounter, Metric, OVERFLOW_LABEL_VALUE, Quantiles, Timer,
     TypedFamily, Untyped, exponential_buckets, exponential_buckets_range, linear_buckets,
 };
 #[cfg(feature = "derive")]

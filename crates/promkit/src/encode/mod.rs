@@ -79,6 +79,19 @@ pub(crate) fn return_name_buffer(name: String) {
     let _ = NAME.try_with(|cell| cell.set(name));
 }
 
+thread_local! {
+    /// Quantile values of the summary being written, reused like `BUCKETS`.
+    static QUANTILES: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with the thread's reusable quantile buffer.
+pub(crate) fn with_quantile_buffer<R>(f: impl FnOnce(&mut Vec<f64>) -> R) -> R {
+    QUANTILES.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => f(&mut buf),
+        Err(_) => f(&mut Vec::new()),
+    })
+}
+
 /// Runs `f` with the thread's reusable bucket buffer.
 pub(crate) fn with_bucket_buffer<R>(f: impl FnOnce(&mut Vec<u64>) -> R) -> R {
     BUCKETS.with(|cell| match cell.try_borrow_mut() {

@@ -4,7 +4,7 @@ use crate::registry::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value}
 
 use super::escape::write_help_openmetrics;
 use super::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
-use super::{with_bucket_buffer, write_series};
+use super::{with_bucket_buffer, with_quantile_buffer, write_series};
 
 /// A [`Sink`] that appends OpenMetrics 1.0.0 text to a byte buffer; call
 /// [`finish`](Self::finish) for the closing `# EOF`.
@@ -150,6 +150,28 @@ impl Sink for OpenMetricsEncoder<'_> {
                     write_int(self.out, counts.last().copied().unwrap_or(0));
                     self.end(meta);
                 }
+                self.created(&name, labels, meta);
+            }),
+            Value::Summary(q) => with_quantile_buffer(|values| {
+                let (count, sum) = q.read(values);
+                let quantiles = q.quantiles();
+                for (i, &v) in values.iter().enumerate() {
+                    write_series(
+                        self.out,
+                        &name,
+                        "",
+                        labels,
+                        Some(("quantile", quantiles.label_openmetrics(i))),
+                    );
+                    write_om_float(self.out, v);
+                    self.end(meta);
+                }
+                write_series(self.out, &name, "_sum", labels, None);
+                write_om_float(self.out, sum);
+                self.end(meta);
+                write_series(self.out, &name, "_count", labels, None);
+                write_int(self.out, count);
+                self.end(meta);
                 self.created(&name, labels, meta);
             }),
         }

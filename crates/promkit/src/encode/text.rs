@@ -4,7 +4,7 @@ use crate::registry::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value}
 
 use super::escape::write_help_text;
 use super::float::{write_go_float, write_go_u64, write_int};
-use super::{with_bucket_buffer, write_series};
+use super::{with_bucket_buffer, with_quantile_buffer, write_series};
 
 /// A [`Sink`] that appends text 0.0.4 to a byte buffer.
 ///
@@ -98,6 +98,21 @@ impl Sink for TextEncoder<'_> {
                 self.end(meta);
                 write_series(self.out, &name, "_count", labels, None);
                 write_go_u64(self.out, counts.last().copied().unwrap_or(0));
+                self.end(meta);
+            }),
+            Value::Summary(q) => with_quantile_buffer(|values| {
+                let (count, sum) = q.read(values);
+                let quantiles = q.quantiles();
+                for (i, &v) in values.iter().enumerate() {
+                    write_series(self.out, &name, "", labels, Some(("quantile", quantiles.label_text(i))));
+                    write_go_float(self.out, v);
+                    self.end(meta);
+                }
+                write_series(self.out, &name, "_sum", labels, None);
+                write_go_float(self.out, sum);
+                self.end(meta);
+                write_series(self.out, &name, "_count", labels, None);
+                write_go_u64(self.out, count);
                 self.end(meta);
             }),
         }

@@ -7,6 +7,7 @@ mod func;
 mod gauge;
 pub(crate) mod histogram;
 mod store;
+pub(crate) mod summary;
 mod typed;
 
 pub use builder::Builder;
@@ -18,6 +19,7 @@ pub use histogram::{
     Buckets, DEFAULT_BUCKETS, Histogram, HistogramOptions, Timer, exponential_buckets,
     exponential_buckets_range, linear_buckets,
 };
+pub use summary::Quantiles;
 pub use typed::TypedFamily;
 
 use crate::registry::{Labels, MetricType, Sink};

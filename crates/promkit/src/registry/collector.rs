@@ -228,6 +228,15 @@ pub trait HistogramSource {
     fn read(&self, cumulative: &mut Vec<u64>) -> f64;
 }
 
+/// A summary's current state, read by the encoder when it writes the series.
+pub trait SummarySource {
+    /// The quantiles reported (possibly none).
+    fn quantiles(&self) -> &crate::metrics::Quantiles;
+    /// Fills `values` with one value per quantile (NaN when nothing was observed in the
+    /// window, as Go writes it), from one consistent snapshot, and returns `(count, sum)`.
+    fn read(&self, values: &mut Vec<f64>) -> (u64, f64);
+}
+
 /// The value of one series.
 #[derive(Clone, Copy)]
 #[non_exhaustive]
@@ -244,6 +253,8 @@ pub enum Value<'a> {
     Untyped(f64),
     /// A histogram, read when written.
     Histogram(&'a dyn HistogramSource),
+    /// A summary, read when written.
+    Summary(&'a dyn SummarySource),
 }
 
 impl std::fmt::Debug for Value<'_> {
@@ -255,6 +266,7 @@ impl std::fmt::Debug for Value<'_> {
             Value::GaugeF64(v) => write!(f, "GaugeF64({v})"),
             Value::Untyped(v) => write!(f, "Untyped({v})"),
             Value::Histogram(h) => write!(f, "Histogram({} buckets)", h.bounds().len()),
+            Value::Summary(s) => write!(f, "Summary({} quantiles)", s.quantiles().len()),
         }
     }
 }

@@ -11,9 +11,11 @@ use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 pub use collector::LimitStats;
 pub use collector::{
     Collector, Desc, FamilyHeader, HistogramSource, LabelTemplate, Labels, MetricType, SampleMeta, Sink,
-    Value,
+    SummarySource, Value,
 };
-pub use snapshot::{Gatherers, MetricFamily, Sample, SampleValue, SnapshotHistogram, encode_families};
+pub use snapshot::{
+    Gatherers, MetricFamily, Sample, SampleValue, SnapshotHistogram, SnapshotSummary, encode_families,
+};
 pub use wrap::Wrapped;
 
 use crate::encode::{Format, OpenMetricsEncoder, TextEncoder};

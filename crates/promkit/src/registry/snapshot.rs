@@ -46,6 +46,33 @@ pub enum SampleValue {
     Untyped(f64),
     /// A histogram.
     Histogram(SnapshotHistogram),
+    /// A summary.
+    Summary(SnapshotSummary),
+}
+
+/// A summary's state at gather time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotSummary {
+    /// The quantiles reported.
+    pub quantiles: crate::metrics::Quantiles,
+    /// One value per quantile.
+    pub values: Vec<f64>,
+    /// Number of observations.
+    pub count: u64,
+    /// Sum of observations.
+    pub sum: f64,
+}
+
+impl super::SummarySource for SnapshotSummary {
+    fn quantiles(&self) -> &crate::metrics::Quantiles {
+        &self.quantiles
+    }
+
+    fn read(&self, values: &mut Vec<f64>) -> (u64, f64) {
+        values.clear();
+        values.extend_from_slice(&self.values);
+        (self.count, self.sum)
+    }
 }
 
 impl SampleValue {
@@ -55,6 +82,8 @@ impl SampleValue {
             SampleValue::Counter(v) | SampleValue::Gauge(v) | SampleValue::Untyped(v) => *v,
             #[allow(clippy::cast_precision_loss)] // counts beyond 2^53 lose precision, as in Go
             SampleValue::Histogram(h) => h.count() as f64,
+            #[allow(clippy::cast_precision_loss)]
+            SampleValue::Summary(s) => s.count as f64,
         }
     }
 }
@@ -101,6 +130,7 @@ impl MetricFamily {
                 SampleValue::Gauge(v) => Value::GaugeF64(*v),
                 SampleValue::Untyped(v) => Value::Untyped(*v),
                 SampleValue::Histogram(h) => Value::Histogram(h),
+                SampleValue::Summary(s) => Value::Summary(s),
             };
             sink.sample(&labels, value, &meta);
         }
@@ -234,6 +264,11 @@ impl Sink for Gatherer {
             Value::GaugeI64(v) => SampleValue::Gauge(v as f64),
             Value::GaugeF64(v) => SampleValue::Gauge(v),
             Value::Untyped(v) => SampleValue::Untyped(v),
+            Value::Summary(q) => {
+                let mut values = Vec::new();
+                let (count, sum) = q.read(&mut values);
+                SampleValue::Summary(SnapshotSummary { quantiles: q.quantiles().clone(), values, count, sum })
+            }
             Value::Histogram(h) => {
                 let mut cumulative = Vec::new();
                 let sum = h.read(&mut cumulative);

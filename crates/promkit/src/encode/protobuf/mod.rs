@@ -104,6 +104,7 @@ impl Sink for ProtobufEncoder<'_> {
             Value::GaugeI64(v) => metric.gauge = Some(model::Gauge { value: Some(v as f64) }),
             Value::GaugeF64(v) => metric.gauge = Some(model::Gauge { value: Some(v) }),
             Value::Untyped(v) => metric.untyped = Some(model::Untyped { value: Some(v) }),
+            Value::Summary(_) => {}
             Value::Histogram(h) => {
                 let mut counts = Vec::new();
                 let sum = h.read(&mut counts);
@@ -125,6 +126,23 @@ impl Sink for ProtobufEncoder<'_> {
                     ..Default::default()
                 });
             }
+        }
+        if let Value::Summary(q) = value {
+            let mut values = Vec::new();
+            let (count, sum) = q.read(&mut values);
+            let quantile = q
+                .quantiles()
+                .objectives()
+                .iter()
+                .zip(&values)
+                .map(|(&(q, _), &v)| model::Quantile { quantile: Some(q), value: Some(v) })
+                .collect();
+            metric.summary = Some(model::Summary {
+                sample_count: Some(count),
+                sample_sum: Some(sum),
+                quantile,
+                created_timestamp: created(meta),
+            });
         }
         family.metric.push(metric);
     }

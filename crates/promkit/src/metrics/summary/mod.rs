@@ -1,0 +1,5 @@
+//! Summaries: observations summarised by streaming quantile estimates over a sliding window.
+
+mod quantiles;
+
+pub use quantiles::Quantiles;
