@@ -21,6 +21,9 @@ pub enum Error {
     /// A collector failed or the gathered data was inconsistent.
     #[error(transparent)]
     Collect(#[from] CollectError),
+    /// An exemplar was refused.
+    #[error(transparent)]
+    Exemplar(#[from] ExemplarError),
 }
 
 /// A metric definition that cannot be used: reported by the builder's `build`/`register`.
@@ -136,6 +139,30 @@ pub enum BucketError {
         helper: &'static str,
         /// What was wrong.
         reason: &'static str,
+    },
+}
+
+/// An exemplar that cannot be recorded; the observation itself is recorded regardless.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExemplarError {
+    /// Label names and values together exceed 128 code points (OpenMetrics' limit).
+    #[error("exemplar labels have {runes} code points, over the limit of 128; keep only the trace id")]
+    TooLong {
+        /// The count.
+        runes: usize,
+    },
+    /// A label name breaks the naming rules.
+    #[error("exemplar label name `{name}` is invalid: use letters, digits and `_`")]
+    InvalidLabelName {
+        /// The name.
+        name: String,
+    },
+    /// A label name given twice.
+    #[error("exemplar label `{name}` given twice")]
+    DuplicateLabel {
+        /// The name.
+        name: String,
     },
 }
 

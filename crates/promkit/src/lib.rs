@@ -78,12 +78,13 @@ pub use collectors::{BuildInfoCollector, ProcessCollector};
 pub use encode::{Format, OPENMETRICS_CONTENT_TYPE, OpenMetricsEncoder, TEXT_CONTENT_TYPE, TextEncoder};
 #[cfg(feature = "protobuf")]
 pub use encode::{PROTOBUF_CONTENT_TYPE, ProtobufEncoder};
-pub use error::{BucketError, BuildError, CollectError, Error, LabelError, RegisterError};
+pub use error::{BucketError, BuildError, CollectError, Error, ExemplarError, LabelError, RegisterError};
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
-    Buckets, Builder, Counter, CounterF64, CounterFn, DEFAULT_BUCKETS, Family, Gauge, GaugeF64, GaugeFn,
-    Histogram, HistogramOptions, InflightGuard, LocalCounter, Metric, OVERFLOW_LABEL_VALUE, Quantiles, Timer,
-    TypedFamily, Untyped, exponential_buckets, exponential_buckets_range, linear_buckets,
+    Buckets, Builder, Counter, CounterF64, CounterFn, DEFAULT_BUCKETS, EXEMPLAR_MAX_RUNES, Exemplar, Family,
+    Gauge, GaugeF64, GaugeFn, Histogram, HistogramOptions, InflightGuard, LocalCounter, Metric,
+    OVERFLOW_LABEL_VALUE, Quantiles, Timer, TypedFamily, Untyped, exponential_buckets,
+    exponential_buckets_range, linear_buckets,
 };
 #[cfg(feature = "derive")]
 pub use promkit_derive::{LabelSet, LabelValue};

@@ -2,9 +2,10 @@
 
 use crate::registry::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 
-use super::escape::write_help_openmetrics;
+use super::escape::{write_help_openmetrics, write_label_value};
 use super::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
 use super::{with_bucket_buffer, with_quantile_buffer, write_series};
+use crate::metrics::Exemplar;
 
 /// A [`Sink`] that appends OpenMetrics 1.0.0 text to a byte buffer; call
 /// [`finish`](Self::finish) for the closing `# EOF`.
@@ -44,15 +45,37 @@ impl<'a> OpenMetricsEncoder<'a> {
         self.out.truncate(len);
     }
 
-    fn end(&mut self, meta: &SampleMeta) {
+    /// Ends a sample line: the timestamp, then the exemplar (only counters' `_total` lines and
+    /// histogram buckets pass one, the only places OpenMetrics allows them).
+    fn end(&mut self, meta: &SampleMeta<'_>, exemplar: Option<&Exemplar>) {
         if let Some(ts) = meta.timestamp_ms {
             self.out.push(b' ');
             write_om_timestamp_ms(self.out, ts);
         }
+        if let Some(e) = exemplar {
+            self.out.extend_from_slice(b" # {");
+            for (i, (n, v)) in e.labels().iter().enumerate() {
+                if i > 0 {
+                    self.out.push(b',');
+                }
+                self.out.extend_from_slice(n.as_bytes());
+                self.out.extend_from_slice(b"=\"");
+                write_label_value(self.out, v);
+                self.out.push(b'"');
+            }
+            self.out.extend_from_slice(b"} ");
+            write_om_float(self.out, e.value());
+            if let Some(nanos) = e.timestamp_nanos() {
+                self.out.push(b' ');
+                // Go writes float64(nanoseconds) / 1e9 in its OpenMetrics float form.
+                #[allow(clippy::cast_precision_loss)]
+                write_om_float(self.out, nanos as f64 / 1e9);
+            }
+        }
         self.out.push(b'\n');
     }
 
-    fn created(&mut self, name: &str, labels: &Labels<'_>, meta: &SampleMeta) {
+    fn created(&mut self, name: &str, labels: &Labels<'_>, meta: &SampleMeta<'_>) {
         if let (true, Some(created)) = (self.created_samples, meta.created) {
             write_series(self.out, name, "_created", labels, None);
             write_om_float(self.out, created);
@@ -99,14 +122,14 @@ impl Sink for OpenMetricsEncoder<'_> {
         }
     }
 
-    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta) {
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         let name = std::mem::take(&mut self.name);
         let total = if self.counter { "_total" } else { "" };
         match value {
             Value::CounterU64(v) => {
                 write_series(self.out, &name, total, labels, None);
                 write_om_u64(self.out, v);
-                self.end(meta);
+                self.end(meta, meta.exemplar.filter(|_| self.counter));
                 if self.counter {
                     self.created(&name, labels, meta);
                 }
@@ -114,7 +137,7 @@ impl Sink for OpenMetricsEncoder<'_> {
             Value::CounterF64(v) => {
                 write_series(self.out, &name, total, labels, None);
                 write_om_float(self.out, v);
-                self.end(meta);
+                self.end(meta, meta.exemplar.filter(|_| self.counter));
                 if self.counter {
                     self.created(&name, labels, meta);
                 }
@@ -123,12 +146,12 @@ impl Sink for OpenMetricsEncoder<'_> {
                 write_series(self.out, &name, "", labels, None);
                 #[allow(clippy::cast_precision_loss)] // Go holds every value as float64
                 write_om_float(self.out, v as f64);
-                self.end(meta);
+                self.end(meta, None);
             }
             Value::GaugeF64(v) | Value::Untyped(v) => {
                 write_series(self.out, &name, "", labels, None);
                 write_om_float(self.out, v);
-                self.end(meta);
+                self.end(meta, None);
             }
             Value::Histogram(h) => with_bucket_buffer(|counts| {
                 let sum = h.read(counts);
@@ -137,7 +160,8 @@ impl Sink for OpenMetricsEncoder<'_> {
                     let le = if i < bounds.len() { bounds.le_openmetrics(i) } else { "+Inf" };
                     write_series(self.out, &name, "_bucket", labels, Some(("le", le)));
                     write_int(self.out, count);
-                    self.end(meta);
+                    let exemplar = h.exemplar(i);
+                    self.end(meta, exemplar.as_ref());
                 }
                 // OpenMetrics: with a negative bucket bound the sum is no counter, so there MUST
                 // be no `_sum`, and `_count` appears if and only if `_sum` does. (Go writes both,
@@ -145,10 +169,10 @@ impl Sink for OpenMetricsEncoder<'_> {
                 if bounds.bounds().first().is_none_or(|&lowest| lowest >= 0.0) {
                     write_series(self.out, &name, "_sum", labels, None);
                     write_om_float(self.out, sum);
-                    self.end(meta);
+                    self.end(meta, None);
                     write_series(self.out, &name, "_count", labels, None);
                     write_int(self.out, counts.last().copied().unwrap_or(0));
-                    self.end(meta);
+                    self.end(meta, None);
                 }
                 self.created(&name, labels, meta);
             }),
@@ -164,14 +188,14 @@ impl Sink for OpenMetricsEncoder<'_> {
                         Some(("quantile", quantiles.label_openmetrics(i))),
                     );
                     write_om_float(self.out, v);
-                    self.end(meta);
+                    self.end(meta, None);
                 }
                 write_series(self.out, &name, "_sum", labels, None);
                 write_om_float(self.out, sum);
-                self.end(meta);
+                self.end(meta, None);
                 write_series(self.out, &name, "_count", labels, None);
                 write_int(self.out, count);
-                self.end(meta);
+                self.end(meta, None);
                 self.created(&name, labels, meta);
             }),
         }

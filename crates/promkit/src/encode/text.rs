@@ -32,7 +32,7 @@ impl<'a> TextEncoder<'a> {
         self.out.truncate(len);
     }
 
-    fn end(&mut self, meta: &SampleMeta) {
+    fn end(&mut self, meta: &SampleMeta<'_>) {
         if let Some(ts) = meta.timestamp_ms {
             self.out.push(b' ');
             write_int(self.out, ts);
@@ -65,7 +65,7 @@ impl Sink for TextEncoder<'_> {
         out.push(b'\n');
     }
 
-    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta) {
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         let name = std::mem::take(&mut self.name);
         match value {
             Value::CounterU64(v) => {

@@ -10,6 +10,8 @@ use crate::registry::{Labels, MetricType, SampleMeta, Sink, Value};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, lock, unix_now};
 
 use super::Metric;
+use super::exemplar::Exemplar;
+use crate::error::ExemplarError;
 
 /// A monotonically increasing integer total: requests served, bytes sent, jobs done.
 ///
@@ -40,7 +42,14 @@ pub struct Counter {
 struct CounterCore {
     value: AtomicU64,
     created: f64,
-    locals: OnceLock<Box<Mutex<Vec<Arc<LocalSlot>>>>>,
+    /// Allocated on first use of a local handle or an exemplar, so a plain counter stays small.
+    extras: OnceLock<Box<Extras>>,
+}
+
+#[derive(Debug, Default)]
+struct Extras {
+    locals: Mutex<Vec<Arc<LocalSlot>>>,
+    exemplar: Mutex<Option<Exemplar>>,
 }
 
 /// One thread-owned cell of a counter. The count stays in the slot when its handle is dropped
@@ -65,7 +74,7 @@ impl Counter {
             core: Arc::new(CounterCore {
                 value: AtomicU64::new(0),
                 created: unix_now(),
-                locals: OnceLock::new(),
+                extras: OnceLock::new(),
             }),
         }
     }
@@ -86,8 +95,8 @@ impl Counter {
     /// The current total, including what local handles have counted.
     pub fn get(&self) -> u64 {
         let mut total = self.core.value.load(Ordering::Relaxed);
-        if let Some(slots) = self.core.locals.get() {
-            for slot in lock(slots).iter() {
+        if let Some(extras) = self.core.extras.get() {
+            for slot in lock(&extras.locals).iter() {
                 total = total.wrapping_add(slot.value.load(Ordering::Relaxed));
             }
         }
@@ -103,8 +112,8 @@ impl Counter {
     /// own, several times cheaper than the shared atomic add under contention. The handle is
     /// `Send` but not `Sync`; dropping it keeps its count in the total.
     pub fn local(&self) -> LocalCounter {
-        let slots = self.core.locals.get_or_init(|| Box::new(Mutex::new(Vec::new())));
-        let mut slots = lock(slots);
+        let extras = self.core.extras.get_or_init(Box::default);
+        let mut slots = lock(&extras.locals);
         // Acquire on claiming: the previous owner's Release on drop makes its last stores to
         // the slot visible here before this owner continues from that value.
         let free = slots
@@ -122,6 +131,27 @@ impl Counter {
             }
         };
         LocalCounter { slot, _not_sync: PhantomData }
+    }
+
+    /// Adds `n` and records an exemplar for it (a trace id, say), replacing the previous one.
+    /// The increment always happens; an invalid exemplar is refused with an error.
+    ///
+    /// # Errors
+    /// [`ExemplarError`] for an invalid label name or more than 128 code points of labels.
+    pub fn inc_by_with_exemplar(&self, n: u64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
+        self.inc_by(n);
+        #[allow(clippy::cast_precision_loss)] // exemplar values are floats in every format
+        let e = Exemplar::new(labels.iter().copied(), n as f64)?;
+        *lock(&self.core.extras.get_or_init(Box::default).exemplar) = Some(e);
+        Ok(())
+    }
+
+    /// Adds one with an exemplar; see [`inc_by_with_exemplar`](Self::inc_by_with_exemplar).
+    ///
+    /// # Errors
+    /// As [`inc_by_with_exemplar`](Self::inc_by_with_exemplar).
+    pub fn inc_with_exemplar(&self, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
+        self.inc_by_with_exemplar(1, labels)
     }
 
     /// True when both handles update the same counter.
@@ -171,15 +201,23 @@ impl Metric for Counter {
     }
 
     fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
-        sink.sample(labels, Value::CounterU64(self.get()), &SampleMeta::created(self.core.created));
+        let meta = SampleMeta::created(self.core.created);
+        match self.core.extras.get() {
+            Some(extras) => {
+                let exemplar = lock(&extras.exemplar);
+                sink.sample(labels, Value::CounterU64(self.get()), &meta.with_exemplar(exemplar.as_ref()));
+            }
+            None => sink.sample(labels, Value::CounterU64(self.get()), &meta),
+        }
     }
 
     fn reset(&self) {
         self.core.value.store(0, Ordering::Relaxed);
-        if let Some(slots) = self.core.locals.get() {
-            for slot in lock(slots).iter() {
+        if let Some(extras) = self.core.extras.get() {
+            for slot in lock(&extras.locals).iter() {
                 slot.value.store(0, Ordering::Relaxed);
             }
+            *lock(&extras.exemplar) = None;
         }
     }
 }
@@ -197,6 +235,7 @@ pub struct CounterF64 {
 struct CounterF64Core {
     bits: AtomicU64,
     created: f64,
+    exemplar: OnceLock<Box<Mutex<Option<Exemplar>>>>,
 }
 
 impl Default for CounterF64 {
@@ -208,7 +247,13 @@ impl Default for CounterF64 {
 impl CounterF64 {
     /// A counter at zero.
     pub fn new() -> Self {
-        Self { core: Arc::new(CounterF64Core { bits: AtomicU64::new(0f64.to_bits()), created: unix_now() }) }
+        Self {
+            core: Arc::new(CounterF64Core {
+                bits: AtomicU64::new(0f64.to_bits()),
+                created: unix_now(),
+                exemplar: OnceLock::new(),
+            }),
+        }
     }
 
     /// Adds one.
@@ -239,6 +284,19 @@ impl CounterF64 {
         f64::from_bits(self.core.bits.load(Ordering::Relaxed))
     }
 
+    /// Adds `v` (as [`inc_by`](Self::inc_by)) and records an exemplar for it, replacing the
+    /// previous one. A refused amount records no exemplar.
+    ///
+    /// # Errors
+    /// [`ExemplarError`] for an invalid label name or more than 128 code points of labels.
+    pub fn inc_by_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
+        if self.inc_by(v) {
+            let e = Exemplar::new(labels.iter().copied(), v)?;
+            *lock(self.core.exemplar.get_or_init(Box::default)) = Some(e);
+        }
+        Ok(())
+    }
+
     /// Creation time in seconds since the Unix epoch.
     pub fn created(&self) -> f64 {
         self.core.created
@@ -254,11 +312,21 @@ impl Metric for CounterF64 {
     }
 
     fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
-        sink.sample(labels, Value::CounterF64(self.get()), &SampleMeta::created(self.core.created));
+        let meta = SampleMeta::created(self.core.created);
+        match self.core.exemplar.get() {
+            Some(slot) => {
+                let exemplar = lock(slot);
+                sink.sample(labels, Value::CounterF64(self.get()), &meta.with_exemplar(exemplar.as_ref()));
+            }
+            None => sink.sample(labels, Value::CounterF64(self.get()), &meta),
+        }
     }
 
     fn reset(&self) {
         self.core.bits.store(0f64.to_bits(), Ordering::Relaxed);
+        if let Some(slot) = self.core.exemplar.get() {
+            *lock(slot) = None;
+        }
     }
 }
 
@@ -298,7 +366,7 @@ mod tests {
         l3.inc();
         assert_eq!(c.get(), 8);
         // Two live handles need two slots; the first was reused by l2.
-        assert_eq!(lock(c.core.locals.get().unwrap()).len(), 2);
+        assert_eq!(lock(&c.core.extras.get().unwrap().locals).len(), 2);
     }
 
     #[test]

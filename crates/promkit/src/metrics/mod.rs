@@ -2,6 +2,7 @@
 
 mod builder;
 mod counter;
+mod exemplar;
 mod family;
 mod func;
 mod gauge;
@@ -12,6 +13,7 @@ mod typed;
 
 pub use builder::Builder;
 pub use counter::{Counter, CounterF64, LocalCounter};
+pub use exemplar::{EXEMPLAR_MAX_RUNES, Exemplar};
 pub use family::{Family, OVERFLOW_LABEL_VALUE};
 pub use func::{CounterFn, GaugeFn};
 pub use gauge::{Gauge, GaugeF64, InflightGuard, Untyped};

@@ -6,6 +6,7 @@
 //! metrics, so an encoder copies them instead of escaping them on every scrape.
 
 use crate::error::CollectError;
+use crate::metrics::Exemplar;
 use crate::metrics::histogram::Buckets as Bounds;
 
 /// What kind of metric a family holds.
@@ -199,15 +200,17 @@ type TemplateLabel = (Box<str>, Option<Box<str>>);
 /// Per-sample extras beyond labels and value.
 #[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
-pub struct SampleMeta {
+pub struct SampleMeta<'a> {
     /// An explicit timestamp in milliseconds since the Unix epoch (rarely wanted: Prometheus
     /// stamps scrapes itself).
     pub timestamp_ms: Option<i64>,
     /// When the series was created, in seconds since the epoch: OpenMetrics `_created`.
     pub created: Option<f64>,
+    /// A counter's exemplar (histograms give theirs per bucket through [`HistogramSource`]).
+    pub exemplar: Option<&'a Exemplar>,
 }
 
-impl SampleMeta {
+impl<'a> SampleMeta<'a> {
     /// Metadata with a creation time.
     pub fn created(created: f64) -> Self {
         Self { created: Some(created), ..Self::default() }
@@ -216,6 +219,11 @@ impl SampleMeta {
     /// Metadata with an explicit timestamp in milliseconds.
     pub fn at(timestamp_ms: i64) -> Self {
         Self { timestamp_ms: Some(timestamp_ms), ..Self::default() }
+    }
+
+    /// The same metadata with an exemplar.
+    pub fn with_exemplar(self, exemplar: Option<&'a Exemplar>) -> Self {
+        Self { exemplar, ..self }
     }
 }
 
@@ -226,6 +234,11 @@ pub trait HistogramSource {
     /// Fills `cumulative` with one cumulative count per bound plus a last one for `+Inf` (equal
     /// to the total count), from one consistent snapshot, and returns the sum.
     fn read(&self, cumulative: &mut Vec<u64>) -> f64;
+    /// The exemplar of bucket `i` (`i == bounds().len()` is `+Inf`), if one was recorded.
+    fn exemplar(&self, i: usize) -> Option<Exemplar> {
+        let _ = i;
+        None
+    }
 }
 
 /// A summary's current state, read by the encoder when it writes the series.
@@ -276,7 +289,7 @@ pub trait Sink {
     /// Starts a family; every following sample belongs to it until the next call.
     fn family(&mut self, header: &FamilyHeader<'_>);
     /// One series of the current family.
-    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta);
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>);
 }
 
 /// Describes one family a collector produces, for the registry's consistency checks.

@@ -409,7 +409,7 @@ impl<S: Sink> Sink for Filter<'_, S> {
         }
     }
 
-    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta) {
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         if self.pass {
             self.inner.sample(labels, value, meta);
         }

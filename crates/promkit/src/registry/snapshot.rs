@@ -32,6 +32,8 @@ pub struct Sample {
     pub timestamp_ms: Option<i64>,
     /// Creation time in seconds since the epoch.
     pub created: Option<f64>,
+    /// A counter's exemplar.
+    pub exemplar: Option<crate::metrics::Exemplar>,
 }
 
 /// The value of a gathered series.
@@ -97,6 +99,8 @@ pub struct SnapshotHistogram {
     pub cumulative: Vec<u64>,
     /// Sum of observations.
     pub sum: f64,
+    /// Exemplars by bucket (`+Inf` last); empty when none was recorded.
+    pub exemplars: Vec<Option<crate::metrics::Exemplar>>,
 }
 
 impl SnapshotHistogram {
@@ -116,6 +120,10 @@ impl HistogramSource for SnapshotHistogram {
         cumulative.extend_from_slice(&self.cumulative);
         self.sum
     }
+
+    fn exemplar(&self, i: usize) -> Option<crate::metrics::Exemplar> {
+        self.exemplars.get(i).cloned().flatten()
+    }
 }
 
 impl MetricFamily {
@@ -124,7 +132,11 @@ impl MetricFamily {
         sink.family(&FamilyHeader { name: &self.name, help: &self.help, unit: &self.unit, kind: self.kind });
         for s in &self.samples {
             let labels = if s.labels.is_empty() { Labels::None } else { Labels::Owned(&s.labels) };
-            let meta = SampleMeta { timestamp_ms: s.timestamp_ms, created: s.created };
+            let meta = SampleMeta {
+                timestamp_ms: s.timestamp_ms,
+                created: s.created,
+                exemplar: s.exemplar.as_ref(),
+            };
             let value = match &s.value {
                 SampleValue::Counter(v) => Value::CounterF64(*v),
                 SampleValue::Gauge(v) => Value::GaugeF64(*v),
@@ -251,7 +263,7 @@ impl Sink for Gatherer {
         });
     }
 
-    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta) {
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         let Some(family) = self.families.last_mut() else {
             return;
         };
@@ -272,7 +284,16 @@ impl Sink for Gatherer {
             Value::Histogram(h) => {
                 let mut cumulative = Vec::new();
                 let sum = h.read(&mut cumulative);
-                SampleValue::Histogram(SnapshotHistogram { buckets: h.bounds().clone(), cumulative, sum })
+                let mut exemplars: Vec<_> = (0..cumulative.len()).map(|i| h.exemplar(i)).collect();
+                if exemplars.iter().all(Option::is_none) {
+                    exemplars.clear();
+                }
+                SampleValue::Histogram(SnapshotHistogram {
+                    buckets: h.bounds().clone(),
+                    cumulative,
+                    sum,
+                    exemplars,
+                })
             }
         };
         family.samples.push(Sample {
@@ -280,6 +301,7 @@ impl Sink for Gatherer {
             value,
             timestamp_ms: meta.timestamp_ms,
             created: meta.created,
+            exemplar: meta.exemplar.cloned(),
         });
     }
 }

@@ -94,7 +94,7 @@ impl Sink for Adapter<'_> {
         self.sink.family(&FamilyHeader { name, ..*h });
     }
 
-    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta) {
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         if self.wrapper.labels.is_empty() {
             return self.sink.sample(labels, value, meta);
         }

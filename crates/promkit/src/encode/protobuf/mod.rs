@@ -65,8 +65,24 @@ fn kind(k: MetricType) -> model::MetricType {
     }
 }
 
-fn created(meta: &SampleMeta) -> Option<model::Timestamp> {
+fn created(meta: &SampleMeta<'_>) -> Option<model::Timestamp> {
     meta.created.map(model::Timestamp::from_secs)
+}
+
+fn exemplar(e: &crate::metrics::Exemplar) -> model::Exemplar {
+    model::Exemplar {
+        label: e
+            .labels()
+            .iter()
+            .map(|(n, v)| model::LabelPair { name: Some(n.clone()), value: Some(v.clone()) })
+            .collect(),
+        value: Some(e.value()),
+        timestamp: e.timestamp_nanos().map(|n| model::Timestamp {
+            seconds: n.div_euclid(1_000_000_000),
+            #[allow(clippy::cast_possible_truncation)] // below 1e9
+            nanos: n.rem_euclid(1_000_000_000) as i32,
+        }),
+    }
 }
 
 impl Sink for ProtobufEncoder<'_> {
@@ -81,7 +97,7 @@ impl Sink for ProtobufEncoder<'_> {
         });
     }
 
-    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta) {
+    fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         let Some(family) = &mut self.family else { return };
         let mut label = Vec::new();
         labels.for_each(|n, v| {
@@ -93,13 +109,16 @@ impl Sink for ProtobufEncoder<'_> {
             Value::CounterU64(v) => {
                 metric.counter = Some(model::Counter {
                     value: Some(v as f64),
-                    exemplar: None,
+                    exemplar: meta.exemplar.map(exemplar),
                     created_timestamp: created(meta),
                 });
             }
             Value::CounterF64(v) => {
-                metric.counter =
-                    Some(model::Counter { value: Some(v), exemplar: None, created_timestamp: created(meta) });
+                metric.counter = Some(model::Counter {
+                    value: Some(v),
+                    exemplar: meta.exemplar.map(exemplar),
+                    created_timestamp: created(meta),
+                });
             }
             Value::GaugeI64(v) => metric.gauge = Some(model::Gauge { value: Some(v as f64) }),
             Value::GaugeF64(v) => metric.gauge = Some(model::Gauge { value: Some(v) }),
@@ -109,15 +128,26 @@ impl Sink for ProtobufEncoder<'_> {
                 let mut counts = Vec::new();
                 let sum = h.read(&mut counts);
                 let bounds = h.bounds().bounds();
-                let bucket = bounds
+                let mut bucket: Vec<model::Bucket> = bounds
                     .iter()
                     .zip(&counts)
-                    .map(|(&upper, &count)| model::Bucket {
+                    .enumerate()
+                    .map(|(i, (&upper, &count))| model::Bucket {
                         cumulative_count: Some(count),
                         upper_bound: Some(upper),
+                        exemplar: h.exemplar(i).as_ref().map(exemplar),
                         ..Default::default()
                     })
                     .collect();
+                // The +Inf bucket is implicit, unless it has an exemplar to carry (as in Go).
+                if let Some(e) = h.exemplar(bounds.len()) {
+                    bucket.push(model::Bucket {
+                        cumulative_count: counts.last().copied(),
+                        upper_bound: Some(f64::INFINITY),
+                        exemplar: Some(exemplar(&e)),
+                        ..Default::default()
+                    });
+                }
                 metric.histogram = Some(model::Histogram {
                     sample_count: Some(counts.last().copied().unwrap_or(0)),
                     sample_sum: Some(sum),

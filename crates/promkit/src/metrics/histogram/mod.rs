@@ -10,7 +10,12 @@ pub use buckets::{Buckets, DEFAULT_BUCKETS, exponential_buckets, exponential_buc
 pub use timer::Timer;
 
 use crate::registry::{HistogramSource, Labels, MetricType, SampleMeta, Sink, Value};
-use crate::sync::{Arc, unix_now};
+use std::sync::OnceLock;
+
+use crate::error::ExemplarError;
+use crate::sync::{Arc, Mutex, lock, unix_now};
+
+use super::Exemplar;
 
 use super::Metric;
 use cells::Cells;
@@ -51,6 +56,8 @@ struct Core {
     buckets: Buckets,
     cells: Cells,
     created: f64,
+    /// One slot per bucket and `+Inf`, allocated on the first exemplar.
+    exemplars: OnceLock<Box<[Mutex<Option<Exemplar>>]>>,
 }
 
 /// How a histogram is built: its buckets and how many shards it spreads observers over.
@@ -71,6 +78,7 @@ impl Histogram {
                 cells: Cells::new(options.buckets.len(), shards),
                 buckets: options.buckets.clone(),
                 created: unix_now(),
+                exemplars: OnceLock::new(),
             }),
         }
     }
@@ -79,6 +87,24 @@ impl Histogram {
     #[inline]
     pub fn observe(&self, v: f64) {
         self.core.cells.observe(self.core.buckets.index(v), v);
+    }
+
+    /// Records an observation and an exemplar for its bucket (a trace id, say), replacing that
+    /// bucket's previous exemplar. The observation always happens; an invalid exemplar is
+    /// refused with an error.
+    ///
+    /// # Errors
+    /// [`ExemplarError`] for an invalid label name or more than 128 code points of labels.
+    pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
+        let bucket = self.core.buckets.index(v);
+        self.core.cells.observe(bucket, v);
+        let e = Exemplar::new(labels.iter().copied(), v)?;
+        let slots = self
+            .core
+            .exemplars
+            .get_or_init(|| (0..=self.core.buckets.len()).map(|_| Mutex::new(None)).collect());
+        *lock(&slots[bucket]) = Some(e);
+        Ok(())
     }
 
     /// Records a duration in seconds.
@@ -135,6 +161,10 @@ impl HistogramSource for Histogram {
     fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
         self.core.cells.read(cumulative)
     }
+
+    fn exemplar(&self, i: usize) -> Option<Exemplar> {
+        self.core.exemplars.get().and_then(|slots| slots.get(i)).and_then(|slot| lock(slot).clone())
+    }
 }
 
 impl Metric for Histogram {
@@ -151,6 +181,9 @@ impl Metric for Histogram {
 
     fn reset(&self) {
         self.core.cells.reset();
+        if let Some(slots) = self.core.exemplars.get() {
+            slots.iter().for_each(|slot| *lock(slot) = None);
+        }
     }
 }
 
