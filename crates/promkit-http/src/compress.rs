@@ -39,8 +39,9 @@ impl Encoding {
 }
 
 /// Picks the coding with the highest q among `offered`; ties go to the earlier offer. Identity
-/// is acceptable unless excluded (`identity;q=0` or `*;q=0` without it listed), and it is the
-/// answer when nothing else is acceptable: an uncompressed body beats a 406 for a scraper.
+/// competes only when listed (by name or `*`); otherwise, as in Go's `NegotiateContentEncoding`,
+/// it is the answer when nothing else is acceptable (an uncompressed body beats a 406 for a
+/// scraper), so `gzip;q=0.5` alone still gets gzip.
 pub(crate) fn negotiate_encoding(header: Option<&str>, offered: &[Encoding]) -> Encoding {
     let Some(header) = header else { return Encoding::Identity };
     let mut best: Option<(f32, usize)> = None;
@@ -61,7 +62,7 @@ pub(crate) fn negotiate_encoding(header: Option<&str>, offered: &[Encoding]) -> 
                 star = Some(q);
             }
         }
-        star.or(if enc == Encoding::Identity { Some(1.0) } else { None })
+        star
     };
     for (i, &enc) in offered.iter().enumerate() {
         if let Some(q) = q_of(enc).filter(|q| *q > 0.0)
@@ -113,6 +114,9 @@ mod tests {
         assert_eq!(negotiate_encoding(Some("gzip;q=nonsense"), ALL), Encoding::Identity);
         assert_eq!(negotiate_encoding(Some(",,;;=="), ALL), Encoding::Identity);
         assert_eq!(negotiate_encoding(Some("gzip"), &[Encoding::Identity]), Encoding::Identity);
+        // An unlisted identity does not outrank the codings the client did list.
+        assert_eq!(negotiate_encoding(Some("gzip;q=0.5"), ALL), Encoding::Gzip);
+        assert_eq!(negotiate_encoding(Some("gzip;q=0.5, identity"), ALL), Encoding::Identity);
     }
 
     #[test]

@@ -123,15 +123,29 @@ impl MetricsHandler {
     /// Answers a scrape synchronously from the request's parts (method, URI, headers), for
     /// servers that are not tower-based. Applies every option except the timeout.
     pub fn respond(&self, parts: &request::Parts) -> Response<Bytes> {
-        let Some(guard) = self.enter() else { return self.too_many() };
-        let resp = self.render(parts);
-        drop(guard);
+        let resp = match self.enter() {
+            Some(guard) => {
+                let resp = self.render(parts);
+                drop(guard);
+                resp
+            }
+            None => self.too_many(),
+        };
+        self.count(resp.status());
         resp
     }
 
     /// Answers a scrape: the in-flight limit first, then encoding on the blocking pool under
     /// the timeout. Needs a tokio runtime.
     pub async fn serve(&self, parts: request::Parts) -> Response<Bytes> {
+        // Counted here, once per answer: a scrape that timed out is a 503, not also the 200
+        // its collection produces later for nobody.
+        let resp = self.answer(parts).await;
+        self.count(resp.status());
+        resp
+    }
+
+    async fn answer(&self, parts: request::Parts) -> Response<Bytes> {
         let Some(guard) = self.enter() else { return self.too_many() };
         let this = self.clone();
         // The in-flight slot moves into the blocking task: a collector that hangs past the
@@ -183,7 +197,6 @@ impl MetricsHandler {
     }
 
     fn error_response(&self, status: StatusCode, body: String) -> Response<Bytes> {
-        self.count(status);
         let mut resp = Response::new(Bytes::from(body));
         *resp.status_mut() = status;
         resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
@@ -278,7 +291,6 @@ impl MetricsHandler {
                 (body.to_vec(), Encoding::Identity)
             }
         };
-        self.count(StatusCode::OK);
         let mut resp = Response::new(Bytes::from(body));
         let headers = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(content_type) {

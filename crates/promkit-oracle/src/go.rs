@@ -61,10 +61,7 @@ fn verdict(mode: &str, out: GoOutput) -> Result<String, String> {
     match out.status {
         0 => Ok(out.stdout),
         1 => Err(out.stderr.trim_end().to_owned()),
-        _ => panic!(
-            "go-oracle {mode} exited {}: {}{}",
-            out.status, out.stdout, out.stderr
-        ),
+        _ => panic!("go-oracle {mode} exited {}: {}{}", out.status, out.stdout, out.stderr),
     }
 }
 
@@ -121,8 +118,7 @@ pub fn go_openmetrics(text: &str) -> Option<Result<String, String>> {
 ///
 /// As [`go`]; also when the oracle does not exit 0.
 pub fn go_golden() -> Option<String> {
-    go("golden", b"")
-        .map(|out| verdict("golden", out).unwrap_or_else(|e| panic!("go-oracle golden: {e}")))
+    go("golden", b"").map(|out| verdict("golden", out).unwrap_or_else(|e| panic!("go-oracle golden: {e}")))
 }
 
 /// The same registry as [`go_golden`], written as OpenMetrics 1.0 with `# EOF`.
@@ -132,8 +128,7 @@ pub fn go_golden() -> Option<String> {
 /// As [`go_golden`].
 pub fn go_golden_openmetrics() -> Option<String> {
     go("golden-openmetrics", b"").map(|out| {
-        verdict("golden-openmetrics", out)
-            .unwrap_or_else(|e| panic!("go-oracle golden-openmetrics: {e}"))
+        verdict("golden-openmetrics", out).unwrap_or_else(|e| panic!("go-oracle golden-openmetrics: {e}"))
     })
 }
 
@@ -180,11 +175,7 @@ fn locate_or_build() -> Result<PathBuf, Unavailable> {
         return Ok(current);
     }
     match which("go") {
-        Some(go)
-            if Path::new(GOCODE)
-                .join("src/github.com/prometheus/client_golang")
-                .is_dir() =>
-        {
+        Some(go) if Path::new(GOCODE).join("src/github.com/prometheus/client_golang").is_dir() => {
             build(&go, &source, &cache, &current)?;
             Ok(current)
         }
@@ -214,11 +205,8 @@ fn source_sha(source: &Path) -> Option<String> {
 /// /usr/share/gocode; renamed into place, so concurrent builds (other test binaries)
 /// are harmless.
 fn build(go: &Path, source: &Path, cache: &Path, target: &Path) -> Result<(), Unavailable> {
-    let broken =
-        |what: &str, e: &dyn std::fmt::Display| Unavailable::Broken(format!("{what}: {e}"));
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let broken = |what: &str, e: &dyn std::fmt::Display| Unavailable::Broken(format!("{what}: {e}"));
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let dir = cache.join(format!("build.{}.{nanos}", process::id()));
     fs::create_dir_all(&dir).map_err(|e| broken(&format!("create {}", dir.display()), &e))?;
     eprintln!(
@@ -294,11 +282,9 @@ mod tests {
         };
         assert_eq!(
             verdict,
-            Err(
-                "consistency error: collected metric \"a\" { label:<name:\"x\" value:\"1\" > \
+            Err("consistency error: collected metric \"a\" { label:<name:\"x\" value:\"1\" > \
                  untyped:<value:2 > } was collected before with the same name and label values"
-                    .to_owned()
-            )
+                .to_owned())
         );
     }
 
@@ -309,10 +295,7 @@ mod tests {
         };
         assert_eq!(
             verdict,
-            Err(
-                "parse error: text format parsing error in line 1: unknown metric type \"foo\""
-                    .to_owned()
-            )
+            Err("parse error: text format parsing error in line 1: unknown metric type \"foo\"".to_owned())
         );
     }
 
@@ -357,14 +340,10 @@ mod tests {
 
     #[test]
     fn openmetrics_reencodes_counter() {
-        let Some(om) = go_openmetrics("# HELP a_total A.\n# TYPE a_total counter\na_total 1\n")
-        else {
+        let Some(om) = go_openmetrics("# HELP a_total A.\n# TYPE a_total counter\na_total 1\n") else {
             return;
         };
-        assert_eq!(
-            om,
-            Ok("# HELP a A.\n# TYPE a counter\na_total 1.0\n# EOF\n".to_owned())
-        );
+        assert_eq!(om, Ok("# HELP a A.\n# TYPE a counter\na_total 1.0\n# EOF\n".to_owned()));
     }
 
     #[test]
@@ -454,10 +433,7 @@ mod tests {
         let Some(decoded) = go_decode_protobuf(&bytes[..bytes.len() - 3]) else {
             return;
         };
-        assert_eq!(
-            decoded,
-            Err("decode error: message 1: unexpected EOF".to_owned())
-        );
+        assert_eq!(decoded, Err("decode error: message 1: unexpected EOF".to_owned()));
     }
 
     #[test]
@@ -467,9 +443,6 @@ mod tests {
         };
         assert_eq!(out.status, 2);
         assert_eq!(out.stdout, "");
-        assert!(
-            out.stderr
-                .starts_with("unknown mode \"nonsense\"\nusage: go-oracle ")
-        );
+        assert!(out.stderr.starts_with("unknown mode \"nonsense\"\nusage: go-oracle "));
     }
 }

@@ -6,6 +6,7 @@
 //! | function | runs | answers |
 //! | --- | --- | --- |
 //! | [`promtool_check`] | `promtool check metrics` (Prometheus 2.42) | parsed or not, lint warnings |
+//! | [`prometheus::PrometheusServer`] | `prometheus` (2.42) scraping test servers, in a temporary directory | PromQL answers through its HTTP API |
 //! | [`python_parse`] | `tools/oracle/parse.py`: the `prometheus_client` text or OpenMetrics parser | the families and samples it read |
 //! | [`go`], [`go_parse`], [`go_canon`], [`go_openmetrics`], [`go_golden`], [`go_golden_openmetrics`], [`go_decode_protobuf`] | `tools/go-oracle/main.go`: Go's `expfmt` (prometheus/common 0.39) and client_golang 1.14 | accepted or not, Go's own re-encoding, client_golang's output for a fixed set of metrics |
 //!
@@ -43,13 +44,13 @@
 mod go;
 mod locate;
 mod policy;
+pub mod prometheus;
 mod promtool;
 mod python;
 mod run;
 
 pub use go::{
-    GoOutput, go, go_canon, go_decode_protobuf, go_golden, go_golden_openmetrics, go_openmetrics,
-    go_parse,
+    GoOutput, go, go_canon, go_decode_protobuf, go_golden, go_golden_openmetrics, go_openmetrics, go_parse,
 };
 pub use locate::{free_port, which};
 pub use policy::ci;

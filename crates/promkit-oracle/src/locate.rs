@@ -21,9 +21,7 @@ pub fn which(tool: &str) -> Option<PathBuf> {
         let path = PathBuf::from(tool);
         return is_executable(&path).then_some(path);
     }
-    env::split_paths(&env::var_os("PATH")?)
-        .map(|dir| dir.join(tool))
-        .find(|path| is_executable(path))
+    env::split_paths(&env::var_os("PATH")?).map(|dir| dir.join(tool)).find(|path| is_executable(path))
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -52,17 +50,12 @@ fn is_executable(path: &Path) -> bool {
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:0 to find a free port: {e}"));
-    listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("no local address for 127.0.0.1:0: {e}"))
-        .port()
+    listener.local_addr().unwrap_or_else(|e| panic!("no local address for 127.0.0.1:0: {e}")).port()
 }
 
 /// An environment variable's value, with unset and empty alike meaning `None`.
 pub(crate) fn env_path(name: &str) -> Option<PathBuf> {
-    env::var_os(name)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+    env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 fn home() -> PathBuf {
@@ -81,19 +74,14 @@ pub(crate) fn venv_dir() -> PathBuf {
 
 /// `$PROMTOOL` (a name on `PATH` or a path), default `promtool`.
 pub(crate) fn promtool_name() -> OsString {
-    env::var_os("PROMTOOL")
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "promtool".into())
+    env::var_os("PROMTOOL").filter(|v| !v.is_empty()).unwrap_or_else(|| "promtool".into())
 }
 
 /// A file of this repository, such as `tools/oracle/parse.py`.
 pub(crate) fn repo_file(relative: &str) -> PathBuf {
     // This crate lives at crates/promkit-oracle; Cargo gives its absolute path.
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| Path::new("../.."));
+    let root = manifest.parent().and_then(Path::parent).unwrap_or_else(|| Path::new("../.."));
     root.join(relative)
 }
 

@@ -45,21 +45,11 @@ pub struct PromtoolReport {
 pub fn promtool_check(text: &str) -> Option<PromtoolReport> {
     let name = promtool_name();
     let Some(promtool) = which(&name.to_string_lossy()) else {
-        return missing(
-            "promtool",
-            "apt-get install prometheus, or set PROMTOOL to its path",
-        );
+        return missing("promtool", "apt-get install prometheus, or set PROMTOOL to its path");
     };
-    let out = run(
-        Command::new(&promtool).args(["check", "metrics"]),
-        text.as_bytes(),
-    )
-    .unwrap_or_else(|e| panic!("cannot run {}: {e}", promtool.display()));
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run(Command::new(&promtool).args(["check", "metrics"]), text.as_bytes())
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", promtool.display()));
+    let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let (ok, lint) = match out.status.code() {
         Some(0) => (true, Vec::new()),
         Some(3) => (true, output.lines().map(str::to_owned).collect()),
@@ -75,19 +65,11 @@ mod tests {
 
     #[test]
     fn clean_exposition_has_no_lint() {
-        let Some(r) =
-            promtool_check("# HELP a_total Things.\n# TYPE a_total counter\na_total{x=\"y\"} 1\n")
+        let Some(r) = promtool_check("# HELP a_total Things.\n# TYPE a_total counter\na_total{x=\"y\"} 1\n")
         else {
             return;
         };
-        assert_eq!(
-            r,
-            PromtoolReport {
-                ok: true,
-                lint: vec![],
-                output: String::new()
-            }
-        );
+        assert_eq!(r, PromtoolReport { ok: true, lint: vec![], output: String::new() });
     }
 
     #[test]
@@ -96,13 +78,7 @@ mod tests {
             return;
         };
         assert!(r.ok, "{}", r.output);
-        assert_eq!(
-            r.lint,
-            [
-                "a counter metrics should have \"_total\" suffix",
-                "a no help text"
-            ]
-        );
+        assert_eq!(r.lint, ["a counter metrics should have \"_total\" suffix", "a no help text"]);
     }
 
     #[test]
@@ -133,9 +109,9 @@ mod tests {
     #[test]
     fn openmetrics_help_quote_escape_is_a_parse_error() {
         // `# EOF` alone passes as a comment; OpenMetrics' `\"` in HELP does not.
-        let Some(r) = promtool_check(
-            "# HELP a_total Say \\\"hi\\\"\n# TYPE a_total counter\na_total 1.0\n# EOF\n",
-        ) else {
+        let Some(r) =
+            promtool_check("# HELP a_total Say \\\"hi\\\"\n# TYPE a_total counter\na_total 1.0\n# EOF\n")
+        else {
             return;
         };
         assert!(!r.ok, "{}", r.output);

@@ -86,17 +86,13 @@ pub struct PyExemplar {
 /// or as OpenMetrics timestamps (`1.500000000`); Rust's parser reads all of them.
 fn float<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     let s = String::deserialize(d)?;
-    s.parse()
-        .map_err(|e| serde::de::Error::custom(format!("number {s:?}: {e}")))
+    s.parse().map_err(|e| serde::de::Error::custom(format!("number {s:?}: {e}")))
 }
 
 fn optional_float<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     match Option::<String>::deserialize(d)? {
         None => Ok(None),
-        Some(s) => s
-            .parse()
-            .map(Some)
-            .map_err(|e| serde::de::Error::custom(format!("timestamp {s:?}: {e}"))),
+        Some(s) => s.parse().map(Some).map_err(|e| serde::de::Error::custom(format!("timestamp {s:?}: {e}"))),
     }
 }
 
@@ -131,26 +127,17 @@ pub fn python_parse(text: &str, format: Format) -> Option<Result<Vec<PyFamily>, 
         return missing(&format!("python venv {}", venv.display()), HOW);
     }
     let script = repo_file("tools/oracle/parse.py");
-    let out = run(
-        Command::new(&python)
-            .arg(&script)
-            .arg(format.arg())
-            .env("PROMKIT_VENV", &venv),
-        text.as_bytes(),
-    )
-    .unwrap_or_else(|e| panic!("cannot run {} {}: {e}", python.display(), script.display()));
+    let out =
+        run(Command::new(&python).arg(&script).arg(format.arg()).env("PROMKIT_VENV", &venv), text.as_bytes())
+            .unwrap_or_else(|e| panic!("cannot run {} {}: {e}", python.display(), script.display()));
     match out.status.code() {
-        Some(0) => Some(Ok(serde_json::from_slice(&out.stdout).unwrap_or_else(
-            |e| {
-                panic!(
-                    "parse.py printed JSON that does not fit PyFamily: {e}\n{}",
-                    String::from_utf8_lossy(&out.stdout)
-                )
-            },
-        ))),
-        Some(1) => Some(Err(String::from_utf8_lossy(&out.stderr)
-            .trim_end()
-            .to_owned())),
+        Some(0) => Some(Ok(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "parse.py printed JSON that does not fit PyFamily: {e}\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        }))),
+        Some(1) => Some(Err(String::from_utf8_lossy(&out.stderr).trim_end().to_owned())),
         Some(77) => missing(&format!("prometheus_client in {}", venv.display()), HOW),
         _ => panic!("parse.py {} failed: {}", format.arg(), describe(&out)),
     }
@@ -161,20 +148,11 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn sample(name: &str, l: &[(&str, &str)], value: f64, timestamp: Option<f64>) -> PySample {
-        PySample {
-            name: name.into(),
-            labels: labels(l),
-            value,
-            timestamp,
-            exemplar: None,
-        }
+        PySample { name: name.into(), labels: labels(l), value, timestamp, exemplar: None }
     }
 
     #[test]
@@ -277,9 +255,6 @@ mod tests {
         let Some(parsed) = python_parse("a 1,5\n", Format::Text) else {
             return;
         };
-        assert_eq!(
-            parsed,
-            Err("ValueError: could not convert string to float: '1,5'".to_owned())
-        );
+        assert_eq!(parsed, Err("ValueError: could not convert string to float: '1,5'".to_owned()));
     }
 }

@@ -10,11 +10,7 @@ use std::thread;
 /// has read everything cannot deadlock against us; one that exits without reading
 /// (a broken pipe) is fine too.
 pub(crate) fn run(cmd: &mut Command, stdin: &[u8]) -> io::Result<Output> {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let mut pipe = child.stdin.take().expect("stdin is piped");
     let input = stdin.to_vec();
     let writer = thread::spawn(move || match pipe.write_all(&input) {
