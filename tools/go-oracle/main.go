@@ -63,7 +63,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-const usage = "usage: go-oracle parse|canon|openmetrics|golden|golden-openmetrics|decode-protobuf"
+const usage = "usage: go-oracle parse|canon|openmetrics|golden|golden-openmetrics|decode-protobuf|native-golden|native-describe"
 
 // encoder is the signature shared by MetricFamilyToText and MetricFamilyToOpenMetrics.
 type encoder func(io.Writer, *dto.MetricFamily) (int, error)
@@ -100,6 +100,14 @@ func main() {
 		}
 	case "decode-protobuf":
 		writeAll(out, decodeProtobuf(os.Stdin), expfmt.MetricFamilyToText)
+	case "native-golden":
+		mfs, err := nativeRegistry().Gather()
+		if err != nil {
+			exit(1, "gather error: %v", err)
+		}
+		describeNative(out, mfs)
+	case "native-describe":
+		describeNative(out, decodeProtobuf(os.Stdin))
 	default:
 		exit(2, "unknown mode %q\n%s", mode, usage)
 	}
@@ -370,4 +378,65 @@ func goldenRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(completion, success, failure, escapes, floats, requests, payload, help)
 	return reg
+}
+
+// nativeObservations are observed, in this order, into every histogram of
+// nativeRegistry; another implementation replays them to compare bucket math.
+// They include zero, values inside the default zero threshold (2^-128), exact
+// bucket boundaries (powers of two, sqrt(2)), subnormals, negatives, huge
+// values, and the infinities (NaN is left out: Go skips it for native buckets
+// but it makes the sum NaN, which hides the comparison).
+var nativeObservations = []float64{
+	0, 1e-40, -1e-40, 1, 2, 1.5, 0.5, -1, -3.7, 100, 0.001, 1e300, -1e300,
+	math.Sqrt2, 1.4142135623730951, 0.7071067811865475, 5e-324, 1e-310,
+	math.MaxFloat64, math.Inf(1), math.Inf(-1), 3, 3, 3, 42.5, 1024, 1025,
+}
+
+// nativeFactors are the bucket factors of the histograms in nativeRegistry,
+// named native_<i>: schemas 3, 0, 8, -2 and 1.
+var nativeFactors = []float64{1.1, 2, 1.0001, 16, 1.5}
+
+// nativeRegistry holds native-only histograms (no classic buckets, default
+// zero threshold, no bucket limit) with the nativeObservations.
+func nativeRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	for i, f := range nativeFactors {
+		h := prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:                        fmt.Sprintf("native_%d", i),
+			Help:                        "Native histogram oracle.",
+			NativeHistogramBucketFactor: f,
+		})
+		for _, v := range nativeObservations {
+			h.Observe(v)
+		}
+		reg.MustRegister(h)
+	}
+	return reg
+}
+
+// describeNative prints one line per histogram with its native fields, in a
+// form both implementations can produce.
+func describeNative(w io.Writer, mfs []*dto.MetricFamily) {
+	spans := func(ss []*dto.BucketSpan, ds []int64) string {
+		var parts []string
+		for _, s := range ss {
+			parts = append(parts, fmt.Sprintf("%d:%d", s.GetOffset(), s.GetLength()))
+		}
+		var deltas []string
+		for _, d := range ds {
+			deltas = append(deltas, fmt.Sprint(d))
+		}
+		return strings.Join(parts, ",") + "/" + strings.Join(deltas, ",")
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.Metric {
+			h := m.GetHistogram()
+			if h == nil {
+				continue
+			}
+			fmt.Fprintf(w, "%s schema=%d zero_threshold=%g zero_count=%d count=%d sum=%g pos=%s neg=%s\n",
+				mf.GetName(), h.GetSchema(), h.GetZeroThreshold(), h.GetZeroCount(), h.GetSampleCount(),
+				h.GetSampleSum(), spans(h.PositiveSpan, h.PositiveDelta), spans(h.NegativeSpan, h.NegativeDelta))
+		}
+	}
 }

@@ -51,6 +51,7 @@
 //! | a total that only goes up | [`Counter`] (u64), [`CounterF64`], [`CounterFn`] (read at scrape) |
 //! | a value that goes up and down | [`Gauge`] (i64), [`GaugeF64`], [`GaugeFn`] |
 //! | a latency or size distribution | [`Histogram`] with [`Buckets`] ([`linear_buckets`], [`exponential_buckets`]) |
+//! | quantiles of recent observations, per instance | [`Summary`] with [`Quantiles`] (not aggregatable: prefer a histogram) |
 //! | labelled series, labels as strings | [`Family`] via [`Builder::labels`] |
 //! | labelled series, labels as a type | [`TypedFamily`] via [`Builder::typed_labels`] and `#[derive(LabelSet, LabelValue)]` |
 //! | values computed at scrape time | implement [`Collector`], emit through a [`registry::Sink`] |
@@ -81,10 +82,11 @@ pub use encode::{PROTOBUF_CONTENT_TYPE, ProtobufEncoder};
 pub use error::{BucketError, BuildError, CollectError, Error, ExemplarError, LabelError, RegisterError};
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
-    Buckets, Builder, Counter, CounterF64, CounterFn, DEFAULT_BUCKETS, EXEMPLAR_MAX_RUNES, Exemplar, Family,
-    Gauge, GaugeF64, GaugeFn, Histogram, HistogramOptions, InflightGuard, LocalCounter, Metric,
-    OVERFLOW_LABEL_VALUE, Quantiles, Timer, TypedFamily, Untyped, exponential_buckets,
-    exponential_buckets_range, linear_buckets,
+    Buckets, Builder, Counter, CounterF64, CounterFn, DEFAULT_BUCKETS, DEFAULT_ZERO_THRESHOLD,
+    EXEMPLAR_MAX_RUNES, Exemplar, Family, Gauge, GaugeF64, GaugeFn, Histogram, HistogramOptions,
+    InflightGuard, LocalCounter, Metric, NativeOptions, NativeSnapshot, OVERFLOW_LABEL_VALUE, Quantiles,
+    Summary, SummaryOptions, Timer, TypedFamily, Untyped, exponential_buckets, exponential_buckets_range,
+    linear_buckets,
 };
 #[cfg(feature = "derive")]
 pub use promkit_derive::{LabelSet, LabelValue};

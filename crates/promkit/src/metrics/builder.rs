@@ -1,6 +1,7 @@
 //! `Builder`: declares a metric (name, help, unit, labels, options), validates it, registers it.
 
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use crate::error::{BuildError, CollectError, Error};
 use crate::labels::LabelSet;
@@ -9,6 +10,7 @@ use crate::registry::{Collector, Desc, LabelTemplate, Labels, MetricType, Regist
 
 use super::histogram::{Buckets, Histogram};
 use super::store::Store;
+use super::summary::{Quantiles, Summary};
 use super::{Counter, CounterF64, Family, Gauge, GaugeF64, Metric, TypedFamily, Untyped};
 
 /// Declares a metric; from `Counter::builder`, `Histogram::builder` and the like.
@@ -284,12 +286,56 @@ impl<M: Metric, S> Builder<M, S> {
 impl<S> Builder<Histogram, S> {
     /// The bucket bounds (Go's default buckets otherwise).
     pub fn buckets(mut self, buckets: Buckets) -> Self {
-        self.options.buckets = buckets;
+        self.options.buckets = Some(buckets);
+        self
+    }
+
+    /// Adds native (sparse, exponential) buckets, exposed through protobuf. Without
+    /// [`buckets`](Self::buckets) the histogram then has no classic buckets (as in Go).
+    pub fn native(mut self, options: super::histogram::NativeOptions) -> Self {
+        self.options.native = Some(options);
         self
     }
 
     /// How many shards each series spreads concurrent observers over (rounded up to a power of
     /// two; default one per CPU, at most 8). One shard is the least memory.
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.options.shards = shards;
+        self
+    }
+}
+
+impl<S> Builder<Summary, S> {
+    /// The quantiles to report, with their allowed errors (none, a count-and-sum-only
+    /// summary, otherwise).
+    pub fn objectives(mut self, objectives: Quantiles) -> Self {
+        self.options.objectives = objectives;
+        self
+    }
+
+    /// How long an observation counts towards the quantiles (Go's `MaxAge`; 10 minutes by
+    /// default, and zero means the default).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.options.max_age = max_age;
+        self
+    }
+
+    /// How many periods `max_age` is cut into (Go's `AgeBuckets`; 5 by default, and zero
+    /// means the default). Each costs a quantile estimator per series.
+    pub fn age_buckets(mut self, age_buckets: u32) -> Self {
+        self.options.age_buckets = age_buckets;
+        self
+    }
+
+    /// How many observations are buffered before they are merged into the estimators (Go's
+    /// `BufCap`; 500 by default, and zero means the default).
+    pub fn buf_cap(mut self, buf_cap: usize) -> Self {
+        self.options.buf_cap = buf_cap;
+        self
+    }
+
+    /// How many shards each series spreads concurrent observers over (rounded up to a power of
+    /// two; default one per CPU, at most 8).
     pub fn shards(mut self, shards: usize) -> Self {
         self.options.shards = shards;
         self
@@ -344,7 +390,7 @@ macro_rules! builder_fn {
         }
     )*};
 }
-builder_fn!(Counter, CounterF64, Gauge, GaugeF64, Untyped, Histogram);
+builder_fn!(Counter, CounterF64, Gauge, GaugeF64, Untyped, Histogram, Summary);
 
 #[cfg(all(test, not(loom)))]
 mod tests {

@@ -18,10 +18,10 @@ pub use family::{Family, OVERFLOW_LABEL_VALUE};
 pub use func::{CounterFn, GaugeFn};
 pub use gauge::{Gauge, GaugeF64, InflightGuard, Untyped};
 pub use histogram::{
-    Buckets, DEFAULT_BUCKETS, Histogram, HistogramOptions, Timer, exponential_buckets,
-    exponential_buckets_range, linear_buckets,
+    Buckets, DEFAULT_BUCKETS, DEFAULT_ZERO_THRESHOLD, Histogram, HistogramOptions, NativeOptions,
+    NativeSnapshot, Timer, exponential_buckets, exponential_buckets_range, linear_buckets,
 };
-pub use summary::Quantiles;
+pub use summary::{Quantiles, Summary, SummaryOptions};
 pub use typed::TypedFamily;
 
 use crate::registry::{Labels, MetricType, Sink};

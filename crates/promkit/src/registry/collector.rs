@@ -234,6 +234,11 @@ pub trait HistogramSource {
     /// Fills `cumulative` with one cumulative count per bound plus a last one for `+Inf` (equal
     /// to the total count), from one consistent snapshot, and returns the sum.
     fn read(&self, cumulative: &mut Vec<u64>) -> f64;
+    /// The native buckets and everything else, from one consistent moment, for histograms
+    /// that have native buckets.
+    fn native(&self) -> Option<crate::metrics::NativeSnapshot> {
+        None
+    }
     /// The exemplar of bucket `i` (`i == bounds().len()` is `+Inf`), if one was recorded.
     fn exemplar(&self, i: usize) -> Option<Exemplar> {
         let _ = i;

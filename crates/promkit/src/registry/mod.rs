@@ -485,13 +485,31 @@ fn validate_desc(d: &Desc) -> Result<(), BuildError> {
             hint: name_fix_hint(&d.name, true),
         });
     }
-    for n in d.label_names.iter().chain(d.const_labels.iter().map(|(n, _)| n)) {
+    // The builder checks these too, but a custom or wrapped collector's labels only meet here,
+    // and a label written twice (or `le` beside the buckets') makes the whole scrape unparsable.
+    let reserved = match d.kind {
+        MetricType::Histogram => "le",
+        MetricType::Summary => "quantile",
+        _ => "",
+    };
+    let names: Vec<&String> = d.label_names.iter().chain(d.const_labels.iter().map(|(n, _)| n)).collect();
+    for (i, n) in names.iter().enumerate() {
         if !is_valid_label_name(n) {
             return Err(BuildError::InvalidLabelName {
                 metric: d.name.clone(),
-                name: n.clone(),
+                name: (*n).clone(),
                 hint: name_fix_hint(n, false),
             });
+        }
+        if n.as_str() == reserved {
+            return Err(BuildError::ReservedLabel {
+                metric: d.name.clone(),
+                name: (*n).clone(),
+                kind: d.kind,
+            });
+        }
+        if names[..i].contains(n) {
+            return Err(BuildError::DuplicateLabel { metric: d.name.clone(), name: (*n).clone() });
         }
     }
     Ok(())

@@ -80,6 +80,15 @@ impl Buckets {
         Ok(Self(Arc::new(Inner { bounds: bounds.into_boxed_slice(), le_text, le_openmetrics })))
     }
 
+    /// No classic bucket at all, only the implied `+Inf` one (native-only histograms).
+    pub(crate) fn none() -> Self {
+        Self(Arc::new(Inner {
+            bounds: Box::default(),
+            le_text: Box::default(),
+            le_openmetrics: Box::default(),
+        }))
+    }
+
     /// The upper bounds, without the implied `+Inf`.
     pub fn bounds(&self) -> &[f64] {
         &self.0.bounds
@@ -90,9 +99,9 @@ impl Buckets {
         self.0.bounds.len()
     }
 
-    /// Always false: a `Buckets` holds at least one bound.
+    /// True only for a native-only histogram's (absent) classic buckets.
     pub fn is_empty(&self) -> bool {
-        false
+        self.0.bounds.is_empty()
     }
 
     /// The `le` text of bound `i` in text 0.0.4 (`1`, `0.005`, `1e+06`).

@@ -2,11 +2,15 @@
 
 mod buckets;
 mod cells;
+mod native;
+mod native_bounds;
 mod timer;
 
 use std::time::{Duration, Instant};
 
 pub use buckets::{Buckets, DEFAULT_BUCKETS, exponential_buckets, exponential_buckets_range, linear_buckets};
+pub(crate) use native::spans_and_deltas;
+pub use native::{DEFAULT_ZERO_THRESHOLD, NativeOptions, NativeSnapshot};
 pub use timer::Timer;
 
 use crate::registry::{HistogramSource, Labels, MetricType, SampleMeta, Sink, Value};
@@ -54,17 +58,29 @@ pub struct Histogram {
 #[derive(Debug)]
 struct Core {
     buckets: Buckets,
-    cells: Cells,
+    storage: Storage,
     created: f64,
     /// One slot per bucket and `+Inf`, allocated on the first exemplar.
     exemplars: OnceLock<Box<[Mutex<Option<Exemplar>>]>>,
 }
 
+/// Where observations are counted.
+#[derive(Debug)]
+enum Storage {
+    /// Classic buckets only: one CAS per observation.
+    Classic(Cells),
+    /// Native buckets (and classic ones if configured): a short mutex section per observation.
+    Native(native::NativeCells),
+}
+
 /// How a histogram is built: its buckets and how many shards it spreads observers over.
 #[derive(Clone, Debug, Default)]
 pub struct HistogramOptions {
-    /// Bucket bounds; Go's default buckets unless set.
-    pub buckets: Buckets,
+    /// Classic bucket bounds. `None` means Go's default buckets, or none at all when `native`
+    /// is set (Go's rule: a native histogram gets classic buckets only when given some).
+    pub buckets: Option<Buckets>,
+    /// Native (sparse, exponential) buckets, exposed through protobuf.
+    pub native: Option<NativeOptions>,
     /// Shards (rounded up to a power of two); 0 means one per CPU, at most 8.
     pub shards: usize,
 }
@@ -73,20 +89,22 @@ impl Histogram {
     /// A histogram with these options, not registered anywhere.
     pub fn with_options(options: &HistogramOptions) -> Self {
         let shards = if options.shards == 0 { cells::default_shards() } else { options.shards };
-        Self {
-            core: Arc::new(Core {
-                cells: Cells::new(options.buckets.len(), shards),
-                buckets: options.buckets.clone(),
-                created: unix_now(),
-                exemplars: OnceLock::new(),
-            }),
-        }
+        let buckets = match (&options.buckets, &options.native) {
+            (Some(b), _) => b.clone(),
+            (None, None) => Buckets::default(),
+            (None, Some(_)) => Buckets::none(),
+        };
+        let storage = match &options.native {
+            Some(n) => Storage::Native(native::NativeCells::new(buckets.len(), shards, n.clone())),
+            None => Storage::Classic(Cells::new(buckets.len(), shards)),
+        };
+        Self { core: Arc::new(Core { storage, buckets, created: unix_now(), exemplars: OnceLock::new() }) }
     }
 
     /// Records one observation. NaN lands in the `+Inf` bucket and makes the sum NaN, as in Go.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.core.cells.observe(self.core.buckets.index(v), v);
+        self.core.observe(self.core.buckets.index(v), v);
     }
 
     /// Records an observation and an exemplar for its bucket (a trace id, say), replacing that
@@ -97,8 +115,11 @@ impl Histogram {
     /// [`ExemplarError`] for an invalid label name or more than 128 code points of labels.
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
         let bucket = self.core.buckets.index(v);
-        self.core.cells.observe(bucket, v);
+        self.core.observe(bucket, v);
         let e = Exemplar::new(labels.iter().copied(), v)?;
+        if let Storage::Native(n) = &self.core.storage {
+            n.add_exemplar(e.clone());
+        }
         let slots = self
             .core
             .exemplars
@@ -133,7 +154,7 @@ impl Histogram {
     /// A consistent snapshot: cumulative counts per bucket (last is `+Inf`), and the sum.
     pub fn snapshot(&self) -> (Vec<u64>, f64) {
         let mut counts = Vec::with_capacity(self.core.buckets.len() + 1);
-        let sum = self.core.cells.read(&mut counts);
+        let sum = self.core.read(&mut counts);
         (counts, sum)
     }
 
@@ -153,13 +174,37 @@ impl Histogram {
     }
 }
 
+impl Core {
+    #[inline]
+    fn observe(&self, bucket: usize, v: f64) {
+        match &self.storage {
+            Storage::Classic(c) => c.observe(bucket, v),
+            Storage::Native(n) => n.observe(bucket, v),
+        }
+    }
+
+    fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
+        match &self.storage {
+            Storage::Classic(c) => c.read(cumulative),
+            Storage::Native(n) => n.read(cumulative),
+        }
+    }
+}
+
 impl HistogramSource for Histogram {
     fn bounds(&self) -> &Buckets {
         &self.core.buckets
     }
 
     fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
-        self.core.cells.read(cumulative)
+        self.core.read(cumulative)
+    }
+
+    fn native(&self) -> Option<NativeSnapshot> {
+        match &self.core.storage {
+            Storage::Native(n) => Some(n.snapshot()),
+            Storage::Classic(_) => None,
+        }
     }
 
     fn exemplar(&self, i: usize) -> Option<Exemplar> {
@@ -180,7 +225,10 @@ impl Metric for Histogram {
     }
 
     fn reset(&self) {
-        self.core.cells.reset();
+        match &self.core.storage {
+            Storage::Classic(c) => c.reset(),
+            Storage::Native(n) => n.reset(),
+        }
         if let Some(slots) = self.core.exemplars.get() {
             slots.iter().for_each(|slot| *lock(slot) = None);
         }
@@ -194,8 +242,8 @@ mod tests {
     #[test]
     fn observations_land_in_the_right_buckets() {
         let h = Histogram::with_options(&HistogramOptions {
-            buckets: linear_buckets(0.0, 20.0, 20).unwrap(),
-            shards: 0,
+            buckets: Some(linear_buckets(0.0, 20.0, 20).unwrap()),
+            ..HistogramOptions::default()
         });
         for v in [0.0, 12.5, 20.0, 187.25, 200.0, 233.3, 380.0, 512.0] {
             h.observe(v);
@@ -225,8 +273,8 @@ mod tests {
     #[test]
     fn concurrent_observers_and_scrapes_never_see_a_torn_histogram() {
         let h = Histogram::with_options(&HistogramOptions {
-            buckets: Buckets::new([1.0, 2.0, 3.0]).unwrap(),
-            shards: 0,
+            buckets: Some(Buckets::new([1.0, 2.0, 3.0]).unwrap()),
+            ..HistogramOptions::default()
         });
         let threads = 4;
         let per = 100_000;

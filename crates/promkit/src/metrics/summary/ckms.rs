@@ -1,0 +1,475 @@
+//! The streaming quantile estimator behind each age bucket of a summary: CKMS targeted
+//! quantiles (Cormode, Korn, Muthukrishnan, Srivastava, "Effective Computation of Biased
+//! Quantiles over Data Streams", 2005), laid out as Go's `github.com/beorn7/perks/quantile`.
+//!
+//! # The summary
+//!
+//! A [`Stream`] keeps a buffer of raw observations and a list of tuples `(v, g, Δ)` sorted by
+//! value. With `r` the sum of the widths `g` before a tuple, its value's rank (1-based, in the
+//! sorted stream) lies in `[r + g, r + g + Δ]`; call `(r, r + g + Δ]` the tuple's *span*. The
+//! first tuple is always the exact minimum (`g = 1`, `Δ = 0`) and the last the exact maximum.
+//!
+//! As in perks, observations wait in a 500-value buffer; a query before the first merge is
+//! answered exactly from the sorted buffer, which is why a handful of observations give the
+//! same quantiles as client_golang's. A full buffer (or a query) sorts it and merges it into
+//! the tuple list, then compresses the list.
+//!
+//! # The error bound
+//!
+//! For an objective `(φ, ε)` and `n` observations, the reported value `v` satisfies
+//! `#{x < v} ≤ (φ + ε)·n` and `#{x ≤ v} ≥ (φ − ε)·n`: some rank `v` holds among its equals is
+//! within `ε·n` of `φ·n`. This holds for every order of arrival, not only random ones.
+//!
+//! Why: the query returns the tuple before the first whose highest possible rank exceeds
+//! `t = min(⌊(φ + ε)n⌋ + 1, ⌈φn⌉ + ⌈εn⌉)`, so its rank is at most `t` (and `t − 1 ≤ (φ + ε)n`);
+//! it is at least `L = ⌈(φ − ε)n⌉` unless the next tuple's span reaches from below `L` to above
+//! `t ≥ (φ + ε)n`: a span that *straddles* the window. Compression only ever builds a span `w`
+//! wide starting after rank `r` if no later arrival order can make it straddle: straddling at
+//! size `n' ≥ n` needs `w > 2εn' + 1` and a start still below `(φ − ε)n'` (so
+//! `n' > r / (φ − ε)`), and, as at most `n' − n` of the new observations can land below the
+//! span, `w > n − r + 1 − (1 − φ − ε)n'`. The widest safe span is therefore
+//! `2ε · max(n, r/(φ − ε), (n − r)/(1 − φ + ε))` (the last term only when `φ + ε < 1`, and
+//! unbounded when `φ ≤ ε`); the invariant is the least of these over the objectives. A new
+//! tuple inherits the span of the tuple after it, which was safe, so no span ever straddles.
+//!
+//! # Where it differs from perks
+//!
+//! The query walk is perks' (`r + g + Δ > t` ends it), with `t` as above rather than
+//! `⌈φn⌉ + ⌈f(⌈φn⌉)/2⌉`, which can overshoot the window by a rank. Inserted tuples get the
+//! tightest valid `Δ` (the next tuple's `g + Δ − 1`, or 0 at either end) instead of `f − 1`,
+//! which understates the uncertainty once ranks have drifted. The invariant above replaces CKMS's
+//! `2εr/φ` and `2ε(n − r)/(1 − φ)`: those let a span straddle the window (badly so when
+//! `2ε ≥ 1 − φ`, where client_java's summaries collapsed to the minimum,
+//! prometheus/client_java#2292), and perks' compression evaluates them at a rank up to a
+//! tuple's width too high. Compression keeps the minimum's tuple, so `φ = 0` reports the
+//! minimum.
+
+/// Observations a stream buffers before merging them into its tuples (perks' fixed size).
+const BUFFER: usize = 500;
+
+/// One tuple: a value, how many observations it stands for, and its rank uncertainty.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Tuple {
+    value: f64,
+    width: u64,
+    delta: u64,
+}
+
+/// The objectives of a summary, prepared for the invariant (shared by all its streams).
+#[derive(Debug, Clone)]
+pub(super) struct Targets(Box<[Target]>);
+
+/// One objective's part of the invariant: the widest safe span is
+/// `two_error · max(n, r · below, (n − r) · above)`.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    two_error: f64,
+    /// `1 / (φ − ε)`; infinite when `φ ≤ ε` (no span can straddle such a window).
+    below: f64,
+    /// `1 / (1 − φ + ε)` when `φ + ε < 1`, else 0 (the term then never binds).
+    above: f64,
+}
+
+impl Targets {
+    /// Prepares `(φ, ε)` pairs.
+    pub(super) fn new(objectives: &[(f64, f64)]) -> Self {
+        Self(
+            objectives
+                .iter()
+                .map(|&(q, e)| Target {
+                    two_error: 2.0 * e,
+                    below: if q > e { 1.0 / (q - e) } else { f64::INFINITY },
+                    above: if q + e < 1.0 { 1.0 / (1.0 - q + e) } else { 0.0 },
+                })
+                .collect(),
+        )
+    }
+
+    /// The widest span a tuple starting after rank `r` may have among `n` observations.
+    #[inline]
+    fn widest(&self, r: f64, n: f64) -> f64 {
+        self.0.iter().fold(f64::INFINITY, |widest, t| {
+            // 0 · ∞ is NaN: an objective with zero error allows nothing wider than one.
+            let reach = n.max(r * t.below).max((n - r) * t.above);
+            let w = if t.two_error == 0.0 { 0.0 } else { t.two_error * reach };
+            widest.min(w)
+        })
+    }
+}
+
+/// One age bucket's estimator: buffered observations plus the compressed tuple list.
+#[derive(Debug, Default)]
+pub(super) struct Stream {
+    /// Observations not merged yet, in arrival order unless `sorted`.
+    buffer: Vec<f64>,
+    sorted: bool,
+    /// Sorted by value; the first is the exact minimum.
+    tuples: Vec<Tuple>,
+    /// The merge's output buffer, swapped with `tuples` to reuse both allocations.
+    spare: Vec<Tuple>,
+    /// Observations merged into `tuples` (the sum of their widths).
+    merged: u64,
+}
+
+impl Stream {
+    /// Adds one observation.
+    #[inline]
+    pub(super) fn insert(&mut self, v: f64, targets: &Targets) {
+        if self.buffer.capacity() == 0 {
+            self.buffer.reserve_exact(BUFFER);
+        }
+        self.buffer.push(v);
+        self.sorted = false;
+        if self.buffer.len() >= BUFFER {
+            self.merge(targets);
+        }
+    }
+
+    /// Observations since the last reset.
+    pub(super) fn count(&self) -> u64 {
+        self.merged + self.buffer.len() as u64
+    }
+
+    /// Forgets every observation, keeping the allocations.
+    pub(super) fn reset(&mut self) {
+        self.buffer.clear();
+        self.sorted = true;
+        self.tuples.clear();
+        self.merged = 0;
+    }
+
+    /// The estimate of quantile `q` with allowed rank error `e` (an objective of `targets`);
+    /// NaN when the stream is empty.
+    pub(super) fn query(&mut self, q: f64, e: f64, targets: &Targets) -> f64 {
+        if self.tuples.is_empty() {
+            // Nothing merged yet: answer exactly from the buffer, as perks does.
+            let len = self.buffer.len();
+            if len == 0 {
+                return f64::NAN;
+            }
+            self.sort_buffer();
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // 0 ≤ q·len ≤ len
+            let i = ((len as f64 * q).ceil() as usize).saturating_sub(1).min(len - 1);
+            return self.buffer[i];
+        }
+        self.merge(targets);
+        #[allow(clippy::cast_precision_loss)] // exact below 2^53 observations
+        let n = self.merged as f64;
+        // The top of the window, or perks' `⌈φn⌉ + ⌈εn⌉` when that is lower (so zero error
+        // gives the exact `⌈φn⌉`-th value, as from the buffer); both are at least `(φ + ε)n`.
+        let upper = (((q + e) * n).floor() + 1.0).min((q * n).ceil() + (e * n).ceil());
+        let mut prev = self.tuples[0];
+        let mut rank = prev.width;
+        for &t in &self.tuples[1..] {
+            #[allow(clippy::cast_precision_loss)]
+            if (rank + t.width + t.delta) as f64 > upper {
+                return prev.value;
+            }
+            rank += t.width;
+            prev = t;
+        }
+        prev.value
+    }
+
+    fn sort_buffer(&mut self) {
+        if !self.sorted {
+            self.buffer.sort_unstable_by(f64::total_cmp);
+            self.sorted = true;
+        }
+    }
+
+    /// Merges the buffer into the tuples and compresses them.
+    fn merge(&mut self, targets: &Targets) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        self.sort_buffer();
+        let mut out = std::mem::take(&mut self.spare);
+        out.clear();
+        out.reserve(self.tuples.len() + self.buffer.len());
+        let mut old = self.tuples.iter().copied().peekable();
+        let mut passed_old = false;
+        for &v in &self.buffer {
+            // Equal values go after the ones already there, so arrival order breaks ties.
+            while let Some(t) = old.next_if(|t| t.value.total_cmp(&v).is_le()) {
+                out.push(t);
+                passed_old = true;
+            }
+            // Before every old tuple or after all of them the rank is exact; in between it is
+            // at most the next tuple's highest rank (which the new value pushes up by one).
+            let delta = match old.peek() {
+                Some(next) if passed_old => next.width + next.delta - 1,
+                _ => 0,
+            };
+            out.push(Tuple { value: v, width: 1, delta });
+        }
+        out.extend(old);
+        self.spare = std::mem::replace(&mut self.tuples, out);
+        self.merged += self.buffer.len() as u64;
+        self.buffer.clear();
+        self.compress(targets);
+    }
+
+    /// Merges neighbours, right to left, wherever the merged span stays within the invariant.
+    /// The first tuple (the minimum) is never merged away.
+    fn compress(&mut self, targets: &Targets) {
+        let len = self.tuples.len();
+        if len < 3 {
+            return;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let n = self.merged as f64;
+        // tuples[kept..] is the compressed tail, written right to left behind the reader.
+        let mut kept = len;
+        let mut x = self.tuples[len - 1];
+        let mut rank = self.merged - x.width; // observations before x
+        for i in (1..len - 1).rev() {
+            let c = self.tuples[i];
+            let before = rank - c.width;
+            #[allow(clippy::cast_precision_loss)]
+            if ((c.width + x.width + x.delta) as f64) <= targets.widest(before as f64, n) {
+                x.width += c.width;
+            } else {
+                kept -= 1;
+                self.tuples[kept] = x;
+                x = c;
+            }
+            rank = before;
+        }
+        kept -= 1;
+        self.tuples[kept] = x;
+        self.tuples.copy_within(kept.., 1);
+        self.tuples.truncate(1 + len - kept);
+    }
+
+    /// Tuples held (for tests of the memory bound).
+    #[cfg(test)]
+    pub(super) fn tuples(&self) -> usize {
+        self.tuples.len()
+    }
+}
+
+/// Checks the documented bound: `v` occurs in `sorted` with `#{x < v} ≤ (q + e)n` and
+/// `#{x ≤ v} ≥ (q − e)n` (a relative slack of 1e-9 absorbs float rounding of `(q ± e)n`).
+#[cfg(all(test, not(loom)))]
+pub(super) fn check_rank(sorted: &[f64], v: f64, q: f64, e: f64) -> Result<(), String> {
+    let n = sorted.len() as f64;
+    let below = sorted.partition_point(|x| x.total_cmp(&v).is_lt());
+    let through = sorted.partition_point(|x| x.total_cmp(&v).is_le());
+    let slack = 1e-9 * n;
+    if through == below {
+        return Err(format!("q={q}: {v} was never observed"));
+    }
+    if below as f64 > (q + e) * n + slack || (through as f64) < (q - e) * n - slack {
+        return Err(format!(
+            "q={q} e={e} n={n}: {v} holds ranks {}..={through}, outside {}..={}",
+            below + 1,
+            (q - e) * n,
+            (q + e) * n + 1.0
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const GO_DOCS: [(f64, f64); 3] = [(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)];
+
+    fn stream_of(values: &[f64], targets: &Targets) -> Stream {
+        let mut s = Stream::default();
+        for &v in values {
+            s.insert(v, targets);
+        }
+        s
+    }
+
+    /// Queries every objective and checks each answer against the sorted values.
+    fn check_all(s: &mut Stream, values: &[f64], objectives: &[(f64, f64)], targets: &Targets) {
+        let mut sorted = values.to_vec();
+        sorted.sort_unstable_by(f64::total_cmp);
+        for &(q, e) in objectives {
+            let v = s.query(q, e, targets);
+            if let Err(msg) = check_rank(&sorted, v, q, e) {
+                panic!("{msg} (tuples {})", s.tuples());
+            }
+        }
+    }
+
+    /// A small deterministic generator (splitmix64) for reproducible streams.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        /// Uniform in (0, 1].
+        fn unit(&mut self) -> f64 {
+            ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// `n` values of distribution `kind`: uniform, exponential, normal, few distinct values,
+    /// ascending, descending, a sawtooth, or heavy-tailed (Pareto).
+    fn stream(kind: u8, n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Rng(seed);
+        let mut out: Vec<f64> = (0..n)
+            .map(|i| match kind {
+                0 => rng.unit(),
+                1 => -rng.unit().ln(),
+                2 => {
+                    let (a, b) = (rng.unit(), rng.unit());
+                    (-2.0 * a.ln()).sqrt() * (std::f64::consts::TAU * b).cos()
+                }
+                3 => (rng.next() % 5) as f64,
+                4 | 5 => i as f64,
+                6 => (i % 97) as f64 + rng.unit(),
+                _ => rng.unit().powf(-1.5),
+            })
+            .collect();
+        if kind == 5 {
+            out.reverse();
+        }
+        out
+    }
+
+    #[test]
+    fn a_few_observations_are_answered_exactly_like_perks() {
+        let targets = Targets::new(&GO_DOCS);
+        let mut s = stream_of(&[1.5, 2.0, 3.25, 4.0, 10.0, 0.25, 7.0], &targets);
+        assert_eq!(s.query(0.5, 0.05, &targets), 3.25);
+        assert_eq!(s.query(0.9, 0.01, &targets), 10.0);
+        assert_eq!(s.query(0.99, 0.001, &targets), 10.0);
+        assert_eq!(s.query(0.0, 0.01, &targets), 0.25);
+        assert_eq!(s.count(), 7);
+        assert_eq!(s.tuples(), 0, "nothing merged below {BUFFER} observations");
+        assert!(Stream::default().query(0.5, 0.05, &targets).is_nan());
+    }
+
+    #[test]
+    fn merged_streams_answer_within_the_error() {
+        let targets = Targets::new(&GO_DOCS);
+        let values: Vec<f64> = (1..=1000).map(f64::from).collect();
+        let mut s = stream_of(&values, &targets);
+        assert_eq!(s.count(), 1000);
+        check_all(&mut s, &values, &GO_DOCS, &targets);
+        // The value of rank k is k: the bound is `k − 1 ≤ (φ + ε)n` and `k ≥ (φ − ε)n`.
+        assert!((989.0..=992.0).contains(&s.query(0.99, 0.001, &targets)));
+        assert!((890.0..=911.0).contains(&s.query(0.9, 0.01, &targets)));
+    }
+
+    #[test]
+    fn zero_error_is_exact_and_extremes_are_the_min_and_max() {
+        let objectives = [(0.0, 0.0), (0.5, 0.0), (1.0, 0.0)];
+        let targets = Targets::new(&objectives);
+        let values = stream(0, 2000, 7);
+        let mut s = stream_of(&values, &targets);
+        let mut sorted = values.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        assert_eq!(s.query(0.0, 0.0, &targets), sorted[0]);
+        assert_eq!(s.query(0.5, 0.0, &targets), sorted[999]);
+        assert_eq!(s.query(1.0, 0.0, &targets), sorted[1999]);
+        assert_eq!(s.tuples(), 2000, "zero error keeps every observation");
+    }
+
+    #[test]
+    fn memory_stays_bounded_on_long_streams() {
+        let targets = Targets::new(&GO_DOCS);
+        for kind in [0, 4, 5] {
+            let values = stream(kind, 200_000, 11);
+            let mut s = stream_of(&values, &targets);
+            check_all(&mut s, &values, &GO_DOCS, &targets);
+            assert!(s.tuples() < 1500, "kind {kind}: {} tuples", s.tuples());
+        }
+    }
+
+    /// client_java#2292: with `2ε ≥ 1 − φ` CKMS's invariant let one tuple span the window and
+    /// the quantiles collapsed to the minimum; the reviewers' reproducer is 1..=10000 shuffled.
+    #[test]
+    fn wide_errors_near_the_top_do_not_collapse() {
+        let objectives = [(0.9, 0.05), (0.99, 0.005)];
+        let targets = Targets::new(&objectives);
+        let mut values: Vec<f64> = (1..=10_000).map(f64::from).collect();
+        let mut rng = Rng(2);
+        for i in (1..values.len()).rev() {
+            values.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+        }
+        let mut s = stream_of(&values, &targets);
+        check_all(&mut s, &values, &objectives, &targets);
+        assert!(s.query(0.99, 0.005, &targets) >= 9850.0);
+    }
+
+    #[test]
+    fn ties_are_ranked_among_their_equals() {
+        let objectives = [(0.1, 0.01), (0.5, 0.01), (0.9, 0.01)];
+        let targets = Targets::new(&objectives);
+        let values: Vec<f64> = (0..3000).map(|i| f64::from(i % 3)).collect();
+        let mut s = stream_of(&values, &targets);
+        assert_eq!(s.query(0.1, 0.01, &targets), 0.0);
+        assert_eq!(s.query(0.5, 0.01, &targets), 1.0);
+        assert_eq!(s.query(0.9, 0.01, &targets), 2.0);
+    }
+
+    fn objectives() -> impl Strategy<Value = Vec<(f64, f64)>> {
+        prop_oneof![
+            Just(GO_DOCS.to_vec()),
+            Just(vec![(0.9, 0.05), (0.99, 0.005)]),
+            Just(vec![(0.0, 0.01), (1.0, 0.01)]),
+            Just(vec![(0.25, 0.1), (0.5, 0.1), (0.75, 0.1)]),
+            prop::collection::vec((0.0..=1.0f64, 0.0005..0.2f64), 1..5),
+        ]
+    }
+
+    proptest! {
+        /// The documented bound, for random streams of several shapes (sorted and reversed
+        /// ones included), checked after every 700 observations and at the end.
+        #[test]
+        fn quantiles_stay_within_the_declared_error(
+            objectives in objectives(),
+            kind in 0u8..8,
+            n in 1usize..5000,
+            seed in any::<u64>(),
+        ) {
+            let mut dedup = objectives.clone();
+            dedup.sort_by(|a, b| a.0.total_cmp(&b.0));
+            dedup.dedup_by(|a, b| a.0 == b.0);
+            let targets = Targets::new(&dedup);
+            let values = stream(kind, n, seed);
+            let mut s = Stream::default();
+            for (i, &v) in values.iter().enumerate() {
+                s.insert(v, &targets);
+                if (i + 1) % 700 == 0 || i + 1 == n {
+                    let mut sorted = values[..=i].to_vec();
+                    sorted.sort_unstable_by(f64::total_cmp);
+                    for &(q, e) in &dedup {
+                        let got = s.query(q, e, &targets);
+                        prop_assert!(check_rank(&sorted, got, q, e).is_ok(), "{}", check_rank(&sorted, got, q, e).unwrap_err());
+                    }
+                }
+            }
+        }
+
+        /// Small integers: many ties, any order.
+        #[test]
+        fn tie_heavy_streams_stay_within_the_error(values in prop::collection::vec(0u8..20, 1..3000)) {
+            let objectives = [(0.05, 0.01), (0.5, 0.02), (0.95, 0.005)];
+            let targets = Targets::new(&objectives);
+            let values: Vec<f64> = values.into_iter().map(f64::from).collect();
+            let mut s = stream_of(&values, &targets);
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            for &(q, e) in &objectives {
+                let got = s.query(q, e, &targets);
+                prop_assert!(check_rank(&sorted, got, q, e).is_ok(), "{}", check_rank(&sorted, got, q, e).unwrap_err());
+            }
+        }
+    }
+}

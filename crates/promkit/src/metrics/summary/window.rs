@@ -1,0 +1,230 @@
+//! The sliding window of a summary (Go's `MaxAge` and `AgeBuckets`): a ring of streams that
+//! all receive every observation and are reset in turn, one per period of
+//! `max_age / age_buckets`.
+//!
+//! The head is the stream reset longest ago; quantiles are read from it alone. When a period
+//! ends the head is reset and its successor becomes the head, so an observation counts for
+//! between `(age_buckets − 1)` and `age_buckets` periods after the one it arrived in: 8 to 10
+//! minutes with Go's defaults. Periods are numbered from 1 (the one the summary was created
+//! in) on a fixed grid, as Go's `headStreamExpTime` advances by whole periods.
+
+use std::time::{Duration, Instant};
+
+use super::Quantiles;
+use super::ckms::{Stream, Targets};
+
+/// Where a summary reads the time: [`Instant::now`], or a clock a test moves by hand.
+#[derive(Clone, Default)]
+pub(crate) struct Clock(Option<std::sync::Arc<dyn Fn() -> Instant + Send + Sync>>);
+
+impl Clock {
+    /// A clock that asks `now`.
+    #[cfg(test)]
+    pub(crate) fn from_fn(now: impl Fn() -> Instant + Send + Sync + 'static) -> Self {
+        Self(Some(std::sync::Arc::new(now)))
+    }
+
+    #[inline]
+    pub(crate) fn now(&self) -> Instant {
+        match &self.0 {
+            None => Instant::now(),
+            Some(now) => now(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Clock(manual)" } else { "Clock(Instant::now)" })
+    }
+}
+
+/// The period grid: period `k ≥ 1` is `(start + (k − 1)·length, start + k·length]`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Periods {
+    start: Instant,
+    length: Duration,
+}
+
+impl Periods {
+    pub(super) fn new(start: Instant, length: Duration) -> Self {
+        Self { start, length: length.max(Duration::from_nanos(1)) }
+    }
+
+    /// The period `now` falls in (the first, for instants before the start).
+    pub(super) fn of(&self, now: Instant) -> u64 {
+        let elapsed = now.saturating_duration_since(self.start).as_nanos();
+        let k = elapsed.div_ceil(self.length.as_nanos()).max(1);
+        u64::try_from(k).unwrap_or(u64::MAX)
+    }
+
+    /// When `period` ends (the start itself if that is past what an `Instant` can hold, which
+    /// only makes every observation look late and flush).
+    pub(super) fn end(&self, period: u64) -> Instant {
+        let nanos = self.length.as_nanos().saturating_mul(u128::from(period));
+        let offset = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        self.start.checked_add(offset).unwrap_or(self.start)
+    }
+}
+
+/// Observations from one shard's buffer, waiting in `Window::staging` for their period.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    period: u64,
+    start: usize,
+    end: usize,
+}
+
+/// The ring of streams, plus the staging area a flush collects the shards' buffers in.
+#[derive(Debug)]
+pub(super) struct Window {
+    targets: Targets,
+    streams: Box<[Stream]>,
+    head: usize,
+    /// The period the head stream is current for.
+    head_period: u64,
+    staging: Vec<f64>,
+    segments: Vec<Segment>,
+}
+
+impl Window {
+    pub(super) fn new(quantiles: &Quantiles, age_buckets: u32) -> Self {
+        Self {
+            targets: Targets::new(quantiles.objectives()),
+            streams: (0..age_buckets.max(1)).map(|_| Stream::default()).collect(),
+            head: 0,
+            head_period: 1,
+            staging: Vec::new(),
+            segments: Vec::new(),
+        }
+    }
+
+    /// Queues `values`, all observed in `period`, for [`absorb`](Self::absorb).
+    pub(super) fn stage(&mut self, period: u64, values: &[f64]) {
+        let start = self.staging.len();
+        self.staging.extend_from_slice(values);
+        self.segments.push(Segment { period, start, end: self.staging.len() });
+    }
+
+    /// Inserts the staged observations, oldest period first, rotating the ring up to each
+    /// one's period before inserting it, then up to `now_period`. Observations staged for a
+    /// period the ring has passed (an observer that read the clock just before a flush)
+    /// count as the head period's.
+    pub(super) fn absorb(&mut self, now_period: u64) {
+        self.segments.sort_unstable_by_key(|s| s.period);
+        for i in 0..self.segments.len() {
+            let s = self.segments[i];
+            self.rotate_to(s.period);
+            for &v in &self.staging[s.start..s.end] {
+                for stream in self.streams.iter_mut() {
+                    stream.insert(v, &self.targets);
+                }
+            }
+        }
+        self.staging.clear();
+        self.segments.clear();
+        self.rotate_to(now_period);
+    }
+
+    /// Resets the head and moves on, once per period ended, as Go's `maybeRotateStreams`.
+    fn rotate_to(&mut self, period: u64) {
+        let behind = period.saturating_sub(self.head_period);
+        if behind == 0 {
+            return;
+        }
+        let len = self.streams.len();
+        if behind >= len as u64 {
+            // A whole window (or more) went by: every stream would be reset in turn.
+            self.streams.iter_mut().for_each(Stream::reset);
+            #[allow(clippy::cast_possible_truncation)] // behind % len < len
+            let steps = (behind % len as u64) as usize;
+            self.head = (self.head + steps) % len;
+        } else {
+            for _ in 0..behind {
+                self.streams[self.head].reset();
+                self.head = (self.head + 1) % len;
+            }
+        }
+        self.head_period = period;
+    }
+
+    /// One value per objective from the head stream; NaN when it holds nothing.
+    pub(super) fn query(&mut self, quantiles: &Quantiles, out: &mut Vec<f64>) {
+        let head = &mut self.streams[self.head];
+        let empty = head.count() == 0;
+        for &(q, e) in quantiles.objectives() {
+            out.push(if empty { f64::NAN } else { head.query(q, e, &self.targets) });
+        }
+    }
+
+    /// Forgets every observation; the ring keeps its position in time.
+    pub(super) fn reset(&mut self) {
+        self.streams.iter_mut().for_each(Stream::reset);
+        self.staging.clear();
+        self.segments.clear();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_end_on_a_fixed_grid_and_include_their_end() {
+        let start = Instant::now();
+        let p = Periods::new(start, Duration::from_secs(120));
+        assert_eq!(p.of(start), 1);
+        assert_eq!(p.of(start + Duration::from_secs(120)), 1);
+        assert_eq!(p.of(start + Duration::from_nanos(120_000_000_001)), 2);
+        assert_eq!(p.of(start + Duration::from_secs(600)), 5);
+        assert_eq!(p.end(1), start + Duration::from_secs(120));
+        assert_eq!(p.end(3), start + Duration::from_secs(360));
+        assert_eq!(Periods::new(start, Duration::ZERO).of(start + Duration::from_nanos(5)), 5);
+    }
+
+    #[test]
+    fn rotation_resets_the_head_and_long_gaps_reset_everything() {
+        let q = Quantiles::new([(1.0, 0.0)]).unwrap();
+        let mut w = Window::new(&q, 3);
+        let max = |w: &mut Window| {
+            let mut out = Vec::new();
+            w.query(&q, &mut out);
+            out[0]
+        };
+        w.stage(1, &[10.0]);
+        w.absorb(1);
+        w.stage(2, &[5.0]);
+        w.absorb(2);
+        // Stream 0 (reset for period 2) lacks 10; streams 1 and 2 hold both.
+        assert_eq!((w.head, max(&mut w)), (1, 10.0));
+        w.absorb(3);
+        assert_eq!((w.head, max(&mut w)), (2, 10.0));
+        w.absorb(4);
+        assert_eq!((w.head, max(&mut w)), (0, 5.0));
+        w.absorb(5);
+        assert_eq!(w.head, 1);
+        assert!(max(&mut w).is_nan());
+        w.stage(5, &[1.0]);
+        w.absorb(5);
+        w.absorb(5 + 3 * 7 + 2);
+        assert_eq!((w.head, w.head_period), (0, 28));
+        assert!(w.streams.iter().all(|s| s.count() == 0));
+    }
+
+    #[test]
+    fn staged_values_land_before_the_rotations_after_their_period() {
+        let q = Quantiles::new([(1.0, 0.0)]).unwrap();
+        let mut w = Window::new(&q, 2);
+        // Staged out of order, as shards drain in index order.
+        w.stage(2, &[2.0]);
+        w.stage(1, &[1.0]);
+        w.absorb(2);
+        // 1.0 went into both streams before stream 0 was reset for period 2.
+        assert_eq!(w.streams[0].count(), 1);
+        assert_eq!(w.streams[1].count(), 2);
+        // Late values (period 1, ring at 2) join the head period.
+        w.stage(1, &[0.5]);
+        w.absorb(2);
+        assert_eq!(w.streams[0].count(), 2);
+    }
+}
