@@ -317,8 +317,49 @@ pub struct Desc {
 /// Something the registry can ask for metrics at scrape time.
 ///
 /// promkit's metric types and families implement it; implement it yourself to export values
-/// you compute at scrape time (as Go's `Collector`). `describe` is called once, at
-/// registration; `collect` on every scrape, from any thread.
+/// you compute at scrape time (as Go's `Collector` with `NewConstMetric`). `describe` is
+/// called once, at registration; `collect` on every scrape, from any thread. Samples are
+/// "const metrics": values handed to the sink with their labels, nothing stored.
+///
+/// ```
+/// use promkit::registry::{Collector, Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+/// use promkit::{CollectError, Registry};
+///
+/// /// Exports the size of each queue of a system promkit does not own.
+/// struct Queues;
+///
+/// impl Collector for Queues {
+///     fn describe(&self) -> Vec<Desc> {
+///         vec![Desc {
+///             name: "queue_length".into(),
+///             help: "Items waiting, by queue.".into(),
+///             unit: String::new(),
+///             kind: MetricType::Gauge,
+///             label_names: vec!["queue".into()],
+///             const_labels: vec![],
+///         }]
+///     }
+///
+///     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+///         let header = FamilyHeader { name: "queue_length", help: "Items waiting, by queue.", unit: "", kind: MetricType::Gauge };
+///         sink.family(&header);
+///         for (queue, len) in [("email", 3.0), ("sms", 0.0)] {
+///             sink.sample(&Labels::Pairs(&[("queue", queue)]), Value::GaugeF64(len), &SampleMeta::default());
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let registry = Registry::new();
+/// registry.register(Queues)?;
+/// assert_eq!(registry.encode_text_string()?, "\
+/// ## HELP queue_length Items waiting, by queue.
+/// ## TYPE queue_length gauge
+/// queue_length{queue=\"email\"} 3
+/// queue_length{queue=\"sms\"} 0
+/// ");
+/// # Ok::<(), promkit::Error>(())
+/// ```
 pub trait Collector: Send + Sync + 'static {
     /// The families `collect` will produce (used for registration-time checks).
     fn describe(&self) -> Vec<Desc>;
