@@ -109,7 +109,28 @@ impl<M: Metric> Family<M> {
     /// [`LabelError::WrongCount`] when the number of values is not the number of labels.
     #[inline]
     pub fn with_label_values(&self, values: &[&str]) -> Result<M, LabelError> {
-        self.with_values_key(values, |key| self.store.get_or_create(key))
+        if values.len() != self.free_count() {
+            return Err(self.wrong_count(values.len()));
+        }
+        if values.len() == self.curried.len() {
+            return Ok(self.store.get_or_create_raw(&|i| values[i]));
+        }
+        let get = |i: usize| -> &str {
+            match &self.curried[i] {
+                Some(v) => v,
+                None => values[self.curried[..i].iter().filter(|c| c.is_none()).count()],
+            }
+        };
+        Ok(self.store.get_or_create_raw(&get))
+    }
+
+    fn wrong_count(&self, got: usize) -> LabelError {
+        LabelError::WrongCount {
+            family: self.name().to_owned(),
+            expected: self.free_count(),
+            got,
+            names: self.names_list(),
+        }
     }
 
     /// As [`with_label_values`](Self::with_label_values), panicking on a wrong count.

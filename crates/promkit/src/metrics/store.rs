@@ -11,7 +11,7 @@
 
 use std::cell::RefCell;
 use std::cmp::Ordering as CmpOrdering;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::{PoisonError, RwLock};
 
@@ -139,11 +139,95 @@ impl<M: Metric> Store<M> {
         self.with_key(&mut |i, buf| write_label_value(buf, values[i]), f)
     }
 
+    /// The hash of a series: its unescaped values in label-name order, each followed by a
+    /// 0xff byte (which UTF-8 never contains). Hashing values rather than the escaped key lets a
+    /// lookup hash its raw input without escaping or copying it.
+    fn hash_key(&self, key: &[u8]) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        if !self.sorted.is_empty() {
+            for seg in key.split(|&b| b == b'\n') {
+                if seg.contains(&b'\\') {
+                    let seg = std::str::from_utf8(seg).unwrap_or_default();
+                    h.write(unescape_label_value(seg).as_bytes());
+                } else {
+                    h.write(seg);
+                }
+                h.write_u8(0xff);
+            }
+        }
+        h.finish()
+    }
+
+    /// The same hash from raw values (`get` maps a declared label index to its value).
+    #[inline]
+    fn hash_raw<'v>(&self, get: &dyn Fn(usize) -> &'v str) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        for &i in self.sorted.iter() {
+            h.write(get(i).as_bytes());
+            h.write_u8(0xff);
+        }
+        h.finish()
+    }
+
+    /// Whether a stored key holds exactly these raw values. A segment without a backslash is
+    /// compared as bytes; only a value that needed escaping is unescaped to compare.
+    #[inline]
+    fn key_matches<'v>(&self, key: &str, get: &dyn Fn(usize) -> &'v str) -> bool {
+        if self.sorted.is_empty() {
+            return key.is_empty();
+        }
+        let mut rest = key.as_bytes();
+        for (n, &i) in self.sorted.iter().enumerate() {
+            let end = if n + 1 == self.sorted.len() {
+                rest.len()
+            } else {
+                match rest.iter().position(|&b| b == b'\n') {
+                    Some(p) => p,
+                    None => return false,
+                }
+            };
+            let (seg, raw) = (&rest[..end], get(i).as_bytes());
+            // An escaped segment is longer than its raw value, so equal lengths compare directly.
+            let same = if seg.len() == raw.len() {
+                bytes_eq(seg, raw)
+            } else {
+                seg.contains(&b'\\')
+                    && unescape_label_value(std::str::from_utf8(seg).unwrap_or_default()).as_bytes() == raw
+            };
+            if !same {
+                return false;
+            }
+            rest = rest.get(end + 1..).unwrap_or_default();
+        }
+        true
+    }
+
+    /// The series with these raw values (`get` maps a declared label index to its value),
+    /// created if it does not exist. A hit hashes and compares the input in place: no escaping,
+    /// no copy, no allocation.
+    #[inline]
+    pub(crate) fn get_or_create_raw<'v>(&self, get: &dyn Fn(usize) -> &'v str) -> M {
+        let hash = self.hash_raw(get);
+        {
+            let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+            let slab = &inner.slab;
+            let found = inner
+                .table
+                .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| self.key_matches(&e.key, get)));
+            if let Some(e) = found.and_then(|&p| slab[p as usize].as_ref()) {
+                return e.metric.clone();
+            }
+        }
+        let mut key = Vec::new();
+        self.fill_key(&mut key, &mut |i, buf| write_label_value(buf, get(i)));
+        self.insert(hash, &key)
+    }
+
     /// The series with this key, created if it does not exist (or the overflow series when the
     /// limit is reached).
     #[inline]
     pub(crate) fn get_or_create(&self, key: &[u8]) -> M {
-        let hash = self.hasher.hash_one(key);
+        let hash = self.hash_key(key);
         {
             let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
             if let Some(m) = inner.find(hash, key) {
@@ -164,7 +248,7 @@ impl<M: Metric> Store<M> {
             self.overflowed.fetch_add(1, Ordering::Relaxed);
             drop(inner);
             let overflow = self.overflow_key();
-            let hash = self.hasher.hash_one(overflow.as_bytes());
+            let hash = self.hash_key(overflow.as_bytes());
             let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
             if let Some(m) = inner.find(hash, overflow.as_bytes()) {
                 return m.metric.clone();
@@ -200,7 +284,7 @@ impl<M: Metric> Store<M> {
 
     /// Exports `metric` under `key` unless a series with that key exists already.
     pub(crate) fn put(&self, key: &[u8], metric: M) {
-        let hash = self.hasher.hash_one(key);
+        let hash = self.hash_key(key);
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         if inner.find(hash, key).is_some() {
             return;
@@ -210,7 +294,7 @@ impl<M: Metric> Store<M> {
     }
 
     fn hash_of(&self, slab: &[Option<Entry<M>>], pos: u32) -> u64 {
-        slab[pos as usize].as_ref().map_or(0, |e| self.hasher.hash_one(e.key.as_bytes()))
+        slab[pos as usize].as_ref().map_or(0, |e| self.hash_key(e.key.as_bytes()))
     }
 
     fn overflow_key(&self) -> String {
@@ -219,7 +303,7 @@ impl<M: Metric> Store<M> {
 
     /// Removes the series with this key; true if it existed.
     pub(crate) fn remove_key(&self, key: &[u8]) -> bool {
-        let hash = self.hasher.hash_one(key);
+        let hash = self.hash_key(key);
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let Inner { table, slab, .. } = &mut *inner;
         let Ok(found) =
@@ -341,6 +425,29 @@ impl<M> Inner<M> {
     }
 }
 
+/// Byte equality of two slices of equal length, inline: label values are short, and a call to
+/// libc's `memcmp` costs more than comparing them eight bytes at a time here.
+#[inline]
+fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let (mut a, mut b) = (a, b);
+    while a.len() >= 8 {
+        let (x, y) = (
+            u64::from_ne_bytes(a[..8].try_into().unwrap_or_default()),
+            u64::from_ne_bytes(b[..8].try_into().unwrap_or_default()),
+        );
+        if x != y {
+            return false;
+        }
+        a = &a[8..];
+        b = &b[8..];
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    diff == 0
+}
+
 /// Go's series order: label values compared one by one, in label-name order, unescaped.
 fn compare_keys(a: &str, b: &str) -> CmpOrdering {
     let (mut a, mut b) = (a.split('\n'), b.split('\n'));
@@ -366,6 +473,16 @@ fn compare_keys(a: &str, b: &str) -> CmpOrdering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_and_long_byte_comparisons() {
+        assert!(bytes_eq(b"", b""));
+        assert!(bytes_eq(b"GET", b"GET"));
+        assert!(!bytes_eq(b"GET", b"GEX"));
+        assert!(bytes_eq(b"0123456789abcdef-x", b"0123456789abcdef-x"));
+        assert!(!bytes_eq(b"0123456789abcdef-x", b"0123456789abcdeX-x"));
+        assert!(!bytes_eq(b"0123456789abcdef-x", b"0123456789abcdef-y"));
+    }
 
     #[test]
     fn keys_compare_like_unescaped_values() {

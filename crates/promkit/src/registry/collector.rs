@@ -133,6 +133,8 @@ fn write_pairs<'a>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a str, &'a 
 #[derive(Debug, Clone)]
 pub struct LabelTemplate {
     lits: Box<[Box<[u8]>]>,
+    /// Total length of the literals, to reserve once per series.
+    len: usize,
     /// `(name, Some(const value) | None for the next variable value)`, sorted by name.
     names: Box<[TemplateLabel]>,
 }
@@ -163,7 +165,8 @@ impl LabelTemplate {
             cur.push(b'"');
         }
         lits.push(cur.into_boxed_slice());
-        Self { lits: lits.into_boxed_slice(), names: names.into_boxed_slice() }
+        let len = lits.iter().map(|l| l.len()).sum();
+        Self { lits: lits.into_boxed_slice(), len, names: names.into_boxed_slice() }
     }
 
     /// True when the family has no label at all.
@@ -171,13 +174,23 @@ impl LabelTemplate {
         self.names.is_empty()
     }
 
+    #[inline]
     fn write(&self, out: &mut Vec<u8>, values: &str) {
-        let mut segs = values.split('\n');
-        for (i, lit) in self.lits.iter().enumerate() {
-            if i > 0 {
-                out.extend_from_slice(segs.next().unwrap_or_default().as_bytes());
-            }
+        out.reserve(self.len + values.len());
+        let (first, rest) = self.lits.split_first().map_or((&[][..], &[][..]), |(f, r)| (&f[..], r));
+        out.extend_from_slice(first);
+        // Segments are short: a plain byte scan beats the general `str::split` machinery.
+        let mut values = values.as_bytes();
+        let last = rest.len().saturating_sub(1);
+        for (i, lit) in rest.iter().enumerate() {
+            let end = if i == last {
+                values.len()
+            } else {
+                values.iter().position(|&b| b == b'\n').unwrap_or(values.len())
+            };
+            out.extend_from_slice(&values[..end]);
             out.extend_from_slice(lit);
+            values = values.get(end + 1..).unwrap_or_default();
         }
     }
 
