@@ -8,7 +8,8 @@ use crate::encode::escape::write_label_value;
 use crate::error::CollectError;
 use crate::labels::LabelSet;
 use crate::registry::{Collector, Desc, Sink};
-use crate::sync::{Arc, AtomicBool};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use super::Metric;
 use super::store::Store;

@@ -101,6 +101,8 @@ pub struct SnapshotHistogram {
     pub sum: f64,
     /// Exemplars by bucket (`+Inf` last); empty when none was recorded.
     pub exemplars: Vec<Option<crate::metrics::Exemplar>>,
+    /// The native buckets, for histograms that have them.
+    pub native: Option<crate::metrics::NativeSnapshot>,
 }
 
 impl SnapshotHistogram {
@@ -123,6 +125,10 @@ impl HistogramSource for SnapshotHistogram {
 
     fn exemplar(&self, i: usize) -> Option<crate::metrics::Exemplar> {
         self.exemplars.get(i).cloned().flatten()
+    }
+
+    fn native(&self) -> Option<crate::metrics::NativeSnapshot> {
+        self.native.clone()
     }
 }
 
@@ -282,8 +288,16 @@ impl Sink for Gatherer {
                 SampleValue::Summary(SnapshotSummary { quantiles: q.quantiles().clone(), values, count, sum })
             }
             Value::Histogram(h) => {
-                let mut cumulative = Vec::new();
-                let sum = h.read(&mut cumulative);
+                // One consistent read: a native snapshot carries the classic counts too.
+                let native = h.native();
+                let (cumulative, sum) = match &native {
+                    Some(n) => (n.cumulative.clone(), n.sum),
+                    None => {
+                        let mut cumulative = Vec::new();
+                        let sum = h.read(&mut cumulative);
+                        (cumulative, sum)
+                    }
+                };
                 let mut exemplars: Vec<_> = (0..cumulative.len()).map(|i| h.exemplar(i)).collect();
                 if exemplars.iter().all(Option::is_none) {
                     exemplars.clear();
@@ -293,6 +307,7 @@ impl Sink for Gatherer {
                     cumulative,
                     sum,
                     exemplars,
+                    native,
                 })
             }
         };

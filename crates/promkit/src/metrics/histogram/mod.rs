@@ -9,6 +9,7 @@ mod timer;
 use std::time::{Duration, Instant};
 
 pub use buckets::{Buckets, DEFAULT_BUCKETS, exponential_buckets, exponential_buckets_range, linear_buckets};
+#[cfg(feature = "protobuf")]
 pub(crate) use native::spans_and_deltas;
 pub use native::{DEFAULT_ZERO_THRESHOLD, NativeOptions, NativeSnapshot};
 pub use timer::Timer;

@@ -440,6 +440,7 @@ impl NativeCells {
     }
 }
 
+#[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
 /// Go's span/delta encoding of sorted `(key, count)` buckets: gaps of up to two buckets are
 /// filled with empty buckets instead of starting a new span.
 pub(crate) fn spans_and_deltas(buckets: &[(i32, u64)]) -> (Vec<(i32, u32)>, Vec<i64>) {
