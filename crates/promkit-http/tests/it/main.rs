@@ -14,6 +14,7 @@
 mod bad_input;
 mod client;
 mod e2e;
+mod e2e_native;
 mod handler;
 mod middleware;
 mod negotiation;

@@ -1,0 +1,162 @@
+//! The hot paths allocate nothing: a warm scrape of an unchanged registry, a lookup of an
+//! existing series, a dense typed lookup. Counted by the binary's global allocator
+//! (`crate::count_allocations`), per thread.
+
+use promkit::{
+    Buckets, Counter, CounterF64, CounterFn, Format, Gauge, GaugeF64, GaugeFn, Histogram, LabelSet,
+    LabelValue, Registry, TypedFamily, Untyped,
+};
+
+#[derive(Debug, Clone, Copy, LabelValue)]
+#[label(rename_all = "UPPERCASE")]
+enum Method {
+    Get,
+    Post,
+    Put,
+}
+
+#[derive(Debug, Clone, Copy, LabelValue)]
+#[label(rename_all = "snake_case")]
+enum Outcome {
+    Ok,
+    ClientError,
+    ServerError,
+}
+
+#[derive(Debug, Clone, LabelSet)]
+struct Request {
+    method: Method,
+    outcome: Outcome,
+    cached: bool,
+}
+
+const METHODS: [Method; 3] = [Method::Get, Method::Post, Method::Put];
+const OUTCOMES: [Outcome; 3] = [Outcome::Ok, Outcome::ClientError, Outcome::ServerError];
+
+struct Fixture {
+    registry: Registry,
+    family: promkit::Family<Counter>,
+    typed: TypedFamily<Request, Counter>,
+}
+
+/// A registry with one of everything, every series already created.
+fn fixture() -> Fixture {
+    let r = Registry::new();
+    Counter::builder("jobs_total").help("Jobs.").const_label("app", "a\"b").register(&r).unwrap().inc_by(3);
+    CounterF64::builder("cpu_seconds_total").help("CPU.").unit("seconds").register(&r).unwrap().inc_by(1.25);
+    Gauge::builder("queue_depth").help("Depth.").register(&r).unwrap().set(-7);
+    GaugeF64::builder("ratio").help("Ratio.").register(&r).unwrap().set(f64::NAN);
+    Untyped::builder("legacy").help("Legacy.").register(&r).unwrap().set(1e21);
+    let h = Histogram::builder("latency_seconds")
+        .help("Latency.")
+        .unit("seconds")
+        .buckets(Buckets::new([0.005, 0.1, 1.0, 1e6]).unwrap())
+        .labels(["route"])
+        .register(&r)
+        .unwrap();
+    for (i, route) in ["/a", "/b\n", "/c\\"].into_iter().enumerate() {
+        let s = h.with_label_values(&[route]).unwrap();
+        for k in 0..=i {
+            s.observe(0.05 * k as f64);
+        }
+    }
+    let family = Counter::builder("http_requests_total")
+        .help("Requests.")
+        .labels(["method", "code"])
+        .register(&r)
+        .unwrap();
+    for (m, c) in [("GET", "200"), ("POST", "500"), ("GET", "404"), ("PUT", "200")] {
+        family.with_label_values(&[m, c]).unwrap().inc();
+    }
+    // A capped family, which brings the registry's overflow counter along.
+    let capped = Gauge::builder("capped").help("Capped.").labels(["k"]).max_series(2).register(&r).unwrap();
+    for k in ["a", "b", "c"] {
+        capped.with_label_values(&[k]).unwrap().inc();
+    }
+    r.register(CounterFn::new(CounterFn::builder("fn_total").help("Fn."), || 5.0).unwrap()).unwrap();
+    r.register(
+        GaugeFn::new(GaugeFn::builder("fn_gauge").help("Fn.").const_label("c", "1"), || -0.5).unwrap(),
+    )
+    .unwrap();
+    let typed = Counter::builder("typed_requests_total")
+        .help("Typed requests.")
+        .typed_labels::<Request>()
+        .register(&r)
+        .unwrap();
+    assert!(typed.is_dense());
+    for method in METHODS {
+        for outcome in OUTCOMES {
+            for cached in [false, true] {
+                let labels = Request { method, outcome, cached };
+                typed.with(&labels, Counter::inc);
+            }
+        }
+    }
+    Fixture { registry: r, family, typed }
+}
+
+fn assert_warm_encode_allocates_nothing(format: Format) {
+    let f = fixture();
+    let mut buf = Vec::new();
+    // Two warm-up scrapes: the buffer reaches its size, thread-local scratch space and the
+    // cached series order are built.
+    for _ in 0..2 {
+        buf.clear();
+        f.registry.encode(format, &mut buf).unwrap();
+    }
+    let expected = buf.clone();
+    buf.clear();
+    let (result, allocations) = crate::count_allocations(|| f.registry.encode(format, &mut buf));
+    result.unwrap();
+    assert_eq!(buf, expected, "an unchanged registry encodes the same bytes");
+    assert_eq!(allocations, 0, "a warm {format:?} scrape allocated {allocations} times");
+}
+
+#[test]
+fn warm_text_encode_allocates_nothing() {
+    assert_warm_encode_allocates_nothing(Format::Text);
+}
+
+#[test]
+fn warm_openmetrics_encode_allocates_nothing() {
+    assert_warm_encode_allocates_nothing(Format::OPENMETRICS);
+    assert_warm_encode_allocates_nothing(Format::OpenMetrics { created_samples: true });
+}
+
+#[test]
+fn looking_up_an_existing_series_allocates_nothing() {
+    let f = fixture();
+    // Warm the thread's key buffer with the longest key first.
+    f.family.with_label_values(&["POST", "500"]).unwrap();
+    let (series, allocations) = crate::count_allocations(|| {
+        let a = f.family.with_label_values(&["GET", "200"]).unwrap();
+        let b = f.family.with_label_values(&["POST", "500"]).unwrap();
+        a.inc();
+        b.inc();
+        a
+    });
+    assert_eq!(allocations, 0, "hit lookups allocated {allocations} times");
+    assert_eq!(series.get(), 2);
+}
+
+#[test]
+fn a_dense_typed_lookup_allocates_nothing() {
+    let f = fixture();
+    let labels = Request { method: Method::Post, outcome: Outcome::ServerError, cached: true };
+    let ((), allocations) = crate::count_allocations(|| {
+        for _ in 0..100 {
+            f.typed.with(&labels, Counter::inc);
+        }
+    });
+    assert_eq!(allocations, 0, "dense lookups allocated {allocations} times");
+    assert_eq!(f.typed.get(&labels).get(), 101);
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // The harness itself: an allocation in the closure is counted, one outside is not.
+    let outside = vec![1u8; 10];
+    let (v, n) = crate::count_allocations(|| vec![0u8; 100]);
+    assert_eq!((v.len(), n), (100, 1));
+    drop(outside);
+}

@@ -1,0 +1,414 @@
+//! The registry's contract: registration errors with their exact messages, unregistering,
+//! merging several registries, wrapping with a prefix and labels, the default registry with
+//! lazily created statics, series limits, and collectors that fail.
+
+use std::sync::LazyLock;
+
+use promkit::registry::{Desc, EncodeOptions, FamilyHeader, Gatherers, MetricType, OnError, Sink, Value};
+use promkit::{
+    BuildError, CollectError, Collector, Counter, Error, Format, Gauge, Histogram, LabelError, LabelSet,
+    LabelValue, OVERFLOW_LABEL_VALUE, RegisterError, Registry, default_registry, exponential_buckets,
+    linear_buckets,
+};
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+#[test]
+fn declarations_fail_at_build_with_the_fix_in_the_message() {
+    let cases: [(Result<_, BuildError>, &str); 6] = [
+        (
+            Counter::builder("http-hits_total").build().map(drop),
+            "invalid metric name `http-hits_total`: use `_`, not `-`",
+        ),
+        (
+            Counter::builder("2xx_total").build().map(drop),
+            "invalid metric name `2xx_total`: a name cannot start with a digit",
+        ),
+        (
+            Gauge::builder("g").labels(["status-code"]).build().map(drop),
+            "invalid label name `status-code` on `g`: use `_`, not `-`",
+        ),
+        (
+            Gauge::builder("g").labels(["__name__"]).build().map(drop),
+            "invalid label name `__name__` on `g`: names starting with `__` are reserved for Prometheus",
+        ),
+        (
+            Gauge::builder("g").labels(["a"]).const_label("a", "x").build().map(drop),
+            "label `a` appears twice on `g`; each label name may appear once",
+        ),
+        (
+            Gauge::builder("g").labels(["a"]).max_series(0).build().map(drop),
+            "the series limit of `g` must be at least 1",
+        ),
+    ];
+    for (result, message) in cases {
+        assert_eq!(result.map_err(err), Err(message.to_owned()));
+    }
+    assert_eq!(err(linear_buckets(0.0, 1.0, 0).unwrap_err()), "linear_buckets: count must be at least 1");
+    assert_eq!(
+        err(linear_buckets(0.0, -1.0, 3).unwrap_err()),
+        "linear_buckets: width must be positive and finite, start finite"
+    );
+    assert_eq!(
+        err(exponential_buckets(1.0, 1.0, 3).unwrap_err()),
+        "exponential_buckets: factor must be greater than 1"
+    );
+    // `Error` passes the inner message through unchanged.
+    let e: Error = Counter::builder("a-b").register(&Registry::new()).unwrap_err();
+    assert_eq!(e.to_string(), "invalid metric name `a-b`: use `_`, not `-`");
+}
+
+#[test]
+fn registration_refuses_conflicts_and_leaves_the_registry_unchanged() {
+    let r = Registry::new();
+    Counter::builder("a_total")
+        .help("A.")
+        .labels(["x"])
+        .register(&r)
+        .unwrap()
+        .with_label_values(&["1"])
+        .unwrap()
+        .inc();
+    Histogram::builder("h").help("H.").register(&r).unwrap();
+    let before = crate::text(&r);
+
+    let refused: [(Result<(), Error>, &str); 8] = [
+        (
+            Counter::builder("a_total").help("A.").labels(["x"]).register(&r).map(drop),
+            "`a_total` is already registered; reuse the existing metric, or unregister it first",
+        ),
+        (
+            Counter::builder("a_total").help("B.").labels(["x"]).register(&r).map(drop),
+            "`a_total` is already registered with a different help (\"A.\" vs \"B.\"); one name must mean one thing",
+        ),
+        (
+            Gauge::builder("a_total").help("A.").labels(["x"]).register(&r).map(drop),
+            "`a_total` is already registered with a different type (Counter vs Gauge); one name must mean one thing",
+        ),
+        (
+            Counter::builder("a_total").help("A.").labels(["y"]).register(&r).map(drop),
+            "`a_total` is already registered with a different label names ([x] vs [y]); one name must mean one thing",
+        ),
+        (
+            Counter::builder("a_total").help("A.").labels(["x"]).const_label("z", "1").register(&r).map(drop),
+            "`a_total` is already registered with a different label names ([x] vs [x, z]); one name must mean one thing",
+        ),
+        (
+            Gauge::builder("h_bucket").register(&r).map(drop),
+            "`h_bucket` would write samples named `h_bucket`, which collides with family `h`; rename one of them",
+        ),
+        (
+            Gauge::builder("a_created").register(&r).map(drop),
+            "`a_created` would write samples named `a_created`, which collides with family `a_total`; rename one of them",
+        ),
+        (
+            Histogram::builder("a").register(&r).map(drop),
+            "`a` would write samples named `a_created`, which collides with family `a_total`; rename one of them",
+        ),
+    ];
+    for (result, message) in refused {
+        assert_eq!(result.map_err(err), Err(message.to_owned()));
+    }
+    assert!(matches!(
+        Counter::builder("a_total").help("A.").labels(["x"]).register(&r),
+        Err(Error::Register(RegisterError::AlreadyRegistered { name })) if name == "a_total"
+    ));
+    assert_eq!(crate::text(&r), before, "a refused registration changes nothing");
+}
+
+#[test]
+#[should_panic(
+    expected = "`m_total` is already registered; reuse the existing metric, or unregister it first"
+)]
+fn must_register_panics_with_the_error_message() {
+    let r = Registry::new();
+    Counter::builder("m_total").must_register(&r);
+    Counter::builder("m_total").must_register(&r);
+}
+
+#[test]
+fn label_lookups_report_what_was_wrong() {
+    let r = Registry::new();
+    let f = Counter::builder("t_total").labels(["a", "b"]).register(&r).unwrap();
+    assert_eq!(err(f.with_label_values(&["1"]).unwrap_err()), "`t_total` takes 2 label values (a, b), got 1");
+    assert_eq!(
+        err(f.with(&[("a", "1"), ("c", "2")]).unwrap_err()),
+        "`t_total` has no label `c` (its labels: a, b)"
+    );
+    assert_eq!(err(f.with(&[("a", "1"), ("a", "2")]).unwrap_err()), "label `a` given twice for `t_total`");
+    let curried = f.curry_with(&[("a", "x")]).unwrap();
+    assert_eq!(err(curried.with_label_values(&[]).unwrap_err()), "`t_total` takes 1 label values (b), got 0");
+    assert!(matches!(curried.curry_with(&[("a", "y")]), Err(LabelError::DuplicateName { .. })));
+    curried.with_label_values(&["y"]).unwrap().inc();
+    assert_eq!(f.with_label_values(&["x", "y"]).unwrap().get(), 1);
+    assert_eq!(crate::text(&r), "# HELP t_total \n# TYPE t_total counter\nt_total{a=\"x\",b=\"y\"} 1\n");
+}
+
+#[test]
+fn unregistering_removes_families_and_frees_their_names() {
+    let r = Registry::new();
+    let a = Counter::builder("a_total").help("A.").register(&r).unwrap();
+    a.inc();
+    let g = Gauge::builder("g").help("G.").build().unwrap();
+    let id = r.register(g).unwrap();
+    assert!(r.unregister("a_total"));
+    assert!(!r.unregister("a_total"));
+    assert_eq!(crate::text(&r), "# HELP g G.\n# TYPE g gauge\ng 0\n");
+    assert!(r.unregister_id(id));
+    assert!(!r.unregister_id(id));
+    assert_eq!(crate::text(&r), "");
+    // The name is free again: a new counter, from zero.
+    let again = Counter::builder("a_total").help("A again.").register(&r).unwrap();
+    assert_eq!(crate::text(&r), "# HELP a_total A again.\n# TYPE a_total counter\na_total 0\n");
+    // The old handle still works but is no longer exported.
+    a.inc();
+    assert_eq!((a.get(), again.get()), (2, 0));
+    assert!(r.descs().iter().all(|d| d.name == "a_total"));
+}
+
+#[test]
+fn gatherers_merge_registries_and_refuse_duplicates() {
+    let (a, b) = (Registry::new(), Registry::new());
+    let fa = Counter::builder("req_total").help("R.").labels(["code"]).register(&a).unwrap();
+    let fb = Counter::builder("req_total").help("R.").labels(["code"]).register(&b).unwrap();
+    fa.with_label_values(&["500"]).unwrap().inc();
+    fb.with_label_values(&["200"]).unwrap().inc_by(2);
+    Gauge::builder("only_b").help("B.").register(&b).unwrap().set(1);
+    Gauge::builder("first").help("F.").register(&a).unwrap().set(3);
+
+    let g = Gatherers::new([a.clone(), b.clone()]);
+    let mut out = Vec::new();
+    g.encode(Format::Text, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    // Families sorted by name, one block each, series sorted across registries.
+    assert_eq!(
+        text,
+        concat!(
+            "# HELP first F.\n# TYPE first gauge\nfirst 3\n",
+            "# HELP only_b B.\n# TYPE only_b gauge\nonly_b 1\n",
+            "# HELP req_total R.\n# TYPE req_total counter\nreq_total{code=\"200\"} 2\nreq_total{code=\"500\"} 1\n",
+        )
+    );
+    if let Some(verdict) = promkit_oracle::go_parse(&text) {
+        assert_eq!(verdict, Ok("ok: 3 families, 4 samples\n".to_owned()));
+    }
+    let mut om = Vec::new();
+    g.encode(Format::OPENMETRICS, &mut om).unwrap();
+    assert!(String::from_utf8(om).unwrap().ends_with("req_total{code=\"500\"} 1.0\n# EOF\n"));
+
+    // The same series from both: an error naming it, never a duplicate line.
+    fb.with_label_values(&["500"]).unwrap();
+    assert_eq!(
+        err(g.gather().unwrap_err()),
+        "series {code=\"500\"} of `req_total` was collected twice; each series must come from one place"
+    );
+
+    let c = Registry::new();
+    Gauge::builder("first").help("Other help.").register(&c).unwrap();
+    let e = Gatherers::new([a.clone(), c]).gather().unwrap_err();
+    assert_eq!(err(&e), "family `first` was collected with different help from two sources");
+    let d = Registry::new();
+    Counter::builder("first").help("F.").register(&d).unwrap();
+    let e = Gatherers::new([a, d]).gather().unwrap_err();
+    assert!(matches!(e, CollectError::InconsistentFamily { what: "type", .. }), "{e}");
+}
+
+#[test]
+fn wrapping_adds_a_prefix_and_labels() {
+    let r = Registry::new();
+    let sub = r.wrap("shard_", vec![("shard".into(), "7".into()), ("az".into(), "b".into())]);
+    let f = Counter::builder("jobs_total").help("Jobs.").labels(["kind"]).build().unwrap();
+    f.with_label_values(&["x\"y"]).unwrap().inc_by(2);
+    sub.register(f.clone()).unwrap();
+    let g = Gauge::builder("depth").help("Depth.").build().unwrap();
+    g.metric().set(4);
+    sub.register(g).unwrap();
+    Gauge::builder("plain").help("P.").register(&r).unwrap();
+    let text = crate::text(&r);
+    // Wrapped labels sorted in among the metric's own.
+    assert_eq!(
+        text,
+        concat!(
+            "# HELP plain P.\n# TYPE plain gauge\nplain 0\n",
+            "# HELP shard_depth Depth.\n# TYPE shard_depth gauge\nshard_depth{az=\"b\",shard=\"7\"} 4\n",
+            "# HELP shard_jobs_total Jobs.\n# TYPE shard_jobs_total counter\n",
+            "shard_jobs_total{az=\"b\",kind=\"x\\\"y\",shard=\"7\"} 2\n",
+        )
+    );
+    if let Some(canon) = promkit_oracle::go_canon(&text) {
+        assert_eq!(canon.as_deref(), Ok(text.as_str()));
+    }
+    // Conflicts are checked on the wrapped names.
+    let e = Gauge::builder("shard_depth").register(&r).unwrap_err();
+    assert!(matches!(e, Error::Register(RegisterError::Inconsistent { .. })), "{e}");
+    let e = sub.register(Gauge::builder("depth").help("Depth.").build().unwrap()).unwrap_err();
+    assert_eq!(
+        err(e),
+        "`shard_depth` is already registered; reuse the existing metric, or unregister it first"
+    );
+    assert!(r.unregister("shard_jobs_total"));
+}
+
+#[test]
+fn wrapping_with_a_label_the_metric_already_has_is_refused() {
+    // Go refuses it ("attempted wrapping with already existing label name"); writing the label
+    // twice would make the whole scrape unparsable.
+    let r = Registry::new();
+    let sub = r.wrap("p_", vec![("kind".into(), "w".into())]);
+    let f = Counter::builder("jobs_total").labels(["kind"]).build().unwrap();
+    f.with_label_values(&["own"]).unwrap().inc();
+    let result = sub.register(f);
+    let text = crate::text(&r);
+    assert!(result.is_err(), "registered, and the exposition reads:\n{text}");
+    assert_eq!(
+        err(result.unwrap_err()),
+        "label `kind` appears twice on `p_jobs_total`; each label name may appear once"
+    );
+    // Nor may a wrapper add `le` to a histogram.
+    let sub = r.wrap("q_", vec![("le".into(), "1".into())]);
+    let e = sub.register(Histogram::builder("h").build().unwrap()).unwrap_err();
+    assert_eq!(
+        err(e),
+        "label `le` is reserved on Histogram `q_h`: Prometheus uses it for the buckets/quantiles; rename it"
+    );
+    assert_eq!(crate::text(&r), "");
+}
+
+static LAZY_JOBS: LazyLock<Counter> = LazyLock::new(|| {
+    Counter::builder("it_lazy_jobs_total").help("Lazy jobs.").must_register(default_registry())
+});
+static LAZY_DEPTH: LazyLock<Gauge> =
+    LazyLock::new(|| Gauge::builder("it_lazy_depth").help("Lazy depth.").must_register(default_registry()));
+
+#[test]
+fn default_registry_shows_lazy_statics_at_zero_once_forced() {
+    // The only test that touches the default registry: its families are this test's alone.
+    let names = ["it_lazy_depth".to_owned(), "it_lazy_jobs_total".to_owned()];
+    let ours = || {
+        let mut out = Vec::new();
+        default_registry().encode_with(&mut out, &EncodeOptions::new(Format::Text).only(&names)).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(ours(), "", "nothing before the statics are first used");
+    // At start-up: force them, so they are exported (at 0) before their first use.
+    LazyLock::force(&LAZY_JOBS);
+    LazyLock::force(&LAZY_DEPTH);
+    assert_eq!(
+        ours(),
+        concat!(
+            "# HELP it_lazy_depth Lazy depth.\n# TYPE it_lazy_depth gauge\nit_lazy_depth 0\n",
+            "# HELP it_lazy_jobs_total Lazy jobs.\n# TYPE it_lazy_jobs_total counter\nit_lazy_jobs_total 0\n",
+        )
+    );
+    LAZY_JOBS.inc();
+    LAZY_DEPTH.set(-2);
+    assert!(ours().contains("\nit_lazy_jobs_total 1\n") && ours().contains("\nit_lazy_depth -2\n"));
+    // Forcing again registers nothing twice.
+    LazyLock::force(&LAZY_JOBS);
+    assert_eq!(ours().matches("# TYPE").count(), 2);
+}
+
+#[derive(Debug, Clone, Copy, LabelValue)]
+enum Tier {
+    Free,
+    Paid,
+}
+
+#[derive(Debug, Clone, LabelSet)]
+struct Customer<'a> {
+    id: &'a str,
+    tier: Tier,
+}
+
+#[test]
+fn a_series_limit_sends_new_label_sets_to_one_overflow_series() {
+    let r = Registry::new();
+    let f =
+        Counter::builder("req_total").help("R.").labels(["path", "code"]).max_series(2).register(&r).unwrap();
+    for (path, code) in
+        [("/a", "200"), ("/b", "200"), ("/c", "500"), ("/d", "200"), ("/a", "200"), ("/c", "500")]
+    {
+        f.with_label_values(&[path, code]).unwrap().inc();
+    }
+    // Two real series plus the overflow one; every lookup that found the limit reached counts.
+    assert_eq!((f.len(), f.overflowed()), (3, 3));
+    let text = crate::text(&r);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("req_total")).collect::<Vec<_>>(),
+        [
+            "req_total{code=\"200\",path=\"/a\"} 2",
+            "req_total{code=\"200\",path=\"/b\"} 1",
+            &format!("req_total{{code=\"{o}\",path=\"{o}\"}} 3", o = OVERFLOW_LABEL_VALUE)[..],
+        ]
+    );
+    assert!(text.contains("promkit_series_overflow_total{family=\"req_total\"} 3\n"), "{text}");
+    // The overflow series is one of the `max` series: removing a real one leaves two (`/a` and
+    // the overflow series), so new label sets still overflow until the overflow series goes too.
+    assert!(f.remove(&["/b", "200"]).unwrap());
+    f.with_label_values(&["/e", "200"]).unwrap().inc();
+    assert_eq!((f.len(), f.overflowed()), (2, 4));
+    assert!(f.remove(&[OVERFLOW_LABEL_VALUE, OVERFLOW_LABEL_VALUE]).unwrap());
+    f.with_label_values(&["/e", "200"]).unwrap().inc();
+    assert!(crate::text(&r).contains("req_total{code=\"200\",path=\"/e\"} 1\n"));
+    assert_eq!((f.len(), f.overflowed()), (2, 4));
+
+    // Typed families take a limit too.
+    let t = Counter::builder("customer_total")
+        .help("C.")
+        .typed_labels::<Customer<'_>>()
+        .max_series(1)
+        .register(&r)
+        .unwrap();
+    t.get(&Customer { id: "c1", tier: Tier::Free }).inc();
+    t.get(&Customer { id: "c2", tier: Tier::Paid }).inc();
+    assert_eq!(t.overflowed(), 1);
+    let text = crate::text(&r);
+    assert!(text.contains("customer_total{id=\"__overflow__\",tier=\"__overflow__\"} 1\n"), "{text}");
+    if let Some(verdict) = promkit_oracle::go_parse(&text) {
+        assert!(verdict.is_ok(), "{verdict:?}\n{text}");
+    }
+}
+
+/// A collector that writes a family, then fails.
+struct Flaky;
+
+impl Collector for Flaky {
+    fn describe(&self) -> Vec<Desc> {
+        vec![Desc {
+            name: "flaky".into(),
+            help: "F.".into(),
+            unit: String::new(),
+            kind: MetricType::Gauge,
+            label_names: Vec::new(),
+            const_labels: Vec::new(),
+        }]
+    }
+
+    fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+        sink.family(&FamilyHeader { name: "flaky", help: "F.", unit: "", kind: MetricType::Gauge });
+        sink.sample(&promkit::registry::Labels::None, Value::GaugeF64(1.0), &Default::default());
+        Err(CollectError::failed("flaky", "the disk is gone"))
+    }
+}
+
+#[test]
+fn a_failing_collector_stops_the_scrape_or_is_skipped_without_a_trace() {
+    let r = Registry::new();
+    Gauge::builder("a").help("A.").register(&r).unwrap();
+    r.register(Flaky).unwrap();
+    Gauge::builder("z").help("Z.").register(&r).unwrap();
+    let mut out = Vec::new();
+    let e = r.encode(Format::Text, &mut out).unwrap_err();
+    assert_eq!(e.to_string(), "collector for `flaky` failed: the disk is gone");
+    for format in [Format::Text, Format::OPENMETRICS] {
+        let mut out = Vec::new();
+        let failures = r.encode_with(&mut out, &EncodeOptions::new(format).on_error(OnError::Skip)).unwrap();
+        assert_eq!(failures.len(), 1);
+        let body = String::from_utf8(out).unwrap();
+        assert!(!body.contains("flaky"), "the partial output is removed:\n{body}");
+        assert!(body.contains("\na 0") && body.contains("\nz 0"), "{body}");
+    }
+    assert!(r.gather().is_err());
+}
