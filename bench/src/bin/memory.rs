@@ -1,0 +1,188 @@
+//! `memory <crate>`: heap and RSS cost of 100,000 labelled counter series in one crate.
+//!
+//! One process per crate, so no crate's allocations or freed-but-kept pages skew another's.
+//! The id strings are made before the baseline; what each crate copies of them is its own
+//! cost. A counting global allocator tracks live heap bytes (allocated minus freed) and their
+//! peak; RSS comes from `/proc/self/statm`. The series are encoded once to check they are all
+//! there, and the heap is read again afterwards, since some crates build state on first scrape.
+//! Prints one JSON object.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bench::check::{assert_holds, expected_counters};
+use bench::peers::{with_measured, with_metrics, with_prometheus, with_prometheus_client, with_promkit};
+
+/// Live heap bytes and their high-water mark.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, and only
+// adds bookkeeping on atomics, which allocates nothing.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `alloc`'s contract, forwarded as is.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from this allocator, which got it from `System`.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `dealloc`, and `new_size` is the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const SERIES: usize = 100_000;
+
+/// Resident set size in bytes: `/proc/self/statm`'s second field, in pages.
+fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
+    let pages: usize =
+        statm.split_whitespace().nth(1).and_then(|f| f.parse().ok()).expect("statm has a resident field");
+    pages * page_size()
+}
+
+/// The page size from the auxiliary vector (`AT_PAGESZ`), 4096 if it cannot be read.
+fn page_size() -> usize {
+    const AT_PAGESZ: u64 = 6;
+    let Ok(auxv) = std::fs::read("/proc/self/auxv") else {
+        return 4096;
+    };
+    auxv.chunks_exact(16)
+        .find_map(|pair| {
+            let key = u64::from_ne_bytes(pair[..8].try_into().ok()?);
+            let value = u64::from_ne_bytes(pair[8..].try_into().ok()?);
+            (key == AT_PAGESZ).then_some(value as usize)
+        })
+        .unwrap_or(4096)
+}
+
+/// A measured fixture kept alive until the end of the measurement.
+trait Fixture {
+    /// Encodes everything once, in the crate's text (or only) format.
+    fn encode(&self) -> Vec<u8>;
+}
+
+impl Fixture for with_promkit::Counters {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(promkit::Format::Text, &mut out);
+        out
+    }
+}
+
+impl Fixture for with_prometheus::Counters {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_text(&mut out);
+        out
+    }
+}
+
+impl Fixture for with_prometheus_client::Counters {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = String::new();
+        self.encode_openmetrics(&mut out);
+        out.into_bytes()
+    }
+}
+
+impl Fixture for with_metrics::Counters {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_text(&mut out);
+        out
+    }
+}
+
+impl Fixture for with_measured::Counters {
+    fn encode(&self) -> Vec<u8> {
+        let mut enc = measured::text::BufferedTextEncoder::new();
+        self.encode_text(&mut enc);
+        enc.finish().to_vec()
+    }
+}
+
+fn build(name: &str, ids: &[String]) -> Option<Box<dyn Fixture>> {
+    Some(match name {
+        "promkit" => Box::new(with_promkit::Counters::new(1, ids)),
+        "prometheus" => Box::new(with_prometheus::Counters::new(1, ids)),
+        "prometheus_client" => Box::new(with_prometheus_client::Counters::new(1, ids)),
+        "metrics" => Box::new(with_metrics::Counters::new(1, ids)),
+        "measured" => Box::new(with_measured::Counters::new(1, ids)),
+        _ => return None,
+    })
+}
+
+fn main() {
+    let name = std::env::args().nth(1).unwrap_or_default();
+    let ids = bench::ids(SERIES);
+    let heap_before = LIVE.load(Ordering::Relaxed);
+    let rss_before = rss_bytes();
+    PEAK.store(heap_before, Ordering::Relaxed);
+
+    let Some(fixture) = build(&name, &ids) else {
+        eprintln!("usage: memory <promkit|prometheus|prometheus_client|metrics|measured>, got {name:?}");
+        std::process::exit(2);
+    };
+
+    let heap = LIVE.load(Ordering::Relaxed) - heap_before;
+    let peak = PEAK.load(Ordering::Relaxed) - heap_before;
+    let rss = rss_bytes().saturating_sub(rss_before);
+
+    let encoded = fixture.encode();
+    assert_holds(&name, &encoded, &expected_counters(1, SERIES));
+    let encoded_len = encoded.len();
+    drop(encoded);
+    let heap_after_encode = LIVE.load(Ordering::Relaxed) - heap_before;
+
+    let per = |bytes: usize| bytes as f64 / SERIES as f64;
+    let report = serde_json::json!({
+        "crate": name,
+        "series": SERIES,
+        "heap_bytes": heap,
+        "heap_bytes_per_series": per(heap),
+        "heap_peak_bytes": peak,
+        "rss_bytes": rss,
+        "rss_bytes_per_series": per(rss),
+        "heap_bytes_after_encode": heap_after_encode,
+        "heap_bytes_per_series_after_encode": per(heap_after_encode),
+        "encoded_bytes": encoded_len,
+    });
+    println!("{report}");
+    drop(fixture);
+}

@@ -1,0 +1,548 @@
+//! Renders `BENCHMARKS.md`: machine, versions, the scenario × crate table, targets, memory,
+//! and what is not like-for-like.
+
+use std::fmt::Write as _;
+
+use super::machine::Machine;
+use super::{MemoryRow, Results, Run};
+
+/// The peer columns: heading and the crate's name in benchmark ids and the memory probe.
+const PEERS: [&str; 4] = ["prometheus", "prometheus-client", "metrics", "measured"];
+
+/// One line of the main table: a scenario and the function measuring each crate in it.
+struct Row {
+    /// What the line shows.
+    scenario: &'static str,
+    /// The criterion group.
+    group: &'static str,
+    /// promkit's function in the group.
+    promkit: &'static str,
+    /// Each peer's function, in [`PEERS`] order; `None` when the crate cannot do it.
+    peers: [Option<&'static str>; 4],
+    /// The floor promkit is compared with, if any.
+    floor: Option<&'static str>,
+}
+
+const ALL_PEERS: [Option<&str>; 4] =
+    [Some("prometheus"), Some("prometheus_client"), Some("metrics"), Some("measured")];
+const TEXT_PEERS: [Option<&str>; 4] = [Some("prometheus"), None, Some("metrics"), Some("measured")];
+const OPENMETRICS_PEERS: [Option<&str>; 4] = [None, Some("prometheus_client"), None, None];
+
+const ROWS: [Row; 15] = [
+    Row {
+        scenario: "counter_inc: `Counter::inc()`",
+        group: "counter_inc",
+        promkit: "promkit",
+        peers: ALL_PEERS,
+        floor: Some("floor_atomic"),
+    },
+    Row {
+        scenario: "counter_inc: `counter.local()` handle",
+        group: "counter_inc",
+        promkit: "promkit_local",
+        peers: ALL_PEERS,
+        floor: Some("floor_plain"),
+    },
+    Row {
+        scenario: "counter_inc_contended: shared `inc()`",
+        group: "counter_inc_contended",
+        promkit: "promkit",
+        peers: ALL_PEERS,
+        floor: Some("floor_atomic"),
+    },
+    Row {
+        scenario: "counter_inc_contended: `local()` per thread",
+        group: "counter_inc_contended",
+        promkit: "promkit_local",
+        peers: ALL_PEERS,
+        floor: Some("floor_plain"),
+    },
+    Row {
+        scenario: "histogram_observe",
+        group: "histogram_observe",
+        promkit: "promkit",
+        peers: ALL_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "histogram_observe_contended",
+        group: "histogram_observe_contended",
+        promkit: "promkit",
+        peers: ALL_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "labeled_counter_inc: string labels",
+        group: "labeled_counter_inc",
+        promkit: "promkit_str",
+        peers: [Some("prometheus"), Some("prometheus_client"), Some("metrics"), Some("measured_str")],
+        floor: None,
+    },
+    Row {
+        scenario: "labeled_counter_inc: typed enum labels",
+        group: "labeled_counter_inc",
+        promkit: "promkit_typed",
+        peers: [None, Some("prometheus_client_typed"), None, Some("measured_typed")],
+        floor: None,
+    },
+    Row {
+        scenario: "labeled_new_series (miss path)",
+        group: "labeled_new_series",
+        promkit: "promkit",
+        peers: ALL_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "encode_10k, text 0.0.4",
+        group: "encode_10k_text",
+        promkit: "promkit",
+        peers: TEXT_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "encode_10k, OpenMetrics",
+        group: "encode_10k_openmetrics",
+        promkit: "promkit",
+        peers: OPENMETRICS_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "encode_100k, text 0.0.4",
+        group: "encode_100k_text",
+        promkit: "promkit",
+        peers: TEXT_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "encode_100k, OpenMetrics",
+        group: "encode_100k_openmetrics",
+        promkit: "promkit",
+        peers: OPENMETRICS_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "encode_histograms (1,000 series), text",
+        group: "encode_histograms_text",
+        promkit: "promkit",
+        peers: TEXT_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "encode_histograms (1,000 series), OpenMetrics",
+        group: "encode_histograms_openmetrics",
+        promkit: "promkit",
+        peers: OPENMETRICS_PEERS,
+        floor: None,
+    },
+];
+
+/// What a target compares promkit with.
+enum Bound {
+    /// The fastest peer of the row.
+    FastestPeer,
+    /// The row's floor.
+    Floor,
+    /// One peer column of the row (by index into [`PEERS`]).
+    Peer(usize),
+}
+
+/// One of the issue's targets: row (index into [`ROWS`]), what it is compared with, the
+/// largest ratio that meets it.
+struct Target {
+    text: &'static str,
+    row: usize,
+    bound: Bound,
+    max_ratio: f64,
+}
+
+const TARGETS: [Target; 12] = [
+    Target {
+        text: "counter_inc ≤ 1.0× relaxed `fetch_add` floor",
+        row: 0,
+        bound: Bound::Floor,
+        max_ratio: 1.0,
+    },
+    Target {
+        text: "`counter.local()` inc ≤ 3× plain-add floor",
+        row: 1,
+        bound: Bound::Floor,
+        max_ratio: 3.0,
+    },
+    Target {
+        text: "counter_inc_contended ≤ 0.35× fastest peer (shared `inc()`)",
+        row: 2,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.35,
+    },
+    Target {
+        text: "counter_inc_contended ≤ 0.35× fastest peer (`local()` per thread)",
+        row: 3,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.35,
+    },
+    Target {
+        text: "histogram_observe ≤ 0.8× fastest peer",
+        row: 4,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.8,
+    },
+    Target {
+        text: "histogram_observe_contended ≤ 0.35× fastest peer",
+        row: 5,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.35,
+    },
+    Target {
+        text: "labeled_counter_inc, string labels ≤ 0.5× fastest peer",
+        row: 6,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.5,
+    },
+    Target {
+        text: "labeled_counter_inc, typed enum labels ≤ 1.2× measured's enum labels",
+        row: 7,
+        bound: Bound::Peer(3),
+        max_ratio: 1.2,
+    },
+    Target {
+        text: "encode_10k text ≤ 0.7× fastest peer", row: 9, bound: Bound::FastestPeer, max_ratio: 0.7
+    },
+    Target {
+        text: "encode_10k OpenMetrics ≤ 0.7× fastest peer",
+        row: 10,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.7,
+    },
+    Target {
+        text: "encode_100k text ≤ 0.7× fastest peer",
+        row: 11,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.7,
+    },
+    Target {
+        text: "encode_100k OpenMetrics ≤ 0.7× fastest peer",
+        row: 12,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.7,
+    },
+];
+
+/// `1.23 ns`, `456.7 ns`, `2.35 µs`, `12.3 ms`.
+fn time(ns: f64) -> String {
+    if ns < 100.0 {
+        format!("{ns:.2} ns")
+    } else if ns < 1_000.0 {
+        format!("{ns:.1} ns")
+    } else if ns < 1_000_000.0 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1_000_000_000.0 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+fn ratio(r: f64) -> String {
+    format!("{r:.2}×")
+}
+
+/// The fastest peer of a row: `(median, column)`.
+fn fastest_peer(results: &Results, row: &Row) -> Option<(f64, &'static str)> {
+    row.peers
+        .iter()
+        .zip(PEERS)
+        .filter_map(|(f, name)| Some((results.median(row.group, (*f)?)?, name)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// promkit's ratio for a target, with the reference it was compared with.
+fn target_ratio(results: &Results, t: &Target) -> Option<(f64, f64, String)> {
+    let row = &ROWS[t.row];
+    let promkit = results.median(row.group, row.promkit)?;
+    let (reference, name) = match t.bound {
+        Bound::FastestPeer => {
+            let (m, name) = fastest_peer(results, row)?;
+            (m, name.to_owned())
+        }
+        Bound::Floor => {
+            let floor = row.floor?;
+            (results.median(row.group, floor)?, floor.to_owned())
+        }
+        Bound::Peer(i) => (results.median(row.group, row.peers[i]?)?, PEERS[i].to_owned()),
+    };
+    Some((promkit / reference, promkit, format!("{name} {}", time(reference))))
+}
+
+/// The whole document.
+pub(super) fn render(
+    run: &Run,
+    machine: &Machine,
+    versions: &[(String, String)],
+    results: &Results,
+    memory: &[MemoryRow],
+) -> String {
+    let mut s = String::new();
+    let w = &mut s;
+    let _ = writeln!(w, "# Benchmarks: promkit and its peers\n");
+    let _ = writeln!(
+        w,
+        "Generated by `{}` (criterion `{}`), {}; do not edit by hand, run it again. \
+         The criterion suite is `bench/benches/peers.rs`, the memory probe \
+         `bench/src/bin/memory.rs`, the fixtures every crate shares `bench/src/peers/`.\n",
+        run.command, run.criterion_args, run.date
+    );
+    let _ = writeln!(w, "## Machine\n");
+    let _ = writeln!(w, "| | |\n|---|---|");
+    let _ = writeln!(w, "| CPU | {} |", machine.cpu);
+    let _ = writeln!(w, "| logical cores | {} |", machine.cores);
+    let _ = writeln!(w, "| kernel | {} |", machine.kernel);
+    let _ = writeln!(w, "| rustc | {} |", machine.rustc);
+    let _ = writeln!(w, "| promkit sources | {} |", run.source);
+    let _ = writeln!(w, "| load average (1, 5, 15 min) | before {}; after {} |", run.load.0, run.load.1);
+    let _ = writeln!(
+        w,
+        "| wall time of the run | {:.0} s{} |",
+        run.wall_seconds,
+        if run.benched { "" } else { " (criterion skipped: `--skip-bench`)" }
+    );
+    let busiest = [&run.load.0, &run.load.1]
+        .iter()
+        .filter_map(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+        .fold(0.0, f64::max);
+    if busiest > machine.cores as f64 {
+        let _ = writeln!(
+            w,
+            "\n**This run shared the machine**: the 1-minute load average reached {busiest:.1} on \
+             {} cores, so other processes took CPU time during the measurements. Absolute times \
+             are inflated and ratios between crates are indicative only; the contended \
+             scenarios (two threads on two cores) suffer most. Run the report on an idle \
+             machine for numbers to quote.\n",
+            machine.cores
+        );
+    } else {
+        let _ = writeln!(
+            w,
+            "\nThe load average stayed below the core count: the machine was otherwise idle \
+             enough for the numbers to be compared.\n"
+        );
+    }
+
+    let _ = writeln!(w, "## Crate versions\n");
+    let _ = writeln!(w, "| crate | version |\n|---|---|");
+    for (name, version) in versions {
+        let version = if version.is_empty() { "—" } else { version };
+        let _ = writeln!(w, "| {name} | {version} |");
+    }
+
+    let _ = writeln!(w, "\n## Results\n");
+    let _ = writeln!(
+        w,
+        "Median time per operation (criterion's median point estimate). Contended scenarios: \
+         two threads each do `iters` operations on the same metric; the time is the slower \
+         thread's wall clock divided by `iters` (ns per operation per thread). Encode scenarios: \
+         time per full exposition. \"—\": the crate has no such API. Ratios below 1 favour promkit.\n"
+    );
+    let _ = write!(w, "| scenario | promkit |");
+    for p in PEERS {
+        let _ = write!(w, " {p} |");
+    }
+    let _ = writeln!(w, " floor_plain | floor_atomic | promkit ÷ fastest peer | promkit ÷ floor |");
+    let _ = writeln!(w, "|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    for row in &ROWS {
+        let cell = |f: Option<&str>| {
+            f.and_then(|f| results.median(row.group, f)).map_or_else(|| "—".to_owned(), time)
+        };
+        let promkit = results.median(row.group, row.promkit);
+        let _ = write!(w, "| {} | **{}** |", row.scenario, cell(Some(row.promkit)));
+        for f in row.peers {
+            let _ = write!(w, " {} |", cell(f));
+        }
+        let floors = matches!(row.group, "counter_inc" | "counter_inc_contended");
+        let floor_cell = |f: &str| if floors { cell(Some(f)) } else { "—".to_owned() };
+        let _ = write!(w, " {} | {} |", floor_cell("floor_plain"), floor_cell("floor_atomic"));
+        let vs_peer = match (promkit, fastest_peer(results, row)) {
+            (Some(p), Some((m, name))) => format!("{} ({name})", ratio(p / m)),
+            _ => "—".to_owned(),
+        };
+        let vs_floor = match (promkit, row.floor.and_then(|f| results.median(row.group, f))) {
+            (Some(p), Some(m)) => format!("{} ({})", ratio(p / m), row.floor.unwrap_or_default()),
+            _ => "—".to_owned(),
+        };
+        let _ = writeln!(w, " {vs_peer} | {vs_floor} |");
+    }
+
+    let _ = writeln!(w, "\n### Bytes per exposition\n");
+    let _ = writeln!(
+        w,
+        "Each crate's own output for the same series (criterion `Throughput::Bytes`). Before \
+         timing, every exposition is parsed and its sample count and value sum checked \
+         against the fixture, so equal data is encoded. Sizes differ by spelling only: \
+         promkit's OpenMetrics writes counter values as floats (`32.0`, 2 bytes per sample \
+         more than prometheus-client's `32`), prometheus-client ends HELP with an extra `.`, \
+         metrics adds a blank line after each family, measured writes `le=\"1.0\"` where Go \
+         style is `le=\"1\"`.\n"
+    );
+    let _ = write!(w, "| exposition | promkit |");
+    for p in PEERS {
+        let _ = write!(w, " {p} |");
+    }
+    let _ = writeln!(w, "\n|---|---:|---:|---:|---:|---:|");
+    for row in ROWS.iter().filter(|r| r.group.starts_with("encode")) {
+        let cell = |f: Option<&str>| {
+            f.and_then(|f| results.bytes(row.group, f)).map_or_else(|| "—".to_owned(), |b| b.to_string())
+        };
+        let _ = write!(w, "| {} | {} |", row.scenario, cell(Some(row.promkit)));
+        for f in row.peers {
+            let _ = write!(w, " {} |", cell(f));
+        }
+        let _ = writeln!(w);
+    }
+
+    let _ = writeln!(w, "\n## Memory: 100,000 labelled counter series\n");
+    let _ = writeln!(
+        w,
+        "One process per crate (`memory <crate>`): labels `method` (4 values) and `id` \
+         (`id-{{i}}`, unique; the strings exist before the baseline, so what a crate copies \
+         of them is its own cost). Heap is live bytes (allocated − freed) counted by a global \
+         allocator, after creating the series and again after one full text encode (some \
+         crates build scrape state lazily); RSS is the growth of `/proc/self/statm`'s \
+         resident pages across the creation.\n"
+    );
+    let _ = writeln!(
+        w,
+        "| crate | heap B/series | heap B/series after 1st encode | peak heap B/series | RSS B/series | encoded bytes |"
+    );
+    let _ = writeln!(w, "|---|---:|---:|---:|---:|---:|");
+    for m in memory {
+        let name = m.krate.replace('_', "-");
+        let name = if name == "promkit" { format!("**{name}**") } else { name };
+        let _ = writeln!(
+            w,
+            "| {name} | {:.1} | {:.1} | {:.1} | {:.1} | {} |",
+            m.heap_per_series,
+            m.heap_per_series_after_encode,
+            m.peak_per_series,
+            m.rss_per_series,
+            m.encoded_bytes
+        );
+    }
+
+    let _ = writeln!(w, "\n## Targets (issue 4)\n");
+    let _ = writeln!(w, "| target | promkit | compared with | ratio | |\n|---|---:|---|---:|---|");
+    for t in &TARGETS {
+        match target_ratio(results, t) {
+            Some((r, promkit, reference)) => {
+                let verdict = if r <= t.max_ratio { "met" } else { "**missed**" };
+                let _ = writeln!(
+                    w,
+                    "| {} | {} | {reference} | {} | {verdict} |",
+                    t.text,
+                    time(promkit),
+                    ratio(r)
+                );
+            }
+            None => {
+                let _ = writeln!(w, "| {} | — | — | — | no data |", t.text);
+            }
+        }
+    }
+    let promkit_mem = memory.iter().find(|m| m.krate == "promkit");
+    let best_peer = memory
+        .iter()
+        .filter(|m| m.krate != "promkit")
+        .min_by(|a, b| a.heap_per_series.total_cmp(&b.heap_per_series));
+    if let (Some(p), Some(b)) = (promkit_mem, best_peer) {
+        let r = p.heap_per_series / b.heap_per_series;
+        let verdict = if r <= 1.0 { "met" } else { "**missed**" };
+        let _ = writeln!(
+            w,
+            "| memory ≤ best peer's heap bytes per series | {:.1} B | {} {:.1} B | {} | {verdict} |",
+            p.heap_per_series,
+            b.krate.replace('_', "-"),
+            b.heap_per_series,
+            ratio(r)
+        );
+    }
+
+    let _ = writeln!(w, "\n## What is not like-for-like\n");
+    for item in CAVEATS {
+        let _ = writeln!(w, "- {item}");
+    }
+    let _ = writeln!(w, "\n## Reproducing\n");
+    let _ = writeln!(
+        w,
+        "`{}` runs `cargo bench -p bench --bench peers -- {}`, then `memory <crate>` for each \
+         crate, and rewrites this file (`--skip-bench` reuses the last criterion results). \
+         One scenario alone: `cargo bench -p bench -- labeled_counter_inc/`. Criterion's \
+         reports are under `target/criterion/<scenario>/<crate>/`.",
+        run.command, run.criterion_args
+    );
+    s
+}
+
+/// Known differences between the crates' measurements, stated next to every table.
+const CAVEATS: [&str; 14] = [
+    "**Integer counters everywhere.** Every peer is given its integer counter: prometheus \
+     `IntCounter`/`IntCounterVec`, prometheus-client `Counter<u64>` (its default), metrics and \
+     measured (u64 only). No peer pays for an f64 compare-and-swap loop, so the counter rows \
+     compare one relaxed `fetch_add` with another plus each crate's indirection.",
+    "**`local()` has no peer equivalent.** promkit's `counter.local()` is a thread-owned handle \
+     (a relaxed load and store on its own cache line, no read-modify-write); the peers' \
+     counters are all shared atomics. The `local()` rows compare a sharded counter with shared \
+     ones, which is the point of the API but not the same data structure; its floor is \
+     `floor_plain` (a register add through `black_box`), and in the contended group \
+     `floor_plain` is one plain add per thread on its own cache line.",
+    "**metrics histograms store raw samples.** metrics-exporter-prometheus appends each \
+     observation to a lock-free sample buffer and sorts samples into buckets only when a \
+     scrape or `run_upkeep()` drains them. The benches drain after each timed batch, outside \
+     the clock, so metrics' observe cost excludes its bucketing, and its memory grows with \
+     observations between scrapes.",
+    "**metrics label lookups use literal label values.** `counter!(\"req_total\", \"method\" \
+     => \"GET\", \"status\" => \"200\")` builds a static key with no allocation; values known \
+     only at run time would allocate a label `Vec` per call. Each lookup also goes through \
+     `metrics::with_local_recorder` (a thread-local swap), since no recorder is installed \
+     globally.",
+    "**prometheus-client string labels are `&'static str` fields.** Its families are keyed by \
+     an owned, hashable label struct; runtime strings would need a `String` allocation per \
+     lookup. Its typed label set is hashed (no dense storage) and its enum values encode as \
+     variant names (`Get`, `Ok`): its derive cannot rename them.",
+    "**prometheus-client histograms take a mutex per observation**, and it encodes \
+     OpenMetrics only; prometheus (tikv), metrics and measured encode the text format only. \
+     Encode rows therefore compare promkit's text with three peers and its OpenMetrics with \
+     prometheus-client alone.",
+    "**measured string labels are interned** in a `ParaCord` per label (its documented way \
+     for labels unknown at compile time); lookups intern the value, then hash the interned \
+     ids in a sharded map. Its typed labels (`FixedCardinalityLabel`) are a dense array, like \
+     promkit's typed families; its histograms take a read lock (parking_lot `RwLock`) per \
+     observation, which is the shared cache line under contention.",
+    "**promkit typed labels use `with`** (`fam.with(&labels, |c| c.inc())`, an array index) \
+     as measured's `inc(labels)` updates in place; promkit string labels use \
+     `with_label_values(..)?.inc()`, which returns an owned handle (an `Arc` clone per lookup, \
+     as prometheus' `with_label_values` does).",
+    "**Miss path inputs.** In `labeled_new_series` every crate gets pre-made `id-{i}` strings: \
+     promkit, prometheus and measured copy from `&str`; metrics takes pre-made owned `String`s \
+     (it keeps them); prometheus-client gets pre-built owned label structs and clones one on \
+     insert. A fresh family per sample grows from empty to `iters` series, so growth \
+     (rehashing) is included for every crate.",
+    "**Encoding work differs.** promkit encodes into a reused `Vec<u8>` (cleared between \
+     iterations); prometheus gathers every family into `MetricFamily` structs on each scrape \
+     and then writes them; metrics renders into a reused `Vec<u8>` but builds a snapshot of \
+     its registry first; measured reuses its `BufferedTextEncoder` and hands out `Bytes`; \
+     prometheus-client writes into a reused `String`. Series order differs: promkit and \
+     prometheus sort series as Go does, the others write in storage order.",
+    "**OpenMetrics `_created`.** promkit is measured with `Format::OPENMETRICS` (no \
+     `_created` samples); prometheus-client writes none for these metrics either.",
+    "**Contended numbers need both cores.** The two threads run on a 2-core machine; \
+     criterion's own thread waits meanwhile. Other load on the machine (see the load \
+     average) hits these rows hardest.",
+    "**Memory is the idiomatic layout of each crate**, not the same data structure: \
+     prometheus keeps label pairs per series, metrics keeps a `Key` with owned labels plus \
+     generation-tracked atomics, prometheus-client a hash map of owned label structs to \
+     `Arc`'d counters, measured interned strings and a sharded map of ids, promkit one \
+     escaped key string per series in a slab plus a hash table of slab positions. promkit's \
+     counter core also holds its creation time and a lazily created slot list for `local()` \
+     handles.",
+    "**Peers run in their published configuration** (default features except HTTP and \
+     protobuf); promkit runs from this workspace as it was when the run started (see \
+     \"promkit sources\" above).",
+];
