@@ -80,7 +80,8 @@ fn parse_args() -> Result<Args, String> {
             "--protobuf" => args.format = Format::Protobuf,
             "-h" | "--help" => {
                 return Err(
-                    "usage: seed [--jobs N] [--norm-mean MS] [--norm-domain MS] [--openmetrics|--protobuf]".into()
+                    "usage: seed [--jobs N] [--norm-mean MS] [--norm-domain MS] [--openmetrics|--protobuf]"
+                        .into(),
                 );
             }
             other => return Err(format!("unknown flag {other}; try --help")),
