@@ -20,10 +20,11 @@ use window::{Clock, Periods};
 /// Observations (latencies, sizes) summarised by quantile estimates over a sliding window,
 /// with their count and sum: Go's `Summary`.
 ///
-/// Each objective `(φ, ε)` of [`Quantiles`] is reported with a rank error of at most `ε`: the
-/// value written for `φ` is one that some `φ'` in `[φ − ε, φ + ε]` of the window's
-/// observations are at or below (for any order of arrival; the `ckms` module has the proof).
-/// Quantiles cover the last [`max_age`](SummaryOptions::max_age), give or take one of
+/// Each objective `(φ, ε)` of [`Quantiles`] is reported with a rank error of at most `ε`: of
+/// the window's `n` observations, at most `(φ + ε)·n` are below the value written for `φ` and
+/// at least `(φ − ε)·n` are at or below it, whatever the order they arrived in (the streaming
+/// estimator is CKMS targeted quantiles, as Go's; its module docs have the proof).
+/// Quantiles cover the last [`max_age`](SummaryOptions::max_age), less up to one of its
 /// [`age_buckets`](SummaryOptions::age_buckets) periods, and are NaN when nothing was observed
 /// in the window; `_count` and `_sum` cover every observation. Without objectives (the
 /// default) a summary is just the count and sum.
@@ -74,9 +75,10 @@ pub struct SummaryOptions {
     pub objectives: Quantiles,
     /// How long an observation counts towards the quantiles (10 minutes by default).
     pub max_age: Duration,
-    /// How many periods `max_age` is cut into; an observation leaves the quantiles between
-    /// `max_age · (age_buckets − 1) / age_buckets` and `max_age` after the period it arrived in
-    /// ended. Each bucket costs a quantile estimator. 5 by default.
+    /// How many periods `max_age` is cut into: an observation leaves the quantiles
+    /// `age_buckets − 1` periods after the end of the one it arrived in, so between
+    /// `max_age · (age_buckets − 1) / age_buckets` and `max_age` after it was made. Each
+    /// bucket costs a quantile estimator. 5 by default.
     pub age_buckets: u32,
     /// How many observations are buffered (across all shards) before they are merged into the
     /// estimators; 500 by default.

@@ -8,6 +8,9 @@
 //! `buf_cap` split over the shards): when it fills, or an observation arrives after its period
 //! ended, the observer flushes. A flush takes the window lock, empties every shard into the
 //! window (each under its own lock, briefly) and lets the window insert them period by period.
+//! So at most `buf_cap` observations (rounded up to a multiple of the shard count) wait in the
+//! shards; a shard's buffer is allocated once, on its first observation. Without objectives a
+//! shard holds only its count and sum, and an observation reads no clock.
 //!
 //! What a scrape sees: it drains every shard under the window lock and reads each shard's
 //! count and sum in the same critical section as its buffer, so the count and sum it reports

@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use super::Quantiles;
-use super::ckms::{Stream, Targets};
+use super::ckms::{BUFFER, Stream, Targets, exact};
 
 /// Where a summary reads the time: [`Instant::now`], or a clock a test moves by hand.
 #[derive(Clone, Default)]
@@ -75,7 +75,8 @@ struct Segment {
     end: usize,
 }
 
-/// The ring of streams, plus the staging area a flush collects the shards' buffers in.
+/// The ring of streams, the buffer they share, and the staging area a flush collects the
+/// shards' buffers in.
 #[derive(Debug)]
 pub(super) struct Window {
     targets: Targets,
@@ -83,6 +84,9 @@ pub(super) struct Window {
     head: usize,
     /// The period the head stream is current for.
     head_period: u64,
+    /// Observations every stream is yet to merge (sorted when `sorted`).
+    buffer: Vec<f64>,
+    sorted: bool,
     staging: Vec<f64>,
     segments: Vec<Segment>,
 }
@@ -94,6 +98,8 @@ impl Window {
             streams: (0..age_buckets.max(1)).map(|_| Stream::default()).collect(),
             head: 0,
             head_period: 1,
+            buffer: Vec::new(),
+            sorted: true,
             staging: Vec::new(),
             segments: Vec::new(),
         }
@@ -115,15 +121,43 @@ impl Window {
         for i in 0..self.segments.len() {
             let s = self.segments[i];
             self.rotate_to(s.period);
-            for &v in &self.staging[s.start..s.end] {
-                for stream in self.streams.iter_mut() {
-                    stream.insert(v, &self.targets);
-                }
+            for j in s.start..s.end {
+                let v = self.staging[j];
+                self.insert(v);
             }
         }
         self.staging.clear();
         self.segments.clear();
         self.rotate_to(now_period);
+    }
+
+    /// Adds one observation to every stream (through the shared buffer).
+    fn insert(&mut self, v: f64) {
+        if self.buffer.capacity() == 0 {
+            self.buffer.reserve_exact(BUFFER);
+        }
+        self.buffer.push(v);
+        self.sorted = false;
+        if self.buffer.len() >= BUFFER {
+            self.merge_buffer(0);
+        }
+    }
+
+    /// Sorts the buffer once and merges it into every stream but the `skip` oldest (which are
+    /// about to be reset).
+    fn merge_buffer(&mut self, skip: usize) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        if !self.sorted {
+            self.buffer.sort_unstable_by(f64::total_cmp);
+        }
+        let len = self.streams.len();
+        for i in skip..len {
+            self.streams[(self.head + i) % len].merge(&self.buffer, &self.targets);
+        }
+        self.buffer.clear();
+        self.sorted = true;
     }
 
     /// Resets the head and moves on, once per period ended, as Go's `maybeRotateStreams`.
@@ -133,10 +167,11 @@ impl Window {
             return;
         }
         let len = self.streams.len();
+        // The buffered observations belong to the streams that outlive this rotation.
+        self.merge_buffer(usize::try_from(behind).unwrap_or(usize::MAX).min(len));
         if behind >= len as u64 {
             // A whole window (or more) went by: every stream would be reset in turn.
             self.streams.iter_mut().for_each(Stream::reset);
-            #[allow(clippy::cast_possible_truncation)] // behind % len < len
             let steps = (behind % len as u64) as usize;
             self.head = (self.head + steps) % len;
         } else {
@@ -150,18 +185,35 @@ impl Window {
 
     /// One value per objective from the head stream; NaN when it holds nothing.
     pub(super) fn query(&mut self, quantiles: &Quantiles, out: &mut Vec<f64>) {
-        let head = &mut self.streams[self.head];
-        let empty = head.count() == 0;
-        for &(q, e) in quantiles.objectives() {
-            out.push(if empty { f64::NAN } else { head.query(q, e, &self.targets) });
+        if self.streams[self.head].count() == 0 {
+            // Everything the head has is still in the buffer: answer exactly from it.
+            if !self.sorted {
+                self.buffer.sort_unstable_by(f64::total_cmp);
+                self.sorted = true;
+            }
+            for &(q, _) in quantiles.objectives() {
+                out.push(exact(&self.buffer, q));
+            }
+            return;
         }
+        self.merge_buffer(0);
+        let head = &self.streams[self.head];
+        out.extend(quantiles.objectives().iter().map(|&(q, e)| head.query(q, e)));
     }
 
     /// Forgets every observation; the ring keeps its position in time.
     pub(super) fn reset(&mut self) {
         self.streams.iter_mut().for_each(Stream::reset);
+        self.buffer.clear();
+        self.sorted = true;
         self.staging.clear();
         self.segments.clear();
+    }
+
+    /// Observations the head stream holds, buffered ones included.
+    #[cfg(all(test, not(loom)))]
+    fn head_count(&self) -> u64 {
+        self.streams[self.head].count() + self.buffer.len() as u64
     }
 }
 
@@ -209,22 +261,27 @@ mod tests {
         w.absorb(5 + 3 * 7 + 2);
         assert_eq!((w.head, w.head_period), (0, 28));
         assert!(w.streams.iter().all(|s| s.count() == 0));
+        assert_eq!(w.head_count(), 0);
     }
 
     #[test]
     fn staged_values_land_before_the_rotations_after_their_period() {
-        let q = Quantiles::new([(1.0, 0.0)]).unwrap();
+        let q = Quantiles::new([(0.0, 0.0)]).unwrap();
         let mut w = Window::new(&q, 2);
         // Staged out of order, as shards drain in index order.
         w.stage(2, &[2.0]);
         w.stage(1, &[1.0]);
         w.absorb(2);
-        // 1.0 went into both streams before stream 0 was reset for period 2.
-        assert_eq!(w.streams[0].count(), 1);
-        assert_eq!(w.streams[1].count(), 2);
+        assert_eq!(w.head_count(), 2);
         // Late values (period 1, ring at 2) join the head period.
         w.stage(1, &[0.5]);
         w.absorb(2);
-        assert_eq!(w.streams[0].count(), 2);
+        assert_eq!(w.head_count(), 3);
+        // Stream 0 was reset for period 2 after 1.0 went in, before 2.0 and 0.5.
+        w.absorb(3);
+        assert_eq!(w.head_count(), 2);
+        let mut out = Vec::new();
+        w.query(&q, &mut out);
+        assert_eq!(out, [0.5]);
     }
 }
