@@ -697,6 +697,121 @@ fn encode_histograms(c: &mut Criterion) {
     g.finish();
 }
 
+/// Issue 6: a summary's observe beside the classic histogram's (same values).
+fn summary_observe(c: &mut Criterion) {
+    let mut g = c.benchmark_group("summary_observe");
+    let r = promkit::Registry::new();
+    let objectives = promkit::Quantiles::new([(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)]).expect("valid");
+    let summary =
+        promkit::Summary::builder("s").help("s").objectives(objectives).register(&r).expect("registers");
+    g.bench_function("promkit", |b| {
+        let mut o = Obs::new();
+        b.iter(|| summary.observe(o.next()));
+        assert!(summary.count() > 0);
+    });
+    let plain = promkit::Summary::builder("s_plain").help("s").register(&r).expect("registers");
+    g.bench_function("promkit_count_sum", |b| {
+        let mut o = Obs::new();
+        b.iter(|| plain.observe(o.next()));
+        assert!(plain.count() > 0);
+    });
+    let classic = promkit::Histogram::builder("h").help("h").register(&r).expect("registers");
+    g.bench_function("promkit_classic", |b| {
+        let mut o = Obs::new();
+        b.iter(|| classic.observe(o.next()));
+        assert!(classic.count() > 0);
+    });
+    // metrics-exporter-prometheus renders a histogram without buckets as a summary; its
+    // record is the same raw-sample push either way (drained outside the timing).
+    let rec = with_metrics::recorder();
+    let mh = metrics::with_local_recorder(&rec, || metrics::histogram!("s_summary"));
+    let handle = rec.handle();
+    g.bench_function("metrics", |b| {
+        let mut o = Obs::new();
+        b.iter_custom(|iters| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                mh.record(o.next());
+            }
+            let d = t.elapsed();
+            handle.run_upkeep();
+            d
+        });
+    });
+    g.finish();
+}
+
+/// Issue 6: native (sparse) histogram observe, alone and with classic buckets, beside classic.
+fn native_histogram_observe(c: &mut Criterion) {
+    let mut g = c.benchmark_group("native_histogram_observe");
+    let r = promkit::Registry::new();
+    let native = promkit::Histogram::builder("n")
+        .help("n")
+        .native(promkit::NativeOptions::with_factor(1.1))
+        .register(&r)
+        .expect("registers");
+    g.bench_function("promkit", |b| {
+        let mut o = Obs::new();
+        b.iter(|| native.observe(o.next()));
+        assert!(native.count() > 0);
+    });
+    let both = promkit::Histogram::builder("nb")
+        .help("n")
+        .buckets(promkit::Buckets::default())
+        .native(promkit::NativeOptions::with_factor(1.1))
+        .register(&r)
+        .expect("registers");
+    g.bench_function("promkit_both", |b| {
+        let mut o = Obs::new();
+        b.iter(|| both.observe(o.next()));
+        assert!(both.count() > 0);
+    });
+    let classic = promkit::Histogram::builder("c").help("c").register(&r).expect("registers");
+    g.bench_function("promkit_classic", |b| {
+        let mut o = Obs::new();
+        b.iter(|| classic.observe(o.next()));
+        assert!(classic.count() > 0);
+    });
+    g.finish();
+}
+
+/// Issue 6: observations that record an exemplar (a trace id) every time, against
+/// prometheus-client's exemplar types. Both stamp the exemplar with the current time and build
+/// its label set per call.
+fn exemplar_observe(c: &mut Criterion) {
+    use prometheus_client::metrics::exemplar::{CounterWithExemplar, HistogramWithExemplars};
+    let mut g = c.benchmark_group("exemplar_observe");
+    let r = promkit::Registry::new();
+    let h = promkit::Histogram::builder("h").help("h").register(&r).expect("registers");
+    g.bench_function("promkit_histogram", |b| {
+        let mut o = Obs::new();
+        b.iter(|| h.observe_with_exemplar(o.next(), &[("trace_id", "4bf92f3577b34da6")]).expect("valid"));
+        assert!(h.count() > 0);
+    });
+    let pch: HistogramWithExemplars<Vec<(String, String)>> =
+        HistogramWithExemplars::new(GO_BUCKETS.into_iter());
+    g.bench_function("prometheus_client_histogram", |b| {
+        let mut o = Obs::new();
+        b.iter(|| {
+            let labels = vec![("trace_id".to_owned(), "4bf92f3577b34da6".to_owned())];
+            pch.observe(o.next(), Some(labels), Some(std::time::SystemTime::now()));
+        });
+    });
+    let ctr = promkit::Counter::builder("c_total").help("c").register(&r).expect("registers");
+    g.bench_function("promkit_counter", |b| {
+        b.iter(|| ctr.inc_with_exemplar(&[("trace_id", "4bf92f3577b34da6")]).expect("valid"));
+        assert!(ctr.get() > 0);
+    });
+    let pcc: CounterWithExemplar<Vec<(String, String)>> = CounterWithExemplar::default();
+    g.bench_function("prometheus_client_counter", |b| {
+        b.iter(|| {
+            let labels = vec![("trace_id".to_owned(), "4bf92f3577b34da6".to_owned())];
+            pcc.inc_by(1, Some(labels), Some(std::time::SystemTime::now()));
+        });
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     counter_inc,
@@ -708,5 +823,8 @@ criterion_group!(
     encode_10k,
     encode_100k,
     encode_histograms,
+    summary_observe,
+    native_histogram_observe,
+    exemplar_observe,
 );
 criterion_main!(benches);

@@ -28,7 +28,9 @@ const ALL_PEERS: [Option<&str>; 4] =
 const TEXT_PEERS: [Option<&str>; 4] = [Some("prometheus"), None, Some("metrics"), Some("measured")];
 const OPENMETRICS_PEERS: [Option<&str>; 4] = [None, Some("prometheus_client"), None, None];
 
-const ROWS: [Row; 15] = [
+const NONE: [Option<&str>; 4] = [None, None, None, None];
+
+const ROWS: [Row; 21] = [
     Row {
         scenario: "counter_inc: `Counter::inc()`",
         group: "counter_inc",
@@ -132,6 +134,48 @@ const ROWS: [Row; 15] = [
         group: "encode_histograms_openmetrics",
         promkit: "promkit",
         peers: OPENMETRICS_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "summary_observe, 3 objectives (issue 6)",
+        group: "summary_observe",
+        promkit: "promkit",
+        peers: [None, None, Some("metrics"), None],
+        floor: Some("promkit_classic"),
+    },
+    Row {
+        scenario: "summary_observe, count and sum only",
+        group: "summary_observe",
+        promkit: "promkit_count_sum",
+        peers: NONE,
+        floor: Some("promkit_classic"),
+    },
+    Row {
+        scenario: "native_histogram_observe, factor 1.1",
+        group: "native_histogram_observe",
+        promkit: "promkit",
+        peers: NONE,
+        floor: Some("promkit_classic"),
+    },
+    Row {
+        scenario: "native_histogram_observe, native + classic",
+        group: "native_histogram_observe",
+        promkit: "promkit_both",
+        peers: NONE,
+        floor: Some("promkit_classic"),
+    },
+    Row {
+        scenario: "exemplar_observe, histogram",
+        group: "exemplar_observe",
+        promkit: "promkit_histogram",
+        peers: [None, Some("prometheus_client_histogram"), None, None],
+        floor: None,
+    },
+    Row {
+        scenario: "exemplar_observe, counter",
+        group: "exemplar_observe",
+        promkit: "promkit_counter",
+        peers: [None, Some("prometheus_client_counter"), None, None],
         floor: None,
     },
 ];

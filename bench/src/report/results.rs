@@ -6,7 +6,7 @@ use std::path::Path;
 use super::Result;
 
 /// Every group the suite defines (their old results are cleared before a run).
-pub(crate) const GROUPS: [&str; 12] = [
+pub(crate) const GROUPS: [&str; 15] = [
     "counter_inc",
     "counter_inc_contended",
     "histogram_observe",
@@ -19,6 +19,9 @@ pub(crate) const GROUPS: [&str; 12] = [
     "encode_100k_openmetrics",
     "encode_histograms_text",
     "encode_histograms_openmetrics",
+    "summary_observe",
+    "native_histogram_observe",
+    "exemplar_observe",
 ];
 
 /// Medians in nanoseconds and bytes per iteration, keyed by `(group, function)`.
