@@ -1,0 +1,304 @@
+//! The running service: opens and migrates the store, recovers from a crash, seeds and serves
+//! the demo site, starts the worker pool, the scheduler and the HTTP server, and shuts them
+//! down in order.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use promkit::Registry;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::domain::Limits;
+use crate::driver::DriverRegistry;
+use crate::driver::http::{self, HttpDriver};
+use crate::driver::webdriver::WebDriverDriver;
+use crate::metrics::Metrics;
+use crate::pool::{Drained, Pool, PoolOptions};
+use crate::scheduler::{Scheduler, SchedulerOptions};
+use crate::service::Runs;
+use crate::store::{OpenOptions, Store, StoreError};
+use crate::web::{self, Access, AppState};
+use crate::{demo, now_ms};
+
+/// Why the runner could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Listening beyond loopback without a write token would open writes to the network.
+    #[error("refusing to listen on {addr} without --write-token: writes would be open to the network")]
+    TokenRequired {
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// The listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The store could not be opened, migrated or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The metrics could not be registered.
+    #[error("cannot register metrics: {0}")]
+    Metrics(#[from] promkit::Error),
+    /// A metric series could not be resolved.
+    #[error("cannot resolve a metric series: {0}")]
+    Label(#[from] promkit::LabelError),
+    /// The http engine could not be built.
+    #[error(transparent)]
+    Http(#[from] http::BuildError),
+    /// The demo site could not be served.
+    #[error("cannot serve the demo site: {0}")]
+    Demo(std::io::Error),
+    /// A driver was registered twice.
+    #[error(transparent)]
+    Driver(#[from] crate::driver::DuplicateDriver),
+    /// The chromedriver of `--chromedriver` could not be started.
+    #[error(transparent)]
+    Chromedriver(#[from] crate::driver::webdriver::SpawnError),
+}
+
+/// A running runner.
+#[derive(Debug)]
+pub struct App {
+    addr: SocketAddr,
+    demo_addr: Option<SocketAddr>,
+    instance: String,
+    store: Store,
+    registry: Registry,
+    metrics: Arc<Metrics>,
+    state: AppState,
+    stop_work: watch::Sender<bool>,
+    stop_serving: watch::Sender<bool>,
+    pool: JoinHandle<Drained>,
+    scheduler: JoinHandle<()>,
+    servers: Vec<JoinHandle<()>>,
+}
+
+/// This machine's host name, for the default instance id.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl App {
+    /// Starts everything. Returns once the HTTP server is listening.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError`] naming what could not start.
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        if !config.listen.ip().is_loopback() && config.write_token.as_deref().is_none_or(str::is_empty) {
+            return Err(StartError::TokenRequired { addr: config.listen });
+        }
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let addr =
+            listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let instance =
+            config.instance_id.clone().unwrap_or_else(|| format!("{}:{}", hostname(), addr.port()));
+
+        let store = Store::open(&config.db, &OpenOptions::default()).await?;
+        let now = now_ms();
+        // A restart under the same instance id: every job still marked running here was
+        // running when this instance died.
+        let recovered = store.recover_interrupted(Some(&instance), now - ms(config.stale_after), now).await?;
+        store.heartbeat(&instance, now).await?;
+
+        let registry = Registry::new();
+        let metrics = Arc::new(Metrics::new(&registry, &config.metrics)?);
+        for status in &recovered.settled {
+            metrics.run_settled(*status);
+        }
+        if recovered.jobs > 0 {
+            tracing::warn!(
+                jobs = recovered.jobs,
+                runs = recovered.settled.len(),
+                "marked jobs of a previous run interrupted"
+            );
+        }
+
+        let mut drivers = DriverRegistry::new();
+        let http = HttpDriver::new(&config.http)?;
+        drivers.register(Arc::new(http), metrics.driver_sessions("http")?)?;
+        let webdriver = WebDriverDriver::start(&config).await?;
+        drivers.register(Arc::new(webdriver), metrics.driver_sessions("webdriver")?)?;
+        let drivers = Arc::new(drivers);
+
+        let (stop_work, work_rx) = watch::channel(false);
+        let (stop_serving, serve_rx) = watch::channel(false);
+        let mut servers = Vec::new();
+
+        let demo_addr = if config.demo {
+            let (demo_listener, demo_addr) = demo::bind().await.map_err(StartError::Demo)?;
+            let rx = serve_rx.clone();
+            servers.push(tokio::spawn(async move {
+                if let Err(e) = demo::serve(demo_listener, rx).await {
+                    tracing::error!(error = %e, "demo site stopped");
+                }
+            }));
+            seed_demo(&store, demo_addr).await?;
+            Some(demo_addr)
+        } else {
+            None
+        };
+
+        let wake = Arc::new(Notify::new());
+        let runs = Runs::new(store.clone(), Arc::clone(&metrics), Arc::clone(&wake));
+        let pool_options = PoolOptions {
+            instance: instance.clone(),
+            job_timeout: config.job_timeout,
+            poll_interval: config.poll_interval,
+            grace: config.grace,
+        };
+        let pool = Pool::new(store.clone(), Arc::clone(&drivers), Arc::clone(&metrics), pool_options, wake);
+        let pool = tokio::spawn(pool.run(work_rx.clone()));
+        let scheduler_options = SchedulerOptions {
+            instance: instance.clone(),
+            tick: config.tick,
+            heartbeat: (config.stale_after / 4).clamp(Duration::from_millis(200), Duration::from_secs(5)),
+            stale_after: config.stale_after,
+        };
+        let scheduler = Scheduler::new(store.clone(), runs.clone(), Arc::clone(&metrics), scheduler_options);
+        let scheduler = tokio::spawn(scheduler.run(work_rx));
+
+        let state = AppState::new(store.clone(), drivers, runs, Limits::default());
+        let access = Access {
+            write_token: config.write_token.as_deref().map(Arc::from),
+            loopback: addr.ip().is_loopback(),
+        };
+        let router = web::router(state.clone(), &registry, access)?;
+        let mut rx = serve_rx;
+        servers.push(tokio::spawn(async move {
+            let stop = async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stop).await {
+                tracing::error!(error = %e, "HTTP server stopped");
+            }
+        }));
+        tracing::info!(%addr, demo = ?demo_addr, %instance, store = store.backend().as_str(), "runner started");
+        tracing::info!("dashboard at http://{addr}/ui");
+        Ok(Self {
+            addr,
+            demo_addr,
+            instance,
+            store,
+            registry,
+            metrics,
+            state,
+            stop_work,
+            stop_serving,
+            pool,
+            scheduler,
+            servers,
+        })
+    }
+
+    /// The HTTP server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The demo site's address, when served.
+    pub fn demo_addr(&self) -> Option<SocketAddr> {
+        self.demo_addr
+    }
+
+    /// This instance's id.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The registry `/metrics` serves.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The runner's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Shuts down in order: stop claiming jobs and scheduling runs; let running jobs finish
+    /// within the grace period and cancel the rest; cancel queued jobs when no other instance
+    /// is alive to run them; stop the HTTP servers (the demo site last, as jobs use it).
+    pub async fn shutdown(self) -> Drained {
+        self.state.set_draining();
+        let _ = self.stop_work.send(true);
+        let drained = self.pool.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "worker pool task failed");
+            Drained::default()
+        });
+        let _ = self.scheduler.await;
+        let now = now_ms();
+        match self.store.other_live_instances(&self.instance, now - 30_000).await {
+            Ok(0) => match self
+                .store
+                .cancel_queued("the last runner instance shut down before the job started", now)
+                .await
+            {
+                Ok(done) => {
+                    for status in done.settled {
+                        self.metrics.run_settled(status);
+                    }
+                    if done.jobs > 0 {
+                        tracing::info!(jobs = done.jobs, "cancelled queued jobs");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot cancel queued jobs"),
+            },
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot count live instances"),
+        }
+        if let Err(e) = self.store.remove_instance(&self.instance).await {
+            tracing::warn!(error = %e, "cannot deregister this instance");
+        }
+        let _ = self.stop_serving.send(true);
+        for server in self.servers {
+            let _ = server.await;
+        }
+        self.store.close().await;
+        tracing::info!(finished = drained.finished, cancelled = drained.cancelled, "runner stopped");
+        drained
+    }
+}
+
+/// Seeds the demo site into an empty store, or points the seeded one at this start's port.
+async fn seed_demo(store: &Store, addr: SocketAddr) -> Result<(), StoreError> {
+    let base = format!("http://{addr}/");
+    let now = now_ms();
+    if let Some(site) = store.builtin_site("demo").await? {
+        store.set_base_url(site.id, &base, now).await?;
+    } else if store.count_sites().await? == 0 {
+        match store.create_site(&demo::site(&base), Some("demo"), now).await {
+            Ok(site) => tracing::info!(site = site.id, %base, "seeded the demo site"),
+            // Another instance seeded it at the same moment.
+            Err(StoreError::DuplicateSite(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

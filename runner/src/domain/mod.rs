@@ -1,0 +1,12 @@
+//! The domain: sites, their flows and steps, runs and jobs, and the rules their input must
+//! follow.
+
+mod flow;
+mod job;
+mod site;
+mod validate;
+
+pub use flow::{Flow, FlowSpec, Step, StepKind, default_driver as default_driver_name};
+pub use job::{Job, JobOutcome, JobStatus, Run, RunStatus, Trigger};
+pub use site::{Schedule, Site, SiteSpec};
+pub use validate::{Limits, ValidationError, Violation};

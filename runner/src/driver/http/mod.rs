@@ -1,0 +1,317 @@
+//! The `http` engine: runs flows on server-rendered pages with plain HTTP requests and an
+//! HTML parser, no browser.
+//!
+//! - `open` and links: GET, redirects followed, cookies kept for the job.
+//! - `fill` / `select`: remember field values on the current page.
+//! - `submit`, or `click` on a submit button: build the request the browser would (method,
+//!   action resolved against the page URL, urlencoded fields including hidden inputs, chosen
+//!   options and checked boxes) and load the answer.
+//! - `wait_for`: no scripts run, so the element must be in the page as served.
+//! - `expect_*`: check the current page's status, text, elements or URL.
+//!
+//! A navigation answered with status 400 or more fails its step, unless the next step is an
+//! `expect_status` (which then decides).
+
+mod fetch;
+mod page;
+
+use std::time::Duration;
+
+use fetch::{Clients, FetchError, Jar};
+use page::{Navigation, Page};
+use url::Url;
+
+use super::{BoxFuture, Driver, Health, JobSpec};
+use crate::domain::{JobOutcome, JobStatus, Step};
+
+/// Limits and identity of the http engine.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Jobs run at once on this instance.
+    pub capacity: usize,
+    /// Longest wait for a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for the next bytes of an answer.
+    pub read_timeout: Duration,
+    /// Longest time for one request, redirects not included.
+    pub request_timeout: Duration,
+    /// Largest page read, in bytes.
+    pub max_page_bytes: u64,
+    /// Most redirects followed per navigation.
+    pub max_redirects: usize,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            capacity: 8,
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_page_bytes: 2 * 1024 * 1024,
+            max_redirects: 10,
+            user_agent: format!("promkit-runner/{} (form check)", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// The http client could not be built (TLS set-up).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the http engine's client: {0}")]
+pub struct BuildError(#[from] reqwest::Error);
+
+/// The `http` driver.
+#[derive(Debug, Clone)]
+pub struct HttpDriver {
+    clients: Clients,
+    capacity: usize,
+}
+
+/// A step that did not hold, with the status it gives the job.
+struct StepFailure {
+    status: JobStatus,
+    message: String,
+}
+
+impl StepFailure {
+    fn failed(message: impl Into<String>) -> Self {
+        Self { status: JobStatus::Failed, message: message.into() }
+    }
+}
+
+impl From<FetchError> for StepFailure {
+    fn from(e: FetchError) -> Self {
+        Self { status: e.status, message: e.message }
+    }
+}
+
+/// Installs ring as rustls' crypto provider, once per process (reqwest is built without
+/// one, to keep aws-lc and its C build out). Call it before building any reqwest client;
+/// calling it again does nothing.
+pub fn install_crypto_provider() {
+    // Err means a provider is installed already: nothing to do.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl HttpDriver {
+    /// Builds the engine.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] when the HTTP client cannot be set up (TLS roots).
+    pub fn new(options: &HttpOptions) -> Result<Self, BuildError> {
+        install_crypto_provider();
+        let builder = || {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(options.connect_timeout)
+                .read_timeout(options.read_timeout)
+                .timeout(options.request_timeout)
+                .user_agent(options.user_agent.clone())
+        };
+        let clients = Clients {
+            proxied: builder().build()?,
+            direct: builder().no_proxy().build()?,
+            max_page_bytes: options.max_page_bytes,
+            max_redirects: options.max_redirects,
+            read_timeout: options.read_timeout,
+        };
+        Ok(Self { clients, capacity: options.capacity })
+    }
+
+    async fn run_flow(&self, job: &JobSpec) -> JobOutcome {
+        let mut jar = Jar::default();
+        job.progress.at_start();
+        let steps = &job.flow.steps;
+        let next_is_status = |i: usize| matches!(steps.get(i), Some(Step::ExpectStatus { .. }));
+        let start = match resolve(&job.base_url, &job.flow.start_url) {
+            Ok(url) => url,
+            Err(e) => return JobOutcome::not_passed(JobStatus::Error, None, format!("start URL: {e}")),
+        };
+        let mut page = match self
+            .navigate(&mut jar, Navigation::get(start.clone()), None, next_is_status(0))
+            .await
+        {
+            Ok(page) => page,
+            Err(f) => {
+                return JobOutcome::not_passed(f.status, None, format!("start page {start}: {}", f.message));
+            }
+        };
+        for (i, step) in steps.iter().enumerate() {
+            job.progress.at_step(i);
+            if let Err(f) = self.step(&mut jar, &mut page, job, step, next_is_status(i + 1)).await {
+                return JobOutcome::not_passed(
+                    f.status,
+                    Some(i),
+                    format!("step {i} ({}): {}", step.kind(), f.message),
+                );
+            }
+        }
+        JobOutcome::passed()
+    }
+
+    async fn navigate(
+        &self,
+        jar: &mut Jar,
+        nav: Navigation,
+        referer: Option<&Url>,
+        status_checked_next: bool,
+    ) -> Result<Page, StepFailure> {
+        let page = self.clients.load(jar, nav, referer).await?;
+        if page.status >= 400 && !status_checked_next {
+            let title = page.title().map(|t| format!(" \"{t}\"")).unwrap_or_default();
+            return Err(StepFailure::failed(format!("{} answered HTTP {}{title}", page.url, page.status)));
+        }
+        Ok(page)
+    }
+
+    async fn step(
+        &self,
+        jar: &mut Jar,
+        page: &mut Page,
+        job: &JobSpec,
+        step: &Step,
+        status_checked_next: bool,
+    ) -> Result<(), StepFailure> {
+        let nav = match step {
+            Step::Open { url } => Navigation::get(resolve(&job.base_url, url).map_err(StepFailure::failed)?),
+            Step::Fill { selector, value } => return page.fill(selector, value).map_err(StepFailure::failed),
+            Step::Select { selector, value } => {
+                return page.select(selector, value).map_err(StepFailure::failed);
+            }
+            Step::Click { selector } => page.click(selector).map_err(StepFailure::failed)?,
+            Step::Submit { selector } => page.submit(selector.as_deref()).map_err(StepFailure::failed)?,
+            Step::WaitFor { selector, .. } => {
+                return match page.has(selector).map_err(StepFailure::failed)? {
+                    true => Ok(()),
+                    false => Err(StepFailure::failed(format!(
+                        "`{selector}` is not on {} (the http engine runs no scripts: the element must be in the \
+                         page as served; use the webdriver engine for pages built by JavaScript)",
+                        page.url
+                    ))),
+                };
+            }
+            Step::ExpectStatus { status } => {
+                return if page.status == *status {
+                    Ok(())
+                } else {
+                    Err(StepFailure::failed(format!(
+                        "expected HTTP {status}, got {} from {}",
+                        page.status, page.url
+                    )))
+                };
+            }
+            Step::ExpectText { text } => {
+                let have = page.text().map_err(StepFailure::failed)?;
+                let want = page::collapse(text);
+                return if have.contains(&want) {
+                    Ok(())
+                } else {
+                    Err(StepFailure::failed(format!(
+                        "text \"{want}\" not found on {} (HTTP {}{})",
+                        page.url,
+                        page.status,
+                        page.title().map(|t| format!(", title \"{t}\"")).unwrap_or_default()
+                    )))
+                };
+            }
+            Step::ExpectSelector { selector } => {
+                return match page.has(selector).map_err(StepFailure::failed)? {
+                    true => Ok(()),
+                    false => {
+                        Err(StepFailure::failed(format!("no element matches `{selector}` on {}", page.url)))
+                    }
+                };
+            }
+            Step::ExpectUrl { url } => {
+                let want = resolve(&job.base_url, url).map_err(StepFailure::failed)?;
+                return if url_matches(&page.url, &want) {
+                    Ok(())
+                } else {
+                    Err(StepFailure::failed(format!("expected to be on {want}, but on {}", page.url)))
+                };
+            }
+        };
+        let referer = page.url.clone();
+        *page = self.navigate(jar, nav, Some(&referer), status_checked_next).await?;
+        Ok(())
+    }
+}
+
+/// A flow URL: absolute, or relative to the site's base URL.
+fn resolve(base: &Url, raw: &str) -> Result<Url, String> {
+    let url = base.join(raw.trim()).map_err(|e| format!("`{raw}` is not a URL ({e})"))?;
+    if matches!(url.scheme(), "http" | "https") {
+        Ok(url)
+    } else {
+        Err(format!("`{raw}` is not an http(s) URL"))
+    }
+}
+
+/// `expect_url`: equal, fragments ignored, and the query ignored when `want` has none.
+fn url_matches(have: &Url, want: &Url) -> bool {
+    let strip = |u: &Url, keep_query: bool| {
+        let mut u = u.clone();
+        u.set_fragment(None);
+        if !keep_query {
+            u.set_query(None);
+        }
+        u
+    };
+    let keep = want.query().is_some();
+    strip(have, keep) == strip(want, keep)
+}
+
+impl Driver for HttpDriver {
+    fn name(&self) -> &str {
+        "http"
+    }
+
+    fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn health(&self) -> BoxFuture<'_, Health> {
+        Box::pin(async {
+            Health {
+                healthy: true,
+                configured: true,
+                detail: "built in: plain HTTP and an HTML parser".to_owned(),
+            }
+        })
+    }
+
+    fn run<'a>(&'a self, job: &'a JobSpec) -> BoxFuture<'a, JobOutcome> {
+        Box::pin(self.run_flow(job))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expect_url_ignores_fragments_and_unasked_queries() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(url_matches(&u("http://h/thanks?id=3#top"), &u("http://h/thanks")));
+        assert!(url_matches(&u("http://h/thanks?id=3"), &u("http://h/thanks?id=3")));
+        assert!(!url_matches(&u("http://h/thanks?id=4"), &u("http://h/thanks?id=3")));
+        assert!(!url_matches(&u("http://h/other"), &u("http://h/thanks")));
+    }
+
+    #[test]
+    fn flow_urls_resolve_against_the_base() {
+        let base = Url::parse("https://shop.test/app/").unwrap();
+        assert_eq!(resolve(&base, "/contact").unwrap().as_str(), "https://shop.test/contact");
+        assert_eq!(resolve(&base, "form").unwrap().as_str(), "https://shop.test/app/form");
+        assert_eq!(resolve(&base, "http://other.test/").unwrap().as_str(), "http://other.test/");
+        assert!(resolve(&base, "mailto:x@y").is_err());
+    }
+
+    #[test]
+    fn the_client_builds_with_tls() {
+        assert!(HttpDriver::new(&HttpOptions::default()).is_ok());
+    }
+}

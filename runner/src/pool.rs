@@ -1,0 +1,285 @@
+//! The worker pool: claims queued jobs while drivers have free sessions, runs each under the
+//! per-job timeout, stores its result and counts it.
+//!
+//! Concurrency is bounded per driver (its capacity); a job that hangs holds one session until
+//! its timeout and no more. A driver that panics fails its job with status `error` instead of
+//! taking the pool down. On shutdown the pool stops claiming, lets running jobs finish within
+//! the grace period, and marks the rest cancelled.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::domain::{FlowSpec, JobOutcome, JobStatus};
+use crate::driver::{DriverRegistry, JobSpec, Position, Progress, Session};
+use crate::metrics::Metrics;
+use crate::now_ms;
+use crate::store::{ClaimedJob, Store};
+
+/// How the pool behaves.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// This instance's id: what `claimed_by` holds.
+    pub instance: String,
+    /// Longest a job may run.
+    pub job_timeout: Duration,
+    /// How often to look for jobs when nothing wakes the pool (jobs enqueued by other
+    /// instances).
+    pub poll_interval: Duration,
+    /// How long running jobs may go on after shutdown begins.
+    pub grace: Duration,
+}
+
+/// What the pool did at shutdown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Jobs that finished during the grace period.
+    pub finished: usize,
+    /// Jobs still running at its end, marked cancelled.
+    pub cancelled: usize,
+}
+
+/// The worker pool of one instance.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    drivers: Arc<DriverRegistry>,
+    metrics: Arc<Metrics>,
+    options: PoolOptions,
+    wake: Arc<Notify>,
+}
+
+/// How long a result write is retried when the store blips.
+const STORE_RETRIES: [Duration; 3] =
+    [Duration::from_millis(100), Duration::from_millis(500), Duration::from_secs(2)];
+
+impl Pool {
+    /// A pool over these drivers; `wake` is notified when jobs are enqueued locally.
+    pub fn new(
+        store: Store,
+        drivers: Arc<DriverRegistry>,
+        metrics: Arc<Metrics>,
+        options: PoolOptions,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self { inner: Arc::new(Inner { store, drivers, metrics, options, wake }) }
+    }
+
+    /// Runs until `shutdown` turns true, then drains.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Drained {
+        let inner = &self.inner;
+        let mut tasks = JoinSet::new();
+        let mut running: HashMap<tokio::task::Id, i64> = HashMap::new();
+        while !*shutdown.borrow() {
+            self.claim_all(&mut tasks, &mut running).await;
+            tokio::select! {
+                Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                    running.remove(&match done { Ok((id, ())) => id, Err(e) => e.id() });
+                }
+                () = inner.wake.notified() => {}
+                () = tokio::time::sleep(inner.options.poll_interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        self.drain(tasks, running).await
+    }
+
+    /// Claims jobs while any driver has a free session and jobs are queued for it.
+    async fn claim_all(&self, tasks: &mut JoinSet<()>, running: &mut HashMap<tokio::task::Id, i64>) {
+        let inner = &self.inner;
+        for slot in inner.drivers.iter() {
+            while let Some(session) = slot.try_session() {
+                match inner.store.claim(slot.driver().name(), &inner.options.instance, now_ms()).await {
+                    Ok(Some(job)) => {
+                        let mut session = session;
+                        session.start();
+                        let job_id = job.id;
+                        let handle = tasks.spawn(Arc::clone(inner).execute(job, session));
+                        running.insert(handle.id(), job_id);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(driver = slot.driver().name(), error = %e, "cannot claim jobs");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn drain(&self, mut tasks: JoinSet<()>, mut running: HashMap<tokio::task::Id, i64>) -> Drained {
+        let inner = &self.inner;
+        let mut drained = Drained::default();
+        if !tasks.is_empty() {
+            tracing::info!(jobs = tasks.len(), grace = ?inner.options.grace, "waiting for running jobs");
+        }
+        let deadline = tokio::time::Instant::now() + inner.options.grace;
+        while !tasks.is_empty() {
+            tokio::select! {
+                Some(done) = tasks.join_next_with_id() => {
+                    running.remove(&match done { Ok((id, ())) => id, Err(e) => e.id() });
+                    drained.finished += 1;
+                }
+                () = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        let left: Vec<i64> = running.into_values().collect();
+        if !left.is_empty() {
+            let reason = format!(
+                "the runner shut down and the job did not finish within the {:?} grace period (--grace)",
+                inner.options.grace
+            );
+            match inner.store.cancel_running(&inner.options.instance, &left, &reason, now_ms()).await {
+                Ok(done) => {
+                    drained.cancelled = usize::try_from(done.jobs).unwrap_or(usize::MAX);
+                    for status in done.settled {
+                        inner.metrics.run_settled(status);
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, jobs = ?left, "cannot mark unfinished jobs cancelled"),
+            }
+        }
+        drained
+    }
+}
+
+/// The driver-facing form of a claimed job, or the outcome that ends it at once.
+fn prepare(job: &ClaimedJob) -> Result<JobSpec, JobOutcome> {
+    let flow: FlowSpec = serde_json::from_str(&job.flow_json).map_err(|e| {
+        JobOutcome::not_passed(JobStatus::Error, None, format!("the stored flow is unreadable: {e}"))
+    })?;
+    let base_url = Url::parse(&job.base_url).map_err(|e| {
+        JobOutcome::not_passed(
+            JobStatus::Error,
+            None,
+            format!("the site's base URL `{}` is invalid: {e}", job.base_url),
+        )
+    })?;
+    Ok(JobSpec {
+        job_id: job.id,
+        site_name: job.site_name.clone(),
+        base_url,
+        flow,
+        progress: Progress::default(),
+    })
+}
+
+fn timeout_reason(spec: &JobSpec, limit: Duration) -> (Option<usize>, String) {
+    match spec.progress.position() {
+        Position::Start => {
+            (None, format!("timed out after {limit:?} (--job-timeout) loading the start page"))
+        }
+        Position::Step(i) => {
+            let kind = spec.flow.steps.get(i).map_or("?", |s| s.kind().as_str());
+            (Some(i), format!("timed out after {limit:?} (--job-timeout) at step {i} ({kind})"))
+        }
+    }
+}
+
+impl Inner {
+    async fn execute(self: Arc<Self>, job: ClaimedJob, session: Session) {
+        let _session = session;
+        // A guard: the gauge comes down even when a shutdown aborts this task.
+        let _in_flight = self.metrics.in_flight().track_inflight();
+        let started = Instant::now();
+        let outcome = match prepare(&job) {
+            Err(outcome) => outcome,
+            Ok(spec) => self.run_driver(&job.driver, spec).await,
+        };
+        let took = started.elapsed();
+        self.record(&job, &outcome, took).await;
+        self.wake.notify_one();
+    }
+
+    /// Runs the driver in a task of its own, so that a panic or the timeout ends only it.
+    async fn run_driver(&self, driver: &str, spec: JobSpec) -> JobOutcome {
+        let Some(slot) = self.drivers.get(driver) else {
+            return JobOutcome::not_passed(
+                JobStatus::Error,
+                None,
+                format!("no driver `{driver}` on this instance"),
+            );
+        };
+        let driver = Arc::clone(slot.driver());
+        let limit = self.options.job_timeout;
+        let task_spec = spec.clone();
+        let mut task = tokio::spawn(async move { driver.run(&task_spec).await });
+        match tokio::time::timeout(limit, &mut task).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) if e.is_panic() => {
+                let payload = e.into_panic();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                tracing::error!(job = spec.job_id, %message, "driver panicked");
+                JobOutcome::not_passed(
+                    JobStatus::Error,
+                    None,
+                    format!("the {} engine crashed: {message}", slot.driver().name()),
+                )
+            }
+            Ok(Err(e)) => {
+                JobOutcome::not_passed(JobStatus::Error, None, format!("the job's task ended: {e}"))
+            }
+            Err(_) => {
+                task.abort();
+                let (step, reason) = timeout_reason(&spec, limit);
+                JobOutcome::not_passed(JobStatus::TimedOut, step, reason)
+            }
+        }
+    }
+
+    /// Stores the result (retrying store blips) and counts it once stored.
+    async fn record(&self, job: &ClaimedJob, outcome: &JobOutcome, took: Duration) {
+        let duration_ms = i64::try_from(took.as_millis()).unwrap_or(i64::MAX);
+        let mut attempt = 0;
+        loop {
+            match self.store.finish_job(job.id, &self.options.instance, outcome, duration_ms, now_ms()).await
+            {
+                Ok(done) if done.recorded => {
+                    self.metrics.job_completed(&job.site_name, &job.driver, outcome.status, took);
+                    if let Some(status) = done.settled {
+                        self.metrics.run_settled(status);
+                    }
+                    tracing::info!(
+                        job = job.id, run = job.run_id, site = %job.site_name, flow = %job.flow_name,
+                        status = outcome.status.as_str(), ms = duration_ms,
+                        reason = outcome.reason.as_deref().unwrap_or(""), "job done"
+                    );
+                    return;
+                }
+                Ok(_) => {
+                    tracing::warn!(
+                        job = job.id,
+                        "job result dropped: the job is no longer ours (marked interrupted, or deleted)"
+                    );
+                    return;
+                }
+                Err(e) => match STORE_RETRIES.get(attempt) {
+                    Some(wait) => {
+                        tracing::warn!(job = job.id, error = %e, "cannot store the job result; retrying");
+                        tokio::time::sleep(*wait).await;
+                        attempt += 1;
+                    }
+                    None => {
+                        tracing::error!(job = job.id, error = %e, "cannot store the job result; it stays running until recovery");
+                        return;
+                    }
+                },
+            }
+        }
+    }
+}

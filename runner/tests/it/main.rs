@@ -1,0 +1,16 @@
+//! runner's integration tests: one binary, a module per topic.
+
+mod support;
+
+mod api;
+mod cli;
+mod crash;
+mod dashboard;
+mod deploy;
+mod http_engine;
+mod pool;
+mod postgres;
+mod prometheus;
+mod store;
+mod tls;
+mod webdriver;

@@ -1,0 +1,259 @@
+//! PostgreSQL: the store's rules hold there too, and two runner instances sharing one
+//! database and job queue run every job exactly once.
+//!
+//! The server: `RUNNER_TEST_PG_URL` (an existing server; each scenario gets a database of its
+//! own there), else a throwaway cluster made with Debian's `initdb` from
+//! /usr/lib/postgresql/*/bin in a temp dir, on a free loopback port. PostgreSQL refuses to
+//! run as root, so under root (as in CI) the cluster runs as `nobody` through `setpriv`.
+//! Without either: a failure under CI=true, else a SKIP line.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use promkit::{Gauge, Registry};
+use runner::domain::{FlowSpec, SiteSpec, Step, Trigger};
+use runner::driver::DriverRegistry;
+use runner::driver::http::{HttpDriver, HttpOptions};
+use runner::metrics::{Metrics, MetricsOptions};
+use runner::pool::{Pool, PoolOptions};
+use runner::service::Runs;
+use runner::store::{OpenOptions, Store};
+use sqlx::Connection;
+use tempfile::TempDir;
+use tokio::sync::{Notify, watch};
+
+use crate::support::{test_site, wait_for};
+
+/// A PostgreSQL server for one test.
+struct Server {
+    /// `postgres://user@host:port/` without a database.
+    admin: url::Url,
+    cluster: Option<(Child, TempDir)>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some((child, _dir)) = &mut self.cluster {
+            // SIGINT: PostgreSQL's fast shutdown, so no backend outlives the test.
+            let _ = Command::new("kill").arg("-INT").arg(child.id().to_string()).status();
+            for _ in 0..100 {
+                if matches!(child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn pg_bin_dir() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|bin| bin.join("initdb").is_file() && bin.join("postgres").is_file())
+        .collect();
+    dirs.sort_by_key(|d| {
+        d.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    dirs.pop()
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `program` run as `nobody` when we are root (PostgreSQL refuses root), else as ourselves.
+fn as_postgres_user(program: &Path) -> Command {
+    if is_root() {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+async fn start_server() -> Option<Server> {
+    if let Ok(url) = std::env::var("RUNNER_TEST_PG_URL")
+        && !url.is_empty()
+    {
+        let mut admin = url::Url::parse(&url).expect("RUNNER_TEST_PG_URL is a URL");
+        admin.set_path("/");
+        return Some(Server { admin, cluster: None });
+    }
+    let Some(bin) = pg_bin_dir() else {
+        assert!(
+            !promkit_oracle::ci(),
+            "PostgreSQL not found in /usr/lib/postgresql/*/bin (apt install postgresql) and RUNNER_TEST_PG_URL unset; \
+             CI needs it: run scripts/install-deps"
+        );
+        eprintln!("SKIP: PostgreSQL not found (apt install postgresql, or set RUNNER_TEST_PG_URL)");
+        return None;
+    };
+    let dir = tempfile::Builder::new().prefix("runner-pg").tempdir().unwrap();
+    if is_root() {
+        let ok = Command::new("chown").arg("-R").arg("65534:65534").arg(dir.path()).status().unwrap();
+        assert!(ok.success(), "chown of the cluster dir failed");
+    }
+    let data = dir.path().join("data");
+    let log = |name: &str| std::fs::File::create(dir.path().join(name)).unwrap();
+    let status = as_postgres_user(&bin.join("initdb"))
+        .arg("-D")
+        .arg(&data)
+        .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        .stdout(Stdio::null())
+        .stderr(log("initdb.log"))
+        .status()
+        .expect("initdb runs");
+    assert!(status.success(), "initdb failed; see {}", dir.path().join("initdb.log").display());
+    let port = promkit_oracle::free_port();
+    let child = as_postgres_user(&bin.join("postgres"))
+        .arg("-D")
+        .arg(&data)
+        .args(["-p", &port.to_string(), "-k"])
+        .arg(dir.path())
+        .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off"])
+        .args(["-c", "full_page_writes=off", "-c", "max_connections=100"])
+        .stdout(Stdio::null())
+        .stderr(log("postgres.log"))
+        .spawn()
+        .expect("postgres starts");
+    let admin = url::Url::parse(&format!("postgres://postgres@127.0.0.1:{port}/")).unwrap();
+    let server = Server { admin, cluster: Some((child, dir)) };
+    let probe = format!("{}postgres", server.admin);
+    wait_for("PostgreSQL to accept connections", Duration::from_secs(60), || async {
+        sqlx::PgConnection::connect(&probe).await.ok().map(|_| ())
+    })
+    .await;
+    Some(server)
+}
+
+impl Server {
+    /// A fresh, empty database on the server; its URL.
+    async fn database(&self, name: &str) -> String {
+        let unique = format!("runner_it_{name}_{}_{}", std::process::id(), runner::now_ms());
+        let mut conn = sqlx::PgConnection::connect(&format!("{}postgres", self.admin)).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {unique}")).execute(&mut conn).await.unwrap();
+        let mut url = self.admin.clone();
+        url.set_path(&format!("/{unique}"));
+        url.to_string()
+    }
+
+    async fn store(&self, name: &str) -> Store {
+        Store::open(&self.database(name).await, &OpenOptions::default()).await.unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_store_keeps_its_rules_on_postgres() {
+    let Some(server) = start_server().await else { return };
+    crate::store::round_trip(server.store("round_trip").await).await;
+    crate::store::failed_write(server.store("failed_write").await).await;
+    crate::store::claim_once(server.store("claim_once").await).await;
+    crate::store::crash_recovery(server.store("crash").await).await;
+    crate::store::dead_instances(server.store("dead").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_the_queue_and_run_each_job_once() {
+    let Some(server) = start_server().await else { return };
+    let url = server.database("shared").await;
+    // Both instances start (and migrate) at once: the migrator's lock makes that safe.
+    let options = OpenOptions::default();
+    let (a, b) = tokio::join!(Store::open(&url, &options), Store::open(&url, &options));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let site = test_site().await;
+    let flows: Vec<FlowSpec> = (0..200)
+        .map(|i| FlowSpec {
+            name: format!("hit {i}"),
+            driver: "http".into(),
+            start_url: format!("/hit?n={i}"),
+            steps: vec![Step::ExpectText { text: "hit".into() }],
+        })
+        .collect();
+    let spec = SiteSpec {
+        name: "shared".into(),
+        base_url: site.base(),
+        interval_secs: None,
+        enabled: true,
+        flows: Some(flows),
+    };
+    let created = a.create_site(&spec, None, runner::now_ms()).await.unwrap();
+
+    // A scheduled site's due slot goes to exactly one instance.
+    let mut scheduled = SiteSpec { name: "due".into(), interval_secs: Some(60), flows: None, ..spec.clone() };
+    scheduled.base_url = site.base();
+    let due = a.create_site(&scheduled, None, 1_000).await.unwrap();
+    let slot = due.next_run_at.unwrap();
+    let (took_a, took_b) = tokio::join!(a.take_due(due.id, slot, 61_000), b.take_due(due.id, slot, 61_000));
+    assert_eq!(u8::from(took_a.unwrap()) + u8::from(took_b.unwrap()), 1);
+
+    let (stop, stop_rx) = watch::channel(false);
+    let mut pools = Vec::new();
+    let mut all_metrics = Vec::new();
+    let mut wakes = Vec::new();
+    for (store, instance) in [(&a, "pg-a"), (&b, "pg-b")] {
+        let metrics = Arc::new(Metrics::new(&Registry::new(), &MetricsOptions::default()).unwrap());
+        let mut drivers = DriverRegistry::new();
+        let http = HttpDriver::new(&HttpOptions { capacity: 4, ..HttpOptions::default() }).unwrap();
+        drivers.register(Arc::new(http), Gauge::new()).unwrap();
+        let options = PoolOptions {
+            instance: instance.into(),
+            job_timeout: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(20),
+            grace: Duration::from_secs(5),
+        };
+        let wake = Arc::new(Notify::new());
+        let pool =
+            Pool::new(store.clone(), Arc::new(drivers), Arc::clone(&metrics), options, Arc::clone(&wake));
+        pools.push(tokio::spawn(pool.run(stop_rx.clone())));
+        all_metrics.push(metrics);
+        wakes.push(wake);
+    }
+    let runs = Runs::new(a.clone(), Arc::clone(&all_metrics[0]), Arc::clone(&wakes[0]));
+    let run = runs.start(created.id, Trigger::Manual, runner::now_ms()).await.unwrap();
+    assert_eq!(run.jobs_total, 200);
+    let run = wait_for("200 jobs on two instances", Duration::from_secs(120), || async {
+        let run = b.run(run.id).await.unwrap();
+        run.finished_at.is_some().then_some(run)
+    })
+    .await;
+    assert_eq!(run.status, "passed");
+
+    let jobs = b.jobs_of_run(run.id).await.unwrap();
+    assert_eq!(jobs.len(), 200);
+    assert!(jobs.iter().all(|j| j.status == "passed"), "{jobs:?}");
+    assert_eq!(jobs.iter().map(|j| j.id).collect::<HashSet<_>>().len(), 200);
+    let by = |who: &str| jobs.iter().filter(|j| j.claimed_by.as_deref() == Some(who)).count();
+    assert_eq!(by("pg-a") + by("pg-b"), 200);
+    assert!(
+        by("pg-a") > 0 && by("pg-b") > 0,
+        "both instances work the queue: a {} b {}",
+        by("pg-a"),
+        by("pg-b")
+    );
+    // The site saw each job exactly once.
+    let hits = site.received.lock().unwrap().hits.clone();
+    assert_eq!(hits.len(), 200);
+    assert!(hits.values().all(|&n| n == 1), "{hits:?}");
+    // And the metrics of the two instances add up to the jobs.
+    let successes: u64 = all_metrics.iter().map(|m| m.successes()).sum();
+    assert_eq!(successes, 200);
+    eprintln!("pg: instance a ran {} jobs, instance b {}", by("pg-a"), by("pg-b"));
+
+    stop.send(true).unwrap();
+    for pool in pools {
+        pool.await.unwrap();
+    }
+    a.close().await;
+    b.close().await;
+}

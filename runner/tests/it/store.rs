@@ -1,0 +1,261 @@
+//! The store on SQLite: round trips, claim-once, crash recovery, all-or-nothing writes.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use runner::domain::{FlowSpec, JobOutcome, JobStatus, RunStatus, SiteSpec, Step, Trigger};
+use runner::metrics::{Metrics, MetricsOptions};
+use runner::service::{RunError, Runs};
+use runner::store::{RunFilter, Store, StoreError};
+use tokio::sync::Notify;
+
+use crate::support::sqlite_store;
+
+fn flow(name: &str) -> FlowSpec {
+    FlowSpec {
+        name: name.into(),
+        driver: "http".into(),
+        start_url: format!("/{name}"),
+        steps: vec![
+            Step::Fill { selector: "#q".into(), value: "x".into() },
+            Step::Submit { selector: None },
+            Step::ExpectText { text: "ok".into() },
+        ],
+    }
+}
+
+fn site(name: &str, flows: &[&str]) -> SiteSpec {
+    SiteSpec {
+        name: name.into(),
+        base_url: "http://127.0.0.1:9/".into(),
+        interval_secs: Some(60),
+        enabled: true,
+        flows: Some(flows.iter().map(|f| flow(f)).collect()),
+    }
+}
+
+#[tokio::test]
+async fn sites_and_flows_round_trip() {
+    let (store, _dir) = sqlite_store().await;
+    round_trip(store).await;
+}
+
+/// Also run on PostgreSQL.
+pub(crate) async fn round_trip(store: Store) {
+    let created = store.create_site(&site("<b>Shop</b> & co", &["a", "b"]), None, 1000).await.unwrap();
+    assert_eq!(created.name, "<b>Shop</b> & co");
+    assert_eq!((created.interval_secs, created.enabled, created.next_run_at), (Some(60), true, Some(1000)));
+    assert_eq!(store.site(created.id).await.unwrap(), created);
+    let flows = store.flows(created.id).await.unwrap();
+    assert_eq!(flows.iter().map(|f| f.spec.clone()).collect::<Vec<_>>(), vec![flow("a"), flow("b")]);
+    assert_eq!(store.flow(flows[1].id).await.unwrap(), flows[1]);
+
+    // Update: b kept (same id), c added, a removed; the schedule turned off.
+    let mut spec = site("Shop", &["b", "c"]);
+    spec.interval_secs = None;
+    let updated = store.update_site(created.id, &spec, 2000).await.unwrap();
+    assert_eq!((updated.name.as_str(), updated.interval_secs, updated.next_run_at), ("Shop", None, None));
+    let after = store.flows(created.id).await.unwrap();
+    assert_eq!(after.iter().map(|f| f.spec.name.as_str()).collect::<Vec<_>>(), ["b", "c"]);
+    assert_eq!(after[0].id, flows[1].id);
+
+    // Import: c replaced in place, d appended.
+    let mut c = flow("c");
+    c.steps.clear();
+    let imported = store.import_flows(created.id, &[c.clone(), flow("d")], 3000).await.unwrap();
+    assert_eq!(imported.iter().map(|f| f.spec.name.as_str()).collect::<Vec<_>>(), ["b", "c", "d"]);
+    assert_eq!(imported[1].spec, c);
+
+    // Delete: the site and flows go, its runs stay as history.
+    let run = store.enqueue_run(&updated, &after, Trigger::Manual, 4000).await.unwrap();
+    store.delete_site(created.id).await.unwrap();
+    assert!(matches!(store.site(created.id).await, Err(StoreError::NotFound { what: "site", .. })));
+    assert!(store.flows(created.id).await.unwrap().is_empty());
+    let kept = store.run(run.id).await.unwrap();
+    assert_eq!((kept.site_id, kept.site_name.as_str()), (None, "Shop"));
+    assert!(matches!(store.delete_site(created.id).await, Err(StoreError::NotFound { .. })));
+}
+
+#[tokio::test]
+async fn a_failed_write_stores_nothing() {
+    let (store, _dir) = sqlite_store().await;
+    failed_write(store).await;
+}
+
+/// Also run on PostgreSQL.
+pub(crate) async fn failed_write(store: Store) {
+    store.create_site(&site("taken", &[]), None, 1).await.unwrap();
+    let err = store.create_site(&site("taken", &["a"]), None, 2).await.unwrap_err();
+    assert_eq!(err.to_string(), "a site named `taken` exists already; pick another name");
+    // Two flows of one name break the unique index half-way through the transaction: the
+    // site row written before must go too.
+    let err = store.create_site(&site("half", &["same", "same"]), None, 3).await.unwrap_err();
+    assert!(matches!(err, StoreError::Db(_)), "{err}");
+    assert_eq!(store.site_by_name("half").await.unwrap(), None);
+    assert_eq!(store.count_sites().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn every_job_is_claimed_exactly_once() {
+    let (store, _dir) = sqlite_store().await;
+    claim_once(store).await;
+}
+
+/// Also run on PostgreSQL.
+pub(crate) async fn claim_once(store: Store) {
+    let names: Vec<String> = (0..60).map(|i| format!("f{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let s = store.create_site(&site("busy", &refs), None, 1).await.unwrap();
+    let flows = store.flows(s.id).await.unwrap();
+    let run = store.enqueue_run(&s, &flows, Trigger::Manual, 2).await.unwrap();
+    assert_eq!((run.status.as_str(), run.jobs_total), ("queued", 60));
+
+    let mut claimers = Vec::new();
+    for worker in 0..6 {
+        let store = store.clone();
+        claimers.push(tokio::spawn(async move {
+            let me = format!("w{worker}");
+            let mut mine = Vec::new();
+            while let Some(job) = store.claim("http", &me, 3).await.unwrap() {
+                store.finish_job(job.id, &me, &JobOutcome::passed(), 5, 4).await.unwrap();
+                mine.push(job.id);
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for c in claimers {
+        all.extend(c.await.unwrap());
+    }
+    let distinct: HashSet<i64> = all.iter().copied().collect();
+    assert_eq!((all.len(), distinct.len()), (60, 60));
+    assert_eq!(store.claim("http", "late", 5).await.unwrap(), None);
+    let run = store.run(run.id).await.unwrap();
+    assert_eq!((run.status.as_str(), run.finished_at), ("passed", Some(4)));
+    assert_eq!(store.totals(None).await.unwrap().passed, 60);
+}
+
+#[tokio::test]
+async fn claims_respect_the_driver() {
+    let (store, _dir) = sqlite_store().await;
+    let mut spec = site("mixed", &["a", "b"]);
+    spec.flows.as_mut().unwrap()[1].driver = "webdriver".into();
+    let s = store.create_site(&spec, None, 1).await.unwrap();
+    store.enqueue_run(&s, &store.flows(s.id).await.unwrap(), Trigger::Manual, 2).await.unwrap();
+    let job = store.claim("webdriver", "i", 3).await.unwrap().unwrap();
+    assert_eq!((job.driver.as_str(), job.flow_name.as_str()), ("webdriver", "b"));
+    assert_eq!(store.claim("webdriver", "i", 3).await.unwrap(), None);
+    assert_eq!(store.claim("http", "i", 3).await.unwrap().unwrap().flow_name, "a");
+}
+
+#[tokio::test]
+async fn a_crash_marks_running_jobs_interrupted_and_keeps_finished_ones() {
+    let (store, _dir) = sqlite_store().await;
+    crash_recovery(store).await;
+}
+
+/// Also run on PostgreSQL.
+pub(crate) async fn crash_recovery(store: Store) {
+    let s = store.create_site(&site("crashy", &["done", "running", "waiting"]), None, 1).await.unwrap();
+    let run = store.enqueue_run(&s, &store.flows(s.id).await.unwrap(), Trigger::Manual, 2).await.unwrap();
+    store.heartbeat("crashed", 2).await.unwrap();
+    let first = store.claim("http", "crashed", 3).await.unwrap().unwrap();
+    let failed =
+        JobOutcome::not_passed(JobStatus::Failed, Some(2), "step 2 (expect_text): text \"ok\" not found");
+    store.finish_job(first.id, "crashed", &failed, 42, 4).await.unwrap();
+    let second = store.claim("http", "crashed", 5).await.unwrap().unwrap();
+
+    // The same instance restarts: its running job is interrupted at once; the queued one
+    // stays queued for the next worker.
+    let recovered = store.recover_interrupted(Some("crashed"), 0, 10).await.unwrap();
+    assert_eq!(recovered.jobs, 1);
+    assert!(recovered.settled.is_empty(), "one job is still queued");
+    let jobs = store.jobs_of_run(run.id).await.unwrap();
+    assert_eq!(jobs[0].status, "failed");
+    assert_eq!((jobs[0].failed_step, jobs[0].duration_ms), (Some(2), Some(42)));
+    assert_eq!(jobs[0].reason.as_deref(), Some("step 2 (expect_text): text \"ok\" not found"));
+    assert_eq!(jobs[1].id, second.id);
+    assert_eq!(jobs[1].status, "interrupted");
+    assert!(jobs[1].reason.as_deref().unwrap().contains("runner instance crashed stopped while the job ran"));
+    assert_eq!(jobs[2].status, "queued");
+
+    // The last job runs; the run settles as interrupted.
+    let third = store.claim("http", "new", 11).await.unwrap().unwrap();
+    let done = store.finish_job(third.id, "new", &JobOutcome::passed(), 1, 12).await.unwrap();
+    assert_eq!(done.settled, Some(RunStatus::Interrupted));
+    // A late result from the dead worker is refused.
+    let late = store.finish_job(second.id, "crashed", &JobOutcome::passed(), 1, 13).await.unwrap();
+    assert!(!late.recorded);
+}
+
+#[tokio::test]
+async fn only_dead_instances_lose_their_jobs() {
+    let (store, _dir) = sqlite_store().await;
+    dead_instances(store).await;
+}
+
+/// Also run on PostgreSQL.
+pub(crate) async fn dead_instances(store: Store) {
+    let s = store.create_site(&site("shared", &["a", "b"]), None, 1).await.unwrap();
+    let run = store.enqueue_run(&s, &store.flows(s.id).await.unwrap(), Trigger::Manual, 2).await.unwrap();
+    store.heartbeat("alive", 1_000).await.unwrap();
+    store.heartbeat("dead", 100).await.unwrap();
+    let a = store.claim("http", "alive", 500).await.unwrap().unwrap();
+    let b = store.claim("http", "dead", 500).await.unwrap().unwrap();
+    let recovered = store.recover_interrupted(None, 900, 1_000).await.unwrap();
+    assert_eq!(recovered.jobs, 1);
+    assert_eq!(store.job(a.id).await.unwrap().status, "running");
+    assert_eq!(store.job(b.id).await.unwrap().status, "interrupted");
+    assert_eq!(store.other_live_instances("alive", 900).await.unwrap(), 0);
+    assert_eq!(store.run(run.id).await.unwrap().status, "running");
+}
+
+#[tokio::test]
+async fn shutdown_cancels_what_did_not_finish() {
+    let (store, _dir) = sqlite_store().await;
+    let s = store.create_site(&site("stopping", &["a", "b", "c"]), None, 1).await.unwrap();
+    let run = store.enqueue_run(&s, &store.flows(s.id).await.unwrap(), Trigger::Manual, 2).await.unwrap();
+    let a = store.claim("http", "me", 3).await.unwrap().unwrap();
+    let cancelled = store.cancel_running("me", &[a.id], "shutting down", 4).await.unwrap();
+    assert_eq!(cancelled.jobs, 1);
+    let queued = store.cancel_queued("last instance stopped", 5).await.unwrap();
+    assert_eq!(queued.jobs, 2);
+    assert_eq!(queued.settled, [RunStatus::Cancelled]);
+    let run = store.run(run.id).await.unwrap();
+    assert_eq!(run.status, "cancelled");
+    let filter =
+        RunFilter { status: Some(RunStatus::Cancelled), page: 1, per_page: 10, ..Default::default() };
+    assert_eq!(store.runs(&filter).await.unwrap().total, 1);
+}
+
+#[tokio::test]
+async fn unreadable_flows_fail_the_run_naming_the_site() {
+    let (store, dir) = sqlite_store().await;
+    let s = store.create_site(&site("Corrupt Co", &["a"]), None, 1).await.unwrap();
+    // Break the stored steps behind the store's back, as a hand edit would.
+    let url = format!("sqlite://{}", dir.path().join("runner.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE flows SET steps = '{not json'").execute(&pool).await.unwrap();
+    pool.close().await;
+
+    let metrics = Arc::new(Metrics::new(&promkit::Registry::new(), &MetricsOptions::default()).unwrap());
+    let runs = Runs::new(store.clone(), metrics, Arc::new(Notify::new()));
+    let err = runs.start(s.id, Trigger::Manual, 2).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("flows not fetched for site Corrupt Co: stored flow "), "{text}");
+    let RunError::FlowsNotFetched { run_id: Some(run_id), .. } = err else { panic!("{text}") };
+    let run = store.run(run_id).await.unwrap();
+    assert_eq!((run.status.as_str(), run.jobs_total), ("error", 0));
+    assert_eq!(run.error.as_deref(), Some(text.as_str()));
+    assert_eq!(store.queued_jobs().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_site_without_flows_cannot_run() {
+    let (store, _dir) = sqlite_store().await;
+    let s = store.create_site(&site("empty", &[]), None, 1).await.unwrap();
+    let metrics = Arc::new(Metrics::new(&promkit::Registry::new(), &MetricsOptions::default()).unwrap());
+    let runs = Runs::new(store.clone(), metrics, Arc::new(Notify::new()));
+    let err = runs.start(s.id, Trigger::Manual, 2).await.unwrap_err();
+    assert!(err.to_string().starts_with("site empty has no flows to run"), "{err}");
+}
