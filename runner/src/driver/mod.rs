@@ -208,6 +208,31 @@ impl DriverRegistry {
     }
 }
 
+/// A flow URL: absolute, or relative to the site's base URL (both engines' rule).
+pub(crate) fn resolve(base: &Url, raw: &str) -> Result<Url, String> {
+    let url = base.join(raw.trim()).map_err(|e| format!("`{raw}` is not a URL ({e})"))?;
+    if matches!(url.scheme(), "http" | "https") {
+        Ok(url)
+    } else {
+        Err(format!("`{raw}` is not an http(s) URL"))
+    }
+}
+
+/// `expect_url`: equal, fragments ignored, and the query ignored when `want` has none (both
+/// engines' rule).
+pub(crate) fn url_matches(have: &Url, want: &Url) -> bool {
+    let strip = |u: &Url, keep_query: bool| {
+        let mut u = u.clone();
+        u.set_fragment(None);
+        if !keep_query {
+            u.set_query(None);
+        }
+        u
+    };
+    let keep = want.query().is_some();
+    strip(have, keep) == strip(want, keep)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,7 +52,7 @@ use url::{Host, Url};
 
 pub use chromedriver::{Chromedriver, SpawnError};
 
-use super::{BoxFuture, Driver, Health, JobSpec};
+use super::{BoxFuture, Driver, Health, JobSpec, resolve, url_matches};
 use crate::config::Config;
 use crate::domain::{JobOutcome, JobStatus, Step};
 
@@ -823,31 +823,6 @@ fn is_loopback(url: &Url) -> bool {
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
-}
-
-/// A flow URL: absolute, or relative to the site's base URL (the http engine's rule).
-fn resolve(base: &Url, raw: &str) -> Result<Url, String> {
-    let url = base.join(raw.trim()).map_err(|e| format!("`{raw}` is not a URL ({e})"))?;
-    if matches!(url.scheme(), "http" | "https") {
-        Ok(url)
-    } else {
-        Err(format!("`{raw}` is not an http(s) URL"))
-    }
-}
-
-/// `expect_url`: equal, fragments ignored, and the query ignored when `want` has none (the
-/// http engine's rule).
-fn url_matches(have: &Url, want: &Url) -> bool {
-    let strip = |u: &Url, keep_query: bool| {
-        let mut u = u.clone();
-        u.set_fragment(None);
-        if !keep_query {
-            u.set_query(None);
-        }
-        u
-    };
-    let keep = want.query().is_some();
-    strip(have, keep) == strip(want, keep)
 }
 
 impl Driver for WebDriverDriver {

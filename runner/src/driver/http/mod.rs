@@ -21,7 +21,7 @@ use fetch::{Clients, FetchError, Jar};
 use page::{Navigation, Page};
 use url::Url;
 
-use super::{BoxFuture, Driver, Health, JobSpec};
+use super::{BoxFuture, Driver, Health, JobSpec, resolve, url_matches};
 use crate::domain::{JobOutcome, JobStatus, Step};
 
 /// Limits and identity of the http engine.
@@ -238,30 +238,6 @@ impl HttpDriver {
         *page = self.navigate(jar, nav, Some(&referer), status_checked_next).await?;
         Ok(())
     }
-}
-
-/// A flow URL: absolute, or relative to the site's base URL.
-fn resolve(base: &Url, raw: &str) -> Result<Url, String> {
-    let url = base.join(raw.trim()).map_err(|e| format!("`{raw}` is not a URL ({e})"))?;
-    if matches!(url.scheme(), "http" | "https") {
-        Ok(url)
-    } else {
-        Err(format!("`{raw}` is not an http(s) URL"))
-    }
-}
-
-/// `expect_url`: equal, fragments ignored, and the query ignored when `want` has none.
-fn url_matches(have: &Url, want: &Url) -> bool {
-    let strip = |u: &Url, keep_query: bool| {
-        let mut u = u.clone();
-        u.set_fragment(None);
-        if !keep_query {
-            u.set_query(None);
-        }
-        u
-    };
-    let keep = want.query().is_some();
-    strip(have, keep) == strip(want, keep)
 }
 
 impl Driver for HttpDriver {
