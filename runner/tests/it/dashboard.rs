@@ -10,11 +10,14 @@ use fantoccini::{Client, Locator};
 use runner::driver::webdriver::Chromedriver;
 use serde_json::{Value, json};
 
+use crate::page;
 use crate::support::{Answer, TestApp, get, post_json, send, start_app, wait_for};
 use crate::webdriver::{browser, browser_tools};
 
 const XSS_NAME: &str = "<script>alert(1)</script>";
 const XSS_FLOW: &str = "<img src=x onerror=alert(2)>";
+/// The add form's submit button.
+const SUBMIT: &str = "form[action='/ui/add'] button[type=submit]";
 
 /// `target/artifacts`, where CI keeps files for people to look at.
 fn artifacts() -> PathBuf {
@@ -29,12 +32,15 @@ fn artifacts() -> PathBuf {
 /// Loads `path` and checks what every page must hold: the title, no dialog opened, and no
 /// script but the dashboard's own file.
 async fn visit(client: &Client, base: &str, path: &str, title: &str) {
-    client.goto(&format!("{base}{path}")).await.unwrap_or_else(|e| panic!("{path}: {e}"));
+    match client.get_alert_text().await {
+        Err(e) if e.is_no_such_alert() => {}
+        other => panic!("before {path}: a dialog is open: {other:?}"),
+    }
+    page::goto(client, &format!("{base}{path}"), &format!("{title} · runner")).await;
     match client.get_alert_text().await {
         Err(e) if e.is_no_such_alert() => {}
         other => panic!("{path} opened a dialog: {other:?}"),
     }
-    assert_eq!(client.title().await.unwrap(), format!("{title} · runner"), "{path}");
     let scripts = client
         .execute("return Array.from(document.scripts).map(s => s.src || s.textContent)", vec![])
         .await
@@ -53,7 +59,7 @@ async fn visit(client: &Client, base: &str, path: &str, title: &str) {
 
 /// The page's visible text.
 async fn text(client: &Client) -> String {
-    client.find(Locator::Css("main")).await.unwrap().text().await.unwrap()
+    page::main_text(client).await
 }
 
 /// A screenshot of the whole page (the window grown to its height), saved as `name`.
@@ -231,15 +237,9 @@ async fn every_page_renders_in_a_browser() {
     client.find(Locator::Css("input#name")).await.unwrap().send_keys("<b>new</b>").await.unwrap();
     client.find(Locator::Css("input#base_url")).await.unwrap().send_keys("ftp://nope/").await.unwrap();
     client.find(Locator::Css("input#interval_secs")).await.unwrap().send_keys("soon").await.unwrap();
-    client
-        .find(Locator::Css("form[action='/ui/add'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(client.title().await.unwrap(), "Add a site · runner");
-    let problems = text(&client).await;
+    // The answer has the add form's title again: the new document is what is awaited.
+    let shown = page::click_to(&client, SUBMIT, "Add a site · runner").await;
+    let problems = shown.text.unwrap_or_default();
     assert!(problems.contains("Nothing was saved: please fix these 2 problems."), "{problems}");
     assert!(
         problems.contains("`soon` is not a whole number of seconds")
@@ -253,14 +253,8 @@ async fn every_page_renders_in_a_browser() {
     field.send_keys(&demo).await.unwrap();
     let field = client.find(Locator::Css("input#interval_secs")).await.unwrap();
     field.clear().await.unwrap();
-    client
-        .find(Locator::Css("form[action='/ui/add'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(client.title().await.unwrap(), "Site <b>new</b> · runner");
+    let shown = page::click_to(&client, SUBMIT, "Site <b>new</b> · runner").await;
+    assert!(shown.url.starts_with(&format!("{base}/ui/sites/")), "landed on {}", shown.url);
 
     visit(&client, &base, "/ui/unlock", "Unlock writes").await;
     visit(&client, &base, "/ui/nowhere", "404 Not Found").await;

@@ -8,6 +8,7 @@ mod crash;
 mod dashboard;
 mod deploy;
 mod http_engine;
+mod page;
 mod pool;
 mod postgres;
 mod prometheus;
