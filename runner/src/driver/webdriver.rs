@@ -480,6 +480,9 @@ struct DocState {
     status: Option<u16>,
     url: String,
     title: String,
+    /// The document started to load another one (see `script::WATCH`).
+    #[serde(default)]
+    leaving: bool,
 }
 
 type Failed = (Option<usize>, StepFailure);
@@ -521,14 +524,35 @@ impl Tab<'_> {
         self.script("reading the page state", script::DOC_STATE, Vec::new()).await
     }
 
-    /// After a step that may load a page: waits for the load to finish, then fails on an
-    /// HTTP error status unless the next step checks the status itself.
+    /// Arms the navigation watch before an action that may load a page (see `script::WATCH`).
+    async fn watch(&self) -> Result<(), StepFailure> {
+        self.script::<Value>("watching for a page load", script::WATCH, Vec::new()).await.map(drop)
+    }
+
+    /// After a step that may load a page: waits until the page the step led to has loaded,
+    /// then fails on an HTTP error status unless the next step checks the status itself.
+    ///
+    /// "Loaded" is decided by the document, not by time: a new document (another
+    /// `timeOrigin`) must reach `readyState == "complete"`; the same document is done unless
+    /// the watch saw it start to leave, in which case the new one is awaited. Bounded by the
+    /// command limit (a navigation that never replaces the page, such as a `204` answer,
+    /// ends there and the flow goes on with the page it has).
     async fn settle(&mut self, status_checked_next: bool) -> Result<(), StepFailure> {
         let deadline = tokio::time::Instant::now() + self.limit;
         let mut state = self.doc().await?;
-        while state.ready != "complete" && tokio::time::Instant::now() < deadline {
+        loop {
+            let replaced = self.origin != Some(state.origin);
+            let pending = if replaced { state.ready != "complete" } else { state.leaving };
+            if !pending || tokio::time::Instant::now() >= deadline {
+                break;
+            }
             tokio::time::sleep(POLL).await;
-            state = self.doc().await?;
+            // Mid-swap the browser may fail a script; only the deadline ends the wait.
+            state = match self.doc().await {
+                Ok(s) => s,
+                Err(_) if tokio::time::Instant::now() < deadline => continue,
+                Err(e) => return Err(e),
+            };
         }
         let new_page = self.origin != Some(state.origin);
         self.origin = Some(state.origin);
@@ -599,6 +623,7 @@ impl Tab<'_> {
             }
             Step::Click { selector } => {
                 let el = self.find(selector).await?;
+                self.watch().await?;
                 self.cmd(&format!("clicking `{selector}`"), el.click()).await?;
                 self.settle(status_checked_next).await
             }
@@ -608,6 +633,7 @@ impl Tab<'_> {
                     None => None,
                 };
                 let args = vec![target.as_ref().map_or(Value::Null, |el| json!(el))];
+                self.watch().await?;
                 let plan: SubmitPlan = self.script("submitting", script::SUBMIT, args).await?;
                 match (plan.error, target) {
                     (Some(e), _) => return Err(StepFailure::failed(e)),

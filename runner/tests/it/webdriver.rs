@@ -68,7 +68,10 @@ pub(crate) async fn browser(server: &Chromedriver, chromium: &Path, profile: &Pa
         "browserName": "chrome",
         "goog:chromeOptions": {
             "binary": chromium.display().to_string(),
+            // The engine's flags: without the background-networking ones, Chromium's own
+            // requests fail against a closed network while the test's pages load.
             "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--no-first-run", "--window-size=1280,900", format!("--user-data-dir={}", profile.display())],
         },
     });
@@ -164,7 +167,22 @@ async fn order(
     Redirect::to("/thanks?n=1")
 }
 
-/// The scripted site: `/signup`, `/order`, `/thanks`, `/broken` (500).
+/// `/slow`: a plain form (posted, then redirected as the dashboard does) and a link whose
+/// answers take a while (a busy back end). A
+/// button that navigates nowhere, to check the engine does not wait for a page that never
+/// comes.
+const SLOW: &str = r#"<!doctype html><html><head><title>Slow</title></head><body>
+<p id="here">Slow form</p>
+<form method="post" action="/slow"><input name="q" value="1"><button id="save">Save</button></form>
+<a id="next" href="/slow-next">Next</a>
+<button id="noop" type="button" onclick="document.getElementById('here').textContent = 'Clicked here'">Here</button>
+</body></html>"#;
+
+/// How long `/slow` takes to answer: long enough that a step run right after the click
+/// would still see the old page.
+const SLOW_ANSWER: Duration = Duration::from_millis(700);
+
+/// The scripted site: `/signup`, `/order`, `/thanks`, `/broken` (500), `/slow`.
 async fn scripted_site() -> (Url, Arc<Mutex<Received>>) {
     let received = Arc::new(Mutex::new(Received::default()));
     let app = Router::new()
@@ -172,6 +190,22 @@ async fn scripted_site() -> (Url, Arc<Mutex<Received>>) {
         .route("/api/signup", post(signup))
         .route("/order", get(|| async { Html(ORDER) }).post(order))
         .route("/thanks", get(|| async { Html("<title>Thanks</title><h1>Thank you for your order</h1>") }))
+        .route("/slow", get(|| async { Html(SLOW) }).post(|| async { Redirect::to("/slow-saved") }))
+        .route(
+            "/slow-saved",
+            get(|| async {
+                // The back end's own latency, not a wait of the test's.
+                tokio::time::sleep(SLOW_ANSWER).await;
+                Html("<title>Saved</title><h1>Saved slowly</h1>")
+            }),
+        )
+        .route(
+            "/slow-next",
+            get(|| async {
+                tokio::time::sleep(SLOW_ANSWER).await;
+                Html("<title>Next</title><h1>The next page, slowly</h1>")
+            }),
+        )
         .route(
             "/broken",
             get(|| async {
@@ -286,6 +320,33 @@ async fn a_scripted_form_posts_natively_and_navigates() {
             vec![pair("token", "t0k"), pair("qty", "1"), pair("size", "S"), pair("ship", "std")],
         ]
     );
+}
+
+/// A click or submit that loads a slow page: the next step sees the new page, however long
+/// it takes to come (the step after a click must not read the page being left); a click
+/// that loads nothing goes straight on.
+#[tokio::test]
+async fn the_step_after_a_navigation_sees_the_new_page() {
+    let Some((_server, driver)) = engine("the_step_after_a_navigation_sees_the_new_page").await else {
+        return;
+    };
+    let (base, _received) = scripted_site().await;
+    let steps = vec![
+        Step::Click { selector: css("#noop") },
+        Step::ExpectText { text: "Clicked here".into() },
+        Step::Click { selector: css("#save") },
+        Step::ExpectText { text: "Saved slowly".into() },
+        Step::ExpectUrl { url: "/slow-saved".into() },
+        Step::Open { url: "/slow".into() },
+        Step::Submit { selector: None },
+        Step::ExpectText { text: "Saved slowly".into() },
+        Step::Open { url: "/slow".into() },
+        Step::Click { selector: css("#next") },
+        Step::ExpectText { text: "The next page, slowly".into() },
+        Step::ExpectUrl { url: "/slow-next".into() },
+    ];
+    let outcome = driver.run(&job(&base, "/slow", steps)).await;
+    assert_eq!(outcome, JobOutcome::passed());
 }
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -407,4 +468,28 @@ async fn a_dropped_chromedriver_takes_its_browsers_along() {
     })
     .await;
     drop(client);
+}
+
+/// The engine against the runner's own dashboard: the add form posts, the store writes, the
+/// answer redirects to the new site's page, and the step after the click must see that page.
+#[tokio::test]
+async fn the_engine_adds_a_site_through_the_dashboard() {
+    let Some((_server, driver)) = engine("the_engine_adds_a_site_through_the_dashboard").await else {
+        return;
+    };
+    let t = crate::support::start_app(|_| {}).await;
+    let base = Url::parse(&format!("{}/", t.base)).unwrap();
+    for round in 0..5 {
+        let name = format!("added by the engine {round}");
+        let steps = vec![
+            Step::Fill { selector: css("input#name"), value: name.clone() },
+            Step::Fill { selector: css("input#base_url"), value: "http://127.0.0.1:9/".into() },
+            Step::Click { selector: css("form[action='/ui/add'] button[type=submit]") },
+            Step::ExpectText { text: "Run now".into() },
+            Step::ExpectText { text: name.clone() },
+        ];
+        let outcome = driver.run(&job(&base, "/ui/add", steps)).await;
+        assert_eq!(outcome, JobOutcome::passed(), "round {round}");
+    }
+    t.app.shutdown().await;
 }

@@ -3,12 +3,47 @@
 
 /// The document's identity (`performance.timeOrigin` changes with every page load), load
 /// state, HTTP status (the navigation entry's `responseStatus`; `null` where the browser
-/// gives none), URL and title.
+/// gives none), URL, title, and whether [`WATCH`] saw this document start to leave.
 pub(super) const DOC_STATE: &str = r#"
 const nav = performance.getEntriesByType('navigation')[0];
 const status = nav && typeof nav.responseStatus === 'number' && nav.responseStatus > 0 ? nav.responseStatus : null;
 return { origin: performance.timeOrigin, ready: document.readyState, status: status,
-         url: location.href, title: document.title };
+         url: location.href, title: document.title, leaving: window.__runnerLeaving === true };
+"#;
+
+/// Arms the navigation watch on the current document, before a click or a submit: a click
+/// returns before the browser has begun to load the page it leads to, so the engine cannot
+/// tell "nothing happened" from "about to navigate" by looking at the document alone.
+/// `window.__runnerLeaving` (read by [`DOC_STATE`]) becomes true when the action submits a
+/// form that no handler cancelled, follows a link to another document, or the document
+/// starts to unload (`beforeunload`, `pagehide`: a script that sets `location`). Listeners go
+/// on `window` in the bubbling phase, so they run after the page's own handlers and see
+/// whether those called `preventDefault`.
+pub(super) const WATCH: &str = r#"
+if (!window.__runnerWatch) {
+  window.__runnerWatch = true;
+  const leave = () => { window.__runnerLeaving = true; };
+  const sameTab = (t) => !t || t === '_self';
+  window.addEventListener('beforeunload', leave);
+  window.addEventListener('pagehide', leave);
+  window.addEventListener('submit', (e) => {
+    const form = e.target;
+    const target = (e.submitter && e.submitter.getAttribute('formtarget')) || form.getAttribute('target');
+    const method = ((e.submitter && e.submitter.getAttribute('formmethod')) || form.method || '').toLowerCase();
+    if (!e.defaultPrevented && method !== 'dialog' && sameTab(target)) leave();
+  });
+  window.addEventListener('click', (e) => {
+    const a = e.target instanceof Element ? e.target.closest('a[href]') : null;
+    if (!a || e.defaultPrevented || e.button !== 0 || a.hasAttribute('download') || !sameTab(a.getAttribute('target'))) return;
+    const to = new URL(a.href, location.href);
+    const here = new URL(location.href);
+    if (to.protocol === 'javascript:') return;
+    if (to.hash && to.origin === here.origin && to.pathname === here.pathname && to.search === here.search) return;
+    leave();
+  });
+}
+window.__runnerLeaving = false;
+return null;
 "#;
 
 /// What kind of field `arguments[0]` is, and a short description of it for messages
