@@ -66,6 +66,10 @@ impl Pusher {
     /// Removes the group (all metrics with this job and grouping key); the registries are not
     /// read: HTTP `DELETE`.
     ///
+    /// The Pushgateway answers `202 Accepted` and applies the deletion just after: a read of
+    /// its `/metrics` right after this returns may still show the group for a moment (a
+    /// `push` or `add`, by contrast, is applied before the gateway answers).
+    ///
     /// # Errors
     /// [`PushError::Transport`] when there is no answer, [`PushError::Status`] when the
     /// gateway answers anything but 202.

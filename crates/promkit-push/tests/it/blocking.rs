@@ -22,9 +22,9 @@ fn blocking_push_add_delete() {
 
     pusher.push().unwrap();
     let line = "pk_rows_total{instance=\"\",job=\"pk_blocking\",path=\"/srv/data\"}";
-    assert_eq!(
-        gw.exposition("pk_"),
-        format!("# HELP pk_rows_total Rows.\n# TYPE pk_rows_total counter\n{line} 4\n")
+    gw.expect_exposition(
+        "pk_",
+        format!("# HELP pk_rows_total Rows.\n# TYPE pk_rows_total counter\n{line} 4\n"),
     );
 
     let extra = Registry::new();
@@ -36,18 +36,15 @@ fn blocking_push_add_delete() {
         .unwrap()
         .add()
         .unwrap();
-    assert_eq!(
-        gw.exposition("pk_"),
-        format!(
+    gw.expect_exposition("pk_", format!(
             "# HELP pk_extra Extra.\n# TYPE pk_extra gauge\npk_extra{{instance=\"\",job=\"pk_blocking\",path=\"/srv/data\"}} -1\n\
              # HELP pk_rows_total Rows.\n# TYPE pk_rows_total counter\n{line} 4\n"
-        )
-    );
-    assert_eq!(gw.group_labels(), [json!({"job": "pk_blocking", "path": "/srv/data"})]);
+        ));
+    gw.expect_groups([json!({"job": "pk_blocking", "path": "/srv/data"})]);
 
     pusher.delete().unwrap();
-    assert_eq!(gw.exposition("pk_"), "");
-    assert_eq!(gw.group_labels(), Vec::<serde_json::Value>::new());
+    gw.expect_exposition("pk_", "");
+    gw.expect_groups(Vec::<serde_json::Value>::new());
 }
 
 #[test]

@@ -82,9 +82,9 @@ async fn the_gateway_refusing_an_inconsistent_push_is_a_status_400_with_its_mess
     assert_eq!(refused.get("pk_kind"), None);
     assert_eq!(refused["push_time_seconds"]["metrics"][0]["value"], "0");
     assert_ne!(refused["push_failure_time_seconds"]["metrics"][0]["value"], "0");
-    assert_eq!(
-        gw.exposition("pk_"),
-        "# HELP pk_kind Kind.\n# TYPE pk_kind counter\npk_kind{instance=\"\",job=\"pk_a\"} 1\n"
+    gw.expect_exposition(
+        "pk_",
+        "# HELP pk_kind Kind.\n# TYPE pk_kind counter\npk_kind{instance=\"\",job=\"pk_a\"} 1\n",
     );
 }
 

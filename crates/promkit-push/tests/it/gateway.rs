@@ -126,6 +126,37 @@ impl Gateway {
     pub(crate) fn group_labels(&self) -> Vec<Value> {
         self.groups().into_iter().map(|g| g["labels"].clone()).collect()
     }
+
+    /// Waits until the gateway's groups have exactly the grouping labels `want` (sorted as
+    /// [`Gateway::groups`] sorts them).
+    pub(crate) fn expect_groups(&self, want: impl AsRef<[Value]>) {
+        eventually("grouping labels", &want.as_ref().to_vec(), || self.group_labels());
+    }
+
+    /// Waits until [`Gateway::exposition`] of `prefix` is exactly `want`.
+    pub(crate) fn expect_exposition(&self, prefix: &str, want: impl AsRef<str>) {
+        eventually(&format!("`{prefix}` exposition"), &want.as_ref().to_owned(), || self.exposition(prefix));
+    }
+}
+
+/// How long the gateway may take to show a change: it answers a DELETE (202 Accepted) before
+/// it has applied it, so what it serves next may still hold the deleted group.
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// Reads until `read()` equals `want`; after [`SETTLE`] panics with the last value read.
+fn eventually<T: PartialEq + std::fmt::Debug>(what: &str, want: &T, mut read: impl FnMut() -> T) {
+    let deadline = Instant::now() + SETTLE;
+    loop {
+        let got = read();
+        if got == *want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up after {SETTLE:?} waiting for the gateway's {what}\n got: {got:#?}\nwant: {want:#?}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 impl Drop for Gateway {

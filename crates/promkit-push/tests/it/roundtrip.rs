@@ -65,7 +65,7 @@ pk_temp{{instance=\"\",job=\"pk/batch\",room=\"attic \\\"top\\\"\",shard=\"züri
 pk_temp{{instance=\"\",job=\"pk/batch\",room=\"küche\",shard=\"zürich ost\",zone=\"eu/west\"}} 21
 "
     );
-    assert_eq!(gw.exposition("pk_"), with_other_family(&full));
+    gw.expect_exposition("pk_", with_other_family(&full));
 
     let groups = gw.groups();
     let labels: Vec<_> = groups.iter().map(|g| g["labels"].clone()).collect();
@@ -132,26 +132,23 @@ pk_rows_total{{{g},table=\"orders\",zone=\"eu/west\"}} 3
 pk_temp{{instance=\"\",job=\"pk/batch\",room=\"küche\",shard=\"zürich ost\",zone=\"eu/west\"}} 22
 "
     );
-    assert_eq!(gw.exposition("pk_"), with_other_family(&merged));
+    gw.expect_exposition("pk_", with_other_family(&merged));
 
     // PUT again: pk_extra is gone, the registry's current values are there.
     orders.inc_by(2);
     pusher.push().await.unwrap();
-    assert_eq!(
-        gw.exposition("pk_"),
-        with_other_family(&full.replace("\"orders\",zone=\"eu/west\"} 3", "\"orders\",zone=\"eu/west\"} 5"))
+    gw.expect_exposition(
+        "pk_",
+        with_other_family(&full.replace("\"orders\",zone=\"eu/west\"} 3", "\"orders\",zone=\"eu/west\"} 5")),
     );
 
     // DELETE: the group is gone, the other one is still there.
     pusher.delete().await.unwrap();
-    assert_eq!(gw.group_labels(), [json!({"job": "pk/batch", "zone": "us/east"})]);
-    assert_eq!(
-        gw.exposition("pk_"),
-        "# HELP pk_other Other group.\n# TYPE pk_other gauge\npk_other{instance=\"\",job=\"pk/batch\",zone=\"us/east\"} 9\n"
-    );
+    gw.expect_groups([json!({"job": "pk/batch", "zone": "us/east"})]);
+    gw.expect_exposition("pk_", "# HELP pk_other Other group.\n# TYPE pk_other gauge\npk_other{instance=\"\",job=\"pk/batch\",zone=\"us/east\"} 9\n");
     other_pusher.delete().await.unwrap();
-    assert_eq!(gw.group_labels(), Vec::<serde_json::Value>::new());
-    assert_eq!(gw.exposition("pk_"), "");
+    gw.expect_groups(Vec::<serde_json::Value>::new());
+    gw.expect_exposition("pk_", "");
 }
 
 /// `pk_other`'s HELP and TYPE lines sit before its sample, in name order among the families.
@@ -204,7 +201,7 @@ async fn grouping_values_arrive_as_given() {
 
     let mut want: Vec<_> = VALUES.iter().map(|v| json!({"job": "pk_values", "v": v})).collect();
     want.sort_by_key(ToString::to_string);
-    assert_eq!(gw.group_labels(), want);
+    gw.expect_groups(want);
 
     let mut lines: Vec<_> = VALUES
         .iter()
@@ -219,7 +216,7 @@ async fn grouping_values_arrive_as_given() {
     for p in &pushers {
         p.delete().await.unwrap_or_else(|e| panic!("{}: {e}", p.url()));
     }
-    assert_eq!(gw.group_labels(), Vec::<serde_json::Value>::new());
+    gw.expect_groups(Vec::<serde_json::Value>::new());
 }
 
 #[tokio::test]
@@ -234,11 +231,11 @@ async fn job_names_arrive_as_given() {
     }
     let mut want: Vec<_> = jobs.iter().map(|j| json!({"job": j})).collect();
     want.sort_by_key(ToString::to_string);
-    assert_eq!(gw.group_labels(), want);
+    gw.expect_groups(want);
     for job in &jobs {
         Pusher::builder(&gw.url, job).build().unwrap().delete().await.unwrap();
     }
-    assert_eq!(gw.group_labels(), Vec::<serde_json::Value>::new());
+    gw.expect_groups(Vec::<serde_json::Value>::new());
 }
 
 #[tokio::test]
@@ -261,8 +258,8 @@ async fn collectors_and_several_registries_are_pushed_together() {
         .push()
         .await
         .unwrap();
-    assert_eq!(
-        gw.exposition("pk_"),
+    gw.expect_exposition(
+        "pk_",
         "# HELP pk_hits_total Hits.
 # TYPE pk_hits_total counter
 pk_hits_total{instance=\"\",job=\"pk_multi\",path=\"/a\"} 1
@@ -270,6 +267,6 @@ pk_hits_total{instance=\"\",job=\"pk_multi\",path=\"/b\"} 2
 # HELP pk_solo Solo.
 # TYPE pk_solo gauge
 pk_solo{instance=\"\",job=\"pk_multi\"} 5
-"
+",
     );
 }
