@@ -22,7 +22,7 @@ use crate::scheduler::{Scheduler, SchedulerOptions};
 use crate::service::Runs;
 use crate::store::{OpenOptions, Store, StoreError};
 use crate::web::{self, Access, AppState};
-use crate::{demo, now_ms};
+use crate::{demo, loopback, now_ms};
 
 /// Why the runner could not start.
 #[derive(Debug, thiserror::Error)]
@@ -182,7 +182,7 @@ impl App {
         let state = AppState::new(store.clone(), drivers, runs, Limits::default());
         let access = Access {
             write_token: config.write_token.as_deref().map(Arc::from),
-            loopback: addr.ip().is_loopback(),
+            loopback: loopback::is_ip(addr.ip()),
         };
         let router = web::router(state.clone(), &registry, access)?;
         let mut rx = serve_rx;
