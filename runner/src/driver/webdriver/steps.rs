@@ -228,6 +228,8 @@ struct FieldInfo {
     desc: String,
 }
 
+/// What [`script::CHOOSE`] answers: no error, `disabled`, or `missing` with the first option
+/// values.
 #[derive(Debug, Deserialize)]
 struct ChooseResult {
     error: Option<String>,
@@ -235,6 +237,8 @@ struct ChooseResult {
     known: Vec<String>,
 }
 
+/// What [`script::SUBMIT`] answers: an error, or whether the engine must click the submit
+/// button itself.
 #[derive(Debug, Deserialize)]
 struct SubmitPlan {
     error: Option<String>,
