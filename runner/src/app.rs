@@ -22,14 +22,17 @@ use crate::scheduler::{Scheduler, SchedulerOptions};
 use crate::service::Runs;
 use crate::store::{OpenOptions, Store, StoreError};
 use crate::web::{self, Access, AppState};
-use crate::{demo, now_ms};
+use crate::{demo, loopback, now_ms};
 
 /// Why the runner could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    /// Listening beyond loopback without a write token would open writes to the network.
-    #[error("refusing to listen on {addr} without --write-token: writes would be open to the network")]
+    /// Listening beyond loopback without a write token would open writes to the network. A
+    /// usage error, as the configuration's own: `runner` exits 2.
+    #[error(
+        "--write-token: required when listening on {addr} (not loopback): writes would be open to the network"
+    )]
     TokenRequired {
         /// The address.
         addr: SocketAddr,
@@ -93,6 +96,17 @@ fn hostname() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
+/// The write-token rule, checked here only: every start passes through [`App::start`],
+/// whether its [`Config`] came from the command line or was built in code. An empty token
+/// counts as none.
+fn require_token_off_loopback(config: &Config) -> Result<(), StartError> {
+    if loopback::is_ip(config.listen.ip()) || config.write_token.as_deref().is_some_and(|t| !t.is_empty()) {
+        Ok(())
+    } else {
+        Err(StartError::TokenRequired { addr: config.listen })
+    }
+}
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -104,9 +118,7 @@ impl App {
     ///
     /// [`StartError`] naming what could not start.
     pub async fn start(config: Config) -> Result<Self, StartError> {
-        if !config.listen.ip().is_loopback() && config.write_token.as_deref().is_none_or(str::is_empty) {
-            return Err(StartError::TokenRequired { addr: config.listen });
-        }
+        require_token_off_loopback(&config)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| StartError::Bind { addr: config.listen, source })?;
@@ -182,7 +194,7 @@ impl App {
         let state = AppState::new(store.clone(), drivers, runs, Limits::default());
         let access = Access {
             write_token: config.write_token.as_deref().map(Arc::from),
-            loopback: addr.ip().is_loopback(),
+            loopback: loopback::is_ip(addr.ip()),
         };
         let router = web::router(state.clone(), &registry, access)?;
         let mut rx = serve_rx;
@@ -301,4 +313,26 @@ async fn seed_demo(store: &Store, addr: SocketAddr) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_loopback_a_write_token_is_required() {
+        let config = |listen: &str, token: Option<&str>| Config {
+            listen: listen.parse().unwrap(),
+            write_token: token.map(str::to_owned),
+            ..Config::default()
+        };
+        let err = require_token_off_loopback(&config("0.0.0.0:8080", None)).unwrap_err().to_string();
+        assert!(err.starts_with("--write-token: required when listening on 0.0.0.0:8080"), "{err}");
+        assert!(require_token_off_loopback(&config("0.0.0.0:8080", Some(""))).is_err());
+        assert!(require_token_off_loopback(&config("[::]:8080", None)).is_err());
+        assert!(require_token_off_loopback(&config("0.0.0.0:8080", Some("s3cret"))).is_ok());
+        for loopback in ["127.0.0.1:8080", "127.0.0.2:0", "[::1]:8080", "[::ffff:127.0.0.1]:8080"] {
+            assert!(require_token_off_loopback(&config(loopback, None)).is_ok(), "{loopback}");
+        }
+    }
 }

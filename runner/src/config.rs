@@ -2,6 +2,12 @@
 //! optional TOML file (`--config runner.toml`) whose keys are the long flag names. Flags win
 //! over the environment, the environment over the file, the file over the defaults.
 //!
+//! Each setting is declared once, as a field of [`Cli`]: its flag, variable, default and help
+//! come from clap's attributes, its file key and type from serde's derive on the same struct.
+//! The file's values become the flags' defaults before the command line is read again, so the
+//! precedence is clap's own and no key can be left out of the merge; a key that is not a flag
+//! is an error naming it. [`Config`] is the resolved form the runner starts from.
+//!
 //! ```toml
 //! listen = "127.0.0.1:8080"
 //! db = "/var/lib/runner/runner.db"
@@ -9,12 +15,12 @@
 //! no-demo = true
 //! ```
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::parser::ValueSource;
-use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use clap::{Command, CommandFactory, FromArgMatches, Parser};
 use serde::Deserialize;
 use url::Url;
 
@@ -26,11 +32,13 @@ use crate::metrics::MetricsOptions;
 ///
 /// Every flag can also be set by the environment variable shown, or by a key of the same
 /// name in the --config file. Precedence: flag, environment, file, default.
-#[derive(Debug, Clone, Parser)]
+#[derive(Debug, Clone, Parser, Deserialize)]
 #[command(name = "runner", version, max_term_width = 100)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct Cli {
     /// TOML file with settings; its keys are the long flag names (`job-timeout = 45`).
     #[arg(long, env = "RUNNER_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
 
     /// Address for the HTTP server: health at /, /metrics, the JSON API under /api.
@@ -129,33 +137,6 @@ pub struct Cli {
     pub log: String,
 }
 
-/// The file form: every flag but `config`, by its long name.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<SocketAddr>,
-    db: Option<String>,
-    write_token: Option<String>,
-    norm_mean: Option<f64>,
-    norm_domain: Option<f64>,
-    job_timeout: Option<u64>,
-    grace: Option<u64>,
-    http_sessions: Option<usize>,
-    connect_timeout: Option<u64>,
-    read_timeout: Option<u64>,
-    max_page_bytes: Option<u64>,
-    webdriver_url: Option<Url>,
-    webdriver_sessions: Option<usize>,
-    chromedriver: Option<PathBuf>,
-    chromium: Option<PathBuf>,
-    poll_interval: Option<u64>,
-    instance_id: Option<String>,
-    stale_after: Option<u64>,
-    no_demo: Option<bool>,
-    max_site_series: Option<usize>,
-    log: Option<String>,
-}
-
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -235,38 +216,21 @@ impl Default for Config {
     }
 }
 
-/// Whether a value came from the command line or the environment (and so beats the file).
-fn explicit(matches: &ArgMatches, id: &str) -> bool {
-    matches!(matches.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable))
+impl Default for Cli {
+    /// [`Cli::defaults`]: what serde fills in for keys a file leaves out.
+    fn default() -> Self {
+        Self::defaults()
+    }
 }
 
 impl Cli {
-    /// The default of every flag (what `runner` with no flags and no environment gets).
+    /// The default of every flag (what `runner` with no flags and no environment gets), as
+    /// the clap attributes declare them.
     pub fn defaults() -> Self {
-        Self {
-            config: None,
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            db: "runner.db".into(),
-            write_token: None,
-            norm_mean: 200.0,
-            norm_domain: 40.0,
-            job_timeout: 30,
-            grace: 10,
-            http_sessions: 8,
-            connect_timeout: 5,
-            read_timeout: 10,
-            max_page_bytes: 2 * 1024 * 1024,
-            webdriver_url: None,
-            webdriver_sessions: 2,
-            chromedriver: None,
-            chromium: None,
-            poll_interval: 500,
-            instance_id: None,
-            stale_after: 30,
-            no_demo: false,
-            max_site_series: 200,
-            log: "info,sqlx=warn".into(),
-        }
+        without_environment(Self::command())
+            .try_get_matches_from(["runner"])
+            .and_then(|matches| Self::from_arg_matches(&matches))
+            .unwrap_or_else(|e| unreachable!("every flag has a default or is optional: {e}"))
     }
 
     /// Parses `args` (the program name first) and the environment, then the config file.
@@ -278,49 +242,24 @@ impl Cli {
     pub fn load<I, T>(args: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator<Item = T>,
-        T: Into<std::ffi::OsString> + Clone,
+        T: Into<OsString> + Clone,
     {
-        let matches = Self::command().try_get_matches_from(args)?;
-        let mut cli = Self::from_arg_matches(&matches)?;
-        if let Some(path) = cli.config.clone() {
-            cli.merge_file(&path, &matches)?;
-        }
-        Ok(cli)
+        Self::load_with(Self::command(), args)
     }
 
-    fn merge_file(&mut self, path: &Path, matches: &ArgMatches) -> Result<(), ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.into(), source })?;
-        let file: FileConfig =
-            toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })?;
-        macro_rules! take {
-            ($($field:ident),*) => {$(
-                if !explicit(matches, stringify!($field)) {
-                    if let Some(v) = file.$field { self.$field = v; }
-                }
-            )*};
-        }
-        macro_rules! take_opt {
-            ($($field:ident),*) => {$(
-                if !explicit(matches, stringify!($field)) && file.$field.is_some() {
-                    self.$field = file.$field;
-                }
-            )*};
-        }
-        take!(
-            listen,
-            db,
-            norm_mean,
-            norm_domain,
-            job_timeout,
-            grace,
-            http_sessions,
-            connect_timeout,
-            read_timeout
-        );
-        take!(max_page_bytes, webdriver_sessions, poll_interval, stale_after, no_demo, max_site_series, log);
-        take_opt!(write_token, webdriver_url, instance_id, chromedriver, chromium);
-        Ok(())
+    /// [`Cli::load`] with `command`, this struct's command or a variant of it.
+    fn load_with<I, T>(command: Command, args: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let first = Self::from_arg_matches(&command.clone().try_get_matches_from(&args)?)?;
+        let Some(path) = first.config else { return Ok(first) };
+        // Read again with the file's values as the defaults: the command line and the
+        // environment still win, as they do over any default.
+        let command = with_file_defaults(command, &path)?;
+        Ok(Self::from_arg_matches(&command.try_get_matches_from(&args)?)?)
     }
 
     fn into_config_unchecked(self) -> Config {
@@ -356,7 +295,9 @@ impl Cli {
         }
     }
 
-    /// Checks the values (the file's too, which clap did not see) and resolves them.
+    /// Checks the values against what the runner can use, and resolves them. The write-token
+    /// rule of a listener beyond loopback is [`App::start`](crate::app::App::start)'s, which
+    /// every start passes through.
     ///
     /// # Errors
     ///
@@ -389,17 +330,48 @@ impl Cli {
         {
             return invalid("--webdriver-url", "must be an http(s) URL");
         }
-        if !self.listen.ip().is_loopback() && self.write_token.as_deref().is_none_or(str::is_empty) {
-            return invalid(
-                "--write-token",
-                &format!(
-                    "required when listening on {} (not loopback): writes would be open to the network",
-                    self.listen
-                ),
-            );
-        }
         Ok(self.into_config_unchecked())
     }
+}
+
+/// `command` reading no environment variables: for the defaults, and for tests that must not
+/// see the caller's `RUNNER_*`.
+fn without_environment(command: Command) -> Command {
+    command.mut_args(|arg| arg.env(None::<&str>))
+}
+
+/// `command` with the values of the TOML file at `path` as the defaults of their flags.
+fn with_file_defaults(mut command: Command, path: &Path) -> Result<Command, ConfigError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+    let parse_error = |source| ConfigError::Parse { path: path.into(), source };
+    // The typed read names an unknown key or a wrong type, with its line; clap then reads the
+    // values again, as it would from the command line.
+    toml::from_str::<Cli>(&text).map_err(parse_error)?;
+    let table: toml::Table = toml::from_str(&text).map_err(parse_error)?;
+    for (key, value) in table {
+        let id = command
+            .get_arguments()
+            .find(|arg| arg.get_long() == Some(key.as_str()))
+            .map(|arg| arg.get_id().clone())
+            .ok_or_else(|| ConfigError::Invalid {
+                flag: "--config",
+                message: format!("unknown key `{key}`"),
+            })?;
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Float(x) => x.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Datetime(d) => d.to_string(),
+            toml::Value::Array(_) | toml::Value::Table(_) => {
+                let message = format!("`{key}` takes one value, not a list or a table");
+                return Err(ConfigError::Invalid { flag: "--config", message });
+            }
+        };
+        command = command.mut_arg(id, |arg| arg.default_value(value));
+    }
+    Ok(command)
 }
 
 #[cfg(test)]
@@ -447,17 +419,73 @@ mod tests {
     }
 
     #[test]
-    fn non_loopback_needs_a_token() {
-        let err = load(&["--listen", "0.0.0.0:8080"]).unwrap_err().to_string();
-        assert!(err.starts_with("--write-token: required when listening on 0.0.0.0:8080"), "{err}");
-        assert!(load(&["--listen", "0.0.0.0:8080", "--write-token", "s3cret"]).is_ok());
-        assert!(load(&["--listen", "[::1]:8080"]).is_ok());
-    }
-
-    #[test]
     fn out_of_range_values_are_refused() {
         assert!(load(&["--norm-domain", "0"]).unwrap_err().to_string().starts_with("--norm-domain"));
         assert!(load(&["--job-timeout", "0"]).unwrap_err().to_string().starts_with("--job-timeout"));
         assert!(load(&["--webdriver-url", "ftp://x/"]).is_err());
+    }
+
+    /// How a test reads one setting back from a [`Config`].
+    type Read = fn(&Config) -> String;
+
+    /// Every key of the file, a value for it that is not its default, how to read it back
+    /// from [`Config`], and what it must read. A flag without a row here fails the test, as
+    /// does a key the merge or the conversion to [`Config`] drops.
+    const EVERY_KEY: &[(&str, &str, Read, &str)] = &[
+        ("listen", "\"0.0.0.0:9090\"", |c| c.listen.to_string(), "0.0.0.0:9090"),
+        ("db", "\"/srv/runner.db\"", |c| c.db.clone(), "/srv/runner.db"),
+        ("write-token", "\"s3cret\"", |c| format!("{:?}", c.write_token), "Some(\"s3cret\")"),
+        ("norm-mean", "250.5", |c| c.metrics.norm_mean.to_string(), "250.5"),
+        ("norm-domain", "12", |c| c.metrics.norm_domain.to_string(), "12"),
+        ("job-timeout", "45", |c| format!("{:?} {:?}", c.job_timeout, c.http.request_timeout), "45s 45s"),
+        ("grace", "3", |c| format!("{:?}", c.grace), "3s"),
+        ("http-sessions", "3", |c| c.http.capacity.to_string(), "3"),
+        ("connect-timeout", "6", |c| format!("{:?}", c.http.connect_timeout), "6s"),
+        ("read-timeout", "7", |c| format!("{:?}", c.http.read_timeout), "7s"),
+        ("max-page-bytes", "4096", |c| c.http.max_page_bytes.to_string(), "4096"),
+        (
+            "webdriver-url",
+            "\"http://grid.test:4444/wd/hub\"",
+            |c| format!("{:?}", c.webdriver_url.as_ref().map(Url::as_str)),
+            "Some(\"http://grid.test:4444/wd/hub\")",
+        ),
+        ("webdriver-sessions", "5", |c| c.webdriver_sessions.to_string(), "5"),
+        (
+            "chromedriver",
+            "\"/opt/chromedriver\"",
+            |c| format!("{:?}", c.chromedriver),
+            "Some(\"/opt/chromedriver\")",
+        ),
+        ("chromium", "\"/opt/chromium\"", |c| format!("{:?}", c.chromium), "Some(\"/opt/chromium\")"),
+        ("poll-interval", "250", |c| format!("{:?}", c.poll_interval), "250ms"),
+        ("instance-id", "\"eu-1\"", |c| format!("{:?}", c.instance_id), "Some(\"eu-1\")"),
+        ("stale-after", "60", |c| format!("{:?}", c.stale_after), "60s"),
+        ("no-demo", "true", |c| c.demo.to_string(), "false"),
+        ("max-site-series", "9", |c| c.metrics.max_site_series.to_string(), "9"),
+        ("log", "\"debug\"", |c| c.log.clone(), "debug"),
+    ];
+
+    #[test]
+    fn every_file_key_arrives_in_the_config() {
+        let command = Cli::command();
+        let mut flags: Vec<&str> =
+            command.get_arguments().filter_map(|a| a.get_long()).filter(|&f| f != "config").collect();
+        let mut keys: Vec<&str> = EVERY_KEY.iter().map(|(key, ..)| *key).collect();
+        flags.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(keys, flags, "every flag but --config needs a row in EVERY_KEY");
+
+        let file: String = EVERY_KEY.iter().map(|(key, value, ..)| format!("{key} = {value}\n")).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runner.toml");
+        std::fs::write(&path, file).unwrap();
+        let args = ["runner".into(), "--config".into(), path.into_os_string()];
+        let config =
+            Cli::load_with(without_environment(Cli::command()), args).unwrap().into_config().unwrap();
+        let defaults = Config::default();
+        for (key, _, read, want) in EVERY_KEY {
+            assert_eq!(read(&config), *want, "`{key}` from the file");
+            assert_ne!(read(&defaults), *want, "`{key}`: the test needs a value that is not the default");
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod domain;
 pub mod driver;
 pub mod flowfile;
+mod loopback;
 pub mod metrics;
 pub mod pool;
 pub mod scheduler;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use runner::app::App;
+use runner::app::{App, StartError};
 use runner::config::{Cli, Config, ConfigError};
 use tracing_subscriber::EnvFilter;
 
@@ -62,7 +62,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("runner: {e:#}");
-            ExitCode::FAILURE
+            // A listener that needs a write token is a usage error too, found at start.
+            match e.downcast_ref::<StartError>() {
+                Some(StartError::TokenRequired { .. }) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -6,11 +6,17 @@
 //! - [`webdriver::WebDriverDriver`] (`webdriver`): a browser through a WebDriver server
 //!   (chromedriver), for pages that need scripts.
 //!
+//! Both engines read a flow the same way: URL resolution and matching, check-box values,
+//! text comparison, the status rule and the failure wording are one copy, in `rules` and
+//! `failure`, with their tests.
+//!
 //! A driver runs one flow per call and reports a [`JobOutcome`]; the worker pool around it
 //! enforces the per-job timeout (reading the step reached from [`Progress`]), so a driver
 //! never needs its own.
 
+mod failure;
 pub mod http;
+mod rules;
 pub mod webdriver;
 
 use std::fmt;
@@ -25,6 +31,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use crate::domain::{FlowSpec, JobOutcome};
+pub(crate) use failure::StepFailure;
 
 /// A boxed future, so that [`Driver`] can be used as `dyn Driver`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -206,31 +213,6 @@ impl DriverRegistry {
     pub fn names(&self) -> Vec<&str> {
         self.slots.iter().map(|s| s.driver.name()).collect()
     }
-}
-
-/// A flow URL: absolute, or relative to the site's base URL (both engines' rule).
-pub(crate) fn resolve(base: &Url, raw: &str) -> Result<Url, String> {
-    let url = base.join(raw.trim()).map_err(|e| format!("`{raw}` is not a URL ({e})"))?;
-    if matches!(url.scheme(), "http" | "https") {
-        Ok(url)
-    } else {
-        Err(format!("`{raw}` is not an http(s) URL"))
-    }
-}
-
-/// `expect_url`: equal, fragments ignored, and the query ignored when `want` has none (both
-/// engines' rule).
-pub(crate) fn url_matches(have: &Url, want: &Url) -> bool {
-    let strip = |u: &Url, keep_query: bool| {
-        let mut u = u.clone();
-        u.set_fragment(None);
-        if !keep_query {
-            u.set_query(None);
-        }
-        u
-    };
-    let keep = want.query().is_some();
-    strip(have, keep) == strip(want, keep)
 }
 
 #[cfg(test)]

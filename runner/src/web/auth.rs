@@ -4,8 +4,9 @@
 //!   write token is set; the runner refuses to listen on a non-loopback address without one.
 //! - Writes carrying an `Origin` of another host are refused, so that a web page open in a
 //!   browser on the same machine cannot post to a loopback runner.
-//! - On a loopback listener, requests must name a loopback `Host`, which defeats DNS
-//!   rebinding (a hostile name that resolves to 127.0.0.1).
+//! - On a loopback listener, requests must name a loopback `Host` (an address of 127.0.0.0/8,
+//!   `::1` or `::ffff:127.x`, or a `localhost` name: the runner's one loopback rule), which
+//!   defeats DNS rebinding (a hostile name that resolves to 127.0.0.1).
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use crate::loopback;
 
 /// The access rules of one listener.
 #[derive(Debug, Clone)]
@@ -24,19 +26,6 @@ pub struct Access {
     pub write_token: Option<Arc<str>>,
     /// Whether the listener is on a loopback address.
     pub loopback: bool,
-}
-
-fn is_loopback_host(host: &str) -> bool {
-    // Host is `name[:port]` or `[v6][:port]`.
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        host.rsplit_once(':').map_or(host, |(n, _)| n)
-    };
-    let name = name.to_ascii_lowercase();
-    name == "localhost"
-        || name.ends_with(".localhost")
-        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Compares without stopping at the first difference, so timing does not leak the token.
@@ -57,7 +46,7 @@ fn refusal(access: &Access, req: &Request) -> Option<Response> {
     let header = |name| req.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     if access.loopback
         && let Some(host) = header(HOST)
-        && !is_loopback_host(host)
+        && !loopback::is_authority(host)
     {
         let message = format!("this runner listens on loopback only and does not answer for Host `{host}`");
         return Some(ApiError::new(StatusCode::FORBIDDEN, "forbidden_host", message).into_response());
@@ -96,18 +85,6 @@ fn refusal(access: &Access, req: &Request) -> Option<Response> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_hosts() {
-        for host in
-            ["localhost", "localhost:8080", "127.0.0.1:80", "127.1.2.3", "[::1]:8080", "app.localhost"]
-        {
-            assert!(is_loopback_host(host), "{host}");
-        }
-        for host in ["evil.example", "evil.example:8080", "10.0.0.1:80", "[2001:db8::1]"] {
-            assert!(!is_loopback_host(host), "{host}");
-        }
-    }
 
     #[test]
     fn token_comparison() {

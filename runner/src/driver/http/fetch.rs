@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION, REFERER, SET_COOKIE};
 use reqwest::{Client, Method, StatusCode};
-use url::{Host, Url};
+use url::Url;
 
 use super::page::{Navigation, Page};
 use crate::domain::JobStatus;
+use crate::loopback;
 
 /// Why a fetch failed, with the job status it earns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,13 +33,7 @@ pub(crate) struct Clients {
 
 impl Clients {
     fn for_url(&self, url: &Url) -> &Client {
-        let loopback = match url.host() {
-            Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        if loopback { &self.direct } else { &self.proxied }
+        if loopback::is_url(url) { &self.direct } else { &self.proxied }
     }
 }
 

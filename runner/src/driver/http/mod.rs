@@ -10,7 +10,9 @@
 //! - `expect_*`: check the current page's status, text, elements or URL.
 //!
 //! A navigation answered with status 400 or more fails its step, unless the next step is an
-//! `expect_status` (which then decides).
+//! `expect_status` (which then decides). That rule, URL resolution and matching, which `fill`
+//! values check a box, and how text compares are one copy that both engines share
+//! (`driver::rules`).
 
 mod fetch;
 mod page;
@@ -21,8 +23,9 @@ use fetch::{Clients, FetchError, Jar};
 use page::{Navigation, Page};
 use url::Url;
 
-use super::{BoxFuture, Driver, Health, JobSpec, resolve, url_matches};
-use crate::domain::{JobOutcome, JobStatus, Step};
+use super::rules::{check_status, checks_status, collapse, resolve, start_url, url_matches};
+use super::{BoxFuture, Driver, Health, JobSpec, StepFailure};
+use crate::domain::{JobOutcome, Step};
 
 /// Limits and identity of the http engine.
 #[derive(Debug, Clone)]
@@ -69,21 +72,9 @@ pub struct HttpDriver {
     capacity: usize,
 }
 
-/// A step that did not hold, with the status it gives the job.
-struct StepFailure {
-    status: JobStatus,
-    message: String,
-}
-
-impl StepFailure {
-    fn failed(message: impl Into<String>) -> Self {
-        Self { status: JobStatus::Failed, message: message.into() }
-    }
-}
-
 impl From<FetchError> for StepFailure {
     fn from(e: FetchError) -> Self {
-        Self { status: e.status, message: e.message }
+        Self::new(e.status, e.message)
     }
 }
 
@@ -125,28 +116,21 @@ impl HttpDriver {
         let mut jar = Jar::default();
         job.progress.at_start();
         let steps = &job.flow.steps;
-        let next_is_status = |i: usize| matches!(steps.get(i), Some(Step::ExpectStatus { .. }));
-        let start = match resolve(&job.base_url, &job.flow.start_url) {
+        let start = match start_url(job) {
             Ok(url) => url,
-            Err(e) => return JobOutcome::not_passed(JobStatus::Error, None, format!("start URL: {e}")),
+            Err(outcome) => return outcome,
         };
         let mut page = match self
-            .navigate(&mut jar, Navigation::get(start.clone()), None, next_is_status(0))
+            .navigate(&mut jar, Navigation::get(start.clone()), None, checks_status(steps, 0))
             .await
         {
             Ok(page) => page,
-            Err(f) => {
-                return JobOutcome::not_passed(f.status, None, format!("start page {start}: {}", f.message));
-            }
+            Err(f) => return f.outcome(job, &start, None),
         };
         for (i, step) in steps.iter().enumerate() {
             job.progress.at_step(i);
-            if let Err(f) = self.step(&mut jar, &mut page, job, step, next_is_status(i + 1)).await {
-                return JobOutcome::not_passed(
-                    f.status,
-                    Some(i),
-                    format!("step {i} ({}): {}", step.kind(), f.message),
-                );
+            if let Err(f) = self.step(&mut jar, &mut page, job, step, checks_status(steps, i + 1)).await {
+                return f.outcome(job, &start, Some(i));
             }
         }
         JobOutcome::passed()
@@ -160,10 +144,7 @@ impl HttpDriver {
         status_checked_next: bool,
     ) -> Result<Page, StepFailure> {
         let page = self.clients.load(jar, nav, referer).await?;
-        if page.status >= 400 && !status_checked_next {
-            let title = page.title().map(|t| format!(" \"{t}\"")).unwrap_or_default();
-            return Err(StepFailure::failed(format!("{} answered HTTP {}{title}", page.url, page.status)));
-        }
+        check_status(&page.url, Some(page.status), page.title().as_deref(), status_checked_next)?;
         Ok(page)
     }
 
@@ -205,7 +186,7 @@ impl HttpDriver {
             }
             Step::ExpectText { text } => {
                 let have = page.text().map_err(StepFailure::failed)?;
-                let want = page::collapse(text);
+                let want = collapse(text);
                 return if have.contains(&want) {
                     Ok(())
                 } else {
@@ -267,24 +248,6 @@ impl Driver for HttpDriver {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn expect_url_ignores_fragments_and_unasked_queries() {
-        let u = |s: &str| Url::parse(s).unwrap();
-        assert!(url_matches(&u("http://h/thanks?id=3#top"), &u("http://h/thanks")));
-        assert!(url_matches(&u("http://h/thanks?id=3"), &u("http://h/thanks?id=3")));
-        assert!(!url_matches(&u("http://h/thanks?id=4"), &u("http://h/thanks?id=3")));
-        assert!(!url_matches(&u("http://h/other"), &u("http://h/thanks")));
-    }
-
-    #[test]
-    fn flow_urls_resolve_against_the_base() {
-        let base = Url::parse("https://shop.test/app/").unwrap();
-        assert_eq!(resolve(&base, "/contact").unwrap().as_str(), "https://shop.test/contact");
-        assert_eq!(resolve(&base, "form").unwrap().as_str(), "https://shop.test/app/form");
-        assert_eq!(resolve(&base, "http://other.test/").unwrap().as_str(), "http://other.test/");
-        assert!(resolve(&base, "mailto:x@y").is_err());
-    }
 
     #[test]
     fn the_client_builds_with_tls() {

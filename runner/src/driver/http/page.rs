@@ -12,6 +12,8 @@ use reqwest::Method;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+use crate::driver::rules::{collapse, radio_chosen, truthy};
+
 /// A value a step set on a form field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FieldValue {
@@ -89,15 +91,6 @@ fn describe(el: ElementRef<'_>) -> String {
     }
     s.push('>');
     s
-}
-
-/// Collapses runs of whitespace to one space and trims.
-pub(crate) fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn truthy(value: &str) -> bool {
-    matches!(value.trim().to_ascii_lowercase().as_str(), "true" | "on" | "yes" | "1" | "checked")
 }
 
 impl Page {
@@ -187,7 +180,7 @@ impl Page {
                     self.values.insert(index, FieldValue::Checked(truthy(value)));
                 }
                 "radio" => {
-                    let on = value.is_empty() || truthy(value) || attr(el, "value") == Some(value);
+                    let on = radio_chosen(value, attr(el, "value"));
                     if on {
                         for other in radio_group(&html, el) {
                             self.values.insert(other, FieldValue::Checked(false));

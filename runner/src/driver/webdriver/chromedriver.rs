@@ -93,7 +93,7 @@ impl Chromedriver {
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(SpawnError::Exited { path: path.to_owned(), status });
             }
-            if super::server_status(&client, &url).await.is_ok_and(|s| s.ready) {
+            if super::status::server_status(&client, &url).await.is_ok_and(|s| s.ready) {
                 tracing::info!(%url, path = %path.display(), "started chromedriver");
                 return Ok(Self { url, child: Mutex::new(child) });
             }
