@@ -12,7 +12,8 @@ use bytes::Bytes;
 use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode, request};
 use http_body_util::Full;
-use promkit::registry::{Gatherers, encode_families};
+use promkit::encode::encode_families;
+use promkit::registry::Gatherers;
 use promkit::{CollectError, Counter, EncodeOptions, Family, Gauge, OnError, Registry};
 
 use crate::compress::{Encoding, compress, negotiate_encoding};

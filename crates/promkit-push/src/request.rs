@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use promkit::registry::{Gatherers, encode_families};
+use promkit::encode::encode_families;
+use promkit::registry::Gatherers;
 use promkit::{Format, TEXT_CONTENT_TYPE};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 

@@ -9,11 +9,11 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
+use crate::model::desc::check_metric_name;
 use crate::model::{
     BuildError, CollectError, Collector, Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value,
 };
 use crate::registry::{CollectorId, Error, Registry};
-use crate::syntax::name::{is_valid_metric_name, name_fix_hint};
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux;
@@ -414,12 +414,7 @@ impl ProcessCollectorBuilder {
                 format!("{}_{}", self.namespace, spec.name)
             }
         });
-        if !is_valid_metric_name(&names[0]) {
-            return Err(BuildError::InvalidMetricName {
-                hint: name_fix_hint(&names[0], true),
-                name: names[0].clone(),
-            });
-        }
+        check_metric_name(&names[0])?;
         Ok(ProcessCollector { target: self.target, errors: self.errors, names, scratch: Mutex::default() })
     }
 

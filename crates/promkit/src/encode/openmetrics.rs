@@ -2,7 +2,7 @@
 
 use crate::model::{Exemplar, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 
-use super::{with_bucket_buffer, with_quantile_buffer, write_series};
+use super::{Encoder, with_bucket_buffer, with_quantile_buffer, write_series};
 use crate::syntax::escape::{write_help_openmetrics, write_label_value};
 use crate::syntax::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
 
@@ -32,16 +32,6 @@ impl<'a> OpenMetricsEncoder<'a> {
     /// Appends the closing `# EOF` line.
     pub fn finish(self) {
         self.out.extend_from_slice(b"# EOF\n");
-    }
-
-    /// Bytes in the buffer so far.
-    pub(crate) fn len(&self) -> usize {
-        self.out.len()
-    }
-
-    /// Cuts the buffer back to `len` bytes (drops a failed collector's partial output).
-    pub(crate) fn truncate_to(&mut self, len: usize) {
-        self.out.truncate(len);
     }
 
     /// Ends a sample line: the timestamp, then the exemplar (only counters' `_total` lines and
@@ -86,6 +76,16 @@ impl<'a> OpenMetricsEncoder<'a> {
 impl Drop for OpenMetricsEncoder<'_> {
     fn drop(&mut self) {
         super::return_name_buffer(std::mem::take(&mut self.name));
+    }
+}
+
+impl Encoder for OpenMetricsEncoder<'_> {
+    fn buffer(&mut self) -> &mut Vec<u8> {
+        self.out
+    }
+
+    fn finish(self) {
+        OpenMetricsEncoder::finish(self);
     }
 }
 

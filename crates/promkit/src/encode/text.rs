@@ -2,7 +2,7 @@
 
 use crate::model::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 
-use super::{with_bucket_buffer, with_quantile_buffer, write_series};
+use super::{Encoder, with_bucket_buffer, with_quantile_buffer, write_series};
 use crate::syntax::escape::write_help_text;
 use crate::syntax::float::{write_go_float, write_go_u64, write_int};
 
@@ -22,16 +22,6 @@ impl<'a> TextEncoder<'a> {
         Self { out, name: super::take_name_buffer() }
     }
 
-    /// Bytes in the buffer so far.
-    pub(crate) fn len(&self) -> usize {
-        self.out.len()
-    }
-
-    /// Cuts the buffer back to `len` bytes (drops a failed collector's partial output).
-    pub(crate) fn truncate_to(&mut self, len: usize) {
-        self.out.truncate(len);
-    }
-
     fn end(&mut self, meta: &SampleMeta<'_>) {
         if let Some(ts) = meta.timestamp_ms {
             self.out.push(b' ');
@@ -45,6 +35,14 @@ impl Drop for TextEncoder<'_> {
     fn drop(&mut self) {
         super::return_name_buffer(std::mem::take(&mut self.name));
     }
+}
+
+impl Encoder for TextEncoder<'_> {
+    fn buffer(&mut self) -> &mut Vec<u8> {
+        self.out
+    }
+
+    fn finish(self) {}
 }
 
 impl Sink for TextEncoder<'_> {

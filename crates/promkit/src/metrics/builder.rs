@@ -5,10 +5,8 @@ use std::time::Duration;
 
 use crate::labels::LabelSet;
 use crate::model::{
-    Buckets, BuildError, CollectError, Collector, Desc, FamilyHeader, LabelTemplate, Labels, MetricType,
-    Quantiles, Sink,
+    Buckets, BuildError, CollectError, Collector, Desc, FamilyHeader, LabelTemplate, Labels, Quantiles, Sink,
 };
-use crate::syntax::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
 
 use super::histogram::Histogram;
 use super::store::Store;
@@ -166,62 +164,22 @@ impl<M: Metric, S> Builder<M, S> {
     }
 
     fn desc(&self, label_names: Vec<String>) -> Result<Desc, BuildError> {
-        let metric = &self.name;
-        if !is_valid_metric_name(metric) {
-            return Err(BuildError::InvalidMetricName {
-                name: metric.clone(),
-                hint: name_fix_hint(metric, true),
-            });
-        }
-        let reserved: &[&str] = match M::KIND {
-            MetricType::Histogram => &["le"],
-            MetricType::Summary => &["quantile"],
-            _ => &[],
-        };
-        let mut seen: Vec<&str> = Vec::new();
-        for name in label_names.iter().chain(self.const_labels.iter().map(|(n, _)| n)) {
-            if !is_valid_label_name(name) {
-                return Err(BuildError::InvalidLabelName {
-                    metric: metric.clone(),
-                    name: name.clone(),
-                    hint: name_fix_hint(name, false),
-                });
-            }
-            if reserved.contains(&name.as_str()) {
-                return Err(BuildError::ReservedLabel {
-                    metric: metric.clone(),
-                    name: name.clone(),
-                    kind: M::KIND,
-                });
-            }
-            if seen.contains(&name.as_str()) {
-                return Err(BuildError::DuplicateLabel { metric: metric.clone(), name: name.clone() });
-            }
-            seen.push(name);
-        }
-        if !self.unit.is_empty() {
-            let base = if M::KIND == MetricType::Counter {
-                metric.strip_suffix("_total").unwrap_or(metric)
-            } else {
-                metric
-            };
-            if !base.ends_with(&format!("_{}", self.unit)) {
-                return Err(BuildError::UnitNotSuffix { metric: metric.clone(), unit: self.unit.clone() });
-            }
-        }
-        if self.limit == Some(0) {
-            return Err(BuildError::ZeroSeriesLimit { metric: metric.clone() });
-        }
-        let mut const_labels = self.const_labels.clone();
-        const_labels.sort();
-        Ok(Desc {
-            name: metric.clone(),
+        // Validated before sorting, so the first bad label reported is the first one given.
+        let mut desc = Desc {
+            name: self.name.clone(),
             help: self.help.clone(),
             unit: self.unit.clone(),
             kind: M::KIND,
             label_names,
-            const_labels,
-        })
+            const_labels: self.const_labels.clone(),
+        };
+        desc.validate()?;
+        desc.validate_unit()?;
+        if self.limit == Some(0) {
+            return Err(BuildError::ZeroSeriesLimit { metric: self.name.clone() });
+        }
+        desc.const_labels.sort();
+        Ok(desc)
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod buckets;
 mod collector;
-mod desc;
+pub(crate) mod desc;
 pub(crate) mod error;
 mod exemplar;
 mod kind;

@@ -1,33 +1,12 @@
 //! Gathered snapshots: owned families, merged from several registries with duplicates caught.
 
-use crate::encode::{Format, OpenMetricsEncoder, TextEncoder};
+use crate::encode::{Format, encode_families};
 use crate::model::{
     CollectError, FamilyHeader, Labels, MetricFamily, Sample, SampleMeta, SampleValue, Sink,
     SnapshotHistogram, SnapshotSummary, Value,
 };
 
 use super::Registry;
-
-/// Appends gathered families in `format`.
-pub fn encode_families(families: &[MetricFamily], format: Format, out: &mut Vec<u8>) {
-    match format {
-        Format::Text => {
-            let mut enc = TextEncoder::new(out);
-            families.iter().for_each(|f| f.replay(&mut enc));
-        }
-        Format::OpenMetrics { created_samples } => {
-            let mut enc = OpenMetricsEncoder::new(out, created_samples);
-            families.iter().for_each(|f| f.replay(&mut enc));
-            enc.finish();
-        }
-        #[cfg(feature = "protobuf")]
-        Format::Protobuf => {
-            let mut enc = crate::encode::ProtobufEncoder::new(out);
-            families.iter().for_each(|f| f.replay(&mut enc));
-            enc.finish();
-        }
-    }
-}
 
 /// Several registries gathered as one (Go's `Gatherers`): families of one name are merged, and
 /// a series that two of them produce is an error, never written twice.

@@ -9,15 +9,14 @@ mod wrap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 pub use error::{Error, RegisterError};
-pub use gather::{Gatherers, encode_families};
+pub use gather::Gatherers;
 pub use wrap::Wrapped;
 
-use crate::encode::{Format, OpenMetricsEncoder, TextEncoder};
+use crate::encode::{self, EncodeJob, Encoder, Format};
 use crate::model::{
-    BuildError, CollectError, Collector, Desc, FamilyHeader, Labels, LimitStats, MetricFamily, MetricType,
-    SampleMeta, Sink, Value,
+    CollectError, Collector, Desc, FamilyHeader, Labels, LimitStats, MetricFamily, MetricType, SampleMeta,
+    Sink, Value,
 };
-use crate::syntax::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
 
 /// A set of collectors exported together, checked for consistency when each is registered.
 ///
@@ -133,7 +132,7 @@ impl Registry {
     pub fn register_arc(&self, collector: Arc<dyn Collector>) -> Result<CollectorId, RegisterError> {
         let descs = collector.describe();
         for (i, d) in descs.iter().enumerate() {
-            validate_desc(d)?;
+            d.validate()?;
             if descs[..i].iter().any(|o| o.name == d.name) {
                 return Err(RegisterError::DuplicateInCollector { name: d.name.clone() });
             }
@@ -245,38 +244,7 @@ impl Registry {
         options: &EncodeOptions<'_>,
     ) -> Result<Vec<CollectError>, CollectError> {
         let inner = self.read();
-        let mut failures = Vec::new();
-        let skip = options.on_error == OnError::Skip;
-        let wanted = |e: &Entry| match options.only {
-            // Skip a collector whose families are all unwanted without calling it; one that
-            // describes nothing may produce anything, so it is asked and filtered.
-            Some(only) => e.descs.is_empty() || e.descs.iter().any(|d| only.contains(&d.name)),
-            None => true,
-        };
-        match options.format {
-            Format::Text => {
-                let mut enc = Filter::new(TextEncoder::new(out), options.only);
-                for e in inner.entries.iter().filter(|e| wanted(e)) {
-                    collect_one(&*e.collector, &mut enc, skip, &mut failures)?;
-                }
-            }
-            Format::OpenMetrics { created_samples } => {
-                let mut enc = Filter::new(OpenMetricsEncoder::new(out, created_samples), options.only);
-                for e in inner.entries.iter().filter(|e| wanted(e)) {
-                    collect_one(&*e.collector, &mut enc, skip, &mut failures)?;
-                }
-                enc.inner.finish();
-            }
-            #[cfg(feature = "protobuf")]
-            Format::Protobuf => {
-                let mut enc = Filter::new(crate::encode::ProtobufEncoder::new(out), options.only);
-                for e in inner.entries.iter().filter(|e| wanted(e)) {
-                    collect_one(&*e.collector, &mut enc, skip, &mut failures)?;
-                }
-                enc.inner.finish();
-            }
-        }
-        Ok(failures)
+        encode::encode(options.format, out, CollectAll { entries: &inner.entries, options })
     }
 
     /// The whole exposition as a `String` (tests, examples, debugging).
@@ -355,20 +323,49 @@ impl<'a> EncodeOptions<'a> {
     }
 }
 
+/// Collecting every wanted collector into an encoder, with the error policy of `options`.
+struct CollectAll<'a> {
+    entries: &'a [Entry],
+    options: &'a EncodeOptions<'a>,
+}
+
+impl EncodeJob for CollectAll<'_> {
+    type Output = Vec<CollectError>;
+
+    fn run<E: Encoder>(self, encoder: &mut E) -> Result<Vec<CollectError>, CollectError> {
+        let only = self.options.only;
+        let skip = self.options.on_error == OnError::Skip;
+        let mut failures = Vec::new();
+        let mut sink = Filter { inner: encoder, only, pass: true };
+        // Skip a collector whose families are all unwanted without calling it; one that
+        // describes nothing may produce anything, so it is asked and filtered.
+        let wanted = |e: &&Entry| {
+            only.is_none_or(|only| e.descs.is_empty() || e.descs.iter().any(|d| only.contains(&d.name)))
+        };
+        for e in self.entries.iter().filter(wanted) {
+            let mark = sink.inner.mark();
+            match e.collector.collect(&mut sink) {
+                Ok(()) => {}
+                // Go's `ContinueOnError`: the failing collector's partial output goes.
+                Err(err) if skip => {
+                    sink.inner.truncate(mark);
+                    failures.push(err);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(failures)
+    }
+}
+
 /// A sink that passes on only the wanted families.
-struct Filter<'a, S> {
-    inner: S,
+struct Filter<'a, E> {
+    inner: &'a mut E,
     only: Option<&'a [String]>,
     pass: bool,
 }
 
-impl<'a, S> Filter<'a, S> {
-    fn new(inner: S, only: Option<&'a [String]>) -> Self {
-        Self { inner, only, pass: true }
-    }
-}
-
-impl<S: Sink> Sink for Filter<'_, S> {
+impl<E: Sink> Sink for Filter<'_, E> {
     fn family(&mut self, header: &FamilyHeader<'_>) {
         self.pass = self.only.is_none_or(|only| only.iter().any(|n| n == header.name));
         if self.pass {
@@ -381,105 +378,6 @@ impl<S: Sink> Sink for Filter<'_, S> {
             self.inner.sample(labels, value, meta);
         }
     }
-}
-
-impl<S: Truncate> Truncate for Filter<'_, S> {
-    fn mark(&mut self) -> usize {
-        self.inner.mark()
-    }
-    fn truncate(&mut self, mark: usize) {
-        self.inner.truncate(mark);
-    }
-}
-
-/// Collects one collector; on failure with `skip`, drops its partial output and notes the error.
-fn collect_one<S: Sink + Truncate>(
-    c: &dyn Collector,
-    sink: &mut S,
-    skip: bool,
-    failures: &mut Vec<CollectError>,
-) -> Result<(), CollectError> {
-    let mark = sink.mark();
-    match c.collect(sink) {
-        Ok(()) => Ok(()),
-        Err(e) if skip => {
-            sink.truncate(mark);
-            failures.push(e);
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// An encoder whose output can be cut back to an earlier length.
-trait Truncate {
-    fn mark(&mut self) -> usize;
-    fn truncate(&mut self, mark: usize);
-}
-
-impl Truncate for TextEncoder<'_> {
-    fn mark(&mut self) -> usize {
-        self.len()
-    }
-    fn truncate(&mut self, mark: usize) {
-        self.truncate_to(mark);
-    }
-}
-
-#[cfg(feature = "protobuf")]
-impl Truncate for crate::encode::ProtobufEncoder<'_> {
-    fn mark(&mut self) -> usize {
-        self.len()
-    }
-    fn truncate(&mut self, mark: usize) {
-        self.truncate_to(mark);
-    }
-}
-
-impl Truncate for OpenMetricsEncoder<'_> {
-    fn mark(&mut self) -> usize {
-        self.len()
-    }
-    fn truncate(&mut self, mark: usize) {
-        self.truncate_to(mark);
-    }
-}
-
-fn validate_desc(d: &Desc) -> Result<(), BuildError> {
-    if !is_valid_metric_name(&d.name) {
-        return Err(BuildError::InvalidMetricName {
-            name: d.name.clone(),
-            hint: name_fix_hint(&d.name, true),
-        });
-    }
-    // The builder checks these too, but a custom or wrapped collector's labels only meet here,
-    // and a label written twice (or `le` beside the buckets') makes the whole scrape unparsable.
-    let reserved = match d.kind {
-        MetricType::Histogram => "le",
-        MetricType::Summary => "quantile",
-        _ => "",
-    };
-    let names: Vec<&String> = d.label_names.iter().chain(d.const_labels.iter().map(|(n, _)| n)).collect();
-    for (i, n) in names.iter().enumerate() {
-        if !is_valid_label_name(n) {
-            return Err(BuildError::InvalidLabelName {
-                metric: d.name.clone(),
-                name: (*n).clone(),
-                hint: name_fix_hint(n, false),
-            });
-        }
-        if n.as_str() == reserved {
-            return Err(BuildError::ReservedLabel {
-                metric: d.name.clone(),
-                name: (*n).clone(),
-                kind: d.kind,
-            });
-        }
-        if names[..i].contains(n) {
-            return Err(BuildError::DuplicateLabel { metric: d.name.clone(), name: (*n).clone() });
-        }
-    }
-    Ok(())
 }
 
 /// Every sample name a family can write, in any format.

@@ -41,18 +41,24 @@ impl<'a> ProtobufEncoder<'a> {
             let _ = f.encode_length_delimited(self.out);
         }
     }
+}
 
-    /// Bytes written so far, after writing the family in progress (so a collector's output
-    /// starts at a clean boundary).
-    pub(crate) fn len(&mut self) -> usize {
-        self.flush();
-        self.out.len()
+impl super::Encoder for ProtobufEncoder<'_> {
+    fn buffer(&mut self) -> &mut Vec<u8> {
+        self.out
     }
 
-    /// Drops everything after `len`, including a family in progress.
-    pub(crate) fn truncate_to(&mut self, len: usize) {
+    // A mark is taken at a family boundary: the family in progress is written first.
+    fn flush(&mut self) {
+        ProtobufEncoder::flush(self);
+    }
+
+    fn discard(&mut self) {
         self.family = None;
-        self.out.truncate(len);
+    }
+
+    fn finish(self) {
+        ProtobufEncoder::finish(self);
     }
 }
 
