@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use promkit::encode::encode_families;
 use promkit::registry::Gatherers;
-use promkit::{Format, TEXT_CONTENT_TYPE};
+use promkit::{Format, encode::TEXT_CONTENT_TYPE};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use crate::PushError;

@@ -55,9 +55,25 @@
 //! | labelled series, labels as strings | [`Family`] via [`Builder::labels`] |
 //! | labelled series, labels as a type | [`TypedFamily`] via [`Builder::typed_labels`] and `#[derive(LabelSet, LabelValue)]` |
 //! | values computed at scrape time | implement [`Collector`], emit through a [`model::Sink`] |
-//! | serve the exposition | [`Registry::encode`] into a reused buffer, with [`TEXT_CONTENT_TYPE`] or [`OPENMETRICS_CONTENT_TYPE`] |
+//! | serve the exposition | [`Registry::encode`] into a reused buffer, with the format's [`content_type`](Format::content_type) |
 //! | several registries as one | [`registry::Gatherers`] |
-//! | process CPU, memory, descriptors (in [`default_registry`]); `<app>_build_info` | [`ProcessCollector`], [`build_info!`] |
+//! | process CPU, memory, descriptors (in [`default_registry`]); `<app>_build_info` | [`collectors::ProcessCollector`], [`build_info!`] |
+//!
+//! # Names and conventions
+//!
+//! The crate root has the everyday names: the metric types, [`Builder`], [`Registry`],
+//! [`Format`], the bucket helpers and the errors. The rest lives in a module named for its
+//! layer: [`metrics`] (options, guards, builder shapes, [`Metric`](metrics::Metric)),
+//! [`model`] (the types collectors and encoders exchange, and gathered snapshots),
+//! [`encode`] (encoders, content types, [`CreatedSamples`](encode::CreatedSamples)),
+//! [`registry`] (encoding options, [`Gatherers`](registry::Gatherers), what
+//! [`Registry::get`] returns), [`collectors`] and [`labels`].
+//!
+//! A step that can fail returns a `Result`, and its panicking twin carries the `must_`
+//! prefix and a `# Panics` section: `register`/`must_register` here, `build`/`must_build` in
+//! promkit-http and promkit-push. The twins are for start-up code, never for input. Every
+//! API that takes a registry takes `&Registry` (a handle is cloned where one is kept), and
+//! every policy is an enum, not a `bool`.
 //!
 //! # How it works
 //!
@@ -68,7 +84,7 @@
 //! | layer | modules | what |
 //! |---|---|---|
 //! | 0 | `syntax` (private) | the formatting rules: escaping, Go's float layout, metric and label name checks. Depends on nothing. |
-//! | 1 | [`model`], [`labels`] | the data model every other part speaks: [`MetricType`](model::MetricType), [`FamilyHeader`](model::FamilyHeader), [`Labels`](model::Labels) and [`LabelTemplate`](model::LabelTemplate), [`Value`](model::Value) and [`SampleMeta`](model::SampleMeta), [`Exemplar`], [`Buckets`], [`Quantiles`], [`NativeSnapshot`], the [`Sink`](model::Sink) and [`Collector`] traits, the [`Desc`](model::Desc) rules, and the owned snapshot [`MetricFamily`](model::MetricFamily) that gathering (and a parser) produces. |
+//! | 1 | [`model`], [`labels`] | the data model every other part speaks: [`MetricType`](model::MetricType), [`FamilyHeader`](model::FamilyHeader), [`Labels`](model::Labels) and [`LabelTemplate`](model::LabelTemplate), [`Value`](model::Value) and [`SampleMeta`](model::SampleMeta), [`Exemplar`], [`Buckets`], [`Quantiles`], [`NativeSnapshot`](model::NativeSnapshot), the [`Sink`](model::Sink) and [`Collector`] traits, the [`Desc`](model::Desc) rules, and the owned snapshot [`MetricFamily`](model::MetricFamily) that gathering (and a parser) produces. |
 //! | 2 | [`metrics`] beside [`encode`] | metric types produce the model through a [`Sink`](model::Sink); encoders are sinks that write it as bytes. Neither knows the other, so a new format touches only `encode`, and a new metric type only `metrics` (and the model, if it brings a new shape). |
 //! | 3 | [`registry`] | which collectors are exported, their consistency rules, encoding, gathering, and the `register` step of each [`Builder`]. |
 //! | 4 | [`collectors`] | ready-made collectors, and the [`default_registry`] that holds the process collector. |
@@ -98,6 +114,8 @@
 //! | `derive` | yes | `#[derive(LabelSet, LabelValue)]` from `promkit-derive` |
 //! | `protobuf` | yes | the delimited protobuf exposition ([`Format::Protobuf`]), via `prost` |
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// Every type in a public signature can be named by users (not just reached).
+#![warn(unnameable_types)]
 
 pub mod collectors;
 pub mod encode;
@@ -108,23 +126,20 @@ pub mod registry;
 mod sync;
 mod syntax;
 
-pub use collectors::{BuildInfoCollector, ProcessCollector, default_registry};
-pub use encode::{Format, OPENMETRICS_CONTENT_TYPE, OpenMetricsEncoder, TEXT_CONTENT_TYPE, TextEncoder};
-#[cfg(feature = "protobuf")]
-pub use encode::{PROTOBUF_CONTENT_TYPE, ProtobufEncoder};
+pub use collectors::default_registry;
+pub use encode::Format;
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
-    Builder, Counter, CounterF64, CounterFn, DEFAULT_ZERO_THRESHOLD, Family, Gauge, GaugeF64, GaugeFn,
-    Histogram, HistogramOptions, InflightGuard, LabelError, LocalCounter, Metric, NativeOptions,
-    OVERFLOW_LABEL_VALUE, Summary, SummaryOptions, Timer, TypedFamily, Untyped,
+    Builder, Counter, CounterF64, CounterFn, Family, Gauge, GaugeF64, GaugeFn, Histogram, LabelError,
+    NativeOptions, Summary, TypedFamily, Untyped,
 };
 pub use model::{
-    BucketError, Buckets, BuildError, CollectError, Collector, DEFAULT_BUCKETS, EXEMPLAR_MAX_RUNES, Exemplar,
-    ExemplarError, NativeSnapshot, Quantiles, exponential_buckets, exponential_buckets_range, linear_buckets,
+    BucketError, Buckets, BuildError, CollectError, Collector, Exemplar, ExemplarError, Quantiles,
+    exponential_buckets, exponential_buckets_range, linear_buckets,
 };
 #[cfg(feature = "derive")]
 pub use promkit_derive::{LabelSet, LabelValue};
-pub use registry::{CollectorId, EncodeOptions, Error, OnError, RegisterError, Registry};
+pub use registry::{Error, RegisterError, Registry};
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -128,7 +128,7 @@ impl ClientMetricsBuilder {
         self
     }
 
-    /// The duration histogram's buckets, in seconds ([`promkit::DEFAULT_BUCKETS`] otherwise).
+    /// The duration histogram's buckets, in seconds ([`promkit::model::DEFAULT_BUCKETS`] otherwise).
     pub fn duration_buckets(mut self, buckets: Buckets) -> Self {
         self.common.duration_buckets = buckets;
         self

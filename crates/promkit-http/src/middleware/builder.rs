@@ -180,7 +180,7 @@ impl HttpMetricsBuilder {
         self
     }
 
-    /// The duration histogram's buckets, in seconds ([`promkit::DEFAULT_BUCKETS`] otherwise:
+    /// The duration histogram's buckets, in seconds ([`promkit::model::DEFAULT_BUCKETS`] otherwise:
     /// 5 ms to 10 s).
     pub fn duration_buckets(mut self, buckets: Buckets) -> Self {
         self.common.duration_buckets = buckets;

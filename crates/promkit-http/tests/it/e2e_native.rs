@@ -206,7 +206,7 @@ fn prometheus_reads_native_histograms_and_exemplars_over_protobuf() {
     let exporter = rt
         .block_on(Exporter::bind(
             "127.0.0.1:0".parse().unwrap(),
-            MetricsHandler::builder(registry.clone()).build(),
+            MetricsHandler::builder(&registry).must_build(),
         ))
         .unwrap();
     let exporter_addr = exporter.local_addr();
@@ -252,7 +252,7 @@ fn prometheus_reads_native_histograms_and_exemplars_over_protobuf() {
     eprintln!("Prometheus sent Accept: {accepts:?}");
     assert!(!accepts.is_empty());
     for accept in &accepts {
-        let negotiated = negotiate(Some(accept), Offer { openmetrics: true, protobuf: true });
+        let negotiated = negotiate(Some(accept), Offer::ALL);
         assert_eq!(negotiated.format, WireFormat::Protobuf, "{accept}");
     }
     if prom.version().unwrap().starts_with("2.42.") {

@@ -30,9 +30,8 @@ pub enum Format {
     Text,
     /// OpenMetrics 1.0.0 text, ending in `# EOF`.
     OpenMetrics {
-        /// Write `_created` samples for counters, histograms and summaries (off by default:
-        /// without Prometheus' created-timestamp feature they double the series).
-        created_samples: bool,
+        /// Whether counters, histograms and summaries get `_created` samples.
+        created_samples: CreatedSamples,
     },
     /// Length-delimited `io.prometheus.client.MetricFamily` protobuf messages (feature
     /// `protobuf`), with created timestamps.
@@ -42,7 +41,7 @@ pub enum Format {
 
 impl Format {
     /// OpenMetrics without `_created` samples.
-    pub const OPENMETRICS: Format = Format::OpenMetrics { created_samples: false };
+    pub const OPENMETRICS: Format = Format::OpenMetrics { created_samples: CreatedSamples::Omit };
 
     /// The Content-Type header value for this format.
     pub fn content_type(self) -> &'static str {
@@ -132,6 +131,20 @@ pub fn encode_families(families: &[MetricFamily], format: Format, out: &mut Vec<
     }
     // Replaying a snapshot cannot fail.
     let _ = encode(format, out, Replay(families));
+}
+
+/// Whether OpenMetrics output carries `_created` samples (Go's
+/// `EnableOpenMetricsTextCreatedSamples`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum CreatedSamples {
+    /// No `_created` lines (the default: without Prometheus' created-timestamp feature they
+    /// double the series).
+    #[default]
+    Omit,
+    /// A `_created` line, in seconds since the epoch, after each counter, histogram and summary
+    /// series (never gauges).
+    Write,
 }
 
 thread_local! {

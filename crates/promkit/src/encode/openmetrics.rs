@@ -2,7 +2,7 @@
 
 use crate::model::{Exemplar, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 
-use super::{Encoder, with_bucket_buffer, with_quantile_buffer, write_series};
+use super::{CreatedSamples, Encoder, with_bucket_buffer, with_quantile_buffer, write_series};
 use crate::syntax::escape::{write_help_openmetrics, write_label_value};
 use crate::syntax::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
 
@@ -16,7 +16,7 @@ use crate::syntax::float::{write_int, write_om_float, write_om_timestamp_ms, wri
 #[derive(Debug)]
 pub struct OpenMetricsEncoder<'a> {
     out: &'a mut Vec<u8>,
-    created_samples: bool,
+    created_samples: CreatedSamples,
     /// Name written on sample lines: the family name (a counter's without `_total`).
     name: String,
     /// Whether the current family is a counter written as an OpenMetrics counter.
@@ -24,8 +24,8 @@ pub struct OpenMetricsEncoder<'a> {
 }
 
 impl<'a> OpenMetricsEncoder<'a> {
-    /// An encoder appending to `out`; `created_samples` adds `_created` lines.
-    pub fn new(out: &'a mut Vec<u8>, created_samples: bool) -> Self {
+    /// An encoder appending to `out`, with or without `_created` lines.
+    pub fn new(out: &'a mut Vec<u8>, created_samples: CreatedSamples) -> Self {
         Self { out, created_samples, name: super::take_name_buffer(), counter: false }
     }
 
@@ -65,7 +65,7 @@ impl<'a> OpenMetricsEncoder<'a> {
     }
 
     fn created(&mut self, name: &str, labels: &Labels<'_>, meta: &SampleMeta<'_>) {
-        if let (true, Some(created)) = (self.created_samples, meta.created) {
+        if let (CreatedSamples::Write, Some(created)) = (self.created_samples, meta.created) {
             write_series(self.out, name, "_created", labels, None);
             write_om_float(self.out, created);
             self.out.push(b'\n');

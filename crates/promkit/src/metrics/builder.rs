@@ -42,6 +42,13 @@ pub struct Labelled(Vec<String>);
 #[derive(Debug)]
 pub struct Typed<L>(Vec<String>, PhantomData<fn(&L)>);
 
+/// Builder shape: the declaration of a [`CounterFn`](super::CounterFn) or
+/// [`GaugeFn`](super::GaugeFn), whose value comes from a function. It has no `register` or
+/// `build` of its own: the function is given with the declaration to `CounterFn::new`, so a
+/// function metric cannot be registered by mistake as a plain counter or gauge.
+#[derive(Debug)]
+pub struct Func;
+
 impl<M: Metric> Builder<M, Single> {
     /// Starts declaring a metric called `name`.
     pub fn new(name: impl Into<String>) -> Self {
@@ -121,6 +128,18 @@ impl<L: LabelSet + 'static, M: Metric> Builder<M, Typed<L>> {
     }
 }
 
+impl<M: Metric> Builder<M, Func> {
+    /// Starts declaring a function metric called `name`.
+    pub(super) fn func(name: impl Into<String>) -> Self {
+        Builder::new(name).reshape(Func)
+    }
+
+    /// The validated description of a function metric.
+    pub(super) fn func_desc(self) -> Result<Desc, BuildError> {
+        self.desc(Vec::new())
+    }
+}
+
 impl<M: Metric, S> Builder<M, S> {
     fn reshape<T>(self, shape: T) -> Builder<M, T> {
         Builder {
@@ -155,7 +174,7 @@ impl<M: Metric, S> Builder<M, S> {
 
     /// Caps the number of series of a family. Once `max` series exist, lookups of new label
     /// sets all go to one overflow series whose every label value is
-    /// [`OVERFLOW_LABEL_VALUE`](crate::OVERFLOW_LABEL_VALUE), and
+    /// [`OVERFLOW_LABEL_VALUE`](super::OVERFLOW_LABEL_VALUE), and
     /// [`Family::overflowed`] counts them. Without a cap a family grows with every new
     /// label set.
     pub fn max_series(mut self, max: usize) -> Self {

@@ -11,7 +11,7 @@ mod store;
 pub(crate) mod summary;
 mod typed;
 
-pub use builder::{Builder, Described, Labelled, Single, Typed};
+pub use builder::{Builder, Described, Func, Labelled, Single, Typed};
 pub use counter::{Counter, CounterF64, LocalCounter};
 pub use error::LabelError;
 pub use family::{Family, OVERFLOW_LABEL_VALUE};

@@ -66,7 +66,7 @@ pub trait Sink {
 /// ");
 /// # Ok::<(), promkit::Error>(())
 /// ```
-pub trait Collector: Send + Sync + 'static {
+pub trait Collector: std::any::Any + Send + Sync {
     /// The families `collect` will produce (used for registration-time checks).
     fn describe(&self) -> Vec<Desc>;
 

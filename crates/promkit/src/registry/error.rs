@@ -2,6 +2,8 @@
 //! callers that propagate them all with `?`.
 
 use crate::metrics::LabelError;
+
+use super::Registered;
 use crate::model::{BucketError, BuildError, CollectError, ExemplarError};
 
 /// Any promkit error, for callers that propagate them all with `?`.
@@ -33,11 +35,14 @@ pub enum Error {
 #[non_exhaustive]
 pub enum RegisterError {
     /// A family of that name is registered already with the same description. Keep using the
-    /// registered one (Go's `AlreadyRegisteredError`).
+    /// registered one, which `existing` hands back (Go's `AlreadyRegisteredError` with its
+    /// `ExistingCollector`).
     #[error("`{name}` is already registered; reuse the existing metric, or unregister it first")]
     AlreadyRegistered {
         /// The family name.
         name: String,
+        /// The collector registered under that name.
+        existing: Registered,
     },
     /// A family of that name is registered with another type, help, unit or label names.
     #[error(

@@ -17,13 +17,13 @@ pub struct Gatherers {
 
 impl Gatherers {
     /// Gathers these registries together.
-    pub fn new(registries: impl IntoIterator<Item = Registry>) -> Self {
-        Self { registries: registries.into_iter().collect() }
+    pub fn new<'a>(registries: impl IntoIterator<Item = &'a Registry>) -> Self {
+        Self { registries: registries.into_iter().cloned().collect() }
     }
 
     /// Adds a registry.
-    pub fn push(&mut self, registry: Registry) {
-        self.registries.push(registry);
+    pub fn push(&mut self, registry: &Registry) {
+        self.registries.push(registry.clone());
     }
 
     /// Gathers and merges every registry's families, sorted by name, series by label values.
@@ -171,13 +171,13 @@ mod tests {
             .inc();
         let fb = Counter::builder("c_total").help("C.").labels(["x"]).register(&b).unwrap();
         fb.with_label_values(&["2"]).unwrap().inc_by(2);
-        let merged = Gatherers::new([a.clone(), b.clone()]).gather().unwrap();
+        let merged = Gatherers::new([&a, &b]).gather().unwrap();
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].samples.len(), 2);
         assert_eq!(merged[0].samples[1].value, SampleValue::Counter(2.0));
 
         fb.with_label_values(&["1"]).unwrap();
-        let e = Gatherers::new([a.clone(), b]).gather().unwrap_err();
+        let e = Gatherers::new([&a, &b]).gather().unwrap_err();
         assert_eq!(
             e.to_string(),
             "series {x=\"1\"} of `c_total` was collected twice; each series must come from one place"
@@ -185,7 +185,7 @@ mod tests {
 
         let c = Registry::new();
         Gauge::builder("c_total").help("C.").register(&c).unwrap();
-        let e = Gatherers::new([a, c]).gather().unwrap_err();
+        let e = Gatherers::new([&a, &c]).gather().unwrap_err();
         assert!(matches!(e, CollectError::InconsistentFamily { what: "type", .. }), "{e}");
     }
 

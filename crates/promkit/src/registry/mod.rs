@@ -13,6 +13,7 @@ pub use gather::Gatherers;
 pub use wrap::Wrapped;
 
 use crate::encode::{self, EncodeJob, Encoder, Format};
+use crate::metrics::{Described, Metric};
 use crate::model::{
     CollectError, Collector, Desc, FamilyHeader, Labels, LimitStats, MetricFamily, MetricType, SampleMeta,
     Sink, Value,
@@ -97,6 +98,86 @@ struct Entry {
     descs: Vec<Desc>,
 }
 
+impl Entry {
+    fn already_registered(&self, name: &str) -> RegisterError {
+        RegisterError::AlreadyRegistered { name: name.to_owned(), existing: Registered::new(self) }
+    }
+}
+
+/// A registered collector, as [`Registry::get`] finds it and a refused duplicate
+/// registration ([`RegisterError::AlreadyRegistered`]) hands it back: so "register, or reuse
+/// what is there" works.
+///
+/// ```
+/// use promkit::{Counter, Error, Family, RegisterError, Registry};
+///
+/// /// Declared by two libraries that share a registry: the second reuses the first's family.
+/// fn requests(registry: &Registry) -> Result<Family<Counter>, Error> {
+///     match Counter::builder("requests_total").help("Requests.").labels(["path"]).register(registry) {
+///         Err(Error::Register(RegisterError::AlreadyRegistered { existing, .. })) => {
+///             Ok(existing.downcast_ref::<Family<Counter>>().expect("declared alike").clone())
+///         }
+///         other => other,
+///     }
+/// }
+///
+/// let registry = Registry::new();
+/// requests(&registry)?.with_label_values(&["/a"])?.inc();
+/// requests(&registry)?.with_label_values(&["/a"])?.inc();
+/// assert!(registry.encode_text_string()?.contains("requests_total{path=\"/a\"} 2\n"));
+/// # Ok::<(), promkit::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Registered {
+    id: CollectorId,
+    collector: Arc<dyn Collector>,
+}
+
+impl Registered {
+    fn new(entry: &Entry) -> Self {
+        Self { id: entry.id, collector: Arc::clone(&entry.collector) }
+    }
+
+    /// The id it was registered with.
+    pub fn id(&self) -> CollectorId {
+        self.id
+    }
+
+    /// The collector itself.
+    pub fn collector(&self) -> &Arc<dyn Collector> {
+        &self.collector
+    }
+
+    /// The collector as its concrete type: [`Family<M>`](crate::Family) or
+    /// [`TypedFamily<L, M>`](crate::TypedFamily) for a family, [`Described<M>`] for a single
+    /// metric, your own type for your collector. `None` for another type (or one registered
+    /// through [`Registry::wrap`], which sits behind its wrapper).
+    pub fn downcast_ref<T: Collector>(&self) -> Option<&T> {
+        let any: &dyn std::any::Any = &*self.collector;
+        any.downcast_ref()
+    }
+
+    /// The metric handle, when the collector is a single metric of type `M` (a builder's
+    /// `register` without labels).
+    pub fn metric<M: Metric>(&self) -> Option<M> {
+        self.downcast_ref::<Described<M>>().map(|d| d.metric().clone())
+    }
+}
+
+impl std::fmt::Debug for Registered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let families: Vec<String> = self.collector.describe().into_iter().map(|d| d.name).collect();
+        f.debug_struct("Registered").field("id", &self.id).field("families", &families).finish()
+    }
+}
+
+/// Two handles are equal when they are the same registration.
+impl PartialEq for Registered {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && Arc::ptr_eq(&self.collector, &other.collector)
+    }
+}
+
 /// Identifies a registered collector, for [`Registry::unregister_id`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CollectorId(u64);
@@ -139,8 +220,11 @@ impl Registry {
         }
         let mut inner = self.write();
         for d in &descs {
-            for existing in inner.entries.iter().flat_map(|e| &e.descs) {
-                check_pair(existing, d)?;
+            for e in &inner.entries {
+                for existing in &e.descs {
+                    check_pair(existing, d)
+                        .map_err(|same| same.unwrap_or_else(|| e.already_registered(&d.name)))?;
+                }
             }
         }
         let id = CollectorId(inner.next_id);
@@ -203,6 +287,26 @@ impl Registry {
             families.retain(|f| f.family() != stats.family());
         }
         true
+    }
+
+    /// The collector that produces the family `name`, if one is registered: to reuse a metric
+    /// declared elsewhere, or to check what is there.
+    ///
+    /// ```
+    /// use promkit::{Counter, Registry, metrics::Described};
+    /// let registry = Registry::new();
+    /// Counter::builder("jobs_total").help("Jobs.").register(&registry)?.inc();
+    /// let found = registry.get("jobs_total").expect("registered above");
+    /// let jobs = found.metric::<Counter>().expect("a single counter");
+    /// assert_eq!(jobs.get(), 1);
+    /// assert!(found.downcast_ref::<Described<Counter>>().is_some());
+    /// assert!(registry.get("nope").is_none());
+    /// # Ok::<(), promkit::Error>(())
+    /// ```
+    pub fn get(&self, name: &str) -> Option<Registered> {
+        let inner = self.read();
+        let entry = inner.entries.iter().find(|e| e.descs.iter().any(|d| d.name == name))?;
+        Some(Registered::new(entry))
     }
 
     /// The descriptions of every registered family.
@@ -271,7 +375,7 @@ impl Registry {
     /// # Errors
     /// A collector's failure, or a series collected twice.
     pub fn gather(&self) -> Result<Vec<MetricFamily>, CollectError> {
-        Gatherers::new([self.clone()]).gather()
+        Gatherers::new([self]).gather()
     }
 
     /// A view that registers collectors into this registry with `prefix` added to every family
@@ -399,7 +503,9 @@ fn sample_names(d: &Desc) -> Vec<String> {
     names
 }
 
-fn check_pair(existing: &Desc, new: &Desc) -> Result<(), RegisterError> {
+/// Checks a new description against a registered one: `Err(None)` when they are the same
+/// family (the caller hands back the registered collector), `Err(Some(_))` for a conflict.
+fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> {
     if existing.name == new.name {
         let diff = if existing.kind != new.kind {
             Some(("type", format!("{:?}", existing.kind), format!("{:?}", new.kind)))
@@ -419,27 +525,27 @@ fn check_pair(existing: &Desc, new: &Desc) -> Result<(), RegisterError> {
         } else {
             None
         };
-        return Err(match diff {
-            Some((what, existing, new_v)) => {
-                RegisterError::Inconsistent { name: new.name.clone(), what, existing, new: new_v }
-            }
-            None => RegisterError::AlreadyRegistered { name: new.name.clone() },
-        });
+        return Err(diff.map(|(what, existing, new_v)| RegisterError::Inconsistent {
+            name: new.name.clone(),
+            what,
+            existing,
+            new: new_v,
+        }));
     }
     let (a, b) = (sample_names(existing), sample_names(new));
     if let Some(sample) = b.iter().find(|n| a.contains(n) || **n == existing.name) {
-        return Err(RegisterError::Collision {
+        return Err(Some(RegisterError::Collision {
             name: new.name.clone(),
             sample: sample.clone(),
             other: existing.name.clone(),
-        });
+        }));
     }
     if let Some(sample) = a.iter().find(|n| **n == new.name) {
-        return Err(RegisterError::Collision {
+        return Err(Some(RegisterError::Collision {
             name: new.name.clone(),
             sample: sample.clone(),
             other: existing.name.clone(),
-        });
+        }));
     }
     Ok(())
 }
