@@ -2,7 +2,10 @@
 //!
 //! Declare metrics once, register them, update them on the hot path, and serve the registry's
 //! exposition at `/metrics`. The output is byte-for-byte what Go's `client_golang` writes for
-//! the same data, in the Prometheus text format 0.0.4 and in OpenMetrics 1.0.0.
+//! the same data, in the Prometheus text format 0.0.4 and in OpenMetrics 1.0.0, with one
+//! deliberate exception: in OpenMetrics, a histogram with a negative bucket bound has no `_sum`
+//! and no `_count`, as the specification requires (Go writes both, and strict parsers reject
+//! them).
 //!
 //! ```
 //! use promkit::{Counter, Format, Gauge, Histogram, Registry, linear_buckets};
@@ -57,7 +60,7 @@
 //! | values computed at scrape time | implement [`Collector`], emit through a [`model::Sink`] |
 //! | serve the exposition | [`Registry::encode`] into a reused buffer, with the format's [`content_type`](Format::content_type) |
 //! | several registries as one | [`registry::Gatherers`] |
-//! | process CPU, memory, descriptors (in [`default_registry`]); `<app>_build_info` | [`collectors::ProcessCollector`], [`build_info!`] |
+//! | process CPU, memory, descriptors (Linux and Android only; in [`default_registry`]); `<app>_build_info` | [`collectors::ProcessCollector`], [`build_info!`] |
 //!
 //! # Names and conventions
 //!

@@ -299,7 +299,7 @@ fn prometheus_reads_native_histograms_and_exemplars_over_protobuf() {
     // Exemplars: our trace ids, on the right buckets, with the observed values and the
     // timestamps they were recorded at (to the millisecond Prometheus keeps).
     let millis = exemplar_millis(&registry);
-    #[allow(clippy::cast_precision_loss)] // milliseconds since the epoch fit in 53 bits
+    // milliseconds since the epoch fit in 53 bits
     let at = |trace: &str| millis.iter().find(|(t, _)| t == trace).unwrap().1 as f64 / 1000.0;
     let bucket_exemplars = wait_exemplars(&prom, "classic_seconds_bucket{job=\"native\"}", 2);
     let le = |e: &SeenExemplar| e.le.as_deref().and_then(|l| l.parse::<f64>().ok());

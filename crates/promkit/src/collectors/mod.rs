@@ -1,9 +1,10 @@
 //! Ready-made collectors: the process's own metrics ([`ProcessCollector`]) and the build-info
 //! metric ([`BuildInfoCollector`], [`build_info!`](crate::build_info!)).
 //!
-//! [`default_registry`] holds a [`ProcessCollector`] for the current
-//! process, as Go's default registry does, so a plain `/metrics` shows `process_*`; a
-//! `Registry::new()` starts empty, and takes either with `register`:
+//! [`default_registry`] holds a [`ProcessCollector`] for the current process, as Go's default
+//! registry does, so a plain `/metrics` shows `process_*`. The process collector reads `/proc`:
+//! on Linux and Android only; elsewhere it exports nothing ([`ProcessCollector::SUPPORTED`] is
+//! `false`). A `Registry::new()` starts empty, and takes either with `register`:
 //!
 //! ```
 //! use promkit::collectors::ProcessCollector;

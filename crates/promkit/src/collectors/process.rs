@@ -337,11 +337,11 @@ impl Collector for ProcessCollector {
             return Ok(());
         }
         let mut readings: Readings = [None; FAMILY_COUNT];
-        if let Some((at, error)) = self.read(&mut readings) {
-            if self.errors == ReadErrors::Report {
-                // Nothing written yet: a failed collection leaves no partial output behind.
-                return Err(CollectError::failed(self.names[at].clone(), error));
-            }
+        if let Some((at, error)) = self.read(&mut readings)
+            && self.errors == ReadErrors::Report
+        {
+            // Nothing written yet: a failed collection leaves no partial output behind.
+            return Err(CollectError::failed(self.names[at].clone(), error));
         }
         for ((spec, name), value) in FAMILIES.iter().zip(&self.names).zip(readings) {
             let Some(v) = value else { continue };

@@ -57,7 +57,6 @@ impl<'a> OpenMetricsEncoder<'a> {
             if let Some(nanos) = e.timestamp_nanos() {
                 self.out.push(b' ');
                 // Go writes float64(nanoseconds) / 1e9 in its OpenMetrics float form.
-                #[allow(clippy::cast_precision_loss)]
                 write_om_float(self.out, nanos as f64 / 1e9);
             }
         }
@@ -143,7 +142,7 @@ impl Sink for OpenMetricsEncoder<'_> {
             }
             Value::GaugeI64(v) => {
                 write_series(self.out, &name, "", labels, None);
-                #[allow(clippy::cast_precision_loss)] // Go holds every value as float64
+                // Go holds every value as float64
                 write_om_float(self.out, v as f64);
                 self.end(meta, None);
             }

@@ -73,7 +73,7 @@ impl Sink for TextEncoder<'_> {
             }
             Value::GaugeI64(v) => {
                 write_series(self.out, &name, "", labels, None);
-                #[allow(clippy::cast_precision_loss)] // Go holds every value as float64
+                // Go holds every value as float64
                 write_go_float(self.out, v as f64);
                 self.end(meta);
             }

@@ -215,9 +215,9 @@ impl Buckets {
                 reason: "max must be finite and greater than min",
             });
         }
-        #[allow(clippy::cast_precision_loss)] // bucket counts are small
+        // Exact as f64: bucket counts are small.
         let growth = (max / min).powf(1.0 / (count - 1) as f64);
-        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
         let bounds = (0..count).map(|i| min * growth.powi(i as i32));
         Self::new(bounds)
     }

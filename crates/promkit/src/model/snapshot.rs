@@ -86,9 +86,8 @@ impl SampleValue {
     pub fn as_f64(&self) -> f64 {
         match self {
             SampleValue::Counter(v) | SampleValue::Gauge(v) | SampleValue::Untyped(v) => *v,
-            #[allow(clippy::cast_precision_loss)] // counts beyond 2^53 lose precision, as in Go
+            // counts beyond 2^53 lose precision, as in Go
             SampleValue::Histogram(h) => h.count() as f64,
-            #[allow(clippy::cast_precision_loss)]
             SampleValue::Summary(s) => s.count as f64,
         }
     }

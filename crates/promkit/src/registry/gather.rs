@@ -107,7 +107,7 @@ impl Sink for Gatherer {
         };
         let mut pairs = Vec::new();
         labels.for_each(|n, v| pairs.push((n.to_owned(), v.to_owned())));
-        #[allow(clippy::cast_precision_loss)] // the snapshot holds floats, as Go's does
+        // the snapshot holds floats, as Go's does
         let value = match value {
             Value::CounterU64(v) => SampleValue::Counter(v as f64),
             Value::CounterF64(v) => SampleValue::Counter(v),

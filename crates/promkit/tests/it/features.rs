@@ -140,7 +140,6 @@ fn exemplars_read_back_exactly() {
         .unwrap()
         .timestamp_nanos()
         .unwrap();
-    #[allow(clippy::cast_precision_loss)]
     let want = counter_ts as f64 / 1e9;
     assert_eq!(exemplar_timestamp(&om, "requests_total{path=\"/a\"}"), want);
     let SampleValue::Histogram(h) =
@@ -150,7 +149,6 @@ fn exemplars_read_back_exactly() {
     };
     for (i, le) in ["0.1", "1.0", "+Inf"].into_iter().enumerate() {
         let nanos = h.exemplars[i].as_ref().unwrap().timestamp_nanos().unwrap();
-        #[allow(clippy::cast_precision_loss)]
         let want = nanos as f64 / 1e9;
         assert_eq!(exemplar_timestamp(&om, &format!("latency_seconds_bucket{{le=\"{le}\"}}")), want);
     }

@@ -178,7 +178,7 @@ impl Sink for ProtobufEncoder<'_> {
             label.push(proto::LabelPair { name: Some(n.to_owned()), value: Some(v.to_owned()) })
         });
         let mut metric = proto::Metric { label, timestamp_ms: meta.timestamp_ms, ..Default::default() };
-        #[allow(clippy::cast_precision_loss)] // the wire format holds doubles, as Go's does
+        // the wire format holds doubles, as Go's does
         match value {
             Value::CounterU64(v) => {
                 metric.counter = Some(proto::Counter {
