@@ -1,4 +1,5 @@
-//! Metric types, one file each, and the families that hold labelled series of them.
+//! Metric types, one file each, the families that hold labelled series of them, and the
+//! [`Builder`] that declares both (its shapes, options and guards are named here).
 
 mod builder;
 mod counter;

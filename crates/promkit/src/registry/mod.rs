@@ -22,8 +22,9 @@ use crate::model::{
 /// A set of collectors exported together, checked for consistency when each is registered.
 ///
 /// Cloning a `Registry` gives another handle on the same registry. Most programs create one
-/// registry at start-up and pass it down (`Metrics::new(&registry)`); [`default_registry`](crate::default_registry) is
-/// the process-wide one for code that cannot take one as a parameter.
+/// registry at start-up and pass it down (`Metrics::new(&registry)`);
+/// [`default_registry`](crate::default_registry) is the process-wide one for code that cannot
+/// take one as a parameter.
 #[derive(Clone, Default)]
 pub struct Registry {
     inner: Arc<RwLock<Inner>>,
