@@ -95,7 +95,7 @@
 //! A scrape makes no intermediate copy: the registry hands an encoder (a
 //! [`Sink`](model::Sink)) to each collector in turn, and each collector calls
 //! [`family`](model::Sink::family) and [`sample`](model::Sink::sample) on it, so bytes are
-//! written straight from the metrics' atomics.
+//! written straight from the metrics' own state.
 //!
 //! **Pre-escaped series keys.** A labelled series is stored under its key: its label values
 //! escaped once, when the series is created, sorted by label name and joined by newlines (an
@@ -107,8 +107,8 @@
 //! `quantile` values: [`Buckets`] and [`Quantiles`] render each bound once, in Go's text form
 //! (`1e+06`) and in OpenMetrics' (`1.0`), when they are declared. A lookup
 //! (`with_label_values`) hashes the caller's values into that same key form, so an existing
-//! series is found without allocating; an update on the resolved handle touches only its
-//! atomics.
+//! series is found without allocating; an update on the resolved handle never looks it up
+//! again.
 //!
 //! # Features
 //!
