@@ -59,6 +59,8 @@
 //! repeated attribute key, and a field whose type is not a label value (reported at the type,
 //! with the trait's own message). The exact messages are pinned in this crate's
 //! `tests/ui/*.stderr`.
+// Every type in a public signature can be named by users (not just reached).
+#![warn(unnameable_types)]
 
 mod attr;
 mod label_set;

@@ -34,8 +34,8 @@ pub enum ServeError {
 /// ```no_run
 /// # async fn run() -> Result<(), promkit_http::ServeError> {
 /// use promkit_http::{Exporter, MetricsHandler};
-/// let registry = promkit::default_registry().clone();
-/// let exporter = Exporter::bind("127.0.0.1:9100".parse().unwrap(), MetricsHandler::builder(registry).build()).await?;
+/// let registry = promkit::default_registry();
+/// let exporter = Exporter::bind("127.0.0.1:9100".parse().unwrap(), MetricsHandler::builder(registry).must_build()).await?;
 /// println!("metrics on http://{}/metrics", exporter.local_addr());
 /// exporter.run_until(async { tokio::signal::ctrl_c().await.ok(); }).await
 /// # }
@@ -88,8 +88,8 @@ async fn landing() -> Html<&'static str> {
 ///
 /// # Errors
 /// [`ServeError`] when the address cannot be bound or the server fails.
-pub async fn serve(addr: SocketAddr, registry: Registry) -> Result<(), ServeError> {
-    let exporter = Exporter::bind(addr, MetricsHandler::builder(registry).build()).await?;
+pub async fn serve(addr: SocketAddr, registry: &Registry) -> Result<(), ServeError> {
+    let exporter = Exporter::bind(addr, MetricsHandler::builder(registry).must_build()).await?;
     exporter.run_until(shutdown_signal()).await
 }
 

@@ -12,11 +12,15 @@ use bytes::Bytes;
 use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode, request};
 use http_body_util::Full;
-use promkit::registry::{Gatherers, encode_families};
-use promkit::{CollectError, Counter, EncodeOptions, Family, Gauge, OnError, Registry};
+use promkit::encode::{CreatedSamples, encode_families};
+use promkit::registry::Gatherers;
+use promkit::{
+    CollectError, Counter, Family, Gauge, Registry,
+    registry::{EncodeOptions, OnError},
+};
 
 use crate::compress::{Encoding, compress, negotiate_encoding};
-use crate::negotiate::{Offer, negotiate};
+use crate::negotiate::{FormatOffer, Offer, negotiate};
 
 /// What the handler does when a collector fails (Go's `promhttp.HandlerErrorHandling`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,7 +57,7 @@ enum Source {
 ///
 /// let registry = Registry::new();
 /// Counter::builder("hits_total").help("Hits.").register(&registry)?;
-/// let handler = MetricsHandler::builder(registry).build();
+/// let handler = MetricsHandler::builder(&registry).must_build();
 ///
 /// let req = http::Request::get("/metrics").header("accept", "text/plain").body(()).unwrap();
 /// let resp = handler.respond(&req.into_parts().0);
@@ -73,9 +77,9 @@ struct Shared {
     error_handling: ErrorHandling,
     max_in_flight: usize,
     timeout: Option<Duration>,
-    openmetrics: bool,
-    protobuf: bool,
-    created_samples: bool,
+    openmetrics: FormatOffer,
+    protobuf: FormatOffer,
+    created_samples: CreatedSamples,
     encodings: Vec<Encoding>,
     process_start: Option<u64>,
     in_flight: AtomicUsize,
@@ -100,18 +104,18 @@ pub struct HandlerBuilder {
     error_handling: ErrorHandling,
     max_in_flight: usize,
     timeout: Option<Duration>,
-    openmetrics: bool,
-    protobuf: bool,
-    created_samples: bool,
+    openmetrics: FormatOffer,
+    protobuf: FormatOffer,
+    created_samples: CreatedSamples,
     encodings: Vec<Encoding>,
     process_start: Option<u64>,
     instrument: Option<Registry>,
 }
 
 impl MetricsHandler {
-    /// Starts configuring a handler for one registry.
-    pub fn builder(registry: Registry) -> HandlerBuilder {
-        HandlerBuilder::new(Source::Registry(registry))
+    /// Starts configuring a handler for one registry (the handler keeps a handle on it).
+    pub fn builder(registry: &Registry) -> HandlerBuilder {
+        HandlerBuilder::new(Source::Registry(registry.clone()))
     }
 
     /// Starts configuring a handler for several registries gathered together (duplicate
@@ -327,9 +331,9 @@ impl HandlerBuilder {
             error_handling: ErrorHandling::default(),
             max_in_flight: 0,
             timeout: None,
-            openmetrics: true,
-            protobuf: true,
-            created_samples: false,
+            openmetrics: FormatOffer::Offered,
+            protobuf: FormatOffer::Offered,
+            created_samples: CreatedSamples::Omit,
             encodings: Encoding::available().to_vec(),
             process_start: None,
             instrument: None,
@@ -355,23 +359,24 @@ impl HandlerBuilder {
         self
     }
 
-    /// Offer OpenMetrics in negotiation (default: yes).
-    pub fn openmetrics(mut self, enabled: bool) -> Self {
-        self.openmetrics = enabled;
+    /// Whether negotiation offers OpenMetrics (default: [`FormatOffer::Offered`]).
+    pub fn openmetrics(mut self, offer: FormatOffer) -> Self {
+        self.openmetrics = offer;
         self
     }
 
-    /// Offer the delimited protobuf format in negotiation (default: yes). Prometheus asks for
-    /// it first only when its native-histogram feature is on; it is the only format that
-    /// carries native histograms.
-    pub fn protobuf(mut self, enabled: bool) -> Self {
-        self.protobuf = enabled;
+    /// Whether negotiation offers the delimited protobuf format (default: [`FormatOffer::Offered`]).
+    /// Prometheus asks for it first only when its native-histogram feature is on; it is the
+    /// only format that carries native histograms.
+    pub fn protobuf(mut self, offer: FormatOffer) -> Self {
+        self.protobuf = offer;
         self
     }
 
-    /// Write `_created` samples when OpenMetrics is negotiated (default: no).
-    pub fn created_samples(mut self, enabled: bool) -> Self {
-        self.created_samples = enabled;
+    /// Whether OpenMetrics responses carry `_created` samples (default:
+    /// [`CreatedSamples::Omit`]).
+    pub fn created_samples(mut self, created_samples: CreatedSamples) -> Self {
+        self.created_samples = created_samples;
         self
     }
 
@@ -404,7 +409,7 @@ impl HandlerBuilder {
     ///
     /// # Errors
     /// When `instrument` was given a registry that already has the handler's metrics.
-    pub fn try_build(self) -> Result<MetricsHandler, promkit::Error> {
+    pub fn build(self) -> Result<MetricsHandler, promkit::Error> {
         let metrics = match &self.instrument {
             Some(r) => {
                 let requests = Counter::builder("promhttp_metric_handler_requests_total")
@@ -446,14 +451,14 @@ impl HandlerBuilder {
         })
     }
 
-    /// Builds the handler.
+    /// As [`build`](Self::build), panicking on error.
     ///
     /// # Panics
     /// When `instrument` was given a registry that already has the handler's metrics (a
-    /// start-up mistake); [`try_build`](Self::try_build) returns the error instead.
+    /// start-up mistake); [`build`](Self::build) returns the error instead.
     #[track_caller]
-    pub fn build(self) -> MetricsHandler {
-        self.try_build().unwrap_or_else(|e| panic!("{e}"))
+    pub fn must_build(self) -> MetricsHandler {
+        self.build().unwrap_or_else(|e| panic!("{e}"))
     }
 }
 

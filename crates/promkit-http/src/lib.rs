@@ -9,6 +9,8 @@
 //! - [`middleware`]: tower layers that instrument an HTTP server, one per measured quantity.
 //! - [`client`]: the same for outgoing requests.
 //! - [`serve`]: a small standalone server for programs without one (feature `exporter`).
+// Every type in a public signature can be named by users (not just reached).
+#![warn(unnameable_types)]
 
 mod compress;
 mod handler;
@@ -23,4 +25,4 @@ pub use compress::Encoding;
 #[cfg(feature = "exporter")]
 pub use exporter::{Exporter, ServeError, serve};
 pub use handler::{ErrorHandling, HandlerBuilder, MetricsHandler};
-pub use negotiate::{Escaping, Negotiated, Offer, WireFormat, negotiate};
+pub use negotiate::{Escaping, FormatOffer, Negotiated, Offer, WireFormat, negotiate};

@@ -8,6 +8,7 @@
 //! that are valid in the legacy character set, which every escaping scheme leaves unchanged.
 
 use promkit::Format;
+use promkit::encode::CreatedSamples;
 
 /// A wire format the handler can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +81,7 @@ impl Negotiated {
             WireFormat::Text100 => "text/plain; version=1.0.0; charset=utf-8",
             WireFormat::OpenMetrics001 => "application/openmetrics-text; version=0.0.1; charset=utf-8",
             WireFormat::OpenMetrics100 => "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            WireFormat::Protobuf => promkit::PROTOBUF_CONTENT_TYPE,
+            WireFormat::Protobuf => promkit::encode::PROTOBUF_CONTENT_TYPE,
         };
         match self.escaping {
             Some(e) => format!("{base}; escaping={}", e.as_str()),
@@ -89,7 +90,7 @@ impl Negotiated {
     }
 
     /// The promkit encoder format for this wire format.
-    pub fn encoder_format(&self, created_samples: bool) -> Format {
+    pub fn encoder_format(&self, created_samples: CreatedSamples) -> Format {
         match self.format {
             WireFormat::Text004 | WireFormat::Text100 => Format::Text,
             WireFormat::OpenMetrics001 | WireFormat::OpenMetrics100 => {
@@ -152,13 +153,29 @@ fn parse_accept(header: &str) -> Vec<Range<'_>> {
     ranges
 }
 
-/// Which formats negotiation may pick besides text 0.0.4.
+/// Which formats negotiation may pick besides text 0.0.4, which is always offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Offer {
     /// OpenMetrics text.
-    pub openmetrics: bool,
+    pub openmetrics: FormatOffer,
     /// Delimited protobuf.
-    pub protobuf: bool,
+    pub protobuf: FormatOffer,
+}
+
+impl Offer {
+    /// Every format offered.
+    pub const ALL: Offer = Offer { openmetrics: FormatOffer::Offered, protobuf: FormatOffer::Offered };
+}
+
+/// Whether negotiation may pick one format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum FormatOffer {
+    /// A scraper that asks for it gets it.
+    #[default]
+    Offered,
+    /// Never picked: a scraper that asks for it gets the next format it accepts.
+    Withheld,
 }
 
 /// Picks the format for an `Accept` header (`None`: no header), among text 0.0.4 and what
@@ -173,7 +190,7 @@ pub fn negotiate(accept: Option<&str>, offer: Offer) -> Negotiated {
             escaping = Some(e);
         }
         let version = r.param("version").unwrap_or("");
-        let format = if offer.protobuf
+        let format = if offer.protobuf == FormatOffer::Offered
             && r.mime.eq_ignore_ascii_case("application/vnd.google.protobuf")
             && r.param("proto") == Some("io.prometheus.client.MetricFamily")
         {
@@ -186,7 +203,9 @@ pub fn negotiate(accept: Option<&str>, offer: Offer) -> Negotiated {
                 "1.0.0" => Some(WireFormat::Text100),
                 _ => None,
             }
-        } else if offer.openmetrics && r.mime.eq_ignore_ascii_case("application/openmetrics-text") {
+        } else if offer.openmetrics == FormatOffer::Offered
+            && r.mime.eq_ignore_ascii_case("application/openmetrics-text")
+        {
             match version {
                 "" | "0.0.1" => Some(WireFormat::OpenMetrics001),
                 "1.0.0" => Some(WireFormat::OpenMetrics100),
@@ -206,7 +225,7 @@ pub fn negotiate(accept: Option<&str>, offer: Offer) -> Negotiated {
 mod tests {
     use super::*;
 
-    const ALL: Offer = Offer { openmetrics: true, protobuf: true };
+    const ALL: Offer = Offer::ALL;
 
     fn ct(accept: Option<&str>) -> String {
         negotiate(accept, ALL).content_type()
@@ -256,7 +275,7 @@ mod tests {
         assert_eq!(ct(Some("application/openmetrics-text;version=1.0.0;q=bogus")), TEXT);
         assert_eq!(ct(Some("text/plain;escaping=bogus")), TEXT);
         // OpenMetrics switched off.
-        let text_only = Offer { openmetrics: false, protobuf: false };
+        let text_only = Offer { openmetrics: FormatOffer::Withheld, protobuf: FormatOffer::Withheld };
         assert_eq!(
             negotiate(Some("application/openmetrics-text;version=1.0.0"), text_only).content_type(),
             TEXT

@@ -102,7 +102,7 @@ impl PusherBuilder {
     /// Pushes what this registry holds at each push (a handle is kept, not a copy). Several
     /// registries are merged as [`Gatherers`] merges them.
     pub fn registry(mut self, registry: &Registry) -> Self {
-        self.sources.push(registry.clone());
+        self.sources.push(registry);
         self
     }
 
@@ -157,6 +157,16 @@ impl PusherBuilder {
         Ok(Pusher::from_parts(target, client))
     }
 
+    /// As [`build`](Self::build), panicking on error.
+    ///
+    /// # Panics
+    /// On any error `build` returns: for a pusher configured from constants at start-up,
+    /// never from a URL or job name read from input.
+    #[track_caller]
+    pub fn must_build(self) -> Pusher {
+        self.build().unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Checks everything and makes the blocking pusher. Build and use it outside async code:
     /// reqwest's blocking client runs its own runtime.
     ///
@@ -174,6 +184,16 @@ impl PusherBuilder {
                 .map_err(PushError::Client)?,
         };
         Ok(crate::BlockingPusher::from_parts(target, client))
+    }
+
+    /// As [`build_blocking`](Self::build_blocking), panicking on error.
+    ///
+    /// # Panics
+    /// As [`must_build`](Self::must_build).
+    #[cfg(feature = "blocking")]
+    #[track_caller]
+    pub fn must_build_blocking(self) -> crate::BlockingPusher {
+        self.build_blocking().unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Everything but the client, checked. `custom_client`: the caller brings its own, which
@@ -230,7 +250,7 @@ impl PusherBuilder {
 
         let mut sources = self.sources.clone();
         if let Some(private) = &self.private {
-            sources.push(private.clone());
+            sources.push(private);
         }
         let reserved =
             std::iter::once("job".to_owned()).chain(self.grouping.iter().map(|(n, _)| n.clone())).collect();
@@ -313,6 +333,12 @@ mod tests {
         let text = format!("{:?}", b.build().unwrap());
         assert!(!text.contains("hunter2") && !text.contains("s3cret"), "{text}");
         assert!(!text.contains(&STANDARD.encode("user:hunter2")), "{text}");
+    }
+
+    #[test]
+    #[should_panic(expected = "job")]
+    fn must_build_panics_with_the_build_error() {
+        let _ = PusherBuilder::new("gw", "").must_build();
     }
 
     #[test]

@@ -78,6 +78,8 @@
 //! [`reqwest::Client`] with TLS is given to [`PusherBuilder::client`]. The async pusher needs
 //! a Tokio runtime, as reqwest does.
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// Every type in a public signature can be named by users (not just reached).
+#![warn(unnameable_types)]
 
 #[cfg(feature = "blocking")]
 mod blocking;

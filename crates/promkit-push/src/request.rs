@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use promkit::registry::{Gatherers, encode_families};
-use promkit::{Format, TEXT_CONTENT_TYPE};
+use promkit::encode::encode_families;
+use promkit::registry::Gatherers;
+use promkit::{Format, encode::TEXT_CONTENT_TYPE};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use crate::PushError;

@@ -43,7 +43,7 @@ impl Rng {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
-        #[allow(clippy::cast_precision_loss)] // 53 random bits are all a double holds
+        // 53 random bits are all a double holds
         let bits = (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64;
         bits / (1u64 << 53) as f64
     }

@@ -55,7 +55,7 @@ impl Totals {
     /// Passed over completed, `None` before any job completed.
     pub fn success_rate(&self) -> Option<f64> {
         let done = self.completed();
-        #[allow(clippy::cast_precision_loss)] // job counts stay far below 2^53
+        // job counts stay far below 2^53
         (done > 0).then(|| self.passed as f64 / done as f64)
     }
 }
@@ -101,7 +101,7 @@ pub(crate) fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
     if sorted.is_empty() {
         return None;
     }
-    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
     sorted.get(rank.min(sorted.len()) - 1).copied()
 }

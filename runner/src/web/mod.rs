@@ -47,7 +47,7 @@ async fn not_found() -> ApiError {
 /// A registration error (a name taken in `registry`).
 pub fn router(state: AppState, registry: &Registry, access: Access) -> Result<Router, promkit::Error> {
     let http_metrics = HttpMetrics::builder().exclude_path("/metrics").register(registry)?;
-    let metrics = MetricsHandler::builder(registry.clone()).instrument(registry).try_build()?;
+    let metrics = MetricsHandler::builder(registry).instrument(registry).build()?;
     Ok(Router::new()
         .route("/", get(health))
         .merge(api::router())

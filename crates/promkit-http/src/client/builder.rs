@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use promkit::registry::Collector;
+use promkit::model::Collector;
 use promkit::{Buckets, Counter, Gauge, Histogram, Registry, TypedFamily};
 
 use super::ClientMetricsLayer;
@@ -128,7 +128,7 @@ impl ClientMetricsBuilder {
         self
     }
 
-    /// The duration histogram's buckets, in seconds ([`promkit::DEFAULT_BUCKETS`] otherwise).
+    /// The duration histogram's buckets, in seconds ([`promkit::model::DEFAULT_BUCKETS`] otherwise).
     pub fn duration_buckets(mut self, buckets: Buckets) -> Self {
         self.common.duration_buckets = buckets;
         self

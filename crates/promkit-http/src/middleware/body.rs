@@ -38,7 +38,7 @@ struct Meter {
 impl Meter {
     fn finish(&mut self) {
         if let Some(series) = self.series.take() {
-            #[allow(clippy::cast_precision_loss)] // exact below 2^53 bytes (8 PiB)
+            // exact below 2^53 bytes (8 PiB)
             series.observe(self.bytes.max(self.floor) as f64);
         }
     }

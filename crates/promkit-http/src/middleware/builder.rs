@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use promkit::registry::Collector;
+use promkit::model::Collector;
 use promkit::{Buckets, Counter, Gauge, Histogram, Registry, TypedFamily};
 
 use super::declare::{Common, DEFAULT_SIZE_BUCKETS, register_all};
@@ -180,7 +180,7 @@ impl HttpMetricsBuilder {
         self
     }
 
-    /// The duration histogram's buckets, in seconds ([`promkit::DEFAULT_BUCKETS`] otherwise:
+    /// The duration histogram's buckets, in seconds ([`promkit::model::DEFAULT_BUCKETS`] otherwise:
     /// 5 ms to 10 s).
     pub fn duration_buckets(mut self, buckets: Buckets) -> Self {
         self.common.duration_buckets = buckets;

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use promkit::registry::Collector;
-use promkit::{Buckets, Builder, LabelSet, Metric, RegisterError, Registry, TypedFamily};
+use promkit::model::Collector;
+use promkit::{Buckets, Builder, LabelSet, RegisterError, Registry, TypedFamily, metrics::Metric};
 
 /// Size buckets used unless [`size_buckets`](super::HttpMetricsBuilder::size_buckets) says
 /// otherwise: powers of ten from 100 bytes to 1 GB (Go's `ExponentialBuckets(100, 10, 8)`).

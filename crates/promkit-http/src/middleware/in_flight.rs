@@ -7,7 +7,7 @@ use std::task::{Context, Poll, ready};
 
 use http::Request;
 use pin_project_lite::pin_project;
-use promkit::{Gauge, InflightGuard, TypedFamily};
+use promkit::{Gauge, TypedFamily, metrics::InflightGuard};
 use tower_layer::Layer;
 use tower_service::Service;
 

@@ -22,7 +22,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 #[tokio::test]
 async fn malformed_headers_get_text_uncompressed() {
-    let handler = MetricsHandler::builder(fixture()).build();
+    let handler = MetricsHandler::builder(&fixture()).must_build();
     let long = "application/json;q=0.5,".repeat(5_000);
     let raw: Vec<(&'static str, Vec<u8>)> = vec![
         ("accept", b"\xff\xfe application/openmetrics-text".to_vec()),
@@ -74,10 +74,10 @@ const BEFORE_AND_AFTER: &str = "# HELP aaa_first Before.\n# TYPE aaa_first gauge
 #[tokio::test]
 async fn failing_collector_under_http_error_is_a_500() {
     let own = Registry::new();
-    let handler = MetricsHandler::builder(registry_with_failing_collector())
+    let handler = MetricsHandler::builder(&registry_with_failing_collector())
         .error_handling(ErrorHandling::HttpError)
         .instrument(&own)
-        .build();
+        .must_build();
     let want =
         "An error has occurred while serving metrics:\n\ncollector for `broken_metric` failed: disk gone\n";
     let resp = call(&handler, "/metrics", &[("accept-encoding", "gzip")]).await;
@@ -116,10 +116,10 @@ async fn failing_collector_under_http_error_is_a_500() {
 #[tokio::test]
 async fn failing_collector_under_continue_on_error_is_left_out() {
     let registry = registry_with_failing_collector();
-    let handler = MetricsHandler::builder(registry.clone())
+    let handler = MetricsHandler::builder(&registry)
         .error_handling(ErrorHandling::ContinueOnError)
         .instrument(&registry)
-        .build();
+        .must_build();
     let resp = call(&handler, "/metrics?name[]=aaa_first&name[]=zzz_last&name[]=broken_metric", &[]).await;
     assert_eq!((resp.status().as_u16(), header(&resp, "content-type")), (200, Some(TEXT)));
     // The failing family is absent, even the sample it wrote before failing.
@@ -164,10 +164,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 #[tokio::test]
 async fn failing_collector_under_panic_panics_the_task() {
     let own = Registry::new();
-    let handler = MetricsHandler::builder(registry_with_failing_collector())
+    let handler = MetricsHandler::builder(&registry_with_failing_collector())
         .error_handling(ErrorHandling::Panic)
         .instrument(&own)
-        .build();
+        .must_build();
     let want = "error gathering metrics: collector for `broken_metric` failed: disk gone";
 
     // `respond` panics in the caller's thread.
@@ -212,11 +212,11 @@ async fn hung_collector_times_out_and_other_scrapes_go_on() {
     let registry = fixture();
     let (g, mut gate) = gate();
     registry.register(g).unwrap();
-    let handler = MetricsHandler::builder(registry.clone())
+    let handler = MetricsHandler::builder(&registry)
         .timeout(Duration::from_millis(200))
         .max_requests_in_flight(2)
         .instrument(&registry)
-        .build();
+        .must_build();
 
     // The first scrape blocks in the collector; the handler gives up on it after 200 ms.
     let h = handler.clone();
@@ -276,7 +276,7 @@ async fn flood_beyond_the_in_flight_limit_over_loopback() {
     let (g, mut gate) = gate();
     registry.register(g).unwrap();
     let handler =
-        MetricsHandler::builder(registry.clone()).max_requests_in_flight(1).instrument(&registry).build();
+        MetricsHandler::builder(&registry).max_requests_in_flight(1).instrument(&registry).must_build();
     let exporter = Exporter::bind("127.0.0.1:0".parse().unwrap(), handler).await.unwrap();
     let addr = exporter.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -18,9 +18,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::routing::get;
-use promkit::{ProcessCollector, Registry};
+use promkit::{Registry, collectors::ProcessCollector};
 use promkit_http::middleware::HttpMetrics;
-use promkit_http::{Exporter, MetricsHandler};
+use promkit_http::{Exporter, FormatOffer, MetricsHandler};
 use promkit_oracle::prometheus::{PrometheusServer, Target, http_get};
 use tokio::sync::oneshot;
 
@@ -51,8 +51,8 @@ fn prometheus_scrapes_the_exporter_and_an_axum_app() {
     // (a) The standalone exporter, twice over one registry: text only, and negotiated.
     let registry = fixture();
     ProcessCollector::builder().register(&registry).unwrap();
-    let text_handler = MetricsHandler::builder(registry.clone()).openmetrics(false).build();
-    let om_handler = MetricsHandler::builder(registry.clone()).build();
+    let text_handler = MetricsHandler::builder(&registry).openmetrics(FormatOffer::Withheld).must_build();
+    let om_handler = MetricsHandler::builder(&registry).must_build();
     let mut stops = Vec::new();
     let mut servers = Vec::new();
     let mut start_exporter = |handler| {
@@ -76,7 +76,7 @@ fn prometheus_scrapes_the_exporter_and_an_axum_app() {
     // (b) An axum app: /metrics through route_service, the server middleware on every route.
     let app_registry = Registry::new();
     let http_metrics = HttpMetrics::builder().register(&app_registry).unwrap();
-    let app_handler = MetricsHandler::builder(app_registry.clone()).instrument(&app_registry).build();
+    let app_handler = MetricsHandler::builder(&app_registry).instrument(&app_registry).must_build();
     let app = Router::new()
         .route("/hello", get(|| async { "hello\n" }))
         .route_service("/metrics", app_handler)

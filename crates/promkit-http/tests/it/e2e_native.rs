@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use promkit::registry::SampleValue;
+use promkit::model::SampleValue;
 use promkit::{Buckets, Counter, Histogram, NativeOptions, Quantiles, Registry, Summary};
 use promkit_http::{Exporter, MetricsHandler, Offer, WireFormat, negotiate};
 use promkit_oracle::prometheus::{PrometheusServer, Target, http_get};
@@ -206,7 +206,7 @@ fn prometheus_reads_native_histograms_and_exemplars_over_protobuf() {
     let exporter = rt
         .block_on(Exporter::bind(
             "127.0.0.1:0".parse().unwrap(),
-            MetricsHandler::builder(registry.clone()).build(),
+            MetricsHandler::builder(&registry).must_build(),
         ))
         .unwrap();
     let exporter_addr = exporter.local_addr();
@@ -252,7 +252,7 @@ fn prometheus_reads_native_histograms_and_exemplars_over_protobuf() {
     eprintln!("Prometheus sent Accept: {accepts:?}");
     assert!(!accepts.is_empty());
     for accept in &accepts {
-        let negotiated = negotiate(Some(accept), Offer { openmetrics: true, protobuf: true });
+        let negotiated = negotiate(Some(accept), Offer::ALL);
         assert_eq!(negotiated.format, WireFormat::Protobuf, "{accept}");
     }
     if prom.version().unwrap().starts_with("2.42.") {
@@ -299,7 +299,7 @@ fn prometheus_reads_native_histograms_and_exemplars_over_protobuf() {
     // Exemplars: our trace ids, on the right buckets, with the observed values and the
     // timestamps they were recorded at (to the millisecond Prometheus keeps).
     let millis = exemplar_millis(&registry);
-    #[allow(clippy::cast_precision_loss)] // milliseconds since the epoch fit in 53 bits
+    // milliseconds since the epoch fit in 53 bits
     let at = |trace: &str| millis.iter().find(|(t, _)| t == trace).unwrap().1 as f64 / 1000.0;
     let bucket_exemplars = wait_exemplars(&prom, "classic_seconds_bucket{job=\"native\"}", 2);
     let le = |e: &SeenExemplar| e.le.as_deref().and_then(|l| l.parse::<f64>().ok());

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use promkit::registry::Gatherers;
 use promkit::{Format, Registry};
-use promkit_http::{Encoding, MetricsHandler};
+use promkit_http::{Encoding, FormatOffer, MetricsHandler};
 
 use crate::{
     FIXTURE_OM, FIXTURE_TEXT, OM1, PROMETHEUS_2_ACCEPT, TEXT, call, decode, fixture, gunzip, header, line,
@@ -17,7 +17,7 @@ use crate::{
 async fn text_by_default_with_exact_headers_and_body() {
     let registry = fixture();
     assert_eq!(registry.encode_string(Format::Text).unwrap(), FIXTURE_TEXT);
-    let handler = MetricsHandler::builder(registry).build();
+    let handler = MetricsHandler::builder(&registry).must_build();
 
     let resp = call(&handler, "/metrics", &[]).await;
     assert_eq!(resp.status().as_u16(), 200);
@@ -37,7 +37,7 @@ async fn text_by_default_with_exact_headers_and_body() {
 async fn openmetrics_for_prometheus() {
     let registry = fixture();
     assert_eq!(registry.encode_string(Format::OPENMETRICS).unwrap(), FIXTURE_OM);
-    let handler = MetricsHandler::builder(registry).build();
+    let handler = MetricsHandler::builder(&registry).must_build();
     let accept = [("accept", PROMETHEUS_2_ACCEPT)];
 
     let resp = call(&handler, "/metrics", &accept).await;
@@ -48,7 +48,7 @@ async fn openmetrics_for_prometheus() {
     assert_eq!(handler.respond(&parts("/metrics", &accept)).body(), resp.body());
 
     // Switched off, the same scraper gets text.
-    let text_only = MetricsHandler::builder(fixture()).openmetrics(false).build();
+    let text_only = MetricsHandler::builder(&fixture()).openmetrics(FormatOffer::Withheld).must_build();
     let resp = call(&text_only, "/metrics", &accept).await;
     assert_eq!(header(&resp, "content-type"), Some(TEXT));
     assert_eq!(text(&resp), FIXTURE_TEXT);
@@ -56,7 +56,7 @@ async fn openmetrics_for_prometheus() {
 
 #[tokio::test]
 async fn compressed_bodies_decompress_to_the_identity_body() {
-    let handler = MetricsHandler::builder(fixture()).build();
+    let handler = MetricsHandler::builder(&fixture()).must_build();
     for accept in [None, Some(PROMETHEUS_2_ACCEPT)] {
         let accept: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
         let identity = call(&handler, "/metrics", &accept).await;
@@ -88,12 +88,12 @@ async fn compressed_bodies_decompress_to_the_identity_body() {
     }
 
     // Compression switched off: no Content-Encoding, whatever the scraper accepts.
-    let plain = MetricsHandler::builder(fixture()).compression(&[]).build();
+    let plain = MetricsHandler::builder(&fixture()).compression(&[]).must_build();
     let resp = call(&plain, "/metrics", &[("accept-encoding", "gzip, zstd, *")]).await;
     assert_eq!(header(&resp, "content-encoding"), None);
     assert_eq!(text(&resp), FIXTURE_TEXT);
     // gzip only: zstd is not offered, `*` gets gzip.
-    let gzip_only = MetricsHandler::builder(fixture()).compression(&[Encoding::Gzip]).build();
+    let gzip_only = MetricsHandler::builder(&fixture()).compression(&[Encoding::Gzip]).must_build();
     let resp = call(&gzip_only, "/metrics", &[("accept-encoding", "zstd")]).await;
     assert_eq!(header(&resp, "content-encoding"), None);
     let resp = call(&gzip_only, "/metrics", &[("accept-encoding", "*")]).await;
@@ -119,7 +119,7 @@ fn fixture_families(names: &[&str]) -> String {
 
 #[tokio::test]
 async fn name_filter_selects_families() {
-    let handler = MetricsHandler::builder(fixture()).build();
+    let handler = MetricsHandler::builder(&fixture()).must_build();
     let both = fixture_families(&["jobs_total", "queue_depth"]);
     assert_eq!(
         both,
@@ -151,7 +151,7 @@ async fn name_filter_selects_families() {
 
 #[tokio::test]
 async fn name_filter_matching_nothing_is_an_empty_exposition() {
-    let handler = MetricsHandler::builder(fixture()).build();
+    let handler = MetricsHandler::builder(&fixture()).must_build();
     let resp = call(&handler, "/metrics?name[]=nothing_here", &[]).await;
     assert_eq!((resp.status().as_u16(), header(&resp, "content-type")), (200, Some(TEXT)));
     assert_eq!(text(&resp), "");
@@ -167,8 +167,8 @@ async fn name_filter_matching_nothing_is_an_empty_exposition() {
 #[tokio::test]
 async fn name_filter_works_the_same_over_gatherers() {
     let registry = fixture();
-    let single = MetricsHandler::builder(registry.clone()).build();
-    let gathered = MetricsHandler::for_gatherers(Gatherers::new([registry, Registry::new()])).build();
+    let single = MetricsHandler::builder(&registry).must_build();
+    let gathered = MetricsHandler::for_gatherers(Gatherers::new([&registry, &Registry::new()])).must_build();
     for uri in [
         "/metrics",
         "/metrics?name[]=jobs_total",
@@ -187,14 +187,14 @@ async fn name_filter_works_the_same_over_gatherers() {
 #[tokio::test]
 async fn process_start_time_header() {
     let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    let handler = MetricsHandler::builder(fixture()).process_start_time(start).build();
+    let handler = MetricsHandler::builder(&fixture()).process_start_time(start).must_build();
     let resp = call(&handler, "/metrics", &[("accept-encoding", "gzip")]).await;
     assert_eq!(header(&resp, "process-start-time-unix"), Some("1700000000"));
     let sync = handler.respond(&parts("/metrics", &[]));
     assert_eq!(header(&sync, "process-start-time-unix"), Some("1700000000"));
     // Sub-second parts are dropped, as Go's `Unix()` does.
     let start = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_999);
-    let handler = MetricsHandler::builder(fixture()).process_start_time(start).build();
+    let handler = MetricsHandler::builder(&fixture()).process_start_time(start).must_build();
     assert_eq!(
         header(&handler.respond(&parts("/metrics", &[])), "process-start-time-unix"),
         Some("1700000000")
@@ -204,7 +204,7 @@ async fn process_start_time_header() {
 #[tokio::test]
 async fn own_metrics_after_a_known_sequence() {
     let registry = fixture();
-    let handler = MetricsHandler::builder(registry.clone()).instrument(&registry).build();
+    let handler = MetricsHandler::builder(&registry).instrument(&registry).must_build();
     let fresh = registry.encode_string(Format::Text).unwrap();
     assert_eq!(
         line(&fresh, "promhttp_metric_handler_requests_total{code=\"200\"}"),
@@ -263,6 +263,6 @@ async fn own_metrics_after_a_known_sequence() {
     );
 
     // A second handler cannot take the same names in the same registry.
-    let err = MetricsHandler::builder(registry.clone()).instrument(&registry).try_build().unwrap_err();
+    let err = MetricsHandler::builder(&registry).instrument(&registry).build().unwrap_err();
     assert!(err.to_string().contains("promhttp_metric_handler_requests_total"), "{err}");
 }

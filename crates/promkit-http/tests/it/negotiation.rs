@@ -10,7 +10,7 @@
 //! validation is `legacy`).
 
 use promkit::Format as EncodeFormat;
-use promkit_http::MetricsHandler;
+use promkit_http::{FormatOffer, MetricsHandler};
 use promkit_oracle::{Format, python_parse};
 
 use crate::{
@@ -201,8 +201,11 @@ fn accept_table() -> Vec<(&'static str, Option<&'static str>, String, String)> {
 
 #[tokio::test]
 async fn accept_headers_choose_the_content_type() {
-    let all = MetricsHandler::builder(fixture()).build();
-    let text_only = MetricsHandler::builder(fixture()).openmetrics(false).protobuf(false).build();
+    let all = MetricsHandler::builder(&fixture()).must_build();
+    let text_only = MetricsHandler::builder(&fixture())
+        .openmetrics(FormatOffer::Withheld)
+        .protobuf(FormatOffer::Withheld)
+        .must_build();
     let mut failures = Vec::new();
     for (what, accept, want_all, want_text_only) in accept_table() {
         let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
@@ -239,7 +242,7 @@ async fn accept_headers_choose_the_content_type() {
 async fn protobuf_body_for_native_histogram_scrapers() {
     // One registry for both, so the `_created` timestamps agree.
     let registry = fixture();
-    let handler = MetricsHandler::builder(registry.clone()).build();
+    let handler = MetricsHandler::builder(&registry).must_build();
     let resp = call(&handler, "/metrics", &[("accept", PROMETHEUS_3_NATIVE)]).await;
     assert_eq!(header(&resp, "content-type"), Some(PROTO));
     let mut want = Vec::new();
@@ -281,7 +284,7 @@ const ENCODING_TABLE: &[(&str, Option<&str>)] = &[
 
 #[tokio::test]
 async fn accept_encoding_chooses_the_coding() {
-    let handler = MetricsHandler::builder(fixture()).build();
+    let handler = MetricsHandler::builder(&fixture()).must_build();
     let mut failures = Vec::new();
     for &(accept_encoding, want) in ENCODING_TABLE {
         #[cfg(not(feature = "zstd"))]
@@ -306,7 +309,7 @@ type FamilySummary = (String, String, Vec<(String, f64)>);
 
 #[tokio::test]
 async fn negotiated_bodies_parse_with_the_python_parsers() {
-    let handler = MetricsHandler::builder(fixture()).build();
+    let handler = MetricsHandler::builder(&fixture()).must_build();
     // (Accept, parser) for each text format and both OpenMetrics versions, gzip-compressed.
     let cases = [
         (None, Format::Text),

@@ -2,10 +2,10 @@
 //! `<program>_build_info{version,revision,branch,rustc,os,arch} 1` that dashboards join on to
 //! show which build is running, as Go's `collectors/version` exports it.
 
-use crate::error::{BuildError, CollectError, Error};
-use crate::labels::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
-use crate::registry::{Collector, CollectorId, Desc, FamilyHeader, Labels, MetricType, Registry, SampleMeta};
-use crate::registry::{Sink, Value};
+use crate::model::{
+    BuildError, CollectError, Collector, Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value,
+};
+use crate::registry::{CollectorId, Error, Registry};
 
 /// The value of a label nobody set.
 const UNKNOWN: &str = "unknown";
@@ -156,9 +156,6 @@ impl BuildInfoBuilder {
         } else {
             (format!("{}_build_info", self.program), help_for(&self.program))
         };
-        if !is_valid_metric_name(&name) {
-            return Err(BuildError::InvalidMetricName { hint: name_fix_hint(&name, true), name });
-        }
         let mut labels = vec![
             ("arch".to_owned(), std::env::consts::ARCH.to_owned()),
             ("branch".to_owned(), self.branch),
@@ -167,19 +164,17 @@ impl BuildInfoBuilder {
             ("rustc".to_owned(), self.rustc),
             ("version".to_owned(), self.version),
         ];
-        for (label, value) in self.extra {
-            if !is_valid_label_name(&label) {
-                return Err(BuildError::InvalidLabelName {
-                    hint: name_fix_hint(&label, false),
-                    metric: name,
-                    name: label,
-                });
-            }
-            if labels.iter().any(|(n, _)| *n == label) {
-                return Err(BuildError::DuplicateLabel { metric: name, name: label });
-            }
-            labels.push((label, value));
-        }
+        labels.extend(self.extra);
+        let desc = Desc {
+            name,
+            help,
+            unit: String::new(),
+            kind: MetricType::Gauge,
+            label_names: Vec::new(),
+            const_labels: labels,
+        };
+        desc.validate()?;
+        let Desc { name, help, const_labels: mut labels, .. } = desc;
         labels.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(BuildInfoCollector { name, help, labels })
     }

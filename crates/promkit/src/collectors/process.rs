@@ -9,10 +9,11 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
-use crate::error::{BuildError, CollectError, Error};
-use crate::labels::name::{is_valid_metric_name, name_fix_hint};
-use crate::registry::{Collector, CollectorId, Desc, FamilyHeader, Labels, MetricType, Registry, SampleMeta};
-use crate::registry::{Sink, Value};
+use crate::model::desc::check_metric_name;
+use crate::model::{
+    BuildError, CollectError, Collector, Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value,
+};
+use crate::registry::{CollectorId, Error, Registry};
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux;
@@ -336,11 +337,11 @@ impl Collector for ProcessCollector {
             return Ok(());
         }
         let mut readings: Readings = [None; FAMILY_COUNT];
-        if let Some((at, error)) = self.read(&mut readings) {
-            if self.errors == ReadErrors::Report {
-                // Nothing written yet: a failed collection leaves no partial output behind.
-                return Err(CollectError::failed(self.names[at].clone(), error));
-            }
+        if let Some((at, error)) = self.read(&mut readings)
+            && self.errors == ReadErrors::Report
+        {
+            // Nothing written yet: a failed collection leaves no partial output behind.
+            return Err(CollectError::failed(self.names[at].clone(), error));
         }
         for ((spec, name), value) in FAMILIES.iter().zip(&self.names).zip(readings) {
             let Some(v) = value else { continue };
@@ -413,12 +414,7 @@ impl ProcessCollectorBuilder {
                 format!("{}_{}", self.namespace, spec.name)
             }
         });
-        if !is_valid_metric_name(&names[0]) {
-            return Err(BuildError::InvalidMetricName {
-                hint: name_fix_hint(&names[0], true),
-                name: names[0].clone(),
-            });
-        }
+        check_metric_name(&names[0])?;
         Ok(ProcessCollector { target: self.target, errors: self.errors, names, scratch: Mutex::default() })
     }
 

@@ -1,7 +1,6 @@
-//! Exposition formats: each format, and each rule shared by formats, in its own file.
+//! Exposition formats: each format in its own file, and the one place a [`Format`] picks its
+//! encoder. Adding a format touches this module only.
 
-pub(crate) mod escape;
-pub(crate) mod float;
 mod openmetrics;
 #[cfg(feature = "protobuf")]
 mod protobuf;
@@ -14,7 +13,7 @@ pub use openmetrics::OpenMetricsEncoder;
 pub use protobuf::{PROTOBUF_CONTENT_TYPE, ProtobufEncoder};
 pub use text::TextEncoder;
 
-use crate::registry::Labels;
+use crate::model::{CollectError, Labels, MetricFamily, Sink};
 
 /// The Content-Type of the Prometheus text format 0.0.4.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -31,9 +30,8 @@ pub enum Format {
     Text,
     /// OpenMetrics 1.0.0 text, ending in `# EOF`.
     OpenMetrics {
-        /// Write `_created` samples for counters, histograms and summaries (off by default:
-        /// without Prometheus' created-timestamp feature they double the series).
-        created_samples: bool,
+        /// Whether counters, histograms and summaries get `_created` samples.
+        created_samples: CreatedSamples,
     },
     /// Length-delimited `io.prometheus.client.MetricFamily` protobuf messages (feature
     /// `protobuf`), with created timestamps.
@@ -43,7 +41,7 @@ pub enum Format {
 
 impl Format {
     /// OpenMetrics without `_created` samples.
-    pub const OPENMETRICS: Format = Format::OpenMetrics { created_samples: false };
+    pub const OPENMETRICS: Format = Format::OpenMetrics { created_samples: CreatedSamples::Omit };
 
     /// The Content-Type header value for this format.
     pub fn content_type(self) -> &'static str {
@@ -54,6 +52,99 @@ impl Format {
             Format::Protobuf => PROTOBUF_CONTENT_TYPE,
         }
     }
+}
+
+/// An encoder of one format: a [`Sink`] appending to a byte buffer, whose output can be cut
+/// back to a mark (to drop a failed collector's partial output) and that is finished once.
+pub(crate) trait Encoder: Sink {
+    /// The buffer the encoder appends to.
+    fn buffer(&mut self) -> &mut Vec<u8>;
+
+    /// Writes out whatever the encoder holds back (protobuf keeps the family in progress).
+    fn flush(&mut self) {}
+
+    /// Forgets whatever the encoder holds back.
+    fn discard(&mut self) {}
+
+    /// Ends the output (OpenMetrics' `# EOF`, protobuf's last family).
+    fn finish(self);
+
+    /// A point the output can later be cut back to, at a family boundary.
+    fn mark(&mut self) -> usize {
+        self.flush();
+        self.buffer().len()
+    }
+
+    /// Cuts the output back to `mark`, dropping everything written (or held back) since.
+    fn truncate(&mut self, mark: usize) {
+        self.discard();
+        self.buffer().truncate(mark);
+    }
+}
+
+/// Work done with whichever encoder a format selects: collecting a registry, replaying a
+/// snapshot.
+pub(crate) trait EncodeJob {
+    /// What the job returns on success.
+    type Output;
+
+    /// Feeds `encoder`.
+    ///
+    /// # Errors
+    /// A failure that stops the encoding; the output is then left unfinished.
+    fn run<E: Encoder>(self, encoder: &mut E) -> Result<Self::Output, CollectError>;
+}
+
+/// Runs `job` with the encoder for `format` appending to `out`, and finishes the output when
+/// the job succeeds (on failure `out` holds what was written before it). The one place a
+/// format is mapped to its encoder.
+///
+/// # Errors
+/// The job's.
+pub(crate) fn encode<J: EncodeJob>(
+    format: Format,
+    out: &mut Vec<u8>,
+    job: J,
+) -> Result<J::Output, CollectError> {
+    fn run<E: Encoder, J: EncodeJob>(mut encoder: E, job: J) -> Result<J::Output, CollectError> {
+        let output = job.run(&mut encoder)?;
+        encoder.finish();
+        Ok(output)
+    }
+    match format {
+        Format::Text => run(TextEncoder::new(out), job),
+        Format::OpenMetrics { created_samples } => run(OpenMetricsEncoder::new(out, created_samples), job),
+        #[cfg(feature = "protobuf")]
+        Format::Protobuf => run(ProtobufEncoder::new(out), job),
+    }
+}
+
+/// Appends gathered (or parsed) families in `format`.
+pub fn encode_families(families: &[MetricFamily], format: Format, out: &mut Vec<u8>) {
+    struct Replay<'a>(&'a [MetricFamily]);
+    impl EncodeJob for Replay<'_> {
+        type Output = ();
+        fn run<E: Encoder>(self, encoder: &mut E) -> Result<(), CollectError> {
+            self.0.iter().for_each(|f| f.replay(encoder));
+            Ok(())
+        }
+    }
+    // Replaying a snapshot cannot fail.
+    let _ = encode(format, out, Replay(families));
+}
+
+/// Whether OpenMetrics output carries `_created` samples (Go's
+/// `EnableOpenMetricsTextCreatedSamples`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum CreatedSamples {
+    /// No `_created` lines (the default: without Prometheus' created-timestamp feature they
+    /// double the series).
+    #[default]
+    Omit,
+    /// A `_created` line, in seconds since the epoch, after each counter, histogram and summary
+    /// series (never gauges).
+    Write,
 }
 
 thread_local! {

@@ -1,11 +1,10 @@
 //! OpenMetrics 1.0.0 text, written as Go's `expfmt.MetricFamilyToOpenMetrics` does.
 
-use crate::registry::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{Exemplar, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 
-use super::escape::{write_help_openmetrics, write_label_value};
-use super::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
-use super::{with_bucket_buffer, with_quantile_buffer, write_series};
-use crate::metrics::Exemplar;
+use super::{CreatedSamples, Encoder, with_bucket_buffer, with_quantile_buffer, write_series};
+use crate::syntax::escape::{write_help_openmetrics, write_label_value};
+use crate::syntax::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
 
 /// A [`Sink`] that appends OpenMetrics 1.0.0 text to a byte buffer; call
 /// [`finish`](Self::finish) for the closing `# EOF`.
@@ -17,7 +16,7 @@ use crate::metrics::Exemplar;
 #[derive(Debug)]
 pub struct OpenMetricsEncoder<'a> {
     out: &'a mut Vec<u8>,
-    created_samples: bool,
+    created_samples: CreatedSamples,
     /// Name written on sample lines: the family name (a counter's without `_total`).
     name: String,
     /// Whether the current family is a counter written as an OpenMetrics counter.
@@ -25,24 +24,14 @@ pub struct OpenMetricsEncoder<'a> {
 }
 
 impl<'a> OpenMetricsEncoder<'a> {
-    /// An encoder appending to `out`; `created_samples` adds `_created` lines.
-    pub fn new(out: &'a mut Vec<u8>, created_samples: bool) -> Self {
+    /// An encoder appending to `out`, with or without `_created` lines.
+    pub fn new(out: &'a mut Vec<u8>, created_samples: CreatedSamples) -> Self {
         Self { out, created_samples, name: super::take_name_buffer(), counter: false }
     }
 
     /// Appends the closing `# EOF` line.
     pub fn finish(self) {
         self.out.extend_from_slice(b"# EOF\n");
-    }
-
-    /// Bytes in the buffer so far.
-    pub(crate) fn len(&self) -> usize {
-        self.out.len()
-    }
-
-    /// Cuts the buffer back to `len` bytes (drops a failed collector's partial output).
-    pub(crate) fn truncate_to(&mut self, len: usize) {
-        self.out.truncate(len);
     }
 
     /// Ends a sample line: the timestamp, then the exemplar (only counters' `_total` lines and
@@ -68,7 +57,6 @@ impl<'a> OpenMetricsEncoder<'a> {
             if let Some(nanos) = e.timestamp_nanos() {
                 self.out.push(b' ');
                 // Go writes float64(nanoseconds) / 1e9 in its OpenMetrics float form.
-                #[allow(clippy::cast_precision_loss)]
                 write_om_float(self.out, nanos as f64 / 1e9);
             }
         }
@@ -76,7 +64,7 @@ impl<'a> OpenMetricsEncoder<'a> {
     }
 
     fn created(&mut self, name: &str, labels: &Labels<'_>, meta: &SampleMeta<'_>) {
-        if let (true, Some(created)) = (self.created_samples, meta.created) {
+        if let (CreatedSamples::Write, Some(created)) = (self.created_samples, meta.created) {
             write_series(self.out, name, "_created", labels, None);
             write_om_float(self.out, created);
             self.out.push(b'\n');
@@ -87,6 +75,16 @@ impl<'a> OpenMetricsEncoder<'a> {
 impl Drop for OpenMetricsEncoder<'_> {
     fn drop(&mut self) {
         super::return_name_buffer(std::mem::take(&mut self.name));
+    }
+}
+
+impl Encoder for OpenMetricsEncoder<'_> {
+    fn buffer(&mut self) -> &mut Vec<u8> {
+        self.out
+    }
+
+    fn finish(self) {
+        OpenMetricsEncoder::finish(self);
     }
 }
 
@@ -144,7 +142,7 @@ impl Sink for OpenMetricsEncoder<'_> {
             }
             Value::GaugeI64(v) => {
                 write_series(self.out, &name, "", labels, None);
-                #[allow(clippy::cast_precision_loss)] // Go holds every value as float64
+                // Go holds every value as float64
                 write_om_float(self.out, v as f64);
                 self.end(meta, None);
             }

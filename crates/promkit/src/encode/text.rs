@@ -1,10 +1,10 @@
 //! Prometheus text format 0.0.4, written exactly as Go's `expfmt.MetricFamilyToText` does.
 
-use crate::registry::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 
-use super::escape::write_help_text;
-use super::float::{write_go_float, write_go_u64, write_int};
-use super::{with_bucket_buffer, with_quantile_buffer, write_series};
+use super::{Encoder, with_bucket_buffer, with_quantile_buffer, write_series};
+use crate::syntax::escape::write_help_text;
+use crate::syntax::float::{write_go_float, write_go_u64, write_int};
 
 /// A [`Sink`] that appends text 0.0.4 to a byte buffer.
 ///
@@ -22,16 +22,6 @@ impl<'a> TextEncoder<'a> {
         Self { out, name: super::take_name_buffer() }
     }
 
-    /// Bytes in the buffer so far.
-    pub(crate) fn len(&self) -> usize {
-        self.out.len()
-    }
-
-    /// Cuts the buffer back to `len` bytes (drops a failed collector's partial output).
-    pub(crate) fn truncate_to(&mut self, len: usize) {
-        self.out.truncate(len);
-    }
-
     fn end(&mut self, meta: &SampleMeta<'_>) {
         if let Some(ts) = meta.timestamp_ms {
             self.out.push(b' ');
@@ -45,6 +35,14 @@ impl Drop for TextEncoder<'_> {
     fn drop(&mut self) {
         super::return_name_buffer(std::mem::take(&mut self.name));
     }
+}
+
+impl Encoder for TextEncoder<'_> {
+    fn buffer(&mut self) -> &mut Vec<u8> {
+        self.out
+    }
+
+    fn finish(self) {}
 }
 
 impl Sink for TextEncoder<'_> {
@@ -75,7 +73,7 @@ impl Sink for TextEncoder<'_> {
             }
             Value::GaugeI64(v) => {
                 write_series(self.out, &name, "", labels, None);
-                #[allow(clippy::cast_precision_loss)] // Go holds every value as float64
+                // Go holds every value as float64
                 write_go_float(self.out, v as f64);
                 self.end(meta);
             }

@@ -3,14 +3,14 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::error::{BuildError, CollectError, Error};
 use crate::labels::LabelSet;
-use crate::labels::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
-use crate::registry::{Collector, Desc, LabelTemplate, Labels, MetricType, Registry, Sink};
+use crate::model::{
+    Buckets, BuildError, CollectError, Collector, Desc, FamilyHeader, LabelTemplate, Labels, Quantiles, Sink,
+};
 
-use super::histogram::{Buckets, Histogram};
+use super::histogram::Histogram;
 use super::store::Store;
-use super::summary::{Quantiles, Summary};
+use super::summary::Summary;
 use super::{Counter, CounterF64, Family, Gauge, GaugeF64, Metric, TypedFamily, Untyped};
 
 /// Declares a metric; from `Counter::builder`, `Histogram::builder` and the like.
@@ -41,6 +41,13 @@ pub struct Labelled(Vec<String>);
 /// Builder shape: a [`TypedFamily`] with labels of type `L`.
 #[derive(Debug)]
 pub struct Typed<L>(Vec<String>, PhantomData<fn(&L)>);
+
+/// Builder shape: the declaration of a [`CounterFn`](super::CounterFn) or
+/// [`GaugeFn`](super::GaugeFn), whose value comes from a function. It has no `register` or
+/// `build` of its own: the function is given with the declaration to `CounterFn::new`, so a
+/// function metric cannot be registered by mistake as a plain counter or gauge.
+#[derive(Debug)]
+pub struct Func;
 
 impl<M: Metric> Builder<M, Single> {
     /// Starts declaring a metric called `name`.
@@ -88,28 +95,6 @@ impl<M: Metric> Builder<M, Single> {
         let template = LabelTemplate::new(&[], &desc.const_labels);
         Ok(Described { metric: M::create(&self.options), options: self.options, template, desc })
     }
-
-    /// Builds the metric and registers it.
-    ///
-    /// # Errors
-    /// [`Error::Build`] for an invalid declaration, [`Error::Register`] when the registry
-    /// refuses it (a family of that name exists, say).
-    pub fn register(self, registry: &Registry) -> Result<M, Error> {
-        let described = self.build()?;
-        let metric = described.metric.clone();
-        registry.register(described)?;
-        Ok(metric)
-    }
-
-    /// As [`register`](Self::register), panicking on error.
-    ///
-    /// # Panics
-    /// On any error `register` would return: for metrics declared once at start-up (Go's
-    /// `MustRegister`), never for declarations built from input.
-    #[track_caller]
-    pub fn must_register(self, registry: &Registry) -> M {
-        self.register(registry).unwrap_or_else(|e| panic!("{e}"))
-    }
 }
 
 impl<M: Metric> Builder<M, Labelled> {
@@ -121,25 +106,6 @@ impl<M: Metric> Builder<M, Labelled> {
         let names = self.shape.0.clone();
         let desc = self.desc(names)?;
         Ok(Family::from_store(Store::new(desc, self.options, self.limit)))
-    }
-
-    /// Builds the family and registers it.
-    ///
-    /// # Errors
-    /// As [`Builder::register`] for single metrics.
-    pub fn register(self, registry: &Registry) -> Result<Family<M>, Error> {
-        let family = self.build()?;
-        registry.register(family.clone())?;
-        Ok(family)
-    }
-
-    /// As [`register`](Self::register), panicking on error.
-    ///
-    /// # Panics
-    /// On any error `register` would return; for start-up declarations only.
-    #[track_caller]
-    pub fn must_register(self, registry: &Registry) -> Family<M> {
-        self.register(registry).unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
@@ -160,24 +126,17 @@ impl<L: LabelSet + 'static, M: Metric> Builder<M, Typed<L>> {
         let desc = self.desc(names)?;
         Ok(TypedFamily::from_store(Store::new(desc, self.options, self.limit)))
     }
+}
 
-    /// Builds the family and registers it.
-    ///
-    /// # Errors
-    /// As [`Builder::register`] for single metrics.
-    pub fn register(self, registry: &Registry) -> Result<TypedFamily<L, M>, Error> {
-        let family = self.build()?;
-        registry.register(family.clone())?;
-        Ok(family)
+impl<M: Metric> Builder<M, Func> {
+    /// Starts declaring a function metric called `name`.
+    pub(super) fn func(name: impl Into<String>) -> Self {
+        Builder::new(name).reshape(Func)
     }
 
-    /// As [`register`](Self::register), panicking on error.
-    ///
-    /// # Panics
-    /// On any error `register` would return; for start-up declarations only.
-    #[track_caller]
-    pub fn must_register(self, registry: &Registry) -> TypedFamily<L, M> {
-        self.register(registry).unwrap_or_else(|e| panic!("{e}"))
+    /// The validated description of a function metric.
+    pub(super) fn func_desc(self) -> Result<Desc, BuildError> {
+        self.desc(Vec::new())
     }
 }
 
@@ -215,7 +174,7 @@ impl<M: Metric, S> Builder<M, S> {
 
     /// Caps the number of series of a family. Once `max` series exist, lookups of new label
     /// sets all go to one overflow series whose every label value is
-    /// [`OVERFLOW_LABEL_VALUE`](crate::OVERFLOW_LABEL_VALUE), and
+    /// [`OVERFLOW_LABEL_VALUE`](super::OVERFLOW_LABEL_VALUE), and
     /// [`Family::overflowed`] counts them. Without a cap a family grows with every new
     /// label set.
     pub fn max_series(mut self, max: usize) -> Self {
@@ -224,62 +183,22 @@ impl<M: Metric, S> Builder<M, S> {
     }
 
     fn desc(&self, label_names: Vec<String>) -> Result<Desc, BuildError> {
-        let metric = &self.name;
-        if !is_valid_metric_name(metric) {
-            return Err(BuildError::InvalidMetricName {
-                name: metric.clone(),
-                hint: name_fix_hint(metric, true),
-            });
-        }
-        let reserved: &[&str] = match M::KIND {
-            MetricType::Histogram => &["le"],
-            MetricType::Summary => &["quantile"],
-            _ => &[],
-        };
-        let mut seen: Vec<&str> = Vec::new();
-        for name in label_names.iter().chain(self.const_labels.iter().map(|(n, _)| n)) {
-            if !is_valid_label_name(name) {
-                return Err(BuildError::InvalidLabelName {
-                    metric: metric.clone(),
-                    name: name.clone(),
-                    hint: name_fix_hint(name, false),
-                });
-            }
-            if reserved.contains(&name.as_str()) {
-                return Err(BuildError::ReservedLabel {
-                    metric: metric.clone(),
-                    name: name.clone(),
-                    kind: M::KIND,
-                });
-            }
-            if seen.contains(&name.as_str()) {
-                return Err(BuildError::DuplicateLabel { metric: metric.clone(), name: name.clone() });
-            }
-            seen.push(name);
-        }
-        if !self.unit.is_empty() {
-            let base = if M::KIND == MetricType::Counter {
-                metric.strip_suffix("_total").unwrap_or(metric)
-            } else {
-                metric
-            };
-            if !base.ends_with(&format!("_{}", self.unit)) {
-                return Err(BuildError::UnitNotSuffix { metric: metric.clone(), unit: self.unit.clone() });
-            }
-        }
-        if self.limit == Some(0) {
-            return Err(BuildError::ZeroSeriesLimit { metric: metric.clone() });
-        }
-        let mut const_labels = self.const_labels.clone();
-        const_labels.sort();
-        Ok(Desc {
-            name: metric.clone(),
+        // Validated before sorting, so the first bad label reported is the first one given.
+        let mut desc = Desc {
+            name: self.name.clone(),
             help: self.help.clone(),
             unit: self.unit.clone(),
             kind: M::KIND,
             label_names,
-            const_labels,
-        })
+            const_labels: self.const_labels.clone(),
+        };
+        desc.validate()?;
+        desc.validate_unit()?;
+        if self.limit == Some(0) {
+            return Err(BuildError::ZeroSeriesLimit { metric: self.name.clone() });
+        }
+        desc.const_labels.sort();
+        Ok(desc)
     }
 }
 
@@ -364,7 +283,7 @@ impl<M: Metric> Collector for Described<M> {
     }
 
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        sink.family(&crate::registry::FamilyHeader {
+        sink.family(&FamilyHeader {
             name: &self.desc.name,
             help: &self.desc.help,
             unit: &self.desc.unit,

@@ -6,12 +6,11 @@ use std::sync::atomic::Ordering;
 
 use crossbeam_utils::CachePadded;
 
-use crate::registry::{Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{Exemplar, Labels, MetricType, SampleMeta, Sink, Value};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, lock, unix_now};
 
 use super::Metric;
-use super::exemplar::Exemplar;
-use crate::error::ExemplarError;
+use crate::model::ExemplarError;
 
 /// A monotonically increasing integer total: requests served, bytes sent, jobs done.
 ///
@@ -140,7 +139,7 @@ impl Counter {
     /// [`ExemplarError`] for an invalid label name or more than 128 code points of labels.
     pub fn inc_by_with_exemplar(&self, n: u64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
         self.inc_by(n);
-        #[allow(clippy::cast_precision_loss)] // exemplar values are floats in every format
+        // exemplar values are floats in every format
         let e = Exemplar::new(labels.iter().copied(), n as f64)?;
         *lock(&self.core.extras.get_or_init(Box::default).exemplar) = Some(e);
         Ok(())

@@ -1,11 +1,11 @@
 //! `CounterFn` and `GaugeFn`: values read from a function at scrape time.
 
-use crate::error::{BuildError, CollectError};
-use crate::registry::{
-    Collector, Desc, FamilyHeader, LabelTemplate, Labels, MetricType, SampleMeta, Sink, Value,
+use crate::model::{
+    BuildError, CollectError, Collector, Desc, FamilyHeader, LabelTemplate, Labels, MetricType, SampleMeta,
+    Sink, Value,
 };
 
-use super::builder::Builder;
+use super::builder::{Builder, Func};
 use super::{CounterF64, GaugeF64};
 
 /// A counter whose value a function returns at each scrape (Go's `CounterFunc`): for totals
@@ -25,6 +25,15 @@ use super::{CounterF64, GaugeF64};
 /// assert!(registry.encode_text_string()?.contains("cache_hits_total 7\n"));
 /// # Ok::<(), promkit::Error>(())
 /// ```
+///
+/// The declaration alone cannot be registered: that would make a plain counter stuck at 0,
+/// with the function nowhere. This does not compile:
+///
+/// ```compile_fail
+/// # let registry = promkit::Registry::new();
+/// let hits = promkit::CounterFn::builder("cache_hits_total").register(&registry)?;
+/// # Ok::<(), promkit::Error>(())
+/// ```
 pub struct CounterFn {
     desc: Desc,
     template: LabelTemplate,
@@ -42,8 +51,8 @@ macro_rules! func_metric {
     ($t:ident, $backing:ty, $kind:expr, $value:expr) => {
         impl $t {
             /// Starts the declaration (name, help, unit, constant labels) for [`new`](Self::new).
-            pub fn builder(name: impl Into<String>) -> Builder<$backing> {
-                Builder::new(name)
+            pub fn builder(name: impl Into<String>) -> Builder<$backing, Func> {
+                Builder::func(name)
             }
 
             /// A metric declared by `builder` whose value `f` returns at scrape time.
@@ -51,11 +60,10 @@ macro_rules! func_metric {
             /// # Errors
             /// [`BuildError`] for an invalid declaration.
             pub fn new(
-                builder: Builder<$backing>,
+                builder: Builder<$backing, Func>,
                 f: impl Fn() -> f64 + Send + Sync + 'static,
             ) -> Result<Self, BuildError> {
-                let described = builder.build()?;
-                let desc = Collector::describe(&described).remove(0);
+                let desc = builder.func_desc()?;
                 let template = LabelTemplate::new(&[], &desc.const_labels);
                 Ok(Self { desc, template, f: Box::new(f) })
             }

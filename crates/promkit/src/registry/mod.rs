@@ -1,32 +1,30 @@
 //! The registry: which collectors are exported, the consistency rules they must keep, and
 //! encoding or gathering all of them.
 
-mod collector;
-mod snapshot;
+mod error;
+mod gather;
+mod register;
 mod wrap;
 
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
-#[doc(hidden)]
-pub use collector::LimitStats;
-pub use collector::{
-    Collector, Desc, FamilyHeader, HistogramSource, LabelTemplate, Labels, MetricType, SampleMeta, Sink,
-    SummarySource, Value,
-};
-pub use snapshot::{
-    Gatherers, MetricFamily, Sample, SampleValue, SnapshotHistogram, SnapshotSummary, encode_families,
-};
+pub use error::{Error, RegisterError};
+pub use gather::Gatherers;
 pub use wrap::Wrapped;
 
-use crate::encode::{Format, OpenMetricsEncoder, TextEncoder};
-use crate::error::{BuildError, CollectError, RegisterError};
-use crate::labels::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
+use crate::encode::{self, EncodeJob, Encoder, Format};
+use crate::metrics::{Described, Metric};
+use crate::model::{
+    CollectError, Collector, Desc, FamilyHeader, Labels, LimitStats, MetricFamily, MetricType, SampleMeta,
+    Sink, Value,
+};
 
 /// A set of collectors exported together, checked for consistency when each is registered.
 ///
 /// Cloning a `Registry` gives another handle on the same registry. Most programs create one
-/// registry at start-up and pass it down (`Metrics::new(&registry)`); [`default_registry`] is
-/// the process-wide one for code that cannot take one as a parameter.
+/// registry at start-up and pass it down (`Metrics::new(&registry)`);
+/// [`default_registry`](crate::default_registry) is the process-wide one for code that cannot
+/// take one as a parameter.
 #[derive(Clone, Default)]
 pub struct Registry {
     inner: Arc<RwLock<Inner>>,
@@ -101,39 +99,89 @@ struct Entry {
     descs: Vec<Desc>,
 }
 
+impl Entry {
+    fn already_registered(&self, name: &str) -> RegisterError {
+        RegisterError::AlreadyRegistered { name: name.to_owned(), existing: Registered::new(self) }
+    }
+}
+
+/// A registered collector, as [`Registry::get`] finds it and a refused duplicate
+/// registration ([`RegisterError::AlreadyRegistered`]) hands it back: so "register, or reuse
+/// what is there" works.
+///
+/// ```
+/// use promkit::{Counter, Error, Family, RegisterError, Registry};
+///
+/// /// Declared by two libraries that share a registry: the second reuses the first's family.
+/// fn requests(registry: &Registry) -> Result<Family<Counter>, Error> {
+///     match Counter::builder("requests_total").help("Requests.").labels(["path"]).register(registry) {
+///         Err(Error::Register(RegisterError::AlreadyRegistered { existing, .. })) => {
+///             Ok(existing.downcast_ref::<Family<Counter>>().expect("declared alike").clone())
+///         }
+///         other => other,
+///     }
+/// }
+///
+/// let registry = Registry::new();
+/// requests(&registry)?.with_label_values(&["/a"])?.inc();
+/// requests(&registry)?.with_label_values(&["/a"])?.inc();
+/// assert!(registry.encode_text_string()?.contains("requests_total{path=\"/a\"} 2\n"));
+/// # Ok::<(), promkit::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Registered {
+    id: CollectorId,
+    collector: Arc<dyn Collector>,
+}
+
+impl Registered {
+    fn new(entry: &Entry) -> Self {
+        Self { id: entry.id, collector: Arc::clone(&entry.collector) }
+    }
+
+    /// The id it was registered with.
+    pub fn id(&self) -> CollectorId {
+        self.id
+    }
+
+    /// The collector itself.
+    pub fn collector(&self) -> &Arc<dyn Collector> {
+        &self.collector
+    }
+
+    /// The collector as its concrete type: [`Family<M>`](crate::Family) or
+    /// [`TypedFamily<L, M>`](crate::TypedFamily) for a family, [`Described<M>`] for a single
+    /// metric, your own type for your collector. `None` for another type (or one registered
+    /// through [`Registry::wrap`], which sits behind its wrapper).
+    pub fn downcast_ref<T: Collector>(&self) -> Option<&T> {
+        let any: &dyn std::any::Any = &*self.collector;
+        any.downcast_ref()
+    }
+
+    /// The metric handle, when the collector is a single metric of type `M` (a builder's
+    /// `register` without labels).
+    pub fn metric<M: Metric>(&self) -> Option<M> {
+        self.downcast_ref::<Described<M>>().map(|d| d.metric().clone())
+    }
+}
+
+impl std::fmt::Debug for Registered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let families: Vec<String> = self.collector.describe().into_iter().map(|d| d.name).collect();
+        f.debug_struct("Registered").field("id", &self.id).field("families", &families).finish()
+    }
+}
+
+/// Two handles are equal when they are the same registration.
+impl PartialEq for Registered {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && Arc::ptr_eq(&self.collector, &other.collector)
+    }
+}
+
 /// Identifies a registered collector, for [`Registry::unregister_id`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CollectorId(u64);
-
-/// The process-wide registry (Go's `DefaultRegisterer`/`DefaultGatherer`), created on first use.
-///
-/// Libraries should accept a `&Registry` instead where they can; the default registry is for
-/// metrics declared at file scope, as in:
-///
-/// ```
-/// use promkit::{Counter, default_registry};
-/// use std::sync::LazyLock;
-///
-/// static JOBS: LazyLock<Counter> = LazyLock::new(|| {
-///     Counter::builder("seed_jobs_total").help("Jobs run.").must_register(default_registry())
-/// });
-///
-/// // At the start of main: force the statics, so the exposition shows them (at 0) from the
-/// // start instead of after their first use.
-/// LazyLock::force(&JOBS);
-/// assert!(default_registry().encode_text_string()?.contains("seed_jobs_total 0\n"));
-/// JOBS.inc();
-/// # Ok::<(), promkit::Error>(())
-/// ```
-pub fn default_registry() -> &'static Registry {
-    // As Go's default registry: process metrics on a plain `/metrics`.
-    static DEFAULT: LazyLock<Registry> = LazyLock::new(|| {
-        let registry = Registry::new();
-        crate::collectors::register_defaults(&registry);
-        registry
-    });
-    &DEFAULT
-}
 
 impl Registry {
     /// An empty registry.
@@ -166,15 +214,18 @@ impl Registry {
     pub fn register_arc(&self, collector: Arc<dyn Collector>) -> Result<CollectorId, RegisterError> {
         let descs = collector.describe();
         for (i, d) in descs.iter().enumerate() {
-            validate_desc(d)?;
+            d.validate()?;
             if descs[..i].iter().any(|o| o.name == d.name) {
                 return Err(RegisterError::DuplicateInCollector { name: d.name.clone() });
             }
         }
         let mut inner = self.write();
         for d in &descs {
-            for existing in inner.entries.iter().flat_map(|e| &e.descs) {
-                check_pair(existing, d)?;
+            for e in &inner.entries {
+                for existing in &e.descs {
+                    check_pair(existing, d)
+                        .map_err(|same| same.unwrap_or_else(|| e.already_registered(&d.name)))?;
+                }
             }
         }
         let id = CollectorId(inner.next_id);
@@ -239,6 +290,26 @@ impl Registry {
         true
     }
 
+    /// The collector that produces the family `name`, if one is registered: to reuse a metric
+    /// declared elsewhere, or to check what is there.
+    ///
+    /// ```
+    /// use promkit::{Counter, Registry, metrics::Described};
+    /// let registry = Registry::new();
+    /// Counter::builder("jobs_total").help("Jobs.").register(&registry)?.inc();
+    /// let found = registry.get("jobs_total").expect("registered above");
+    /// let jobs = found.metric::<Counter>().expect("a single counter");
+    /// assert_eq!(jobs.get(), 1);
+    /// assert!(found.downcast_ref::<Described<Counter>>().is_some());
+    /// assert!(registry.get("nope").is_none());
+    /// # Ok::<(), promkit::Error>(())
+    /// ```
+    pub fn get(&self, name: &str) -> Option<Registered> {
+        let inner = self.read();
+        let entry = inner.entries.iter().find(|e| e.descs.iter().any(|d| d.name == name))?;
+        Some(Registered::new(entry))
+    }
+
     /// The descriptions of every registered family.
     pub fn descs(&self) -> Vec<Desc> {
         self.read().entries.iter().flat_map(|e| e.descs.iter().cloned()).collect()
@@ -278,38 +349,7 @@ impl Registry {
         options: &EncodeOptions<'_>,
     ) -> Result<Vec<CollectError>, CollectError> {
         let inner = self.read();
-        let mut failures = Vec::new();
-        let skip = options.on_error == OnError::Skip;
-        let wanted = |e: &Entry| match options.only {
-            // Skip a collector whose families are all unwanted without calling it; one that
-            // describes nothing may produce anything, so it is asked and filtered.
-            Some(only) => e.descs.is_empty() || e.descs.iter().any(|d| only.contains(&d.name)),
-            None => true,
-        };
-        match options.format {
-            Format::Text => {
-                let mut enc = Filter::new(TextEncoder::new(out), options.only);
-                for e in inner.entries.iter().filter(|e| wanted(e)) {
-                    collect_one(&*e.collector, &mut enc, skip, &mut failures)?;
-                }
-            }
-            Format::OpenMetrics { created_samples } => {
-                let mut enc = Filter::new(OpenMetricsEncoder::new(out, created_samples), options.only);
-                for e in inner.entries.iter().filter(|e| wanted(e)) {
-                    collect_one(&*e.collector, &mut enc, skip, &mut failures)?;
-                }
-                enc.inner.finish();
-            }
-            #[cfg(feature = "protobuf")]
-            Format::Protobuf => {
-                let mut enc = Filter::new(crate::encode::ProtobufEncoder::new(out), options.only);
-                for e in inner.entries.iter().filter(|e| wanted(e)) {
-                    collect_one(&*e.collector, &mut enc, skip, &mut failures)?;
-                }
-                enc.inner.finish();
-            }
-        }
-        Ok(failures)
+        encode::encode(options.format, out, CollectAll { entries: &inner.entries, options })
     }
 
     /// The whole exposition as a `String` (tests, examples, debugging).
@@ -336,7 +376,7 @@ impl Registry {
     /// # Errors
     /// A collector's failure, or a series collected twice.
     pub fn gather(&self) -> Result<Vec<MetricFamily>, CollectError> {
-        Gatherers::new([self.clone()]).gather()
+        Gatherers::new([self]).gather()
     }
 
     /// A view that registers collectors into this registry with `prefix` added to every family
@@ -388,20 +428,49 @@ impl<'a> EncodeOptions<'a> {
     }
 }
 
+/// Collecting every wanted collector into an encoder, with the error policy of `options`.
+struct CollectAll<'a> {
+    entries: &'a [Entry],
+    options: &'a EncodeOptions<'a>,
+}
+
+impl EncodeJob for CollectAll<'_> {
+    type Output = Vec<CollectError>;
+
+    fn run<E: Encoder>(self, encoder: &mut E) -> Result<Vec<CollectError>, CollectError> {
+        let only = self.options.only;
+        let skip = self.options.on_error == OnError::Skip;
+        let mut failures = Vec::new();
+        let mut sink = Filter { inner: encoder, only, pass: true };
+        // Skip a collector whose families are all unwanted without calling it; one that
+        // describes nothing may produce anything, so it is asked and filtered.
+        let wanted = |e: &&Entry| {
+            only.is_none_or(|only| e.descs.is_empty() || e.descs.iter().any(|d| only.contains(&d.name)))
+        };
+        for e in self.entries.iter().filter(wanted) {
+            let mark = sink.inner.mark();
+            match e.collector.collect(&mut sink) {
+                Ok(()) => {}
+                // Go's `ContinueOnError`: the failing collector's partial output goes.
+                Err(err) if skip => {
+                    sink.inner.truncate(mark);
+                    failures.push(err);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(failures)
+    }
+}
+
 /// A sink that passes on only the wanted families.
-struct Filter<'a, S> {
-    inner: S,
+struct Filter<'a, E> {
+    inner: &'a mut E,
     only: Option<&'a [String]>,
     pass: bool,
 }
 
-impl<'a, S> Filter<'a, S> {
-    fn new(inner: S, only: Option<&'a [String]>) -> Self {
-        Self { inner, only, pass: true }
-    }
-}
-
-impl<S: Sink> Sink for Filter<'_, S> {
+impl<E: Sink> Sink for Filter<'_, E> {
     fn family(&mut self, header: &FamilyHeader<'_>) {
         self.pass = self.only.is_none_or(|only| only.iter().any(|n| n == header.name));
         if self.pass {
@@ -414,105 +483,6 @@ impl<S: Sink> Sink for Filter<'_, S> {
             self.inner.sample(labels, value, meta);
         }
     }
-}
-
-impl<S: Truncate> Truncate for Filter<'_, S> {
-    fn mark(&mut self) -> usize {
-        self.inner.mark()
-    }
-    fn truncate(&mut self, mark: usize) {
-        self.inner.truncate(mark);
-    }
-}
-
-/// Collects one collector; on failure with `skip`, drops its partial output and notes the error.
-fn collect_one<S: Sink + Truncate>(
-    c: &dyn Collector,
-    sink: &mut S,
-    skip: bool,
-    failures: &mut Vec<CollectError>,
-) -> Result<(), CollectError> {
-    let mark = sink.mark();
-    match c.collect(sink) {
-        Ok(()) => Ok(()),
-        Err(e) if skip => {
-            sink.truncate(mark);
-            failures.push(e);
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// An encoder whose output can be cut back to an earlier length.
-trait Truncate {
-    fn mark(&mut self) -> usize;
-    fn truncate(&mut self, mark: usize);
-}
-
-impl Truncate for TextEncoder<'_> {
-    fn mark(&mut self) -> usize {
-        self.len()
-    }
-    fn truncate(&mut self, mark: usize) {
-        self.truncate_to(mark);
-    }
-}
-
-#[cfg(feature = "protobuf")]
-impl Truncate for crate::encode::ProtobufEncoder<'_> {
-    fn mark(&mut self) -> usize {
-        self.len()
-    }
-    fn truncate(&mut self, mark: usize) {
-        self.truncate_to(mark);
-    }
-}
-
-impl Truncate for OpenMetricsEncoder<'_> {
-    fn mark(&mut self) -> usize {
-        self.len()
-    }
-    fn truncate(&mut self, mark: usize) {
-        self.truncate_to(mark);
-    }
-}
-
-fn validate_desc(d: &Desc) -> Result<(), BuildError> {
-    if !is_valid_metric_name(&d.name) {
-        return Err(BuildError::InvalidMetricName {
-            name: d.name.clone(),
-            hint: name_fix_hint(&d.name, true),
-        });
-    }
-    // The builder checks these too, but a custom or wrapped collector's labels only meet here,
-    // and a label written twice (or `le` beside the buckets') makes the whole scrape unparsable.
-    let reserved = match d.kind {
-        MetricType::Histogram => "le",
-        MetricType::Summary => "quantile",
-        _ => "",
-    };
-    let names: Vec<&String> = d.label_names.iter().chain(d.const_labels.iter().map(|(n, _)| n)).collect();
-    for (i, n) in names.iter().enumerate() {
-        if !is_valid_label_name(n) {
-            return Err(BuildError::InvalidLabelName {
-                metric: d.name.clone(),
-                name: (*n).clone(),
-                hint: name_fix_hint(n, false),
-            });
-        }
-        if n.as_str() == reserved {
-            return Err(BuildError::ReservedLabel {
-                metric: d.name.clone(),
-                name: (*n).clone(),
-                kind: d.kind,
-            });
-        }
-        if names[..i].contains(n) {
-            return Err(BuildError::DuplicateLabel { metric: d.name.clone(), name: (*n).clone() });
-        }
-    }
-    Ok(())
 }
 
 /// Every sample name a family can write, in any format.
@@ -534,7 +504,9 @@ fn sample_names(d: &Desc) -> Vec<String> {
     names
 }
 
-fn check_pair(existing: &Desc, new: &Desc) -> Result<(), RegisterError> {
+/// Checks a new description against a registered one: `Err(None)` when they are the same
+/// family (the caller hands back the registered collector), `Err(Some(_))` for a conflict.
+fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> {
     if existing.name == new.name {
         let diff = if existing.kind != new.kind {
             Some(("type", format!("{:?}", existing.kind), format!("{:?}", new.kind)))
@@ -554,27 +526,27 @@ fn check_pair(existing: &Desc, new: &Desc) -> Result<(), RegisterError> {
         } else {
             None
         };
-        return Err(match diff {
-            Some((what, existing, new_v)) => {
-                RegisterError::Inconsistent { name: new.name.clone(), what, existing, new: new_v }
-            }
-            None => RegisterError::AlreadyRegistered { name: new.name.clone() },
-        });
+        return Err(diff.map(|(what, existing, new_v)| RegisterError::Inconsistent {
+            name: new.name.clone(),
+            what,
+            existing,
+            new: new_v,
+        }));
     }
     let (a, b) = (sample_names(existing), sample_names(new));
     if let Some(sample) = b.iter().find(|n| a.contains(n) || **n == existing.name) {
-        return Err(RegisterError::Collision {
+        return Err(Some(RegisterError::Collision {
             name: new.name.clone(),
             sample: sample.clone(),
             other: existing.name.clone(),
-        });
+        }));
     }
     if let Some(sample) = a.iter().find(|n| **n == new.name) {
-        return Err(RegisterError::Collision {
+        return Err(Some(RegisterError::Collision {
             name: new.name.clone(),
             sample: sample.clone(),
             other: existing.name.clone(),
-        });
+        }));
     }
     Ok(())
 }

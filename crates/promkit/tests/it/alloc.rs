@@ -2,6 +2,7 @@
 //! existing series, a dense typed lookup. Counted by the binary's global allocator
 //! (`crate::count_allocations`), per thread.
 
+use promkit::encode::CreatedSamples;
 use promkit::{
     Buckets, Counter, CounterF64, CounterFn, Format, Gauge, GaugeF64, GaugeFn, Histogram, LabelSet,
     LabelValue, Registry, TypedFamily, Untyped,
@@ -120,7 +121,7 @@ fn warm_text_encode_allocates_nothing() {
 #[test]
 fn warm_openmetrics_encode_allocates_nothing() {
     assert_warm_encode_allocates_nothing(Format::OPENMETRICS);
-    assert_warm_encode_allocates_nothing(Format::OpenMetrics { created_samples: true });
+    assert_warm_encode_allocates_nothing(Format::OpenMetrics { created_samples: CreatedSamples::Write });
 }
 
 #[test]

@@ -21,10 +21,11 @@
 
 use std::collections::BTreeMap;
 
-use promkit::registry::SampleValue;
+use promkit::encode::CreatedSamples;
+use promkit::model::SampleValue;
 use promkit::{
-    Buckets, Counter, CounterF64, EXEMPLAR_MAX_RUNES, ExemplarError, Format, Gauge, GaugeF64, Histogram,
-    Quantiles, Registry, Summary, Untyped,
+    Buckets, Counter, CounterF64, ExemplarError, Format, Gauge, GaugeF64, Histogram, Quantiles, Registry,
+    Summary, Untyped, model::EXEMPLAR_MAX_RUNES,
 };
 use promkit_oracle::{Format as Py, PyFamily, PySample, python_parse};
 
@@ -139,7 +140,6 @@ fn exemplars_read_back_exactly() {
         .unwrap()
         .timestamp_nanos()
         .unwrap();
-    #[allow(clippy::cast_precision_loss)]
     let want = counter_ts as f64 / 1e9;
     assert_eq!(exemplar_timestamp(&om, "requests_total{path=\"/a\"}"), want);
     let SampleValue::Histogram(h) =
@@ -149,7 +149,6 @@ fn exemplars_read_back_exactly() {
     };
     for (i, le) in ["0.1", "1.0", "+Inf"].into_iter().enumerate() {
         let nanos = h.exemplars[i].as_ref().unwrap().timestamp_nanos().unwrap();
-        #[allow(clippy::cast_precision_loss)]
         let want = nanos as f64 / 1e9;
         assert_eq!(exemplar_timestamp(&om, &format!("latency_seconds_bucket{{le=\"{le}\"}}")), want);
     }
@@ -285,7 +284,7 @@ fn created_registry() -> Created {
 #[test]
 fn created_samples_only_when_asked_for_and_never_on_gauges() {
     let Created { registry: r, expected } = created_registry();
-    let with = crate::encode(&r, Format::OpenMetrics { created_samples: true });
+    let with = crate::encode(&r, Format::OpenMetrics { created_samples: CreatedSamples::Write });
     let without = crate::om(&r);
     assert!(!without.contains("_created"), "{without}");
     assert!(!crate::text(&r).contains("_created"));
@@ -369,7 +368,7 @@ fn summaries_read_back_by_every_parser() {
         assert_eq!(ours, theirs, "client_golang's summary for the same observations");
     }
 
-    let om = crate::encode(&r, Format::OpenMetrics { created_samples: true });
+    let om = crate::encode(&r, Format::OpenMetrics { created_samples: CreatedSamples::Write });
     for (format, body) in [(Py::Text, text.as_str()), (Py::OpenMetrics, om.as_str())] {
         let Some(parsed) = python_parse(body, format) else { return };
         let families = parsed.unwrap_or_else(|e| panic!("Python ({format:?}) rejects:\n{body}\n{e}"));
@@ -657,7 +656,7 @@ fn gathered_native_histograms_keep_their_native_buckets() {
     let mut direct = Vec::new();
     r.encode(Format::Protobuf, &mut direct).unwrap();
     let mut gathered = Vec::new();
-    promkit::registry::Gatherers::new([r]).encode(Format::Protobuf, &mut gathered).unwrap();
+    promkit::registry::Gatherers::new([&r]).encode(Format::Protobuf, &mut gathered).unwrap();
     let describe = |bytes: &[u8]| promkit_oracle::go("native-describe", bytes).map(|o| o.stdout);
     let Some(want) = describe(&direct) else { return };
     assert!(want.starts_with("n_seconds schema=3 "), "{want}");

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use promkit::registry::encode_families;
+use promkit::encode::encode_families;
 use promkit::{
     Counter, CounterF64, Format, Gauge, GaugeF64, Histogram, Registry, exponential_buckets, linear_buckets,
 };

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use promkit::registry::{Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use promkit::encode::CreatedSamples;
+use promkit::model::{Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 use promkit::{
     Buckets, CollectError, Collector, Counter, CounterF64, CounterFn, Format, Gauge, GaugeF64, GaugeFn,
     Histogram, LabelSet, LabelValue, Registry, Untyped,
@@ -525,7 +526,7 @@ fn python_openmetrics_parser_reads_back_what_was_written() {
 #[test]
 fn python_openmetrics_parser_accepts_created_samples() {
     let (r, spec) = rich();
-    let om = crate::encode(&r, Format::OpenMetrics { created_samples: true });
+    let om = crate::encode(&r, Format::OpenMetrics { created_samples: CreatedSamples::Write });
     let Some(parsed) = promkit_oracle::python_parse(&om, promkit_oracle::Format::OpenMetrics) else {
         return;
     };

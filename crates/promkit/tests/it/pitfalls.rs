@@ -7,10 +7,12 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use promkit::registry::{Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use promkit::encode::CreatedSamples;
+use promkit::model::{Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 use promkit::{
     BucketError, Buckets, BuildError, CollectError, Collector, Counter, CounterF64, Error, Format, Gauge,
-    GaugeF64, Histogram, OPENMETRICS_CONTENT_TYPE, RegisterError, Registry, TEXT_CONTENT_TYPE, Untyped,
+    GaugeF64, Histogram, RegisterError, Registry, Untyped,
+    encode::{OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE},
 };
 use promkit_oracle::{Format as Py, PyFamily};
 
@@ -453,7 +455,7 @@ fn p09_help_and_type_once_per_family_before_its_samples() {
     let (r, _) = crate::oracles::rich();
     assert_grouped(&crate::text(&r));
     assert_grouped(&crate::om(&r));
-    assert_grouped(&crate::encode(&r, Format::OpenMetrics { created_samples: true }));
+    assert_grouped(&crate::encode(&r, Format::OpenMetrics { created_samples: CreatedSamples::Write }));
 
     // Two registries exporting one family merge into one block, not two.
     let (a, b) = (Registry::new(), Registry::new());
@@ -468,7 +470,7 @@ fn p09_help_and_type_once_per_family_before_its_samples() {
             .inc();
     }
     let mut out = Vec::new();
-    promkit::registry::Gatherers::new([a, b]).encode(Format::Text, &mut out).unwrap();
+    promkit::registry::Gatherers::new([&a, &b]).encode(Format::Text, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text, "# HELP m_total M.\n# TYPE m_total counter\nm_total{r=\"1\"} 1\nm_total{r=\"2\"} 1\n");
     assert_go_canonical(&text);
@@ -610,7 +612,7 @@ fn p12_created_samples_are_opt_in_and_only_for_counters_and_histograms() {
     assert!(!crate::text(&r).contains("_created"));
     assert!(!crate::om(&r).contains("_created"), "off by default");
 
-    let om = crate::encode(&r, Format::OpenMetrics { created_samples: true });
+    let om = crate::encode(&r, Format::OpenMetrics { created_samples: CreatedSamples::Write });
     let created: Vec<&str> = om.lines().filter(|l| l.contains("_created")).collect();
     assert_eq!(created.len(), 2, "{om}");
     let (c_line, h_line) = (created[0], created[1]);
@@ -681,7 +683,7 @@ fn p14_openmetrics_ends_with_eof_and_has_no_blank_or_stray_lines() {
     assert_eq!(crate::text(&empty), "");
     assert_eq!(crate::om(&empty), "# EOF\n");
     let (r, _) = crate::oracles::rich();
-    for format in [Format::OPENMETRICS, Format::OpenMetrics { created_samples: true }] {
+    for format in [Format::OPENMETRICS, Format::OpenMetrics { created_samples: CreatedSamples::Write }] {
         let om = crate::encode(&r, format);
         assert!(om.ends_with("\n# EOF\n"), "{om}");
         assert_eq!(om.matches("# EOF").count(), 1);
@@ -708,5 +710,8 @@ fn p16_content_types_are_exact() {
     assert_eq!(OPENMETRICS_CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8");
     assert_eq!(Format::Text.content_type(), TEXT_CONTENT_TYPE);
     assert_eq!(Format::OPENMETRICS.content_type(), OPENMETRICS_CONTENT_TYPE);
-    assert_eq!(Format::OpenMetrics { created_samples: true }.content_type(), OPENMETRICS_CONTENT_TYPE);
+    assert_eq!(
+        Format::OpenMetrics { created_samples: CreatedSamples::Write }.content_type(),
+        OPENMETRICS_CONTENT_TYPE
+    );
 }

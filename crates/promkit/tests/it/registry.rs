@@ -4,11 +4,14 @@
 
 use std::sync::LazyLock;
 
-use promkit::registry::{Desc, EncodeOptions, FamilyHeader, Gatherers, MetricType, OnError, Sink, Value};
 use promkit::{
-    BuildError, CollectError, Collector, Counter, Error, Format, Gauge, Histogram, LabelError, LabelSet,
-    LabelValue, OVERFLOW_LABEL_VALUE, RegisterError, Registry, default_registry, exponential_buckets,
-    linear_buckets,
+    BuildError, CollectError, Collector, Counter, Error, Family, Format, Gauge, Histogram, LabelError,
+    LabelSet, LabelValue, RegisterError, Registry, default_registry, exponential_buckets, linear_buckets,
+    metrics::OVERFLOW_LABEL_VALUE,
+};
+use promkit::{
+    model::{Desc, FamilyHeader, MetricType, Sink, Value},
+    registry::{EncodeOptions, Gatherers, OnError},
 };
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -113,9 +116,38 @@ fn registration_refuses_conflicts_and_leaves_the_registry_unchanged() {
     }
     assert!(matches!(
         Counter::builder("a_total").help("A.").labels(["x"]).register(&r),
-        Err(Error::Register(RegisterError::AlreadyRegistered { name })) if name == "a_total"
+        Err(Error::Register(RegisterError::AlreadyRegistered { name, .. })) if name == "a_total"
     ));
     assert_eq!(crate::text(&r), before, "a refused registration changes nothing");
+}
+
+#[test]
+fn a_duplicate_registration_hands_back_the_registered_collector() {
+    let r = Registry::new();
+    let first = Counter::builder("a_total").help("A.").labels(["x"]).register(&r).unwrap();
+    let single = Gauge::builder("g").help("G.").register(&r).unwrap();
+    single.set(4);
+
+    let Err(Error::Register(RegisterError::AlreadyRegistered { name, existing })) =
+        Counter::builder("a_total").help("A.").labels(["x"]).register(&r)
+    else {
+        panic!("a second identical declaration must be refused as already registered");
+    };
+    assert_eq!(name, "a_total");
+    let reused = existing.downcast_ref::<Family<Counter>>().expect("the registered family").clone();
+    reused.with_label_values(&["1"]).unwrap().inc();
+    assert_eq!(first.with_label_values(&["1"]).unwrap().get(), 1, "one family, two handles");
+    assert!(existing.downcast_ref::<Family<Gauge>>().is_none());
+    assert_eq!(Some(existing.clone()), r.get("a_total"));
+
+    let Err(Error::Register(RegisterError::AlreadyRegistered { existing, .. })) =
+        Gauge::builder("g").help("G.").register(&r)
+    else {
+        panic!("refused");
+    };
+    assert_eq!(existing.metric::<Gauge>().map(|g| g.get()), Some(4));
+    assert!(existing.metric::<Counter>().is_none());
+    assert!(r.get("a").is_none(), "a lookup names a family exactly");
 }
 
 #[test]
@@ -178,7 +210,7 @@ fn gatherers_merge_registries_and_refuse_duplicates() {
     Gauge::builder("only_b").help("B.").register(&b).unwrap().set(1);
     Gauge::builder("first").help("F.").register(&a).unwrap().set(3);
 
-    let g = Gatherers::new([a.clone(), b.clone()]);
+    let g = Gatherers::new([&a, &b]);
     let mut out = Vec::new();
     g.encode(Format::Text, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -207,11 +239,11 @@ fn gatherers_merge_registries_and_refuse_duplicates() {
 
     let c = Registry::new();
     Gauge::builder("first").help("Other help.").register(&c).unwrap();
-    let e = Gatherers::new([a.clone(), c]).gather().unwrap_err();
+    let e = Gatherers::new([&a, &c]).gather().unwrap_err();
     assert_eq!(err(&e), "family `first` was collected with different help from two sources");
     let d = Registry::new();
     Counter::builder("first").help("F.").register(&d).unwrap();
-    let e = Gatherers::new([a, d]).gather().unwrap_err();
+    let e = Gatherers::new([&a, &d]).gather().unwrap_err();
     assert!(matches!(e, CollectError::InconsistentFamily { what: "type", .. }), "{e}");
 }
 
@@ -388,7 +420,7 @@ impl Collector for Flaky {
 
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         sink.family(&FamilyHeader { name: "flaky", help: "F.", unit: "", kind: MetricType::Gauge });
-        sink.sample(&promkit::registry::Labels::None, Value::GaugeF64(1.0), &Default::default());
+        sink.sample(&promkit::model::Labels::None, Value::GaugeF64(1.0), &Default::default());
         Err(CollectError::failed("flaky", "the disk is gone"))
     }
 }

@@ -124,7 +124,7 @@ fn yticks(chart: &Chart, max: f64, n: u32, fmt: impl Fn(f64) -> String) -> Vec<T
 }
 
 /// Time labels along the x axis: `n + 1` evenly spaced, or one when all is at one moment.
-#[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)] // unix ms
+#[allow(clippy::cast_possible_truncation)] // unix ms
 fn xticks(chart: &Chart, t0: i64, t1: i64, n: u32) -> Vec<Tick> {
     if t1 <= t0 {
         return vec![Tick {
@@ -167,7 +167,7 @@ fn ms_label(v: f64) -> String {
 
 /// Job durations over time: one dot per completed job (oldest first), coloured by status,
 /// with the p95 as a dashed line.
-#[allow(clippy::cast_precision_loss)] // times and durations in ms stay far below 2^53
+// times and durations in ms stay far below 2^53
 pub(crate) fn durations(points: &[DurationPoint], p95: Option<i64>) -> Chart {
     let mut chart =
         frame(format!("Durations of {} over time", latest(points.len(), "completed job", "completed jobs")));
@@ -220,7 +220,7 @@ pub(crate) struct RunCounts {
 
 /// Success and failure per run, oldest first: one stacked bar per run (passed jobs green at
 /// the bottom, failed red above, jobs not over grey), each a link to its run.
-#[allow(clippy::cast_precision_loss)] // job counts
+// Job counts convert to f64 exactly: they stay far below 2^53.
 pub(crate) fn runs(runs: &[RunCounts]) -> Chart {
     let mut chart = frame(format!("Passed and failed jobs of {}", latest(runs.len(), "run", "runs")));
     if runs.is_empty() {

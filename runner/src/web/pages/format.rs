@@ -45,7 +45,7 @@ pub(crate) fn duration(ms: i64) -> String {
     match ms {
         ..1000 => format!("{ms} ms"),
         1000..60_000 => {
-            #[allow(clippy::cast_precision_loss)] // below 60 000
+            // Exact as f64: below 60 000.
             let s = ms as f64 / 1000.0;
             format!("{s:.2} s")
         }

@@ -173,7 +173,6 @@ mod tests {
         for (s, table) in BOUNDS.iter().enumerate() {
             assert_eq!(table.len(), 1 << s);
             for (i, &b) in table.iter().enumerate() {
-                #[allow(clippy::cast_precision_loss)]
                 let exact = (i as f64 / table.len() as f64).exp2() / 2.0;
                 let ulps = (b.to_bits() as i64 - exact.to_bits() as i64).abs();
                 assert!(ulps <= 4, "schema {s} bound {i}: {b} vs {exact}");

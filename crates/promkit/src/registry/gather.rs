@@ -1,180 +1,12 @@
 //! Gathered snapshots: owned families, merged from several registries with duplicates caught.
 
-use crate::encode::{Format, OpenMetricsEncoder, TextEncoder};
-use crate::error::CollectError;
-use crate::metrics::histogram::Buckets;
+use crate::encode::{Format, encode_families};
+use crate::model::{
+    CollectError, FamilyHeader, Labels, MetricFamily, Sample, SampleMeta, SampleValue, Sink,
+    SnapshotHistogram, SnapshotSummary, Value,
+};
 
-use super::{FamilyHeader, HistogramSource, Labels, MetricType, Registry, SampleMeta, Sink, Value};
-
-/// One family as gathered: the owned form of what the encoders write (Go's `dto.MetricFamily`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricFamily {
-    /// Family name.
-    pub name: String,
-    /// Help text, unescaped.
-    pub help: String,
-    /// Unit, or empty.
-    pub unit: String,
-    /// Type.
-    pub kind: MetricType,
-    /// Series, sorted by label values.
-    pub samples: Vec<Sample>,
-}
-
-/// One series of a gathered family.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
-    /// Label pairs, unescaped, in written order (sorted by name).
-    pub labels: Vec<(String, String)>,
-    /// The value.
-    pub value: SampleValue,
-    /// An explicit timestamp in milliseconds.
-    pub timestamp_ms: Option<i64>,
-    /// Creation time in seconds since the epoch.
-    pub created: Option<f64>,
-    /// A counter's exemplar.
-    pub exemplar: Option<crate::metrics::Exemplar>,
-}
-
-/// The value of a gathered series.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum SampleValue {
-    /// A counter total.
-    Counter(f64),
-    /// A gauge value.
-    Gauge(f64),
-    /// An untyped value.
-    Untyped(f64),
-    /// A histogram.
-    Histogram(SnapshotHistogram),
-    /// A summary.
-    Summary(SnapshotSummary),
-}
-
-/// A summary's state at gather time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SnapshotSummary {
-    /// The quantiles reported.
-    pub quantiles: crate::metrics::Quantiles,
-    /// One value per quantile.
-    pub values: Vec<f64>,
-    /// Number of observations.
-    pub count: u64,
-    /// Sum of observations.
-    pub sum: f64,
-}
-
-impl super::SummarySource for SnapshotSummary {
-    fn quantiles(&self) -> &crate::metrics::Quantiles {
-        &self.quantiles
-    }
-
-    fn read(&self, values: &mut Vec<f64>) -> (u64, f64) {
-        values.clear();
-        values.extend_from_slice(&self.values);
-        (self.count, self.sum)
-    }
-}
-
-impl SampleValue {
-    /// The value of a counter, gauge or untyped series; a histogram's count.
-    pub fn as_f64(&self) -> f64 {
-        match self {
-            SampleValue::Counter(v) | SampleValue::Gauge(v) | SampleValue::Untyped(v) => *v,
-            #[allow(clippy::cast_precision_loss)] // counts beyond 2^53 lose precision, as in Go
-            SampleValue::Histogram(h) => h.count() as f64,
-            #[allow(clippy::cast_precision_loss)]
-            SampleValue::Summary(s) => s.count as f64,
-        }
-    }
-}
-
-/// A histogram's state at gather time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SnapshotHistogram {
-    /// The bucket bounds.
-    pub buckets: Buckets,
-    /// Cumulative counts, one per bound plus the last for `+Inf`.
-    pub cumulative: Vec<u64>,
-    /// Sum of observations.
-    pub sum: f64,
-    /// Exemplars by bucket (`+Inf` last); empty when none was recorded.
-    pub exemplars: Vec<Option<crate::metrics::Exemplar>>,
-    /// The native buckets, for histograms that have them.
-    pub native: Option<crate::metrics::NativeSnapshot>,
-}
-
-impl SnapshotHistogram {
-    /// The number of observations.
-    pub fn count(&self) -> u64 {
-        self.cumulative.last().copied().unwrap_or(0)
-    }
-}
-
-impl HistogramSource for SnapshotHistogram {
-    fn bounds(&self) -> &Buckets {
-        &self.buckets
-    }
-
-    fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
-        cumulative.clear();
-        cumulative.extend_from_slice(&self.cumulative);
-        self.sum
-    }
-
-    fn exemplar(&self, i: usize) -> Option<crate::metrics::Exemplar> {
-        self.exemplars.get(i).cloned().flatten()
-    }
-
-    fn native(&self) -> Option<crate::metrics::NativeSnapshot> {
-        self.native.clone()
-    }
-}
-
-impl MetricFamily {
-    /// Hands this family to a sink, as a collector would.
-    pub fn replay(&self, sink: &mut dyn Sink) {
-        sink.family(&FamilyHeader { name: &self.name, help: &self.help, unit: &self.unit, kind: self.kind });
-        for s in &self.samples {
-            let labels = if s.labels.is_empty() { Labels::None } else { Labels::Owned(&s.labels) };
-            let meta = SampleMeta {
-                timestamp_ms: s.timestamp_ms,
-                created: s.created,
-                exemplar: s.exemplar.as_ref(),
-            };
-            let value = match &s.value {
-                SampleValue::Counter(v) => Value::CounterF64(*v),
-                SampleValue::Gauge(v) => Value::GaugeF64(*v),
-                SampleValue::Untyped(v) => Value::Untyped(*v),
-                SampleValue::Histogram(h) => Value::Histogram(h),
-                SampleValue::Summary(s) => Value::Summary(s),
-            };
-            sink.sample(&labels, value, &meta);
-        }
-    }
-}
-
-/// Appends gathered families in `format`.
-pub fn encode_families(families: &[MetricFamily], format: Format, out: &mut Vec<u8>) {
-    match format {
-        Format::Text => {
-            let mut enc = TextEncoder::new(out);
-            families.iter().for_each(|f| f.replay(&mut enc));
-        }
-        Format::OpenMetrics { created_samples } => {
-            let mut enc = OpenMetricsEncoder::new(out, created_samples);
-            families.iter().for_each(|f| f.replay(&mut enc));
-            enc.finish();
-        }
-        #[cfg(feature = "protobuf")]
-        Format::Protobuf => {
-            let mut enc = crate::encode::ProtobufEncoder::new(out);
-            families.iter().for_each(|f| f.replay(&mut enc));
-            enc.finish();
-        }
-    }
-}
+use super::Registry;
 
 /// Several registries gathered as one (Go's `Gatherers`): families of one name are merged, and
 /// a series that two of them produce is an error, never written twice.
@@ -185,13 +17,13 @@ pub struct Gatherers {
 
 impl Gatherers {
     /// Gathers these registries together.
-    pub fn new(registries: impl IntoIterator<Item = Registry>) -> Self {
-        Self { registries: registries.into_iter().collect() }
+    pub fn new<'a>(registries: impl IntoIterator<Item = &'a Registry>) -> Self {
+        Self { registries: registries.into_iter().cloned().collect() }
     }
 
     /// Adds a registry.
-    pub fn push(&mut self, registry: Registry) {
-        self.registries.push(registry);
+    pub fn push(&mut self, registry: &Registry) {
+        self.registries.push(registry.clone());
     }
 
     /// Gathers and merges every registry's families, sorted by name, series by label values.
@@ -275,7 +107,7 @@ impl Sink for Gatherer {
         };
         let mut pairs = Vec::new();
         labels.for_each(|n, v| pairs.push((n.to_owned(), v.to_owned())));
-        #[allow(clippy::cast_precision_loss)] // the snapshot holds floats, as Go's does
+        // the snapshot holds floats, as Go's does
         let value = match value {
             Value::CounterU64(v) => SampleValue::Counter(v as f64),
             Value::CounterF64(v) => SampleValue::Counter(v),
@@ -339,13 +171,13 @@ mod tests {
             .inc();
         let fb = Counter::builder("c_total").help("C.").labels(["x"]).register(&b).unwrap();
         fb.with_label_values(&["2"]).unwrap().inc_by(2);
-        let merged = Gatherers::new([a.clone(), b.clone()]).gather().unwrap();
+        let merged = Gatherers::new([&a, &b]).gather().unwrap();
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].samples.len(), 2);
         assert_eq!(merged[0].samples[1].value, SampleValue::Counter(2.0));
 
         fb.with_label_values(&["1"]).unwrap();
-        let e = Gatherers::new([a.clone(), b]).gather().unwrap_err();
+        let e = Gatherers::new([&a, &b]).gather().unwrap_err();
         assert_eq!(
             e.to_string(),
             "series {x=\"1\"} of `c_total` was collected twice; each series must come from one place"
@@ -353,7 +185,7 @@ mod tests {
 
         let c = Registry::new();
         Gauge::builder("c_total").help("C.").register(&c).unwrap();
-        let e = Gatherers::new([a, c]).gather().unwrap_err();
+        let e = Gatherers::new([&a, &c]).gather().unwrap_err();
         assert!(matches!(e, CollectError::InconsistentFamily { what: "type", .. }), "{e}");
     }
 

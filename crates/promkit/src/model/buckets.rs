@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::encode::float::{write_go_float, write_om_float};
-use crate::error::BucketError;
+use super::error::BucketError;
+use crate::syntax::float::{write_go_float, write_om_float};
 
 /// Go's `DefBuckets`: 5 ms to 10 s, for request latencies in seconds.
 pub const DEFAULT_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -215,9 +215,9 @@ impl Buckets {
                 reason: "max must be finite and greater than min",
             });
         }
-        #[allow(clippy::cast_precision_loss)] // bucket counts are small
+        // Exact as f64: bucket counts are small.
         let growth = (max / min).powf(1.0 / (count - 1) as f64);
-        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
         let bounds = (0..count).map(|i| min * growth.powi(i as i32));
         Self::new(bounds)
     }

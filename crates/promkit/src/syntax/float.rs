@@ -245,7 +245,7 @@ fn write_u64_as_float(out: &mut Vec<u8>, v: u64) -> bool {
         Digits::of_exact_integer(v).write_go(out, false)
     } else {
         // Above 2^53 the float rounds (as Go's `float64(v)` does), so format that float.
-        #[allow(clippy::cast_precision_loss)] // the rounding is the point: Go holds a float64
+        // the rounding is the point: Go holds a float64
         let f = v as f64;
         Digits::from_ryu(ryu::Buffer::new().format_finite(f).as_bytes()).write_go(out, false)
     }
@@ -261,7 +261,7 @@ pub(crate) fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
 ///
 /// Go loses precision past 2^53 ms here too; matching it is the goal, not exactness.
 pub(crate) fn write_om_timestamp_ms(out: &mut Vec<u8>, ms: i64) {
-    #[allow(clippy::cast_precision_loss)] // as Go's float64(ms)
+    // as Go's float64(ms)
     let seconds = ms as f64 / 1000.0;
     write_om_float(out, seconds);
 }
@@ -534,7 +534,6 @@ mod tests {
         fn any_u64_is_its_float(v in any::<u64>(), shift in 0u32..64) {
             // Shifting covers every magnitude, not just huge values.
             let v = v >> shift;
-            #[allow(clippy::cast_precision_loss)]
             let f = v as f64;
             prop_assert_eq!(go_u64(v), go(f));
             prop_assert_eq!(om_u64(v), om(f));
@@ -545,7 +544,6 @@ mod tests {
             let ms = ms >> shift;
             let mut out = Vec::new();
             write_om_timestamp_ms(&mut out, ms);
-            #[allow(clippy::cast_precision_loss)]
             let want = om(ms as f64 / 1000.0);
             prop_assert_eq!(String::from_utf8(out).unwrap(), want);
         }

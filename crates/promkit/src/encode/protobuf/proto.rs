@@ -2,7 +2,7 @@
 //! derive so no `protoc` is needed to build. Field numbers follow the current proto, including
 //! the additive fields older readers ignore (created timestamps, native exemplars, unit).
 
-#![allow(missing_docs, unreachable_pub)] // wire types mirror the proto one to one
+#![allow(missing_docs, unreachable_pub, unnameable_types)] // wire types mirror the proto one to one; prost's derives make them reachable
 
 use prost::{Enumeration, Message};
 

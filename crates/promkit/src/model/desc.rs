@@ -1,0 +1,96 @@
+//! `Desc`: the description of one family a collector produces, and the rules every
+//! description must keep (valid names, no reserved or repeated label).
+
+use super::error::BuildError;
+use super::kind::MetricType;
+use crate::syntax::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
+
+/// Describes one family a collector produces, for the registry's consistency checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desc {
+    /// Family name.
+    pub name: String,
+    /// Help text.
+    pub help: String,
+    /// Unit, or empty.
+    pub unit: String,
+    /// Type.
+    pub kind: MetricType,
+    /// Variable label names, in declared order.
+    pub label_names: Vec<String>,
+    /// Constant labels, sorted by name.
+    pub const_labels: Vec<(String, String)>,
+}
+
+impl Desc {
+    /// Checks the rules every description keeps, wherever it comes from (a builder, a custom
+    /// or wrapped collector): a valid family name, valid label names, none reserved for the
+    /// type (`le` on a histogram, `quantile` on a summary), and none given twice (variable or
+    /// constant). A label written twice, or `le` beside the buckets' own, would make the whole
+    /// scrape unparsable.
+    ///
+    /// # Errors
+    /// The first rule broken, as a [`BuildError`] naming the fix.
+    pub fn validate(&self) -> Result<(), BuildError> {
+        check_metric_name(&self.name)?;
+        let reserved = match self.kind {
+            MetricType::Histogram => "le",
+            MetricType::Summary => "quantile",
+            _ => "",
+        };
+        let names: Vec<&String> =
+            self.label_names.iter().chain(self.const_labels.iter().map(|(n, _)| n)).collect();
+        for (i, n) in names.iter().enumerate() {
+            if !is_valid_label_name(n) {
+                return Err(BuildError::InvalidLabelName {
+                    metric: self.name.clone(),
+                    name: (*n).clone(),
+                    hint: name_fix_hint(n, false),
+                });
+            }
+            if n.as_str() == reserved {
+                return Err(BuildError::ReservedLabel {
+                    metric: self.name.clone(),
+                    name: (*n).clone(),
+                    kind: self.kind,
+                });
+            }
+            if names[..i].contains(n) {
+                return Err(BuildError::DuplicateLabel { metric: self.name.clone(), name: (*n).clone() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the unit, when there is one, ends the family name as OpenMetrics requires
+    /// (`job_seconds`, or `job_seconds_total` for a counter).
+    ///
+    /// # Errors
+    /// [`BuildError::UnitNotSuffix`].
+    pub(crate) fn validate_unit(&self) -> Result<(), BuildError> {
+        if self.unit.is_empty() {
+            return Ok(());
+        }
+        let base = match self.kind {
+            MetricType::Counter => self.name.strip_suffix("_total").unwrap_or(&self.name),
+            _ => &self.name,
+        };
+        if base.ends_with(&format!("_{}", self.unit)) {
+            Ok(())
+        } else {
+            Err(BuildError::UnitNotSuffix { metric: self.name.clone(), unit: self.unit.clone() })
+        }
+    }
+}
+
+/// Checks a family name on its own (a collector whose other names derive from it).
+///
+/// # Errors
+/// [`BuildError::InvalidMetricName`] with the fix.
+pub(crate) fn check_metric_name(name: &str) -> Result<(), BuildError> {
+    if is_valid_metric_name(name) {
+        Ok(())
+    } else {
+        Err(BuildError::InvalidMetricName { name: name.to_owned(), hint: name_fix_hint(name, true) })
+    }
+}
