@@ -1,0 +1,4 @@
+//! promkit-parse's integration tests: the OpenMetrics suite (when present), round trips of
+//! everything promkit writes, Go's and Python's output, the format pitfalls, and properties.
+
+mod om_suite;
