@@ -779,3 +779,198 @@ impl LineRules for OpenMetricsRules {
         line == "# EOF"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str) -> Result<Vec<Record<'_>>, ParseError> {
+        parse(input.as_bytes()).collect()
+    }
+
+    /// Inputs that must parse, one per rule they exercise at its edge.
+    #[test]
+    fn valid_expositions() {
+        let ok = [
+            "# EOF\n",
+            "# EOF",
+            "up 1\n# EOF\n",
+            "# TYPE req counter\n# UNIT req_bytes bytes\n# EOF\n",
+            "# TYPE req_bytes counter\n# UNIT req_bytes bytes\n# HELP req_bytes Bytes \"read\" \\\\ \\n.\nreq_bytes_total 5 # {trace=\"x\"} 1 17.5\nreq_bytes_created 1.7e9\n# EOF\n",
+            "# HELP h \n# UNIT h \nh 0\n# EOF\n",
+            "# TYPE lat histogram\nlat_bucket{le=\"0.25\"} 1\nlat_bucket{le=\"2.5e0\"} 1\nlat_bucket{le=\"+Inf\"} 1\n# EOF\n",
+            "# TYPE lat histogram\nlat_bucket{path=\"/\",le=\"-2\"} 1\nlat_bucket{le=\"+Inf\",path=\"/\"} 4 # {} -3\nlat_created{path=\"/\"} 12\n# EOF\n",
+            "# TYPE q summary\nq_sum{x=\"1\"} 3\nq_count{x=\"1\"} 2.0\nq{x=\"1\",quantile=\"0.0\"} 0\nq{quantile=\"1e0\",x=\"1\"} 7\n# EOF\n",
+            "# TYPE g gaugehistogram\ng_bucket{le=\"-5\"} 0\ng_bucket{le=\"+Inf\"} 1\ng_gcount 1\ng_gsum -12\n# EOF\n",
+            "# TYPE st stateset\nst{st=\"on\"} 1\nst{st=\"off\"} 0.0\n# EOF\n",
+            "# TYPE build info\nbuild_info{v=\"1.2\"} 1\n# EOF\n",
+            "m{a=\"1\"} 1 10\nm{a=\"1\"} 2 10\nm{a=\"1\"} 3 11.5\nm{a=\"2\"} 1 0\n# EOF\n",
+            "m{b=\"2\",a=\"1\"} 1\nm{a=\"1\",b=\"2\"} 1\n# EOF\n",
+            "n 00012 +1e3\nv -Inf\nw infinity\nx nan\n# EOF\n",
+            "esc{v=\"\\q\\\\\\\"\\n\u{0}\"} 1\n# EOF\n",
+            "# TYPE c counter\nc_total 18446744073709551616\n# EOF\n",
+        ];
+        let failed: Vec<String> =
+            ok.iter().filter_map(|i| check(i).err().map(|e| format!("{i:?}: {e}"))).collect();
+        assert!(failed.is_empty(), "{failed:#?}");
+    }
+
+    /// Each MUST, broken once: (input, line, column, a word of the message).
+    #[test]
+    fn every_rule_names_its_line_and_column() {
+        let bad: &[(&str, u64, u64, &str)] = &[
+            ("up 1\n", 1, 5, "missing `# EOF`"),
+            ("# EOF\n# EOF\n", 2, 1, "after `# EOF`"),
+            ("# EOF\n\n", 2, 1, "after `# EOF`"),
+            ("up 1\n\n# EOF\n", 2, 1, "blank line"),
+            ("up 1\r\n# EOF\n", 1, 4, "invalid value"),
+            ("# comment\n# EOF\n", 1, 1, "unexpected comment"),
+            ("#  TYPE a gauge\n# EOF\n", 1, 1, "unexpected comment"),
+            ("# TYPE a  gauge\n# EOF\n", 1, 10, "unknown metric type"),
+            ("# TYPE a Gauge\n# EOF\n", 1, 10, "unknown metric type"),
+            ("# TYPE a gauge\n# TYPE a gauge\n# EOF\n", 2, 1, "second TYPE"),
+            ("# HELP a x\n# HELP a y\n# EOF\n", 2, 1, "second HELP"),
+            ("# UNIT a_s s\n# UNIT a_s s\n# EOF\n", 2, 1, "second UNIT"),
+            ("a 1\n# HELP a x\n# EOF\n", 2, 1, "after its samples"),
+            ("a 1\nb 1\na 2\n# EOF\n", 3, 1, "interleaved"),
+            ("# TYPE a gauge\nb 1\n# HELP a x\n# EOF\n", 3, 8, "interleaved"),
+            ("# TYPE x_total gauge\n# TYPE x counter\n# EOF\n", 2, 8, "clashes"),
+            ("# TYPE x counter\nx_total 1\nx_created 1\n# TYPE x_created gauge\n# EOF\n", 4, 8, "clashes"),
+            ("# UNIT a_seconds ms\n# EOF\n", 1, 18, "MUST end with `_` and the unit"),
+            ("# UNIT aseconds seconds\n# EOF\n", 1, 17, "MUST end with `_` and the unit"),
+            ("# TYPE a_u stateset\n# UNIT a_u u\n# EOF\n", 2, 12, "MUST NOT have a unit"),
+            ("# UNIT a_u u\n# TYPE a_u info\n# EOF\n", 2, 12, "MUST NOT have a unit"),
+            ("# TYPE c counter\nc 1\n# EOF\n", 2, 1, "counter samples are `_total`"),
+            ("# TYPE c counter\nc_total -0.5\n# EOF\n", 2, 9, "MUST NOT be negative"),
+            ("# TYPE c counter\nc_total NaN\n# EOF\n", 2, 9, "MUST NOT be NaN"),
+            ("# TYPE c counter\nc_created 1 # {} 1\n# EOF\n", 2, 11, "MAY have exemplars"),
+            ("g 1 # {} 1\n# EOF\n", 1, 3, "MAY have exemplars"),
+            ("# TYPE c counter\nc_total 1 # {a=\"b\"}\n# EOF\n", 2, 20, "a space and a value"),
+            ("# TYPE c counter\nc_total 1 #{} 1\n# EOF\n", 2, 11, "exemplar is written"),
+            ("# TYPE c counter\nc_total 1 # {} 1 2 3\n# EOF\n", 2, 18, "invalid timestamp"),
+            ("# TYPE h histogram\nh_bucket 1\n# EOF\n", 2, 9, "`le` label"),
+            ("# TYPE h histogram\nh_bucket{le=\"inf\"} 1\n# EOF\n", 2, 10, "`+Inf`"),
+            ("# TYPE h histogram\nh_bucket{le=\"NaN\"} 1\n# EOF\n", 2, 10, "`+Inf`"),
+            (
+                "# TYPE h histogram\nh_bucket{le=\"1\"} 1.5\nh_bucket{le=\"+Inf\"} 2\n# EOF\n",
+                2,
+                18,
+                "whole numbers",
+            ),
+            (
+                "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\n# EOF\n",
+                3,
+                21,
+                "cumulative",
+            ),
+            ("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_bucket{le=\"1\"} 1\n# EOF\n", 3, 1, "sorted"),
+            ("# TYPE h histogram\nh_bucket{le=\"1\"} 1\n# EOF\n", 2, 1, "le=\"+Inf\""),
+            (
+                "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_count 2\nh_sum 1\n# EOF\n",
+                4,
+                1,
+                "MUST equal the `+Inf` bucket",
+            ),
+            (
+                "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\n# EOF\n",
+                3,
+                1,
+                "`_count` MUST be present",
+            ),
+            (
+                "# TYPE h histogram\nh_bucket{le=\"-1\"} 0\nh_bucket{le=\"+Inf\"} 1\nh_count 1\nh_sum 1\n# EOF\n",
+                5,
+                1,
+                "negative buckets",
+            ),
+            (
+                "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1 # {} 1\n# EOF\n",
+                3,
+                7,
+                "MAY have exemplars",
+            ),
+            (
+                "# TYPE g gaugehistogram\ng_bucket{le=\"+Inf\"} 1\ng_gcount 1\ng_gsum -1\n# EOF\n",
+                4,
+                1,
+                "`_gsum` MUST NOT be negative",
+            ),
+            ("# TYPE s summary\ns{quantile=\"1.5\"} 1\n# EOF\n", 2, 3, "[0, 1]"),
+            ("# TYPE s summary\ns{quantile=\"0.5\"} -1\n# EOF\n", 2, 19, "MUST NOT be negative"),
+            ("# TYPE s summary\ns_count 1.5\n# EOF\n", 2, 9, "whole numbers"),
+            ("# TYPE st stateset\nst{x=\"a\"} 1\n# EOF\n", 2, 1, "named after its family"),
+            ("# TYPE st stateset\nst{st=\"a\"} 0.5\n# EOF\n", 2, 12, "0 or 1"),
+            ("# TYPE i info\ni_info 0\n# EOF\n", 2, 8, "MUST be 1"),
+            ("m 1 2\nm 1 1\n# EOF\n", 2, 3, "backwards"),
+            ("m 1\nm 1 1\n# EOF\n", 2, 3, "a timestamp, or none"),
+            ("m{a=\"1\"} 1\nm{a=\"2\"} 1\nm{a=\"1\"} 1\n# EOF\n", 3, 2, "MUST NOT be interleaved"),
+            ("m{a=\"1\",a=\"2\"} 1\n# EOF\n", 1, 9, "duplicate label"),
+            ("m{a=\"1\",} 1\n# EOF\n", 1, 9, "label name"),
+            ("m{a=\"1\" } 1\n# EOF\n", 1, 8, "`,` or `}`"),
+            ("m {a=\"1\"} 1\n# EOF\n", 1, 3, "invalid value"),
+            ("m  1\n# EOF\n", 1, 3, "invalid value"),
+            ("m 1 \n# EOF\n", 1, 5, "invalid timestamp"),
+            ("m 1 1e\n# EOF\n", 1, 5, "invalid timestamp"),
+            ("m 0x10\n# EOF\n", 1, 3, "invalid value"),
+            ("m 1_000\n# EOF\n", 1, 3, "invalid value"),
+            ("m{a=\"\\\"} 1\n# EOF\n", 1, 5, "unterminated"),
+            ("m.x 1\n# EOF\n", 1, 2, "single space"),
+            ("\u{feff}m 1\n# EOF\n", 1, 1, "invalid metric name"),
+        ];
+        let mut failed = Vec::new();
+        for &(input, line, column, words) in bad {
+            match check(input) {
+                Ok(_) => failed.push(format!("{input:?}: accepted")),
+                Err(e) if !e.to_string().contains(words) || (e.line(), e.column()) != (line, column) => {
+                    failed.push(format!("{input:?}: {e}"));
+                }
+                Err(_) => {}
+            }
+        }
+        assert!(failed.is_empty(), "{failed:#?}");
+    }
+
+    #[test]
+    fn exemplar_limit_counts_code_points_of_unescaped_names_and_values() {
+        let fits = format!("# TYPE c counter\nc_total 1 # {{id=\"{}\"}} 1\n# EOF\n", "é".repeat(126));
+        assert!(check(&fits).is_ok());
+        let over = format!("# TYPE c counter\nc_total 1 # {{id=\"{}\"}} 1\n# EOF\n", "é".repeat(127));
+        assert!(check(&over).unwrap_err().to_string().contains("128 code points"));
+        // `\n` is one code point once unescaped.
+        let escaped = format!("# TYPE c counter\nc_total 1 # {{id=\"{}\\n\"}} 1\n# EOF\n", "x".repeat(125));
+        assert!(check(&escaped).is_ok());
+    }
+
+    #[test]
+    fn records_carry_families_suffixes_bounds_and_seconds() {
+        let input = "# TYPE h histogram\n# HELP h Lat\\\"ency.\nh_bucket{le=\"0.5\"} 1 1.25 # {t=\"a\"} 0.3 1.5\nh_bucket{le=\"+Inf\"} 1 1.25\nh_sum 0.3 1.25\nh_count 1 1.25\n# EOF\n";
+        let r = check(input).unwrap();
+        let Record::Help { help, .. } = r[1] else { panic!() };
+        assert_eq!(help.text(), "Lat\"ency.");
+        let Record::Sample(s) = r[2] else { panic!() };
+        assert_eq!(
+            (s.family(), s.suffix, s.kind, s.bound),
+            ("h", Suffix::Bucket, MetricKind::Histogram, Some(0.5))
+        );
+        assert_eq!(s.timestamp, Some(Timestamp::Seconds(1.25)));
+        let e = s.exemplar.unwrap();
+        assert_eq!((e.value, e.timestamp), (0.3, Some(1.5)));
+        assert_eq!(s.labels.raw(), "le=\"0.5\"");
+    }
+
+    #[test]
+    fn the_reader_applies_the_same_rules() {
+        let input = "# TYPE a gauge\na 1\n# EOF\n";
+        let mut r = reader(std::io::BufReader::with_capacity(4, input.as_bytes()));
+        let mut n = 0;
+        while let Some(rec) = r.next_record() {
+            rec.unwrap();
+            n += 1;
+        }
+        assert_eq!(n, 2);
+        let mut r = reader(&b"a 1\n"[..]);
+        assert!(r.next_record().unwrap().is_ok());
+        assert!(matches!(r.next_record(), Some(Err(ParseError { kind: ErrorKind::MissingEof, .. }))));
+        assert!(r.next_record().is_none());
+    }
+}
