@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use promkit::registry::Collector;
+use promkit::model::Collector;
 use promkit::{Buckets, Counter, Gauge, Histogram, Registry, TypedFamily};
 
 use super::declare::{Common, DEFAULT_SIZE_BUCKETS, register_all};

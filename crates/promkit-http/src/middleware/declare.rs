@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use promkit::registry::Collector;
+use promkit::model::Collector;
 use promkit::{Buckets, Builder, LabelSet, Metric, RegisterError, Registry, TypedFamily};
 
 /// Size buckets used unless [`size_buckets`](super::HttpMetricsBuilder::size_buckets) says

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use promkit::registry::SampleValue;
+use promkit::model::SampleValue;
 use promkit::{Buckets, Counter, Histogram, NativeOptions, Quantiles, Registry, Summary};
 use promkit_http::{Exporter, MetricsHandler, Offer, WireFormat, negotiate};
 use promkit_oracle::prometheus::{PrometheusServer, Target, http_get};

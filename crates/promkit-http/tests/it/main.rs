@@ -29,7 +29,7 @@ use http::{HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use promkit::registry::{Collector, Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use promkit::model::{Collector, Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 use promkit::{Buckets, CollectError, Counter, Gauge, Histogram, Registry};
 use promkit_http::MetricsHandler;
 use tower::ServiceExt;

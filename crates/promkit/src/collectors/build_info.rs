@@ -2,10 +2,11 @@
 //! `<program>_build_info{version,revision,branch,rustc,os,arch} 1` that dashboards join on to
 //! show which build is running, as Go's `collectors/version` exports it.
 
-use crate::error::{BuildError, CollectError, Error};
-use crate::labels::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
-use crate::registry::{Collector, CollectorId, Desc, FamilyHeader, Labels, MetricType, Registry, SampleMeta};
-use crate::registry::{Sink, Value};
+use crate::model::{
+    BuildError, CollectError, Collector, Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value,
+};
+use crate::registry::{CollectorId, Error, Registry};
+use crate::syntax::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
 
 /// The value of a label nobody set.
 const UNKNOWN: &str = "unknown";

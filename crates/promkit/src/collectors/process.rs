@@ -9,10 +9,11 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
-use crate::error::{BuildError, CollectError, Error};
-use crate::labels::name::{is_valid_metric_name, name_fix_hint};
-use crate::registry::{Collector, CollectorId, Desc, FamilyHeader, Labels, MetricType, Registry, SampleMeta};
-use crate::registry::{Sink, Value};
+use crate::model::{
+    BuildError, CollectError, Collector, Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value,
+};
+use crate::registry::{CollectorId, Error, Registry};
+use crate::syntax::name::{is_valid_metric_name, name_fix_hint};
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux;

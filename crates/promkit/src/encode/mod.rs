@@ -1,7 +1,5 @@
 //! Exposition formats: each format, and each rule shared by formats, in its own file.
 
-pub(crate) mod escape;
-pub(crate) mod float;
 mod openmetrics;
 #[cfg(feature = "protobuf")]
 mod protobuf;
@@ -14,7 +12,7 @@ pub use openmetrics::OpenMetricsEncoder;
 pub use protobuf::{PROTOBUF_CONTENT_TYPE, ProtobufEncoder};
 pub use text::TextEncoder;
 
-use crate::registry::Labels;
+use crate::model::Labels;
 
 /// The Content-Type of the Prometheus text format 0.0.4.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

@@ -1,11 +1,10 @@
 //! OpenMetrics 1.0.0 text, written as Go's `expfmt.MetricFamilyToOpenMetrics` does.
 
-use crate::registry::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{Exemplar, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 
-use super::escape::{write_help_openmetrics, write_label_value};
-use super::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
 use super::{with_bucket_buffer, with_quantile_buffer, write_series};
-use crate::metrics::Exemplar;
+use crate::syntax::escape::{write_help_openmetrics, write_label_value};
+use crate::syntax::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
 
 /// A [`Sink`] that appends OpenMetrics 1.0.0 text to a byte buffer; call
 /// [`finish`](Self::finish) for the closing `# EOF`.

@@ -1,10 +1,10 @@
 //! Prometheus text format 0.0.4, written exactly as Go's `expfmt.MetricFamilyToText` does.
 
-use crate::registry::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 
-use super::escape::write_help_text;
-use super::float::{write_go_float, write_go_u64, write_int};
 use super::{with_bucket_buffer, with_quantile_buffer, write_series};
+use crate::syntax::escape::write_help_text;
+use crate::syntax::float::{write_go_float, write_go_u64, write_int};
 
 /// A [`Sink`] that appends text 0.0.4 to a byte buffer.
 ///

@@ -1,6 +1,5 @@
-//! Labels: name rules, typed label sets and values.
+//! Typed labels: label sets and label values that fix a family's labels at compile time.
 
-pub(crate) mod name;
 mod set;
 mod value;
 

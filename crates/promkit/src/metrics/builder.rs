@@ -3,14 +3,16 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::error::{BuildError, CollectError, Error};
 use crate::labels::LabelSet;
-use crate::labels::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
-use crate::registry::{Collector, Desc, LabelTemplate, Labels, MetricType, Registry, Sink};
+use crate::model::{
+    Buckets, BuildError, CollectError, Collector, Desc, FamilyHeader, LabelTemplate, Labels, MetricType,
+    Quantiles, Sink,
+};
+use crate::syntax::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
 
-use super::histogram::{Buckets, Histogram};
+use super::histogram::Histogram;
 use super::store::Store;
-use super::summary::{Quantiles, Summary};
+use super::summary::Summary;
 use super::{Counter, CounterF64, Family, Gauge, GaugeF64, Metric, TypedFamily, Untyped};
 
 /// Declares a metric; from `Counter::builder`, `Histogram::builder` and the like.
@@ -88,28 +90,6 @@ impl<M: Metric> Builder<M, Single> {
         let template = LabelTemplate::new(&[], &desc.const_labels);
         Ok(Described { metric: M::create(&self.options), options: self.options, template, desc })
     }
-
-    /// Builds the metric and registers it.
-    ///
-    /// # Errors
-    /// [`Error::Build`] for an invalid declaration, [`Error::Register`] when the registry
-    /// refuses it (a family of that name exists, say).
-    pub fn register(self, registry: &Registry) -> Result<M, Error> {
-        let described = self.build()?;
-        let metric = described.metric.clone();
-        registry.register(described)?;
-        Ok(metric)
-    }
-
-    /// As [`register`](Self::register), panicking on error.
-    ///
-    /// # Panics
-    /// On any error `register` would return: for metrics declared once at start-up (Go's
-    /// `MustRegister`), never for declarations built from input.
-    #[track_caller]
-    pub fn must_register(self, registry: &Registry) -> M {
-        self.register(registry).unwrap_or_else(|e| panic!("{e}"))
-    }
 }
 
 impl<M: Metric> Builder<M, Labelled> {
@@ -121,25 +101,6 @@ impl<M: Metric> Builder<M, Labelled> {
         let names = self.shape.0.clone();
         let desc = self.desc(names)?;
         Ok(Family::from_store(Store::new(desc, self.options, self.limit)))
-    }
-
-    /// Builds the family and registers it.
-    ///
-    /// # Errors
-    /// As [`Builder::register`] for single metrics.
-    pub fn register(self, registry: &Registry) -> Result<Family<M>, Error> {
-        let family = self.build()?;
-        registry.register(family.clone())?;
-        Ok(family)
-    }
-
-    /// As [`register`](Self::register), panicking on error.
-    ///
-    /// # Panics
-    /// On any error `register` would return; for start-up declarations only.
-    #[track_caller]
-    pub fn must_register(self, registry: &Registry) -> Family<M> {
-        self.register(registry).unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
@@ -159,25 +120,6 @@ impl<L: LabelSet + 'static, M: Metric> Builder<M, Typed<L>> {
         }
         let desc = self.desc(names)?;
         Ok(TypedFamily::from_store(Store::new(desc, self.options, self.limit)))
-    }
-
-    /// Builds the family and registers it.
-    ///
-    /// # Errors
-    /// As [`Builder::register`] for single metrics.
-    pub fn register(self, registry: &Registry) -> Result<TypedFamily<L, M>, Error> {
-        let family = self.build()?;
-        registry.register(family.clone())?;
-        Ok(family)
-    }
-
-    /// As [`register`](Self::register), panicking on error.
-    ///
-    /// # Panics
-    /// On any error `register` would return; for start-up declarations only.
-    #[track_caller]
-    pub fn must_register(self, registry: &Registry) -> TypedFamily<L, M> {
-        self.register(registry).unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
@@ -364,7 +306,7 @@ impl<M: Metric> Collector for Described<M> {
     }
 
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
-        sink.family(&crate::registry::FamilyHeader {
+        sink.family(&FamilyHeader {
             name: &self.desc.name,
             help: &self.desc.help,
             unit: &self.desc.unit,

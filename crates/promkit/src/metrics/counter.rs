@@ -6,12 +6,11 @@ use std::sync::atomic::Ordering;
 
 use crossbeam_utils::CachePadded;
 
-use crate::registry::{Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{Exemplar, Labels, MetricType, SampleMeta, Sink, Value};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, lock, unix_now};
 
 use super::Metric;
-use super::exemplar::Exemplar;
-use crate::error::ExemplarError;
+use crate::model::ExemplarError;
 
 /// A monotonically increasing integer total: requests served, bytes sent, jobs done.
 ///

@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use crate::encode::escape::write_label_value;
-use crate::error::{CollectError, LabelError};
-use crate::registry::{Collector, Desc, Sink};
+use crate::model::CollectError;
+use crate::syntax::escape::write_label_value;
+
+use super::LabelError;
+use crate::model::{Collector, Desc, Sink};
 
 use super::Metric;
 pub use super::store::OVERFLOW_LABEL_VALUE;
@@ -287,8 +289,8 @@ impl<M: Metric> Collector for Family<M> {
         Ok(())
     }
 
-    fn series_limit(&self) -> Option<Arc<dyn crate::registry::LimitStats>> {
-        self.store.has_limit().then(|| Arc::clone(&self.store) as Arc<dyn crate::registry::LimitStats>)
+    fn series_limit(&self) -> Option<Arc<dyn crate::model::LimitStats>> {
+        self.store.has_limit().then(|| Arc::clone(&self.store) as Arc<dyn crate::model::LimitStats>)
     }
 }
 

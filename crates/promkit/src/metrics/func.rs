@@ -1,7 +1,7 @@
 //! `CounterFn` and `GaugeFn`: values read from a function at scrape time.
 
-use crate::error::{BuildError, CollectError};
-use crate::registry::{
+use crate::model::{BuildError, CollectError};
+use crate::model::{
     Collector, Desc, FamilyHeader, LabelTemplate, Labels, MetricType, SampleMeta, Sink, Value,
 };
 

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::registry::{Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{Labels, MetricType, SampleMeta, Sink, Value};
 use crate::sync::{Arc, AtomicI64, AtomicU64, unix_now};
 
 use super::Metric;

@@ -2,7 +2,7 @@
 
 mod builder;
 mod counter;
-mod exemplar;
+mod error;
 mod family;
 mod func;
 mod gauge;
@@ -11,20 +11,17 @@ mod store;
 pub(crate) mod summary;
 mod typed;
 
-pub use builder::Builder;
+pub use builder::{Builder, Described, Labelled, Single, Typed};
 pub use counter::{Counter, CounterF64, LocalCounter};
-pub use exemplar::{EXEMPLAR_MAX_RUNES, Exemplar};
+pub use error::LabelError;
 pub use family::{Family, OVERFLOW_LABEL_VALUE};
 pub use func::{CounterFn, GaugeFn};
 pub use gauge::{Gauge, GaugeF64, InflightGuard, Untyped};
-pub use histogram::{
-    Buckets, DEFAULT_BUCKETS, DEFAULT_ZERO_THRESHOLD, Histogram, HistogramOptions, NativeOptions,
-    NativeSnapshot, Timer, exponential_buckets, exponential_buckets_range, linear_buckets,
-};
-pub use summary::{Quantiles, Summary, SummaryOptions};
+pub use histogram::{DEFAULT_ZERO_THRESHOLD, Histogram, HistogramOptions, NativeOptions, Timer};
+pub use summary::{Summary, SummaryOptions};
 pub use typed::TypedFamily;
 
-use crate::registry::{Labels, MetricType, Sink};
+use crate::model::{Labels, MetricType, Sink};
 
 /// A metric type that can be a series in a [`Family`]: a cheap-to-clone handle on shared state.
 pub trait Metric: Clone + Send + Sync + 'static {

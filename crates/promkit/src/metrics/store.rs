@@ -17,9 +17,9 @@ use std::sync::{PoisonError, RwLock};
 
 use hashbrown::HashTable;
 
-use crate::encode::escape::{unescape_label_value, write_label_value};
-use crate::registry::{Desc, FamilyHeader, LabelTemplate, Labels, Sink};
+use crate::model::{Desc, FamilyHeader, LabelTemplate, Labels, Sink};
 use crate::sync::{AtomicU64, Mutex, lock};
+use crate::syntax::escape::{unescape_label_value, write_label_value};
 
 use super::Metric;
 
@@ -405,7 +405,7 @@ impl<M: Metric> Store<M> {
     }
 }
 
-impl<M: Metric> crate::registry::LimitStats for Store<M> {
+impl<M: Metric> crate::model::LimitStats for Store<M> {
     fn family(&self) -> &str {
         &self.desc.name
     }

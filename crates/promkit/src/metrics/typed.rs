@@ -4,10 +4,10 @@ use std::marker::PhantomData;
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
-use crate::encode::escape::write_label_value;
-use crate::error::CollectError;
 use crate::labels::LabelSet;
-use crate::registry::{Collector, Desc, Sink};
+use crate::model::CollectError;
+use crate::model::{Collector, Desc, Sink};
+use crate::syntax::escape::write_label_value;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -215,12 +215,12 @@ impl<L: LabelSet + 'static, M: Metric> Collector for TypedFamily<L, M> {
         Ok(())
     }
 
-    fn series_limit(&self) -> Option<Arc<dyn crate::registry::LimitStats>> {
-        self.inner.store.has_limit().then(|| Arc::clone(&self.inner) as Arc<dyn crate::registry::LimitStats>)
+    fn series_limit(&self) -> Option<Arc<dyn crate::model::LimitStats>> {
+        self.inner.store.has_limit().then(|| Arc::clone(&self.inner) as Arc<dyn crate::model::LimitStats>)
     }
 }
 
-impl<M: Metric> crate::registry::LimitStats for Inner<M> {
+impl<M: Metric> crate::model::LimitStats for Inner<M> {
     fn family(&self) -> &str {
         &self.store.desc.name
     }

@@ -1,31 +1,28 @@
 //! The registry: which collectors are exported, the consistency rules they must keep, and
 //! encoding or gathering all of them.
 
-mod collector;
-mod snapshot;
+mod error;
+mod gather;
+mod register;
 mod wrap;
 
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
-#[doc(hidden)]
-pub use collector::LimitStats;
-pub use collector::{
-    Collector, Desc, FamilyHeader, HistogramSource, LabelTemplate, Labels, MetricType, SampleMeta, Sink,
-    SummarySource, Value,
-};
-pub use snapshot::{
-    Gatherers, MetricFamily, Sample, SampleValue, SnapshotHistogram, SnapshotSummary, encode_families,
-};
+pub use error::{Error, RegisterError};
+pub use gather::{Gatherers, encode_families};
 pub use wrap::Wrapped;
 
 use crate::encode::{Format, OpenMetricsEncoder, TextEncoder};
-use crate::error::{BuildError, CollectError, RegisterError};
-use crate::labels::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
+use crate::model::{
+    BuildError, CollectError, Collector, Desc, FamilyHeader, Labels, LimitStats, MetricFamily, MetricType,
+    SampleMeta, Sink, Value,
+};
+use crate::syntax::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
 
 /// A set of collectors exported together, checked for consistency when each is registered.
 ///
 /// Cloning a `Registry` gives another handle on the same registry. Most programs create one
-/// registry at start-up and pass it down (`Metrics::new(&registry)`); [`default_registry`] is
+/// registry at start-up and pass it down (`Metrics::new(&registry)`); [`default_registry`](crate::default_registry) is
 /// the process-wide one for code that cannot take one as a parameter.
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -104,36 +101,6 @@ struct Entry {
 /// Identifies a registered collector, for [`Registry::unregister_id`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CollectorId(u64);
-
-/// The process-wide registry (Go's `DefaultRegisterer`/`DefaultGatherer`), created on first use.
-///
-/// Libraries should accept a `&Registry` instead where they can; the default registry is for
-/// metrics declared at file scope, as in:
-///
-/// ```
-/// use promkit::{Counter, default_registry};
-/// use std::sync::LazyLock;
-///
-/// static JOBS: LazyLock<Counter> = LazyLock::new(|| {
-///     Counter::builder("seed_jobs_total").help("Jobs run.").must_register(default_registry())
-/// });
-///
-/// // At the start of main: force the statics, so the exposition shows them (at 0) from the
-/// // start instead of after their first use.
-/// LazyLock::force(&JOBS);
-/// assert!(default_registry().encode_text_string()?.contains("seed_jobs_total 0\n"));
-/// JOBS.inc();
-/// # Ok::<(), promkit::Error>(())
-/// ```
-pub fn default_registry() -> &'static Registry {
-    // As Go's default registry: process metrics on a plain `/metrics`.
-    static DEFAULT: LazyLock<Registry> = LazyLock::new(|| {
-        let registry = Registry::new();
-        crate::collectors::register_defaults(&registry);
-        registry
-    });
-    &DEFAULT
-}
 
 impl Registry {
     /// An empty registry.

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::error::{CollectError, RegisterError};
+use crate::model::{CollectError, Collector, Desc, FamilyHeader, Labels, SampleMeta, Sink, Value};
 
-use super::{Collector, CollectorId, Desc, FamilyHeader, Labels, Registry, SampleMeta, Sink, Value};
+use super::{CollectorId, RegisterError, Registry};
 
 /// A registerer that prefixes family names and adds labels; from [`Registry::wrap`].
 ///

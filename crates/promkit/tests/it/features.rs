@@ -21,7 +21,7 @@
 
 use std::collections::BTreeMap;
 
-use promkit::registry::SampleValue;
+use promkit::model::SampleValue;
 use promkit::{
     Buckets, Counter, CounterF64, EXEMPLAR_MAX_RUNES, ExemplarError, Format, Gauge, GaugeF64, Histogram,
     Quantiles, Registry, Summary, Untyped,

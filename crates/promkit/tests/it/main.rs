@@ -10,6 +10,7 @@
 //! | `concurrency` | scrapes during heavy updates are never torn; totals are exact |
 //! | `features` | exemplars, summaries, `_created` and protobuf, as the oracles read them |
 //! | `registry` | registration errors, unregister, gatherers, wrapping, limits |
+//! | `layering` | `src/` imports point down the layers of the crate guide's "How it works" |
 //!
 //! Oracles (`promkit_oracle`) return `None` when their program is missing; the tests then
 //! end early, except under `CI=true`, where a missing oracle fails.
@@ -18,6 +19,7 @@ mod alloc;
 mod concurrency;
 mod features;
 mod golden;
+mod layering;
 mod oracles;
 mod pitfalls;
 mod registry;

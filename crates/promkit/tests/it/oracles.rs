@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use promkit::registry::{Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use promkit::model::{Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 use promkit::{
     Buckets, CollectError, Collector, Counter, CounterF64, CounterFn, Format, Gauge, GaugeF64, GaugeFn,
     Histogram, LabelSet, LabelValue, Registry, Untyped,

@@ -7,7 +7,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use promkit::registry::{Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use promkit::model::{Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 use promkit::{
     BucketError, Buckets, BuildError, CollectError, Collector, Counter, CounterF64, Error, Format, Gauge,
     GaugeF64, Histogram, OPENMETRICS_CONTENT_TYPE, RegisterError, Registry, TEXT_CONTENT_TYPE, Untyped,

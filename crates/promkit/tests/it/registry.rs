@@ -4,11 +4,14 @@
 
 use std::sync::LazyLock;
 
-use promkit::registry::{Desc, EncodeOptions, FamilyHeader, Gatherers, MetricType, OnError, Sink, Value};
 use promkit::{
     BuildError, CollectError, Collector, Counter, Error, Format, Gauge, Histogram, LabelError, LabelSet,
     LabelValue, OVERFLOW_LABEL_VALUE, RegisterError, Registry, default_registry, exponential_buckets,
     linear_buckets,
+};
+use promkit::{
+    model::{Desc, FamilyHeader, MetricType, Sink, Value},
+    registry::{EncodeOptions, Gatherers, OnError},
 };
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -388,7 +391,7 @@ impl Collector for Flaky {
 
     fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
         sink.family(&FamilyHeader { name: "flaky", help: "F.", unit: "", kind: MetricType::Gauge });
-        sink.sample(&promkit::registry::Labels::None, Value::GaugeF64(1.0), &Default::default());
+        sink.sample(&promkit::model::Labels::None, Value::GaugeF64(1.0), &Default::default());
         Err(CollectError::failed("flaky", "the disk is gone"))
     }
 }

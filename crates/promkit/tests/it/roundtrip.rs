@@ -6,7 +6,7 @@
 //! numbers; Go must find the text already in its canonical form (byte-identical), which pins
 //! the number formatting to Go's `%g` and the escaping to exactly three characters.
 
-use promkit::registry::MetricType;
+use promkit::model::MetricType;
 use promkit::{Buckets, Counter, CounterF64, GaugeF64, Histogram, Registry};
 use promkit_oracle::{Format, PyFamily};
 use proptest::prelude::*;

@@ -358,7 +358,7 @@ Max realtime timeout      unlimited            unlimited            us
     #[test]
     fn unlimited_address_space_is_written_as_go_writes_it() {
         let mut out = Vec::new();
-        crate::encode::float::write_go_float(&mut out, u64::MAX as f64);
+        crate::syntax::float::write_go_float(&mut out, u64::MAX as f64);
         assert_eq!(out, b"1.8446744073709552e+19");
     }
 

@@ -5,11 +5,12 @@
 //! (they cost nothing to a reader that ignores them); the `+Inf` bucket is left implicit, as
 //! Go does.
 
-pub(crate) mod model;
+mod proto;
+mod spans;
 
 use prost::Message;
 
-use crate::registry::{FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{Exemplar, FamilyHeader, HistogramSource, Labels, MetricType, SampleMeta, Sink, Value};
 
 /// The Content-Type of the delimited protobuf format.
 pub const PROTOBUF_CONTENT_TYPE: &str =
@@ -20,7 +21,7 @@ pub const PROTOBUF_CONTENT_TYPE: &str =
 #[derive(Debug)]
 pub struct ProtobufEncoder<'a> {
     out: &'a mut Vec<u8>,
-    family: Option<model::MetricFamily>,
+    family: Option<proto::MetricFamily>,
 }
 
 impl<'a> ProtobufEncoder<'a> {
@@ -55,29 +56,29 @@ impl<'a> ProtobufEncoder<'a> {
     }
 }
 
-fn kind(k: MetricType) -> model::MetricType {
+fn kind(k: MetricType) -> proto::MetricType {
     match k {
-        MetricType::Counter => model::MetricType::Counter,
-        MetricType::Gauge => model::MetricType::Gauge,
-        MetricType::Histogram => model::MetricType::Histogram,
-        MetricType::Summary => model::MetricType::Summary,
-        MetricType::Untyped => model::MetricType::Untyped,
+        MetricType::Counter => proto::MetricType::Counter,
+        MetricType::Gauge => proto::MetricType::Gauge,
+        MetricType::Histogram => proto::MetricType::Histogram,
+        MetricType::Summary => proto::MetricType::Summary,
+        MetricType::Untyped => proto::MetricType::Untyped,
     }
 }
 
-fn created(meta: &SampleMeta<'_>) -> Option<model::Timestamp> {
-    meta.created.map(model::Timestamp::from_secs)
+fn created(meta: &SampleMeta<'_>) -> Option<proto::Timestamp> {
+    meta.created.map(proto::Timestamp::from_secs)
 }
 
-fn exemplar(e: &crate::metrics::Exemplar) -> model::Exemplar {
-    model::Exemplar {
+fn exemplar(e: &Exemplar) -> proto::Exemplar {
+    proto::Exemplar {
         label: e
             .labels()
             .iter()
-            .map(|(n, v)| model::LabelPair { name: Some(n.clone()), value: Some(v.clone()) })
+            .map(|(n, v)| proto::LabelPair { name: Some(n.clone()), value: Some(v.clone()) })
             .collect(),
         value: Some(e.value()),
-        timestamp: e.timestamp_nanos().map(|n| model::Timestamp {
+        timestamp: e.timestamp_nanos().map(|n| proto::Timestamp {
             seconds: n.div_euclid(1_000_000_000),
             #[allow(clippy::cast_possible_truncation)] // below 1e9
             nanos: n.rem_euclid(1_000_000_000) as i32,
@@ -85,7 +86,7 @@ fn exemplar(e: &crate::metrics::Exemplar) -> model::Exemplar {
     }
 }
 
-fn histogram(h: &dyn crate::registry::HistogramSource, meta: &SampleMeta<'_>) -> model::Histogram {
+fn histogram(h: &dyn HistogramSource, meta: &SampleMeta<'_>) -> proto::Histogram {
     let native = h.native();
     let (counts, sum, count) = match &native {
         Some(n) => (n.cumulative.clone(), n.sum, n.count),
@@ -97,11 +98,11 @@ fn histogram(h: &dyn crate::registry::HistogramSource, meta: &SampleMeta<'_>) ->
         }
     };
     let bounds = h.bounds().bounds();
-    let mut bucket: Vec<model::Bucket> = bounds
+    let mut bucket: Vec<proto::Bucket> = bounds
         .iter()
         .zip(&counts)
         .enumerate()
-        .map(|(i, (&upper, &count))| model::Bucket {
+        .map(|(i, (&upper, &count))| proto::Bucket {
             cumulative_count: Some(count),
             upper_bound: Some(upper),
             exemplar: h.exemplar(i).as_ref().map(exemplar),
@@ -110,14 +111,14 @@ fn histogram(h: &dyn crate::registry::HistogramSource, meta: &SampleMeta<'_>) ->
         .collect();
     // The +Inf bucket is implicit, unless it has an exemplar to carry (as in Go).
     if let Some(e) = h.exemplar(bounds.len()) {
-        bucket.push(model::Bucket {
+        bucket.push(proto::Bucket {
             cumulative_count: Some(count),
             upper_bound: Some(f64::INFINITY),
             exemplar: Some(exemplar(&e)),
             ..Default::default()
         });
     }
-    let mut out = model::Histogram {
+    let mut out = proto::Histogram {
         sample_count: Some(count),
         sample_sum: Some(sum),
         bucket,
@@ -126,10 +127,10 @@ fn histogram(h: &dyn crate::registry::HistogramSource, meta: &SampleMeta<'_>) ->
     };
     if let Some(n) = native {
         let spans = |buckets: &[(i32, u64)]| {
-            let (spans, deltas) = crate::metrics::histogram::spans_and_deltas(buckets);
+            let (spans, deltas) = spans::spans_and_deltas(buckets);
             let spans = spans
                 .into_iter()
-                .map(|(offset, length)| model::BucketSpan { offset: Some(offset), length: Some(length) })
+                .map(|(offset, length)| proto::BucketSpan { offset: Some(offset), length: Some(length) })
                 .collect::<Vec<_>>();
             (spans, deltas)
         };
@@ -145,7 +146,7 @@ fn histogram(h: &dyn crate::registry::HistogramSource, meta: &SampleMeta<'_>) ->
             && n.zero_threshold == 0.0
             && n.zero_count == 0
         {
-            out.positive_span.push(model::BucketSpan { offset: Some(0), length: Some(0) });
+            out.positive_span.push(proto::BucketSpan { offset: Some(0), length: Some(0) });
         }
         out.exemplars = n.exemplars.iter().map(exemplar).collect();
     }
@@ -155,7 +156,7 @@ fn histogram(h: &dyn crate::registry::HistogramSource, meta: &SampleMeta<'_>) ->
 impl Sink for ProtobufEncoder<'_> {
     fn family(&mut self, header: &FamilyHeader<'_>) {
         self.flush();
-        self.family = Some(model::MetricFamily {
+        self.family = Some(proto::MetricFamily {
             name: Some(header.name.to_owned()),
             help: Some(header.help.to_owned()),
             r#type: Some(kind(header.kind) as i32),
@@ -168,28 +169,28 @@ impl Sink for ProtobufEncoder<'_> {
         let Some(family) = &mut self.family else { return };
         let mut label = Vec::new();
         labels.for_each(|n, v| {
-            label.push(model::LabelPair { name: Some(n.to_owned()), value: Some(v.to_owned()) })
+            label.push(proto::LabelPair { name: Some(n.to_owned()), value: Some(v.to_owned()) })
         });
-        let mut metric = model::Metric { label, timestamp_ms: meta.timestamp_ms, ..Default::default() };
+        let mut metric = proto::Metric { label, timestamp_ms: meta.timestamp_ms, ..Default::default() };
         #[allow(clippy::cast_precision_loss)] // the wire format holds doubles, as Go's does
         match value {
             Value::CounterU64(v) => {
-                metric.counter = Some(model::Counter {
+                metric.counter = Some(proto::Counter {
                     value: Some(v as f64),
                     exemplar: meta.exemplar.map(exemplar),
                     created_timestamp: created(meta),
                 });
             }
             Value::CounterF64(v) => {
-                metric.counter = Some(model::Counter {
+                metric.counter = Some(proto::Counter {
                     value: Some(v),
                     exemplar: meta.exemplar.map(exemplar),
                     created_timestamp: created(meta),
                 });
             }
-            Value::GaugeI64(v) => metric.gauge = Some(model::Gauge { value: Some(v as f64) }),
-            Value::GaugeF64(v) => metric.gauge = Some(model::Gauge { value: Some(v) }),
-            Value::Untyped(v) => metric.untyped = Some(model::Untyped { value: Some(v) }),
+            Value::GaugeI64(v) => metric.gauge = Some(proto::Gauge { value: Some(v as f64) }),
+            Value::GaugeF64(v) => metric.gauge = Some(proto::Gauge { value: Some(v) }),
+            Value::Untyped(v) => metric.untyped = Some(proto::Untyped { value: Some(v) }),
             Value::Summary(_) => {}
             Value::Histogram(h) => metric.histogram = Some(histogram(h, meta)),
         }
@@ -201,9 +202,9 @@ impl Sink for ProtobufEncoder<'_> {
                 .objectives()
                 .iter()
                 .zip(&values)
-                .map(|(&(q, _), &v)| model::Quantile { quantile: Some(q), value: Some(v) })
+                .map(|(&(q, _), &v)| proto::Quantile { quantile: Some(q), value: Some(v) })
                 .collect();
-            metric.summary = Some(model::Summary {
+            metric.summary = Some(proto::Summary {
                 sample_count: Some(count),
                 sample_sum: Some(sum),
                 quantile,
@@ -219,10 +220,10 @@ mod tests {
     use super::*;
     use crate::{Counter, Histogram, Registry};
 
-    fn decode_all(mut buf: &[u8]) -> Vec<model::MetricFamily> {
+    fn decode_all(mut buf: &[u8]) -> Vec<proto::MetricFamily> {
         let mut out = Vec::new();
         while !buf.is_empty() {
-            out.push(model::MetricFamily::decode_length_delimited(&mut buf).unwrap());
+            out.push(proto::MetricFamily::decode_length_delimited(&mut buf).unwrap());
         }
         out
     }
@@ -246,7 +247,7 @@ mod tests {
         let fams = decode_all(&buf);
         assert_eq!(fams.len(), 2);
         assert_eq!(fams[0].name.as_deref(), Some("c_total"));
-        assert_eq!(fams[0].r#type, Some(model::MetricType::Counter as i32));
+        assert_eq!(fams[0].r#type, Some(proto::MetricType::Counter as i32));
         let m = &fams[0].metric[0];
         assert_eq!(m.label[0].value.as_deref(), Some("x\"y"));
         assert_eq!(m.counter.as_ref().unwrap().value, Some(3.0));
@@ -262,7 +263,7 @@ mod tests {
 
     #[test]
     fn timestamps_split_into_seconds_and_nanos() {
-        let t = model::Timestamp::from_secs(1_700_000_000.25);
+        let t = proto::Timestamp::from_secs(1_700_000_000.25);
         assert_eq!((t.seconds, t.nanos), (1_700_000_000, 250_000_000));
     }
 }

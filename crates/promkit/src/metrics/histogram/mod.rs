@@ -1,6 +1,5 @@
 //! Classic histograms: observations counted into cumulative buckets, with their count and sum.
 
-mod buckets;
 mod cells;
 mod native;
 mod native_bounds;
@@ -8,19 +7,16 @@ mod timer;
 
 use std::time::{Duration, Instant};
 
-pub use buckets::{Buckets, DEFAULT_BUCKETS, exponential_buckets, exponential_buckets_range, linear_buckets};
-#[cfg(feature = "protobuf")]
-pub(crate) use native::spans_and_deltas;
-pub use native::{DEFAULT_ZERO_THRESHOLD, NativeOptions, NativeSnapshot};
+pub use native::{DEFAULT_ZERO_THRESHOLD, NativeOptions};
 pub use timer::Timer;
 
-use crate::registry::{HistogramSource, Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{
+    Buckets, Exemplar, HistogramSource, Labels, MetricType, NativeSnapshot, SampleMeta, Sink, Value,
+};
 use std::sync::OnceLock;
 
-use crate::error::ExemplarError;
+use crate::model::ExemplarError;
 use crate::sync::{Arc, Mutex, lock, unix_now};
-
-use super::Exemplar;
 
 use super::Metric;
 use cells::Cells;
@@ -243,7 +239,7 @@ mod tests {
     #[test]
     fn observations_land_in_the_right_buckets() {
         let h = Histogram::with_options(&HistogramOptions {
-            buckets: Some(linear_buckets(0.0, 20.0, 20).unwrap()),
+            buckets: Some(crate::model::linear_buckets(0.0, 20.0, 20).unwrap()),
             ..HistogramOptions::default()
         });
         for v in [0.0, 12.5, 20.0, 187.25, 200.0, 233.3, 380.0, 512.0] {

@@ -22,7 +22,7 @@ use crossbeam_utils::CachePadded;
 use hashbrown::HashMap;
 
 use super::native_bounds::BOUNDS;
-use crate::metrics::Exemplar;
+use crate::model::{Exemplar, NativeSnapshot};
 
 /// Go's default zero threshold, `2^-128`: values this close to zero count as zero.
 pub const DEFAULT_ZERO_THRESHOLD: f64 = 2.938_735_877_055_719e-39;
@@ -82,29 +82,6 @@ impl NativeOptions {
         self.zero_threshold = zero_threshold;
         self
     }
-}
-
-/// A native histogram's state at one instant: what the protobuf exposition carries.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct NativeSnapshot {
-    /// Bucket schema, -4 to 8.
-    pub schema: i32,
-    /// Zero bucket width.
-    pub zero_threshold: f64,
-    /// Observations in the zero bucket.
-    pub zero_count: u64,
-    /// All observations (NaN included).
-    pub count: u64,
-    /// Their sum.
-    pub sum: f64,
-    /// Populated positive buckets, `(key, count)` by increasing key.
-    pub positive: Vec<(i32, u64)>,
-    /// Populated negative buckets, `(key, count)` by increasing key.
-    pub negative: Vec<(i32, u64)>,
-    /// Classic buckets, cumulative, `+Inf` last (just `+Inf` for a native-only histogram).
-    pub cumulative: Vec<u64>,
-    /// Recent exemplars, oldest first.
-    pub exemplars: Vec<Exemplar>,
 }
 
 /// The schema for a bucket factor: the coarsest whose neighbouring bounds are within `factor`
@@ -440,38 +417,6 @@ impl NativeCells {
     }
 }
 
-#[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
-/// Go's span/delta encoding of sorted `(key, count)` buckets: gaps of up to two buckets are
-/// filled with empty buckets instead of starting a new span.
-pub(crate) fn spans_and_deltas(buckets: &[(i32, u64)]) -> (Vec<(i32, u32)>, Vec<i64>) {
-    let mut spans: Vec<(i32, u32)> = Vec::new();
-    let mut deltas = Vec::with_capacity(buckets.len());
-    let mut prev: i64 = 0;
-    let mut next_key = 0i32;
-    for (n, &(k, count)) in buckets.iter().enumerate() {
-        let gap = k - next_key;
-        if n == 0 || gap > 2 {
-            spans.push((gap, 0));
-        } else {
-            for _ in 0..gap {
-                if let Some(s) = spans.last_mut() {
-                    s.1 += 1;
-                }
-                deltas.push(-prev);
-                prev = 0;
-            }
-        }
-        if let Some(s) = spans.last_mut() {
-            s.1 += 1;
-        }
-        let count = i64::try_from(count).unwrap_or(i64::MAX);
-        deltas.push(count - prev);
-        prev = count;
-        next_key = k + 1;
-    }
-    (spans, deltas)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,15 +450,6 @@ mod tests {
         // Subnormals and the smallest positive value.
         assert_eq!(key(f64::from_bits(1), 0), -1074);
         assert_eq!(key(f64::MIN_POSITIVE, 0), -1022);
-    }
-
-    #[test]
-    fn spans_fill_small_gaps_like_go() {
-        assert_eq!(spans_and_deltas(&[]), (vec![], vec![]));
-        assert_eq!(spans_and_deltas(&[(0, 2)]), (vec![(0, 1)], vec![2]));
-        // Gap of two: one span with two empty buckets; gap of three: a new span.
-        assert_eq!(spans_and_deltas(&[(1, 1), (4, 3)]), (vec![(1, 4)], vec![1, -1, 0, 3]));
-        assert_eq!(spans_and_deltas(&[(-2, 1), (2, 5)]), (vec![(-2, 1), (3, 1)], vec![1, 4]));
     }
 
     #[test]

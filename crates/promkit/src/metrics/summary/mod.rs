@@ -2,15 +2,12 @@
 //! with their count and sum.
 
 mod ckms;
-mod quantiles;
 mod shards;
 mod window;
 
 use std::time::{Duration, Instant};
 
-pub use quantiles::Quantiles;
-
-use crate::registry::{Labels, MetricType, SampleMeta, Sink, SummarySource, Value};
+use crate::model::{Labels, MetricType, Quantiles, SampleMeta, Sink, SummarySource, Value};
 use crate::sync::{Arc, unix_now};
 
 use super::{Metric, Timer};

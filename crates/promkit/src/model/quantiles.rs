@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::encode::float::{write_go_float, write_om_float};
-use crate::error::BuildError;
+use super::error::BuildError;
+use crate::syntax::float::{write_go_float, write_om_float};
 
 /// The quantiles a summary reports, each with the rank error it may have (Go's
 /// `SummaryOpts.Objectives`: `0.99 → 0.001` means the reported value's rank is within

@@ -1,7 +1,7 @@
 //! Exemplars: one traced example (a trace id, say) attached to a counter or a histogram bucket.
 
-use crate::error::ExemplarError;
-use crate::labels::name::is_valid_label_name;
+use super::error::ExemplarError;
+use crate::syntax::name::is_valid_label_name;
 
 /// The most label text an exemplar may carry: 128 code points across names and values
 /// (OpenMetrics' limit, which Go enforces too).

@@ -1,30 +1,7 @@
-//! The public error enums: each says what was wrong and what to do about it.
+//! The errors of the model layer: a description, bucket bounds, an exemplar or a collection
+//! that is wrong. Each says what was wrong and what to do about it.
 
-use crate::registry::MetricType;
-
-/// Any promkit error, for callers that propagate them all with `?`.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// A metric could not be built.
-    #[error(transparent)]
-    Build(#[from] BuildError),
-    /// Bucket bounds were invalid.
-    #[error(transparent)]
-    Buckets(#[from] BucketError),
-    /// Registration was refused.
-    #[error(transparent)]
-    Register(#[from] RegisterError),
-    /// A label lookup was wrong.
-    #[error(transparent)]
-    Label(#[from] LabelError),
-    /// A collector failed or the gathered data was inconsistent.
-    #[error(transparent)]
-    Collect(#[from] CollectError),
-    /// An exemplar was refused.
-    #[error(transparent)]
-    Exemplar(#[from] ExemplarError),
-}
+use super::kind::MetricType;
 
 /// A metric definition that cannot be used: reported by the builder's `build`/`register`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -162,90 +139,6 @@ pub enum ExemplarError {
     #[error("exemplar label `{name}` given twice")]
     DuplicateLabel {
         /// The name.
-        name: String,
-    },
-}
-
-/// Registration refused by a registry.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RegisterError {
-    /// A family of that name is registered already with the same description. Keep using the
-    /// registered one (Go's `AlreadyRegisteredError`).
-    #[error("`{name}` is already registered; reuse the existing metric, or unregister it first")]
-    AlreadyRegistered {
-        /// The family name.
-        name: String,
-    },
-    /// A family of that name is registered with another type, help, unit or label names.
-    #[error(
-        "`{name}` is already registered with a different {what} ({existing} vs {new}); one name must mean one thing"
-    )]
-    Inconsistent {
-        /// The family name.
-        name: String,
-        /// `type`, `help`, `unit` or `label names`.
-        what: &'static str,
-        /// The registered value.
-        existing: String,
-        /// The refused value.
-        new: String,
-    },
-    /// A sample name of one family would be the name of another (`x_count` vs histogram `x`).
-    #[error(
-        "`{name}` would write samples named `{sample}`, which collides with family `{other}`; rename one of them"
-    )]
-    Collision {
-        /// The refused family.
-        name: String,
-        /// The colliding sample name.
-        sample: String,
-        /// The registered family it collides with.
-        other: String,
-    },
-    /// The collector described a family that is invalid.
-    #[error(transparent)]
-    Invalid(#[from] BuildError),
-    /// The collector described the same family twice.
-    #[error("the collector describes `{name}` twice; a collector must describe each family once")]
-    DuplicateInCollector {
-        /// The family name.
-        name: String,
-    },
-}
-
-/// A label lookup on a family that does not fit its label names.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LabelError {
-    /// Not as many values as the family has (remaining, uncurried) label names.
-    #[error("`{family}` takes {expected} label values ({names}), got {got}")]
-    WrongCount {
-        /// The family.
-        family: String,
-        /// How many it takes.
-        expected: usize,
-        /// How many were given.
-        got: usize,
-        /// The names it takes, comma-separated.
-        names: String,
-    },
-    /// A label name the family does not have (or has curried away).
-    #[error("`{family}` has no label `{name}` (its labels: {names})")]
-    UnknownName {
-        /// The family.
-        family: String,
-        /// The name given.
-        name: String,
-        /// The names it takes, comma-separated.
-        names: String,
-    },
-    /// A label name given twice.
-    #[error("label `{name}` given twice for `{family}`")]
-    DuplicateName {
-        /// The family.
-        family: String,
-        /// The repeated name.
         name: String,
     },
 }

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::encode::float::{write_go_float, write_om_float};
-use crate::error::BucketError;
+use super::error::BucketError;
+use crate::syntax::float::{write_go_float, write_om_float};
 
 /// Go's `DefBuckets`: 5 ms to 10 s, for request latencies in seconds.
 pub const DEFAULT_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];

@@ -1,0 +1,37 @@
+//! The error of a label lookup on a family.
+
+/// A label lookup on a family that does not fit its label names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LabelError {
+    /// Not as many values as the family has (remaining, uncurried) label names.
+    #[error("`{family}` takes {expected} label values ({names}), got {got}")]
+    WrongCount {
+        /// The family.
+        family: String,
+        /// How many it takes.
+        expected: usize,
+        /// How many were given.
+        got: usize,
+        /// The names it takes, comma-separated.
+        names: String,
+    },
+    /// A label name the family does not have (or has curried away).
+    #[error("`{family}` has no label `{name}` (its labels: {names})")]
+    UnknownName {
+        /// The family.
+        family: String,
+        /// The name given.
+        name: String,
+        /// The names it takes, comma-separated.
+        names: String,
+    },
+    /// A label name given twice.
+    #[error("label `{name}` given twice for `{family}`")]
+    DuplicateName {
+        /// The family.
+        family: String,
+        /// The repeated name.
+        name: String,
+    },
+}

@@ -1,0 +1,187 @@
+//! The labels of a series, and the pre-escaped form promkit stores them in.
+//!
+//! A series' label values are escaped once, when the series is created, and kept sorted by
+//! label name and newline-joined; a family's [`LabelTemplate`] holds its label names (and
+//! constant labels) pre-rendered around the value slots. Writing a series is then copying
+//! bytes: no encoder escapes a stored value again on a scrape.
+
+use crate::syntax::escape::{unescape_label_value, write_label_value};
+
+/// The labels of one series, in the form the collector has them.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Labels<'a> {
+    /// No labels.
+    None,
+    /// promkit's stored form: the label names come from a [`LabelTemplate`] and the values are
+    /// already escaped, sorted by label name and joined by newlines (which an escaped value
+    /// never contains raw).
+    Stored {
+        /// Names and constant labels of the family.
+        template: &'a LabelTemplate,
+        /// The escaped values, newline-joined.
+        values: &'a str,
+    },
+    /// Unescaped pairs, written in the given order (sorted by name by convention).
+    Pairs(&'a [(&'a str, &'a str)]),
+    /// Unescaped owned pairs, as in a gathered snapshot.
+    Owned(&'a [(String, String)]),
+}
+
+impl Labels<'_> {
+    /// True when there is no label to write.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Labels::None => true,
+            Labels::Stored { template, .. } => template.is_empty(),
+            Labels::Pairs(p) => p.is_empty(),
+            Labels::Owned(p) => p.is_empty(),
+        }
+    }
+
+    /// Appends the labels as `name="escaped",...` (no braces).
+    pub(crate) fn write_escaped(&self, out: &mut Vec<u8>) {
+        match *self {
+            Labels::None => {}
+            Labels::Stored { template, values } => template.write(out, values),
+            Labels::Pairs(pairs) => write_pairs(out, pairs.iter().map(|(n, v)| (*n, *v))),
+            Labels::Owned(pairs) => {
+                write_pairs(out, pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            }
+        }
+    }
+
+    /// Calls `f(name, value)` with unescaped pairs in written order.
+    pub fn for_each(&self, mut f: impl FnMut(&str, &str)) {
+        match *self {
+            Labels::None => {}
+            Labels::Stored { template, values } => template.for_each(values, &mut f),
+            Labels::Pairs(pairs) => pairs.iter().for_each(|(n, v)| f(n, v)),
+            Labels::Owned(pairs) => pairs.iter().for_each(|(n, v)| f(n, v)),
+        }
+    }
+}
+
+fn write_pairs<'a>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
+    for (i, (name, value)) in pairs.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"=\"");
+        write_label_value(out, value);
+        out.push(b'"');
+    }
+}
+
+/// The label names of a family (variable and constant), pre-rendered so a series' stored values
+/// slot in between: `lits[0] v0 lits[1] v1 … lits[n]`.
+#[derive(Debug, Clone)]
+pub struct LabelTemplate {
+    lits: Box<[Box<[u8]>]>,
+    /// Total length of the literals, to reserve once per series.
+    len: usize,
+    /// `(name, Some(const value) | None for the next variable value)`, sorted by name.
+    names: Box<[TemplateLabel]>,
+}
+
+impl LabelTemplate {
+    /// Builds the template for variable label names `vars` (in sorted order) and constant labels.
+    pub(crate) fn new(vars_sorted: &[&str], consts: &[(String, String)]) -> Self {
+        let mut names: Vec<TemplateLabel> = vars_sorted
+            .iter()
+            .map(|n| (Box::from(*n), None))
+            .chain(consts.iter().map(|(n, v)| (Box::from(n.as_str()), Some(Box::from(v.as_str())))))
+            .collect();
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut lits = Vec::with_capacity(vars_sorted.len() + 1);
+        let mut cur = Vec::new();
+        for (i, (name, konst)) in names.iter().enumerate() {
+            if i > 0 {
+                cur.push(b',');
+            }
+            cur.extend_from_slice(name.as_bytes());
+            cur.extend_from_slice(b"=\"");
+            if let Some(v) = konst {
+                write_label_value(&mut cur, v);
+            } else {
+                // A variable value goes here: the literal ends, the next starts with its quote.
+                lits.push(std::mem::take(&mut cur).into_boxed_slice());
+            }
+            cur.push(b'"');
+        }
+        lits.push(cur.into_boxed_slice());
+        let len = lits.iter().map(|l| l.len()).sum();
+        Self { lits: lits.into_boxed_slice(), len, names: names.into_boxed_slice() }
+    }
+
+    /// True when the family has no label at all.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    #[inline]
+    fn write(&self, out: &mut Vec<u8>, values: &str) {
+        out.reserve(self.len + values.len());
+        let (first, rest) = self.lits.split_first().map_or((&[][..], &[][..]), |(f, r)| (&f[..], r));
+        out.extend_from_slice(first);
+        // Segments are short: a plain byte scan beats the general `str::split` machinery.
+        let mut values = values.as_bytes();
+        let last = rest.len().saturating_sub(1);
+        for (i, lit) in rest.iter().enumerate() {
+            let end = if i == last {
+                values.len()
+            } else {
+                values.iter().position(|&b| b == b'\n').unwrap_or(values.len())
+            };
+            out.extend_from_slice(&values[..end]);
+            out.extend_from_slice(lit);
+            values = values.get(end + 1..).unwrap_or_default();
+        }
+    }
+
+    fn for_each(&self, values: &str, f: &mut impl FnMut(&str, &str)) {
+        let mut segs = values.split('\n');
+        for (name, konst) in self.names.iter() {
+            match konst {
+                Some(v) => f(name, v),
+                None => f(name, &unescape_label_value(segs.next().unwrap_or_default())),
+            }
+        }
+    }
+}
+
+/// One label of a template: its name, and its value when it is constant.
+type TemplateLabel = (Box<str>, Option<Box<str>>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(t: &LabelTemplate, values: &str) -> String {
+        let mut out = Vec::new();
+        t.write(&mut out, values);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn template_interleaves_constants_in_name_order() {
+        let t = LabelTemplate::new(&["code", "method"], &[("app".into(), "x\"y".into())]);
+        assert_eq!(render(&t, "200\nGET"), r#"app="x\"y",code="200",method="GET""#);
+        let t = LabelTemplate::new(&["a", "z"], &[("m".into(), "c".into())]);
+        assert_eq!(render(&t, "1\n2"), r#"a="1",m="c",z="2""#);
+        let t = LabelTemplate::new(&[], &[("m".into(), "c".into())]);
+        assert_eq!(render(&t, ""), r#"m="c""#);
+        let t = LabelTemplate::new(&["a"], &[]);
+        assert_eq!(render(&t, "v"), r#"a="v""#);
+        assert!(LabelTemplate::new(&[], &[]).is_empty());
+    }
+
+    #[test]
+    fn template_yields_unescaped_pairs() {
+        let t = LabelTemplate::new(&["a", "b"], &[("c".into(), "k".into())]);
+        let mut seen = Vec::new();
+        t.for_each("x\\\"y\nline\\n", &mut |n, v| seen.push(format!("{n}={v}")));
+        assert_eq!(seen, ["a=x\"y", "b=line\n", "c=k"]);
+    }
+}

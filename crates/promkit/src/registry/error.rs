@@ -1,0 +1,77 @@
+//! The registry's errors: registration refused, and `Error`, any promkit error in one enum for
+//! callers that propagate them all with `?`.
+
+use crate::metrics::LabelError;
+use crate::model::{BucketError, BuildError, CollectError, ExemplarError};
+
+/// Any promkit error, for callers that propagate them all with `?`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A metric could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Bucket bounds were invalid.
+    #[error(transparent)]
+    Buckets(#[from] BucketError),
+    /// Registration was refused.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    /// A label lookup was wrong.
+    #[error(transparent)]
+    Label(#[from] LabelError),
+    /// A collector failed or the gathered data was inconsistent.
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+    /// An exemplar was refused.
+    #[error(transparent)]
+    Exemplar(#[from] ExemplarError),
+}
+
+/// Registration refused by a registry.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// A family of that name is registered already with the same description. Keep using the
+    /// registered one (Go's `AlreadyRegisteredError`).
+    #[error("`{name}` is already registered; reuse the existing metric, or unregister it first")]
+    AlreadyRegistered {
+        /// The family name.
+        name: String,
+    },
+    /// A family of that name is registered with another type, help, unit or label names.
+    #[error(
+        "`{name}` is already registered with a different {what} ({existing} vs {new}); one name must mean one thing"
+    )]
+    Inconsistent {
+        /// The family name.
+        name: String,
+        /// `type`, `help`, `unit` or `label names`.
+        what: &'static str,
+        /// The registered value.
+        existing: String,
+        /// The refused value.
+        new: String,
+    },
+    /// A sample name of one family would be the name of another (`x_count` vs histogram `x`).
+    #[error(
+        "`{name}` would write samples named `{sample}`, which collides with family `{other}`; rename one of them"
+    )]
+    Collision {
+        /// The refused family.
+        name: String,
+        /// The colliding sample name.
+        sample: String,
+        /// The registered family it collides with.
+        other: String,
+    },
+    /// The collector described a family that is invalid.
+    #[error(transparent)]
+    Invalid(#[from] BuildError),
+    /// The collector described the same family twice.
+    #[error("the collector describes `{name}` twice; a collector must describe each family once")]
+    DuplicateInCollector {
+        /// The family name.
+        name: String,
+    },
+}
