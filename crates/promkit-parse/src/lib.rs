@@ -9,11 +9,11 @@
 //! Two layers. The low-level parsers stream [`Record`]s (metadata and samples) that borrow
 //! from the input line: names, label values without escapes and HELP text are not copied, and
 //! each format's rules are checked as the lines go by, so an error names the exact line and
-//! column. [`model`] assembles promkit's owned [`MetricFamily`](promkit::registry::MetricFamily)
+//! column. [`model`] assembles promkit's owned [`MetricFamily`](promkit::model::MetricFamily)
 //! values from those records, so that what promkit writes parses back equal.
 //!
 //! ```
-//! use promkit::registry::SampleValue;
+//! use promkit::model::SampleValue;
 //! use promkit_parse::{Format, model};
 //!
 //! let text = "# HELP jobs_total Jobs done.\n# TYPE jobs_total counter\njobs_total{queue=\"a\"} 3\n";

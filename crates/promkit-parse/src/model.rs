@@ -8,10 +8,10 @@
 
 use std::collections::HashMap;
 
-use promkit::registry::{
-    MetricFamily, MetricType, Sample as Series, SampleValue, SnapshotHistogram, SnapshotSummary,
+use promkit::model::{
+    Buckets, Exemplar as ModelExemplar, MetricFamily, MetricType, NativeSnapshot, Quantiles,
+    Sample as Series, SampleValue, SnapshotHistogram, SnapshotSummary,
 };
-use promkit::{Buckets, Exemplar as ModelExemplar, NativeSnapshot, Quantiles};
 
 use crate::error::{ErrorKind, ParseError};
 use crate::protobuf as pb;
@@ -46,7 +46,7 @@ impl Format {
 /// Parses `input` in `format` into promkit's owned families, in the order they appear.
 ///
 /// ```
-/// use promkit::registry::SampleValue;
+/// use promkit::model::SampleValue;
 /// use promkit_parse::model::{Format, parse};
 /// let families = parse(Format::Text, b"# TYPE up gauge\nup{job=\"a\"} 1\n")?;
 /// assert_eq!(families[0].samples[0].value, SampleValue::Gauge(1.0));
