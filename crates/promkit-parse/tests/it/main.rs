@@ -2,3 +2,4 @@
 //! everything promkit writes, Go's and Python's output, the format pitfalls, and properties.
 
 mod om_suite;
+mod roundtrip;
