@@ -2,4 +2,5 @@
 //! everything promkit writes, Go's and Python's output, the format pitfalls, and properties.
 
 mod om_suite;
+mod oracles;
 mod roundtrip;

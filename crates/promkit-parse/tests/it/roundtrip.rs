@@ -3,7 +3,8 @@
 use promkit::model::{MetricFamily, MetricType, Quantiles, SampleValue};
 use promkit::registry::encode_families;
 use promkit::{
-    Buckets, Counter, CounterF64, Format, Gauge, GaugeF64, Histogram, NativeOptions, Registry, Summary, Untyped,
+    Buckets, Counter, CounterF64, Format, Gauge, GaugeF64, Histogram, NativeOptions, Registry, Summary,
+    Untyped,
 };
 use promkit_parse::model;
 
@@ -32,7 +33,8 @@ pub(crate) fn expected(mut families: Vec<MetricFamily>, format: Format) -> Vec<M
                 }
                 SampleValue::Summary(q) => {
                     // The rank errors are not in any exposition.
-                    q.quantiles = Quantiles::new(q.quantiles.objectives().iter().map(|&(q, _)| (q, 0.0))).unwrap();
+                    q.quantiles =
+                        Quantiles::new(q.quantiles.objectives().iter().map(|&(q, _)| (q, 0.0))).unwrap();
                 }
                 _ => {}
             }
@@ -98,13 +100,33 @@ pub(crate) const FORMATS: [Format; 3] =
 /// A registry with every kind of series promkit writes.
 fn everything() -> Registry {
     let r = Registry::new();
-    let c = Counter::builder("jobs_total").help("Jobs \"done\", by queue.\n\\o/").labels(["queue"]).register(&r).unwrap();
+    let c = Counter::builder("jobs_total")
+        .help("Jobs \"done\", by queue.\n\\o/")
+        .labels(["queue"])
+        .register(&r)
+        .unwrap();
     c.with_label_values(&["fast"]).unwrap().inc_by(3);
-    c.with_label_values(&["q\"uote\\back\nline ✓"]).unwrap().inc_with_exemplar(&[("trace_id", "abc123")]).unwrap();
+    c.with_label_values(&["q\"uote\\back\nline ✓"])
+        .unwrap()
+        .inc_with_exemplar(&[("trace_id", "abc123")])
+        .unwrap();
     CounterF64::builder("cpu_seconds_total").help("CPU.").unit("seconds").register(&r).unwrap().inc_by(1.25);
-    Gauge::builder("temperature").help("Temp.").labels(["room"]).register(&r).unwrap().with_label_values(&["a"]).unwrap().set(-3);
+    Gauge::builder("temperature")
+        .help("Temp.")
+        .labels(["room"])
+        .register(&r)
+        .unwrap()
+        .with_label_values(&["a"])
+        .unwrap()
+        .set(-3);
     let g = GaugeF64::builder("ratio").help("").labels(["case"]).register(&r).unwrap();
-    for (case, v) in [("inf", f64::INFINITY), ("neg_inf", f64::NEG_INFINITY), ("tiny", 1e-300), ("huge", 1.5e300), ("neg_zero", -0.0)] {
+    for (case, v) in [
+        ("inf", f64::INFINITY),
+        ("neg_inf", f64::NEG_INFINITY),
+        ("tiny", 1e-300),
+        ("huge", 1.5e300),
+        ("neg_zero", -0.0),
+    ] {
         g.with_label_values(&[case]).unwrap().set(v);
     }
     Untyped::builder("legacy").help("Untyped.").register(&r).unwrap().set(7.5);
@@ -140,7 +162,11 @@ fn everything() -> Registry {
         n.observe(v);
     }
     n.observe_with_exemplar(0.9, &[("trace_id", "n1")]).unwrap();
-    let only = Histogram::builder("native_only_seconds").help("Native only.").native(NativeOptions::with_factor(2.0)).register(&r).unwrap();
+    let only = Histogram::builder("native_only_seconds")
+        .help("Native only.")
+        .native(NativeOptions::with_factor(2.0))
+        .register(&r)
+        .unwrap();
     only.observe(3.0);
     r
 }
@@ -148,7 +174,11 @@ fn everything() -> Registry {
 #[test]
 fn every_format_promkit_writes_parses_back_equal() {
     let families = everything().gather().unwrap();
-    assert!(families.iter().any(|f| matches!(&f.samples[0].value, SampleValue::Histogram(h) if h.native.is_some())));
+    assert!(
+        families
+            .iter()
+            .any(|f| matches!(&f.samples[0].value, SampleValue::Histogram(h) if h.native.is_some()))
+    );
     for format in FORMATS {
         assert_round_trip(&families, format);
     }
@@ -178,14 +208,16 @@ fn the_reader_and_the_slice_parser_agree_on_a_large_exposition() {
     r.encode(Format::Text, &mut text).unwrap();
     let mut om = Vec::new();
     r.encode(Format::OpenMetrics { created_samples: true }, &mut om).unwrap();
-    let slice_text: Vec<String> = promkit_parse::text::parse(&text).map(|r| format!("{:?}", r.unwrap())).collect();
+    let slice_text: Vec<String> =
+        promkit_parse::text::parse(&text).map(|r| format!("{:?}", r.unwrap())).collect();
     let mut reader = promkit_parse::text::reader(std::io::BufReader::with_capacity(7, &text[..]));
     let mut read_text = Vec::new();
     while let Some(r) = reader.next_record() {
         read_text.push(format!("{:?}", r.unwrap()));
     }
     assert_eq!(slice_text, read_text);
-    let slice_om: Vec<String> = promkit_parse::openmetrics::parse(&om).map(|r| format!("{:?}", r.unwrap())).collect();
+    let slice_om: Vec<String> =
+        promkit_parse::openmetrics::parse(&om).map(|r| format!("{:?}", r.unwrap())).collect();
     let mut read_om = Vec::new();
     promkit_parse::openmetrics::reader(std::io::BufReader::with_capacity(5, &om[..]))
         .for_each(|r| read_om.push(format!("{r:?}")))
