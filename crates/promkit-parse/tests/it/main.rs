@@ -3,4 +3,6 @@
 
 mod om_suite;
 mod oracles;
+mod pitfalls;
+mod properties;
 mod roundtrip;

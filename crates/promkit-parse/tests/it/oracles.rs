@@ -24,7 +24,7 @@ fn go_golden_registry() -> Registry {
     let r = Registry::new();
     let completion = Histogram::builder("completion_duration_histogram_ms")
         .help("Latency for mapping completion in ms")
-        .buckets(linear_buckets(200.0 - 5.0 * 40.0, 0.5 * 40.0, 20).unwrap())
+        .buckets(linear_buckets(0.0, 20.0, 20).unwrap()) // Go: LinearBuckets(200-5*40, 0.5*40, 20)
         .register(&r)
         .unwrap();
     for v in [0.0, 12.5, 20.0, 187.25, 200.0, 233.3, 380.0, 512.0] {

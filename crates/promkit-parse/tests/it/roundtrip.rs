@@ -13,6 +13,8 @@ pub(crate) fn expected(mut families: Vec<MetricFamily>, format: Format) -> Vec<M
     for f in &mut families {
         if matches!(format, Format::Text) {
             f.unit.clear();
+            // Text HELP loses its leading blanks (Go's parser skips them too).
+            f.help = f.help.trim_start_matches([' ', '\t']).to_owned();
         }
         for s in &mut f.samples {
             if matches!(format, Format::Text) {
