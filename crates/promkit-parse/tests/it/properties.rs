@@ -290,8 +290,13 @@ fn apply(mut b: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
     b
 }
 
+/// 1000 cases, or `PROPTEST_CASES` (`scripts/fuzz` asks for more).
+fn fuzz_cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases()))]
 
     #[test]
     fn arbitrary_bytes_never_panic(tag in 0u8..3, input in proptest::collection::vec(any::<u8>(), 0..300)) {
