@@ -69,7 +69,7 @@ impl<'a> Iterator for RawIter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let s = self.rest.trim_start_matches([' ', '\t', ',']);
-        let eq = s.find('=')?;
+        let eq = memchr::memchr(b'=', s.as_bytes())?;
         let name = s[..eq].trim_end_matches([' ', '\t']);
         let after = s[eq + 1..].trim_start_matches([' ', '\t']);
         let body = after.strip_prefix('"')?;

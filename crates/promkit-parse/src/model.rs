@@ -106,6 +106,8 @@ pub struct Builder {
     openmetrics: bool,
     families: Vec<Acc>,
     index: HashMap<String, usize>,
+    /// The family of the last record: samples come in runs.
+    last: usize,
 }
 
 #[derive(Debug)]
@@ -125,11 +127,17 @@ struct SeriesAcc {
     value: Option<f64>,
     created: Option<f64>,
     exemplar: Option<ModelExemplar>,
+    /// Histogram and summary parts, boxed to keep the common series small.
+    parts: Option<Box<Parts>>,
+    line: u64,
+}
+
+#[derive(Debug, Default)]
+struct Parts {
     buckets: Vec<(f64, f64, Option<ModelExemplar>)>,
     quantiles: Vec<(f64, f64)>,
     sum: Option<f64>,
     count: Option<f64>,
-    line: u64,
 }
 
 fn model_error(line: u64, what: String) -> ParseError {
@@ -147,10 +155,13 @@ fn exemplar(e: &Exemplar<'_>, line: u64) -> Result<ModelExemplar, ParseError> {
 impl Builder {
     /// A builder for text 0.0.4 (`openmetrics` false) or OpenMetrics records.
     pub fn new(openmetrics: bool) -> Self {
-        Self { openmetrics, families: Vec::new(), index: HashMap::new() }
+        Self { openmetrics, families: Vec::new(), index: HashMap::new(), last: 0 }
     }
 
     fn family(&mut self, name: &str) -> &mut Acc {
+        if self.families.get(self.last).is_some_and(|f| f.name == name) {
+            return &mut self.families[self.last];
+        }
         let i = match self.index.get(name) {
             Some(&i) => i,
             None => {
@@ -166,6 +177,7 @@ impl Builder {
                 self.families.len() - 1
             }
         };
+        self.last = i;
         &mut self.families[i]
     }
 
@@ -184,6 +196,7 @@ impl Builder {
     }
 
     fn sample(&mut self, s: &Sample<'_>) -> Result<(), ParseError> {
+        let om = self.openmetrics;
         let fam = self.family(s.family());
         fam.kind = s.kind;
         let bound_label = match (s.kind, s.suffix) {
@@ -210,6 +223,16 @@ impl Builder {
             });
             if last_matches {
                 fam.series.len() - 1
+            } else if om {
+                // OpenMetrics metrics are never interleaved (the parser checked): a series is
+                // the last one or a new one.
+                let labels = owned_labels(s, bound_label);
+                if fam.series.last().is_some_and(|last| last.labels == labels) {
+                    fam.series.len() - 1
+                } else {
+                    fam.series.push(SeriesAcc { labels, line: s.line, ..SeriesAcc::default() });
+                    fam.series.len() - 1
+                }
             } else {
                 let labels = owned_labels(s, bound_label);
                 match fam.by_labels.get(&labels) {
@@ -235,13 +258,18 @@ impl Builder {
         if series.timestamp_ms.is_none() {
             series.timestamp_ms = s.timestamp.map(|t| t.as_millis());
         }
+        let parts = || Box::<Parts>::default();
         match s.suffix {
-            Suffix::Bucket => series.buckets.push((s.bound.unwrap_or(f64::NAN), s.value, ex)),
-            Suffix::Sum | Suffix::GSum => series.sum = Some(s.value),
-            Suffix::Count | Suffix::GCount => series.count = Some(s.value),
+            Suffix::Bucket => series.parts.get_or_insert_with(parts).buckets.push((
+                s.bound.unwrap_or(f64::NAN),
+                s.value,
+                ex,
+            )),
+            Suffix::Sum | Suffix::GSum => series.parts.get_or_insert_with(parts).sum = Some(s.value),
+            Suffix::Count | Suffix::GCount => series.parts.get_or_insert_with(parts).count = Some(s.value),
             Suffix::Created => series.created = Some(s.value),
             Suffix::Bare if s.kind == MetricKind::Summary => {
-                series.quantiles.push((s.bound.unwrap_or(f64::NAN), s.value));
+                series.parts.get_or_insert_with(parts).quantiles.push((s.bound.unwrap_or(f64::NAN), s.value));
             }
             _ => {
                 series.value = Some(s.value);
@@ -310,7 +338,9 @@ impl Acc {
 }
 
 fn histogram(name: &str, s: &SeriesAcc) -> Result<SnapshotHistogram, ParseError> {
-    let mut buckets: Vec<&(f64, f64, Option<ModelExemplar>)> = s.buckets.iter().collect();
+    let none = Parts::default();
+    let p = s.parts.as_deref().unwrap_or(&none);
+    let mut buckets: Vec<&(f64, f64, Option<ModelExemplar>)> = p.buckets.iter().collect();
     // Text exporters may write buckets in any order (Go's parser keeps them); the model sorts.
     buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
     let inf = buckets.last().filter(|b| b.0 == f64::INFINITY).map(|b| b.1);
@@ -322,7 +352,7 @@ fn histogram(name: &str, s: &SeriesAcc) -> Result<SnapshotHistogram, ParseError>
         Buckets::new(finite.iter().map(|b| b.0))
             .map_err(|e| model_error(s.line, format!("histogram `{name}`: {e}")))?
     };
-    let total = inf.or(s.count).or(finite.last().map(|b| b.1)).unwrap_or(0.0);
+    let total = inf.or(p.count).or(finite.last().map(|b| b.1)).unwrap_or(0.0);
     let mut cumulative: Vec<u64> = finite.iter().map(|b| count(b.1)).collect();
     cumulative.push(count(total));
     let mut exemplars: Vec<Option<ModelExemplar>> = finite.iter().map(|b| b.2.clone()).collect();
@@ -330,19 +360,21 @@ fn histogram(name: &str, s: &SeriesAcc) -> Result<SnapshotHistogram, ParseError>
     if exemplars.iter().all(Option::is_none) {
         exemplars.clear();
     }
-    Ok(SnapshotHistogram { buckets: bounds, cumulative, sum: s.sum.unwrap_or(0.0), exemplars, native: None })
+    Ok(SnapshotHistogram { buckets: bounds, cumulative, sum: p.sum.unwrap_or(0.0), exemplars, native: None })
 }
 
 fn summary(name: &str, s: &SeriesAcc) -> Result<SnapshotSummary, ParseError> {
-    let mut q = s.quantiles.clone();
+    let none = Parts::default();
+    let p = s.parts.as_deref().unwrap_or(&none);
+    let mut q = p.quantiles.clone();
     q.sort_by(|a, b| a.0.total_cmp(&b.0));
     let quantiles = Quantiles::new(q.iter().map(|&(q, _)| (q, 0.0)))
         .map_err(|e| model_error(s.line, format!("summary `{name}`: {e}")))?;
     Ok(SnapshotSummary {
         quantiles,
         values: q.iter().map(|&(_, v)| v).collect(),
-        count: count(s.count.unwrap_or(0.0)),
-        sum: s.sum.unwrap_or(0.0),
+        count: count(p.count.unwrap_or(0.0)),
+        sum: p.sum.unwrap_or(0.0),
     })
 }
 

@@ -21,9 +21,8 @@
 //! not be canonical (only `+Inf` must be spelled so), HELP text may hold a raw `"`, and a
 //! repeated sample at the same timestamp is kept rather than refused.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use crate::error::{ErrorKind, ParseError};
 use crate::labels::{self, Dialect, Labels};
@@ -72,6 +71,8 @@ pub struct OpenMetricsRules {
     taken: HashMap<Box<str>, Box<str>>,
     /// Reused for label-set keys.
     scratch: String,
+    /// Seeded per parser, so no input can be crafted to collide two label sets.
+    hasher: foldhash::quality::RandomState,
     pairs: Vec<(usize, usize, usize, usize)>,
 }
 
@@ -85,7 +86,7 @@ struct Family {
     /// The current metric (label set without `le`/`quantile`/the stateset label).
     group: Option<Group>,
     /// Hashes of the finished metrics' canonical label sets.
-    seen_groups: HashSet<u64>,
+    seen_groups: HashSet<u64, BuildHasherDefault<Prehashed>>,
     hist: HistPoint,
     /// Line of the family's last sample, for errors found when it ends.
     last_line: u64,
@@ -121,7 +122,7 @@ impl Family {
             unit: None,
             samples: false,
             group: None,
-            seen_groups: HashSet::new(),
+            seen_groups: HashSet::default(),
             hist: HistPoint::default(),
             last_line: 0,
         }
@@ -566,7 +567,7 @@ impl OpenMetricsRules {
         let hash = if kind == MetricKind::Info {
             0
         } else {
-            group_key(line, &mut self.pairs, sorted, &mut self.scratch)
+            group_key(line, &mut self.pairs, sorted, &mut self.scratch, &self.hasher)
         };
         let same = fam.group.as_ref().is_some_and(|g| g.hash == hash);
         if same {
@@ -737,6 +738,7 @@ fn group_key(
     pairs: &mut [(usize, usize, usize, usize)],
     sorted: bool,
     scratch: &mut String,
+    hasher: &foldhash::quality::RandomState,
 ) -> u64 {
     if !sorted {
         pairs.sort_unstable_by(|a, b| line[a.0..a.1].cmp(&line[b.0..b.1]));
@@ -748,9 +750,27 @@ fn group_key(
         scratch.push_str(&line[v0..v1]);
         scratch.push('\u{1}');
     }
-    let mut h = DefaultHasher::new();
-    scratch.hash(&mut h);
-    h.finish()
+    hasher.hash_one(scratch.as_bytes())
+}
+
+/// A hasher for keys that are hashes already.
+#[derive(Debug, Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl LineRules for OpenMetricsRules {

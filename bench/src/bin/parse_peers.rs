@@ -1,0 +1,116 @@
+//! promkit-parse against Go's `expfmt.TextParser` and Python's `prometheus_client` parsers on
+//! the same 100 000-series exposition: each parses the whole input again and again (two
+//! seconds or more) and reports the time of one run. Prints a Markdown table for
+//! BENCHMARKS.md. Needs the Go oracle and the Python venv (`scripts/install-deps`).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use bench::parse_fixture::{PARSE_SERIES, parse_exposition};
+use promkit::Format;
+
+/// Format, parser, input bytes, and (seconds per run, samples counted) when it ran.
+type Row = (&'static str, &'static str, usize, Option<(f64, usize)>);
+
+fn time_rust(f: impl Fn() -> usize) -> (f64, usize) {
+    let samples = f();
+    let (mut runs, start) = (0u32, Instant::now());
+    while runs < 5 || start.elapsed().as_secs_f64() < 2.0 {
+        assert_eq!(f(), samples);
+        runs += 1;
+    }
+    (start.elapsed().as_secs_f64() / f64::from(runs), samples)
+}
+
+fn field(out: &str, key: &str) -> f64 {
+    out.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {out:?}"))
+}
+
+fn run(mut cmd: Command, stdin: Option<&[u8]>) -> Option<(f64, usize)> {
+    use std::io::Write;
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().ok()?;
+    if let Some(input) = stdin {
+        child.stdin.take()?.write_all(input).ok()?;
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().ok()?;
+    if !out.status.success() {
+        eprintln!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Some((field(&text, "ns_per_run") / 1e9, field(&text, "samples") as usize))
+}
+
+fn main() {
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+    let cache = std::env::var_os("PROMKIT_CACHE").map_or_else(|| home.join(".cache/promkit"), PathBuf::from);
+    let venv = std::env::var_os("PROMKIT_VENV").map_or_else(|| cache.join("venv"), PathBuf::from);
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = repo.join("target/parse-fixture");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = parse_exposition(Format::Text);
+    let om = parse_exposition(Format::OpenMetrics { created_samples: false });
+    std::fs::write(dir.join("fixture.txt"), &text).unwrap();
+    std::fs::write(dir.join("fixture.om.txt"), &om).unwrap();
+
+    let mut rows: Vec<Row> = Vec::new();
+    let records = |input: &[u8], om: bool| {
+        let it: Box<dyn Iterator<Item = _>> = if om {
+            Box::new(promkit_parse::openmetrics::parse(input))
+        } else {
+            Box::new(promkit_parse::text::parse(input))
+        };
+        it.filter(|r| matches!(r, Ok(promkit_parse::Record::Sample(_)))).count()
+    };
+    rows.push(("text 0.0.4", "promkit-parse records", text.len(), Some(time_rust(|| records(&text, false)))));
+    rows.push((
+        "text 0.0.4",
+        "promkit-parse model",
+        text.len(),
+        Some(time_rust(|| {
+            promkit_parse::model::from_text(&text).unwrap().iter().map(|f| f.samples.len()).sum()
+        })),
+    ));
+    let mut go = Command::new(cache.join("go-oracle"));
+    go.arg("time-parse");
+    rows.push(("text 0.0.4", "Go expfmt.TextParser", text.len(), run(go, Some(&text))));
+    let py = |fmt: &str, file: &str| {
+        let mut c = Command::new(venv.join("bin/python"));
+        c.arg(repo.join("tools/oracle/time_parse.py")).arg(fmt).arg(dir.join(file));
+        run(c, None)
+    };
+    rows.push(("text 0.0.4", "Python prometheus_client", text.len(), py("text", "fixture.txt")));
+    rows.push(("OpenMetrics", "promkit-parse records", om.len(), Some(time_rust(|| records(&om, true)))));
+    rows.push((
+        "OpenMetrics",
+        "promkit-parse model",
+        om.len(),
+        Some(time_rust(|| {
+            promkit_parse::model::from_openmetrics(&om).unwrap().iter().map(|f| f.samples.len()).sum()
+        })),
+    ));
+    rows.push(("OpenMetrics", "Python prometheus_client", om.len(), py("openmetrics", "fixture.om.txt")));
+
+    println!("{PARSE_SERIES} series; text {} bytes, OpenMetrics {} bytes\n", text.len(), om.len());
+    println!("| format | parser | time per parse | MB/s | what it counted |");
+    println!("|---|---|---|---|---|");
+    for (format, who, len, r) in rows {
+        match r {
+            #[allow(clippy::cast_precision_loss)]
+            Some((secs, n)) => {
+                println!("| {format} | {who} | {:.1} ms | {:.0} | {n} |", secs * 1e3, len as f64 / secs / 1e6)
+            }
+            None => println!("| {format} | {who} | not run | | |"),
+        }
+    }
+}
