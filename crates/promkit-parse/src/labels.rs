@@ -96,7 +96,7 @@ pub(crate) fn closing_quote(b: &[u8]) -> Option<usize> {
 
 /// Unescapes a validated label value or OpenMetrics HELP.
 pub(crate) fn unescape(s: &str, dialect: Dialect) -> Cow<'_, str> {
-    if !s.contains('\\') {
+    if memchr::memchr(b'\\', s.as_bytes()).is_none() {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());

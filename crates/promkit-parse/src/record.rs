@@ -138,7 +138,7 @@ impl<'a> Help<'a> {
 
 /// Text 0.0.4 HELP escapes only `\\` and `\n`; any other backslash is kept as written.
 fn unescape_text_help(s: &str) -> Cow<'_, str> {
-    if !s.contains('\\') {
+    if memchr::memchr(b'\\', s.as_bytes()).is_none() {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
