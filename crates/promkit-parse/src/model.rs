@@ -260,6 +260,8 @@ impl Builder {
         }
         let parts = || Box::<Parts>::default();
         match s.suffix {
+            // Go drops a text bucket without `le` and a quantile without `quantile`.
+            Suffix::Bucket | Suffix::Bare if s.bound.is_none() && bound_label.is_some() => {}
             Suffix::Bucket => series.parts.get_or_insert_with(parts).buckets.push((
                 s.bound.unwrap_or(f64::NAN),
                 s.value,

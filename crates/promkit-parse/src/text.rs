@@ -6,8 +6,9 @@
 //! family that come back after another family (they are merged, as Go does). Refused as Go
 //! refuses it: a second HELP or TYPE for a family, TYPE after the family's samples, an unknown
 //! type, invalid names, unterminated or badly escaped label values, a repeated label name, a
-//! value or timestamp that is not a number, a histogram bucket without `le` or a summary
-//! quantile without `quantile`, and anything after the timestamp.
+//! value or timestamp that is not a number, an `le` or `quantile` that is not a float, and
+//! anything after the timestamp. A bucket without `le` or a quantile without `quantile` is
+//! read (its [`Sample::bound`] is `None`) and left out of the model, as Go leaves it out.
 
 use std::collections::HashMap;
 
@@ -248,24 +249,10 @@ impl TextRules {
             labels = Labels::new(&line[open + 1..end - 1], Dialect::Text);
             i = skip_blank(b, end);
         }
-        match (kind, suffix, bound) {
-            (MetricKind::Histogram, Suffix::Bucket, None) => {
-                return Err(err(
-                    line,
-                    n,
-                    start,
-                    ErrorKind::LabelRule { rule: "a histogram bucket MUST have an `le` label" },
-                ));
-            }
-            (MetricKind::Summary, Suffix::Bare, None) => {
-                return Err(err(
-                    line,
-                    n,
-                    start,
-                    ErrorKind::LabelRule { rule: "a summary quantile MUST have a `quantile` label" },
-                ));
-            }
-            (MetricKind::Histogram, Suffix::Bare, _) => {
+        // A bucket without `le` or a quantile without `quantile` is read and dropped, as Go does
+        // (its `bound` is `None`).
+        match (kind, suffix) {
+            (MetricKind::Histogram, Suffix::Bare) => {
                 return Err(err(
                     line,
                     n,
@@ -443,12 +430,13 @@ mod tests {
 
     #[test]
     fn type_rules_for_buckets_and_quantiles() {
-        assert!(matches!(error("# TYPE h histogram\nh_bucket 1\n").kind, ErrorKind::LabelRule { .. }));
+        // Go reads a bucket without `le` and a quantile without `quantile`, and drops them.
+        assert_eq!(samples("# TYPE h histogram\nh_bucket 1\n")[0].bound, None);
+        assert_eq!(samples("# TYPE s summary\ns 1\n")[0].bound, None);
         assert!(matches!(
             error("# TYPE h histogram\nh_bucket{le=\"x\"} 1\n").kind,
             ErrorKind::LabelRule { .. }
         ));
-        assert!(matches!(error("# TYPE s summary\ns 1\n").kind, ErrorKind::LabelRule { .. }));
         assert!(matches!(error("# TYPE h histogram\nh 1\n").kind, ErrorKind::BadSuffix { .. }));
     }
 
