@@ -249,24 +249,8 @@ impl TextRules {
             labels = Labels::new(&line[open + 1..end - 1], Dialect::Text);
             i = skip_blank(b, end);
         }
-        // A bucket without `le` or a quantile without `quantile` is read and dropped, as Go does
-        // (its `bound` is `None`).
-        match (kind, suffix) {
-            (MetricKind::Histogram, Suffix::Bare) => {
-                return Err(err(
-                    line,
-                    n,
-                    start,
-                    ErrorKind::BadSuffix {
-                        sample: name.into(),
-                        family: name.into(),
-                        kind: "histogram",
-                        rule: "histogram samples are `_bucket`, `_sum` and `_count`",
-                    },
-                ));
-            }
-            _ => {}
-        }
+        // A bucket without `le`, a quantile without `quantile` (their `bound` is `None`) and a
+        // histogram's bare name are read and left out of the model, as Go does.
         let v1 = token_end(b, i);
         if i == v1 {
             return Err(err(line, n, i, ErrorKind::Expected { expected: "a value" }));
@@ -437,7 +421,7 @@ mod tests {
             error("# TYPE h histogram\nh_bucket{le=\"x\"} 1\n").kind,
             ErrorKind::LabelRule { .. }
         ));
-        assert!(matches!(error("# TYPE h histogram\nh 1\n").kind, ErrorKind::BadSuffix { .. }));
+        assert_eq!(samples("# TYPE h histogram\nh 1\n")[0].suffix, Suffix::Bare);
     }
 
     #[test]

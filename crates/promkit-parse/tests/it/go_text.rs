@@ -30,6 +30,8 @@ const CASES: &[(&str, bool)] = &[
     ("# TYPE a nonsense\na 1\n", false),
     ("# TYPE h histogram\nh_bucket 1\n", true),
     ("# TYPE s summary\ns 1\n", true),
+    ("# TYPE h histogram\nh 1\n", true),
+    ("a 1\r\n", false),
     ("# TYPE h histogram\nh_bucket{le=\"x\"} 1\n", false),
 ];
 
