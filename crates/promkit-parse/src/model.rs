@@ -319,11 +319,13 @@ impl Acc {
             MetricKind::Unknown => (MetricType::Untyped, self.name),
         };
         let mut samples = Vec::with_capacity(self.series.len());
+        // Series of a family share their bounds: validated and rendered once.
+        let mut bounds: Option<Buckets> = None;
         for s in self.series {
             let value = match kind {
                 MetricType::Counter => SampleValue::Counter(s.value.unwrap_or(0.0)),
                 MetricType::Gauge => SampleValue::Gauge(s.value.unwrap_or(0.0)),
-                MetricType::Histogram => SampleValue::Histogram(histogram(&name, &s)?),
+                MetricType::Histogram => SampleValue::Histogram(histogram(&name, &s, &mut bounds)?),
                 MetricType::Summary => SampleValue::Summary(summary(&name, &s)?),
                 _ => SampleValue::Untyped(s.value.unwrap_or(0.0)),
             };
@@ -339,7 +341,7 @@ impl Acc {
     }
 }
 
-fn histogram(name: &str, s: &SeriesAcc) -> Result<SnapshotHistogram, ParseError> {
+fn histogram(name: &str, s: &SeriesAcc, last: &mut Option<Buckets>) -> Result<SnapshotHistogram, ParseError> {
     let none = Parts::default();
     let p = s.parts.as_deref().unwrap_or(&none);
     let mut buckets: Vec<&(f64, f64, Option<ModelExemplar>)> = p.buckets.iter().collect();
@@ -348,12 +350,16 @@ fn histogram(name: &str, s: &SeriesAcc) -> Result<SnapshotHistogram, ParseError>
     let inf = buckets.last().filter(|b| b.0 == f64::INFINITY).map(|b| b.1);
     let finite: Vec<&&(f64, f64, Option<ModelExemplar>)> =
         buckets.iter().filter(|b| b.0 != f64::INFINITY).collect();
-    let bounds = if finite.is_empty() {
-        Buckets::none()
-    } else {
-        Buckets::new(finite.iter().map(|b| b.0))
-            .map_err(|e| model_error(s.line, format!("histogram `{name}`: {e}")))?
+    let same = last.as_ref().is_some_and(|l| {
+        l.bounds().len() == finite.len() && l.bounds().iter().zip(&finite).all(|(a, b)| *a == b.0)
+    });
+    let bounds = match last {
+        Some(l) if same => l.clone(),
+        _ if finite.is_empty() => Buckets::none(),
+        _ => Buckets::new(finite.iter().map(|b| b.0))
+            .map_err(|e| model_error(s.line, format!("histogram `{name}`: {e}")))?,
     };
+    *last = Some(bounds.clone());
     let total = inf.or(p.count).or(finite.last().map(|b| b.1)).unwrap_or(0.0);
     let mut cumulative: Vec<u64> = finite.iter().map(|b| count(b.1)).collect();
     cumulative.push(count(total));
