@@ -116,6 +116,9 @@ struct Acc {
     help: String,
     unit: String,
     kind: MetricKind,
+    /// Series of counters, gauges and the like, in their final form.
+    direct: Vec<Series>,
+    /// Series of histograms, summaries and OpenMetrics counters, assembled from several lines.
     series: Vec<SeriesAcc>,
     by_labels: HashMap<Vec<(String, String)>, usize>,
 }
@@ -170,6 +173,7 @@ impl Builder {
                     help: String::new(),
                     unit: String::new(),
                     kind: MetricKind::Unknown,
+                    direct: Vec::new(),
                     series: Vec::new(),
                     by_labels: HashMap::new(),
                 });
@@ -249,9 +253,20 @@ impl Builder {
                 }
             }
         } else {
-            let labels = owned_labels(s, None);
-            fam.series.push(SeriesAcc { labels, line: s.line, ..SeriesAcc::default() });
-            fam.series.len() - 1
+            // One line, one series: straight into the model's form.
+            let value = match s.kind {
+                MetricKind::Counter => SampleValue::Counter(s.value),
+                MetricKind::Unknown => SampleValue::Untyped(s.value),
+                _ => SampleValue::Gauge(s.value),
+            };
+            fam.direct.push(Series {
+                labels: owned_labels(s, None),
+                value,
+                timestamp_ms: s.timestamp.map(|t| t.as_millis()),
+                created: None,
+                exemplar: s.exemplar.as_ref().map(|e| exemplar(e, s.line)).transpose()?,
+            });
+            return Ok(());
         };
         let ex = s.exemplar.as_ref().map(|e| exemplar(e, s.line)).transpose()?;
         let series = &mut fam.series[index];
@@ -318,6 +333,9 @@ impl Acc {
             MetricKind::Summary => (MetricType::Summary, self.name),
             MetricKind::Unknown => (MetricType::Untyped, self.name),
         };
+        if self.series.is_empty() {
+            return Ok(MetricFamily { name, help: self.help, unit: self.unit, kind, samples: self.direct });
+        }
         let mut samples = Vec::with_capacity(self.series.len());
         // Series of a family share their bounds: validated and rendered once.
         let mut bounds: Option<Buckets> = None;
