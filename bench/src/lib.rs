@@ -11,6 +11,7 @@
 
 pub mod check;
 pub mod parse_fixture;
+pub mod parse_section;
 pub mod peers;
 
 /// Go's default histogram buckets, which every crate is configured with.

@@ -22,6 +22,7 @@ impl fmt::Display for Position {
 /// and the broken rule.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{pos}: {kind}{}", snippet(.near))]
+#[non_exhaustive]
 pub struct ParseError {
     /// Where the problem starts.
     pub pos: Position,
