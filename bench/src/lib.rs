@@ -10,6 +10,8 @@
 //! This crate is not published and is not a default member of the workspace.
 
 pub mod check;
+pub mod parse_fixture;
+pub mod parse_section;
 pub mod peers;
 
 /// Go's default histogram buckets, which every crate is configured with.

@@ -13,6 +13,11 @@
 //	golden-openmetrics  no input: the registry below -> OpenMetrics, then "# EOF"
 //	decode-protobuf     stdin length-delimited io.prometheus.client.MetricFamily messages
 //	                    (expfmt.FmtProtoDelim) -> expfmt.MetricFamilyToText, in input order
+//	time-parse          stdin text 0.0.4, parsed with expfmt.TextParser again and again for
+//	                    at least two seconds (three runs at least); prints
+//	                    "runs=N ns_per_run=MEAN ns_min=FASTEST cpu_ns_per_run=CPU bytes=B samples=S"
+//	                    (CPU: user+system time of the process, GC threads included, per run)
+//	                    (the Go column of the parser benchmark)
 //
 // Exit status: 0 ok; 1 input rejected (the reason is on stderr); 2 usage.
 //
@@ -57,13 +62,15 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
 
-const usage = "usage: go-oracle parse|canon|openmetrics|golden|golden-openmetrics|decode-protobuf|native-golden|native-describe"
+const usage = "usage: go-oracle parse|canon|openmetrics|golden|golden-openmetrics|decode-protobuf|native-golden|native-describe|time-parse"
 
 // encoder is the signature shared by MetricFamilyToText and MetricFamilyToOpenMetrics.
 type encoder func(io.Writer, *dto.MetricFamily) (int, error)
@@ -108,12 +115,52 @@ func main() {
 		describeNative(out, mfs)
 	case "native-describe":
 		describeNative(out, decodeProtobuf(os.Stdin))
+	case "time-parse":
+		timeParse(out)
 	default:
 		exit(2, "unknown mode %q\n%s", mode, usage)
 	}
 	if _, err := os.Stdout.Write(out.Bytes()); err != nil {
 		exit(1, "write stdout: %v", err)
 	}
+}
+
+// timeParse times expfmt.TextParser on stdin: whole runs (a fresh parser and reader
+// each), until two seconds have passed and at least three runs are done.
+func timeParse(out io.Writer) {
+	input, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		exit(1, "read stdin: %v", err)
+	}
+	samples := 0
+	runs := 0
+	best := time.Duration(math.MaxInt64)
+	var before syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	start := time.Now()
+	for runs < 3 || time.Since(start) < 2*time.Second {
+		t := time.Now()
+		var p expfmt.TextParser
+		mfs, err := p.TextToMetricFamilies(bytes.NewReader(input))
+		if err != nil {
+			exit(1, "parse error: %v", err)
+		}
+		if d := time.Since(t); d < best {
+			best = d
+		}
+		if runs == 0 {
+			for _, mf := range mfs {
+				samples += len(mf.GetMetric())
+			}
+		}
+		runs++
+	}
+	elapsed := time.Since(start)
+	var after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano())
+	fmt.Fprintf(out, "runs=%d ns_per_run=%d ns_min=%d cpu_ns_per_run=%d bytes=%d samples=%d\n", runs,
+		elapsed.Nanoseconds()/int64(runs), best.Nanoseconds(), cpu.Nanoseconds()/int64(runs), len(input), samples)
 }
 
 func exit(code int, format string, args ...interface{}) {

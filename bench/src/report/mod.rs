@@ -111,8 +111,14 @@ pub(crate) fn run(options: &Options) -> Result<PathBuf> {
         date: machine::utc_now(),
         source,
     };
-    let text = markdown::render(&run, &machine, &versions, &results, &memory);
+    let mut text = markdown::render(&run, &machine, &versions, &results, &memory);
     let path = root.join("BENCHMARKS.md");
+    // The parser section comes from `parse-peers --write`; a report run keeps it.
+    if let Some(section) =
+        std::fs::read_to_string(&path).ok().as_deref().and_then(bench::parse_section::extract)
+    {
+        text = bench::parse_section::splice(&text, section);
+    }
     std::fs::write(&path, text)?;
     eprintln!("report: took {:.0} s", run.wall_seconds);
     Ok(path)

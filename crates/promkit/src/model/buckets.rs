@@ -80,8 +80,13 @@ impl Buckets {
         Ok(Self(Arc::new(Inner { bounds: bounds.into_boxed_slice(), le_text, le_openmetrics })))
     }
 
-    /// No classic bucket at all, only the implied `+Inf` one (native-only histograms).
-    pub(crate) fn none() -> Self {
+    /// No classic bucket at all, only the implied `+Inf` one: native-only histograms, and a
+    /// parsed histogram whose only bucket is `+Inf`.
+    ///
+    /// ```
+    /// assert!(promkit::Buckets::none().is_empty());
+    /// ```
+    pub fn none() -> Self {
         Self(Arc::new(Inner {
             bounds: Box::default(),
             le_text: Box::default(),
