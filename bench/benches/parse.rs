@@ -10,7 +10,7 @@ use promkit::Format;
 
 fn parse(c: &mut Criterion) {
     let text = parse_exposition(Format::Text);
-    let om = parse_exposition(Format::OpenMetrics { created_samples: false });
+    let om = parse_exposition(Format::OpenMetrics { created_samples: promkit::encode::CreatedSamples::Omit });
     let mut g = c.benchmark_group("parse_text");
     g.sample_size(10).throughput(Throughput::Bytes(text.len() as u64));
     g.bench_function("records", |b| {

@@ -88,7 +88,7 @@ fn main() {
     let dir = repo.join("target/parse-fixture");
     std::fs::create_dir_all(&dir).unwrap();
     let text = parse_exposition(Format::Text);
-    let om = parse_exposition(Format::OpenMetrics { created_samples: false });
+    let om = parse_exposition(Format::OpenMetrics { created_samples: promkit::encode::CreatedSamples::Omit });
     std::fs::write(dir.join("fixture.txt"), &text).unwrap();
     std::fs::write(dir.join("fixture.om.txt"), &om).unwrap();
 

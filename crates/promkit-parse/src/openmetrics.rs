@@ -354,20 +354,20 @@ impl OpenMetricsRules {
         let suffix = match fits {
             Some(s) => s,
             None => {
-                if let Some(f) = &self.family {
-                    if f.name == name {
-                        return Err(err(
-                            line,
-                            n,
-                            0,
-                            ErrorKind::BadSuffix {
-                                sample: name.to_owned(),
-                                family: f.name.clone(),
-                                kind: f.kind().as_openmetrics(),
-                                rule: suffix_rule(f.kind()),
-                            },
-                        ));
-                    }
+                if let Some(f) = &self.family
+                    && f.name == name
+                {
+                    return Err(err(
+                        line,
+                        n,
+                        0,
+                        ErrorKind::BadSuffix {
+                            sample: name.to_owned(),
+                            family: f.name.clone(),
+                            kind: f.kind().as_openmetrics(),
+                            rule: suffix_rule(f.kind()),
+                        },
+                    ));
                 }
                 self.enter(line, n, name, 0)?;
                 Suffix::Bare
@@ -582,15 +582,16 @@ impl OpenMetricsRules {
                     },
                 ));
             }
-            if let (Some(prev), Some(ts)) = (g.timestamp, timestamp) {
-                if ts < prev && kind != MetricKind::Info {
-                    return Err(err(
-                        line,
-                        n,
-                        value_at,
-                        ErrorKind::Ordering { what: "timestamps MUST NOT go backwards within a metric" },
-                    ));
-                }
+            if let (Some(prev), Some(ts)) = (g.timestamp, timestamp)
+                && ts < prev
+                && kind != MetricKind::Info
+            {
+                return Err(err(
+                    line,
+                    n,
+                    value_at,
+                    ErrorKind::Ordering { what: "timestamps MUST NOT go backwards within a metric" },
+                ));
             }
             g.timestamp = timestamp;
         } else {

@@ -198,14 +198,13 @@ impl TextRules {
             return (self.current_state.kind.unwrap_or(MetricKind::Unknown), s);
         }
         for suffix in ["_bucket", "_count", "_sum"] {
-            if let Some(base) = name.strip_suffix(suffix) {
-                if let Some(f) = self.others.get(base) {
-                    if let Some(s) = suffixed(f.kind, name, base) {
-                        let kind = f.kind.unwrap_or(MetricKind::Unknown);
-                        self.select(base);
-                        return (kind, s);
-                    }
-                }
+            if let Some(base) = name.strip_suffix(suffix)
+                && let Some(f) = self.others.get(base)
+                && let Some(s) = suffixed(f.kind, name, base)
+            {
+                let kind = f.kind.unwrap_or(MetricKind::Unknown);
+                self.select(base);
+                return (kind, s);
             }
         }
         self.select(name);

@@ -137,7 +137,9 @@ fn client_golang_openmetrics_parses_to_what_promkit_writes() {
     let mut texts = vec![std::fs::read_to_string(repo("testdata/golden/client_golang.om.txt")).unwrap()];
     texts.extend(promkit_oracle::go_golden_openmetrics());
     let mut ours = Vec::new();
-    go_golden_registry().encode(Format::OpenMetrics { created_samples: false }, &mut ours).unwrap();
+    go_golden_registry()
+        .encode(Format::OpenMetrics { created_samples: promkit::encode::CreatedSamples::Omit }, &mut ours)
+        .unwrap();
     for text in texts {
         let parsed = model::from_openmetrics(text.as_bytes()).unwrap();
         let want = model::from_openmetrics(&ours).unwrap();
@@ -152,7 +154,7 @@ fn go_reads_the_text_the_model_encodes_back() {
     let golden = std::fs::read_to_string(repo("testdata/golden/client_golang.txt")).unwrap();
     let families = model::from_text(golden.as_bytes()).unwrap();
     let mut text = Vec::new();
-    promkit::registry::encode_families(&families, Format::Text, &mut text);
+    promkit::encode::encode_families(&families, Format::Text, &mut text);
     assert_eq!(String::from_utf8(text.clone()).unwrap(), golden);
     if let Some(canon) = promkit_oracle::go_canon(std::str::from_utf8(&text).unwrap()) {
         assert_eq!(canon.unwrap(), golden);
@@ -222,7 +224,8 @@ fn python_client_output_parses_to_what_promkit_gathers() {
     let Some(om) = python_golden("openmetrics") else { return };
     let gathered = python_golden_registry().gather().unwrap();
     let mut want_text = expected(gathered.clone(), Format::Text);
-    let mut want_om = expected(gathered, Format::OpenMetrics { created_samples: false });
+    let mut want_om =
+        expected(gathered, Format::OpenMetrics { created_samples: promkit::encode::CreatedSamples::Omit });
     for f in want_text.iter_mut().chain(want_om.iter_mut()) {
         for s in &mut f.samples {
             s.created = None; // disabled in golden.py: they carry the wall clock

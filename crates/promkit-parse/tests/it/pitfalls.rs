@@ -196,7 +196,7 @@ fn p16_content_type_picks_the_parser() {
         Format::from_content_type("application/openmetrics-text; version=1.0.0; charset=utf-8"),
         Format::OpenMetrics
     );
-    assert_eq!(Format::from_content_type(promkit::PROTOBUF_CONTENT_TYPE), Format::Protobuf);
+    assert_eq!(Format::from_content_type(promkit::encode::PROTOBUF_CONTENT_TYPE), Format::Protobuf);
 }
 
 #[test]

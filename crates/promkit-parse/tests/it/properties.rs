@@ -191,9 +191,11 @@ fn seeds() -> Vec<(u8, Vec<u8>)> {
         .unwrap()
         .observe(1.0);
     let mut out = Vec::new();
-    for (tag, format) in
-        [(0u8, Format::Text), (1, Format::OpenMetrics { created_samples: true }), (2, Format::Protobuf)]
-    {
+    for (tag, format) in [
+        (0u8, Format::Text),
+        (1, Format::OpenMetrics { created_samples: promkit::encode::CreatedSamples::Write }),
+        (2, Format::Protobuf),
+    ] {
         let mut b = Vec::new();
         r.encode(format, &mut b).unwrap();
         out.push((tag, b));

@@ -1,7 +1,7 @@
 //! Everything promkit writes parses back to the model it was written from, in every format.
 
+use promkit::encode::encode_families;
 use promkit::model::{MetricFamily, MetricType, Quantiles, SampleValue};
-use promkit::registry::encode_families;
 use promkit::{
     Buckets, Counter, CounterF64, Format, Gauge, GaugeF64, Histogram, NativeOptions, Registry, Summary,
     Untyped,
@@ -96,8 +96,11 @@ pub(crate) fn assert_round_trip(families: &[MetricFamily], format: Format) {
     assert_eq!(parsed, want, "{format:?}:\n{}", String::from_utf8_lossy(&bytes));
 }
 
-pub(crate) const FORMATS: [Format; 3] =
-    [Format::Text, Format::OpenMetrics { created_samples: true }, Format::Protobuf];
+pub(crate) const FORMATS: [Format; 3] = [
+    Format::Text,
+    Format::OpenMetrics { created_samples: promkit::encode::CreatedSamples::Write },
+    Format::Protobuf,
+];
 
 /// A registry with every kind of series promkit writes.
 fn everything() -> Registry {
@@ -191,7 +194,10 @@ fn the_registry_encoders_and_the_snapshot_replay_parse_the_same() {
     let r = everything();
     for (format, pf) in [
         (Format::Text, model::Format::Text),
-        (Format::OpenMetrics { created_samples: true }, model::Format::OpenMetrics),
+        (
+            Format::OpenMetrics { created_samples: promkit::encode::CreatedSamples::Write },
+            model::Format::OpenMetrics,
+        ),
         (Format::Protobuf, model::Format::Protobuf),
     ] {
         let mut direct = Vec::new();
@@ -209,7 +215,8 @@ fn the_reader_and_the_slice_parser_agree_on_a_large_exposition() {
     let mut text = Vec::new();
     r.encode(Format::Text, &mut text).unwrap();
     let mut om = Vec::new();
-    r.encode(Format::OpenMetrics { created_samples: true }, &mut om).unwrap();
+    r.encode(Format::OpenMetrics { created_samples: promkit::encode::CreatedSamples::Write }, &mut om)
+        .unwrap();
     let slice_text: Vec<String> =
         promkit_parse::text::parse(&text).map(|r| format!("{:?}", r.unwrap())).collect();
     let mut reader = promkit_parse::text::reader(std::io::BufReader::with_capacity(7, &text[..]));
