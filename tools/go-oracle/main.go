@@ -11,6 +11,8 @@
 //	openmetrics         stdin text 0.0.4 -> expfmt.MetricFamilyToOpenMetrics, then "# EOF"
 //	golden              no input: the registry below -> expfmt.MetricFamilyToText
 //	golden-openmetrics  no input: the registry below -> OpenMetrics, then "# EOF"
+//	empty               no input: the empty-families registry below -> expfmt.MetricFamilyToText
+//	empty-openmetrics   no input: the same -> OpenMetrics, then "# EOF"
 //	decode-protobuf     stdin length-delimited io.prometheus.client.MetricFamily messages
 //	                    (expfmt.FmtProtoDelim) -> expfmt.MetricFamilyToText, in input order
 //	time-parse          stdin text 0.0.4, parsed with expfmt.TextParser again and again for
@@ -51,6 +53,17 @@
 //	    Objectives {0.5: 0.05, 0.9: 0.01, 0.99: 0.001}; Observe 1.5, 2, 3.25, 4, 10, 0.25, 7
 //	help_escape_test   gauge, help `Help with a backslash \ a "quote" and a` + "\n" + `newline`
 //	    (a real newline); Set(42)
+//
+// The empty-families registry (modes empty, empty-openmetrics), on a fresh
+// prometheus.NewRegistry(): what client_golang writes for vectors without series.
+//
+//	empty_total     counter vec, help "Never had a series", label "kind"; no calls
+//	deleted_total   counter vec, help "Every series deleted", label "kind";
+//	    WithLabelValues("a").Inc(), then DeleteLabelValues("a")
+//	empty_seconds   histogram vec, help "Empty histogram vec", label "route", buckets 0.1, 1; no calls
+//	used_seconds    histogram vec, help "Used histogram vec", label "route", buckets 0.1, 1;
+//	    WithLabelValues("/a").Observe(0.5)
+//	plain_total     counter, help "Unlabelled"; no calls
 package main
 
 import (
@@ -70,7 +83,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-const usage = "usage: go-oracle parse|canon|openmetrics|golden|golden-openmetrics|decode-protobuf|native-golden|native-describe|time-parse"
+const usage = "usage: go-oracle parse|canon|openmetrics|golden|golden-openmetrics|empty|empty-openmetrics|decode-protobuf|native-golden|native-describe|time-parse"
 
 // encoder is the signature shared by MetricFamilyToText and MetricFamilyToOpenMetrics.
 type encoder func(io.Writer, *dto.MetricFamily) (int, error)
@@ -100,6 +113,17 @@ func main() {
 			exit(1, "gather error: %v", err)
 		}
 		if mode == "golden" {
+			writeAll(out, mfs, expfmt.MetricFamilyToText)
+		} else {
+			writeAll(out, mfs, expfmt.MetricFamilyToOpenMetrics)
+			expfmt.FinalizeOpenMetrics(out)
+		}
+	case "empty", "empty-openmetrics":
+		mfs, err := emptyRegistry().Gather()
+		if err != nil {
+			exit(1, "gather error: %v", err)
+		}
+		if mode == "empty" {
 			writeAll(out, mfs, expfmt.MetricFamilyToText)
 		} else {
 			writeAll(out, mfs, expfmt.MetricFamilyToOpenMetrics)
@@ -158,7 +182,7 @@ func timeParse(out io.Writer) {
 	elapsed := time.Since(start)
 	var after syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano())
+	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
 	fmt.Fprintf(out, "runs=%d ns_per_run=%d ns_min=%d cpu_ns_per_run=%d bytes=%d samples=%d\n", runs,
 		elapsed.Nanoseconds()/int64(runs), best.Nanoseconds(), cpu.Nanoseconds()/int64(runs), len(input), samples)
 }
@@ -486,4 +510,20 @@ func describeNative(w io.Writer, mfs []*dto.MetricFamily) {
 				h.GetSampleSum(), spans(h.PositiveSpan, h.PositiveDelta), spans(h.NegativeSpan, h.NegativeDelta))
 		}
 	}
+}
+
+// emptyRegistry builds the empty-families registry documented at the top of this file.
+func emptyRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	empty := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empty_total", Help: "Never had a series"}, []string{"kind"})
+	deleted := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "deleted_total", Help: "Every series deleted"}, []string{"kind"})
+	buckets := []float64{0.1, 1}
+	emptyH := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "empty_seconds", Help: "Empty histogram vec", Buckets: buckets}, []string{"route"})
+	usedH := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "used_seconds", Help: "Used histogram vec", Buckets: buckets}, []string{"route"})
+	plain := prometheus.NewCounter(prometheus.CounterOpts{Name: "plain_total", Help: "Unlabelled"})
+	reg.MustRegister(empty, deleted, emptyH, usedH, plain)
+	deleted.WithLabelValues("a").Inc()
+	deleted.DeleteLabelValues("a")
+	usedH.WithLabelValues("/a").Observe(0.5)
+	return reg
 }

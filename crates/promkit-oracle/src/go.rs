@@ -132,6 +132,27 @@ pub fn go_golden_openmetrics() -> Option<String> {
     })
 }
 
+/// client_golang's text 0.0.4 output for the empty-families registry listed at the top of
+/// `tools/go-oracle/main.go`: vectors that never had a series, or lost all of them.
+///
+/// # Panics
+///
+/// As [`go_golden`].
+pub fn go_empty() -> Option<String> {
+    go("empty", b"").map(|out| verdict("empty", out).unwrap_or_else(|e| panic!("go-oracle empty: {e}")))
+}
+
+/// The same registry as [`go_empty`], written as OpenMetrics 1.0 with `# EOF`.
+///
+/// # Panics
+///
+/// As [`go_golden`].
+pub fn go_empty_openmetrics() -> Option<String> {
+    go("empty-openmetrics", b"").map(|out| {
+        verdict("empty-openmetrics", out).unwrap_or_else(|e| panic!("go-oracle empty-openmetrics: {e}"))
+    })
+}
+
 /// Decodes length-delimited `io.prometheus.client.MetricFamily` protobuf messages, as
 /// `expfmt.NewDecoder(r, expfmt.FmtProtoDelim)` reads a scrape, and prints each family
 /// with `MetricFamilyToText`, in input order.

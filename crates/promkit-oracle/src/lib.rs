@@ -50,7 +50,8 @@ mod python;
 mod run;
 
 pub use go::{
-    GoOutput, go, go_canon, go_decode_protobuf, go_golden, go_golden_openmetrics, go_openmetrics, go_parse,
+    GoOutput, go, go_canon, go_decode_protobuf, go_empty, go_empty_openmetrics, go_golden,
+    go_golden_openmetrics, go_openmetrics, go_parse,
 };
 pub use locate::{free_port, which};
 pub use policy::ci;

@@ -134,7 +134,7 @@ pub use encode::Format;
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
     Builder, Counter, CounterF64, CounterFn, Family, Gauge, GaugeF64, GaugeFn, Histogram, LabelError,
-    NativeOptions, Summary, TypedFamily, Untyped,
+    NativeOptions, Summary, TypedFamily, Untyped, WhenEmpty,
 };
 pub use model::{
     BucketError, Buckets, BuildError, CollectError, Collector, Exemplar, ExemplarError, Quantiles,

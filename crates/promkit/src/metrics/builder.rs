@@ -27,7 +27,41 @@ pub struct Builder<M: Metric, S = Single> {
     const_labels: Vec<(String, String)>,
     options: M::Options,
     limit: Option<usize>,
+    when_empty: WhenEmpty,
     shape: S,
+}
+
+/// What a labelled family writes while it has no series (none yet, or all removed); set with
+/// [`Builder::when_empty`].
+///
+/// client_golang leaves an empty vector out of the exposition entirely, and so does promkit by
+/// default: a dashboard sees the family appear with its first series. Choose
+/// [`Header`](Self::Header) to keep its `# HELP` / `# TYPE` (and `# UNIT`) lines visible meanwhile,
+/// so a scrape shows the family exists.
+///
+/// ```
+/// use promkit::{Counter, Registry, WhenEmpty};
+/// let registry = Registry::new();
+/// let _errors = Counter::builder("errors_total").help("Errors.").labels(["kind"]).register(&registry)?;
+/// let _retries = Counter::builder("retries_total")
+///     .help("Retries.")
+///     .labels(["kind"])
+///     .when_empty(WhenEmpty::Header)
+///     .register(&registry)?;
+/// assert_eq!(registry.encode_text_string()?, "\
+/// ## HELP retries_total Retries.
+/// ## TYPE retries_total counter
+/// ");
+/// # Ok::<(), promkit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum WhenEmpty {
+    /// Write nothing, as client_golang does (the default).
+    #[default]
+    Omit,
+    /// Write the family's header lines with no samples.
+    Header,
 }
 
 /// Builder shape: one series, no variable labels.
@@ -59,6 +93,7 @@ impl<M: Metric> Builder<M, Single> {
             const_labels: Vec::new(),
             options: M::Options::default(),
             limit: None,
+            when_empty: WhenEmpty::Omit,
             shape: Single,
         }
     }
@@ -105,7 +140,7 @@ impl<M: Metric> Builder<M, Labelled> {
     pub fn build(self) -> Result<Family<M>, BuildError> {
         let names = self.shape.0.clone();
         let desc = self.desc(names)?;
-        Ok(Family::from_store(Store::new(desc, self.options, self.limit)))
+        Ok(Family::from_store(Store::new(desc, self.options, self.limit, self.when_empty)))
     }
 }
 
@@ -124,7 +159,7 @@ impl<L: LabelSet + 'static, M: Metric> Builder<M, Typed<L>> {
             });
         }
         let desc = self.desc(names)?;
-        Ok(TypedFamily::from_store(Store::new(desc, self.options, self.limit)))
+        Ok(TypedFamily::from_store(Store::new(desc, self.options, self.limit, self.when_empty)))
     }
 }
 
@@ -149,6 +184,7 @@ impl<M: Metric, S> Builder<M, S> {
             const_labels: self.const_labels,
             options: self.options,
             limit: self.limit,
+            when_empty: self.when_empty,
             shape,
         }
     }
@@ -179,6 +215,14 @@ impl<M: Metric, S> Builder<M, S> {
     /// label set.
     pub fn max_series(mut self, max: usize) -> Self {
         self.limit = Some(max);
+        self
+    }
+
+    /// What a labelled family writes while it has no series: nothing by default, as Go; see
+    /// [`WhenEmpty`]. A metric without labels always has its one series, so this changes nothing
+    /// for it.
+    pub fn when_empty(mut self, policy: WhenEmpty) -> Self {
+        self.when_empty = policy;
         self
     }
 

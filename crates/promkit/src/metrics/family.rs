@@ -126,6 +126,39 @@ impl<M: Metric> Family<M> {
         Ok(self.store.get_or_create_raw(&get))
     }
 
+    /// The series for these label values if it exists, without creating it: the read for tests
+    /// and checks, where [`with_label_values`](Self::with_label_values) would add the very
+    /// series it reads to the exposition.
+    ///
+    /// ```
+    /// use promkit::{Counter, Registry};
+    /// let registry = Registry::new();
+    /// let errors = Counter::builder("errors_total").labels(["kind"]).register(&registry)?;
+    /// errors.with_label_values(&["timeout"])?.inc();
+    /// assert_eq!(errors.get_existing(&["timeout"])?.map(|c| c.get()), Some(1));
+    /// assert!(errors.get_existing(&["refused"])?.is_none());
+    /// assert_eq!(errors.len(), 1); // the miss created nothing
+    /// # Ok::<(), promkit::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`LabelError::WrongCount`] when the number of values is not the number of labels.
+    pub fn get_existing(&self, values: &[&str]) -> Result<Option<M>, LabelError> {
+        if values.len() != self.free_count() {
+            return Err(self.wrong_count(values.len()));
+        }
+        if values.len() == self.curried.len() {
+            return Ok(self.store.get_existing_raw(&|i| values[i]));
+        }
+        let get = |i: usize| -> &str {
+            match &self.curried[i] {
+                Some(v) => v,
+                None => values[self.curried[..i].iter().filter(|c| c.is_none()).count()],
+            }
+        };
+        Ok(self.store.get_existing_raw(&get))
+    }
+
     fn wrong_count(&self, got: usize) -> LabelError {
         LabelError::WrongCount {
             family: self.name().to_owned(),

@@ -12,7 +12,7 @@ mod store;
 pub(crate) mod summary;
 mod typed;
 
-pub use builder::{Builder, Described, Func, Labelled, Single, Typed};
+pub use builder::{Builder, Described, Func, Labelled, Single, Typed, WhenEmpty};
 pub use counter::{Counter, CounterF64, LocalCounter};
 pub use error::LabelError;
 pub use family::{Family, OVERFLOW_LABEL_VALUE};

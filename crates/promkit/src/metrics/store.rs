@@ -22,6 +22,7 @@ use crate::sync::{AtomicU64, Mutex, lock};
 use crate::syntax::escape::{unescape_label_value, write_label_value};
 
 use super::Metric;
+use super::builder::WhenEmpty;
 
 /// The label value every label of the overflow series carries once a family's series limit is
 /// reached.
@@ -35,6 +36,7 @@ pub(crate) struct Store<M: Metric> {
     template: LabelTemplate,
     pub(crate) options: M::Options,
     limit: Option<usize>,
+    when_empty: WhenEmpty,
     overflowed: AtomicU64,
     hasher: foldhash::fast::RandomState,
     inner: RwLock<Inner<M>>,
@@ -69,7 +71,7 @@ thread_local! {
 }
 
 impl<M: Metric> Store<M> {
-    pub(crate) fn new(desc: Desc, options: M::Options, limit: Option<usize>) -> Self {
+    pub(crate) fn new(desc: Desc, options: M::Options, limit: Option<usize>, when_empty: WhenEmpty) -> Self {
         let mut sorted: Vec<usize> = (0..desc.label_names.len()).collect();
         sorted.sort_by(|&a, &b| desc.label_names[a].cmp(&desc.label_names[b]));
         let vars: Vec<&str> = sorted.iter().map(|&i| desc.label_names[i].as_str()).collect();
@@ -79,6 +81,7 @@ impl<M: Metric> Store<M> {
             template,
             options,
             limit,
+            when_empty,
             overflowed: AtomicU64::new(0),
             hasher: foldhash::fast::RandomState::default(),
             inner: RwLock::new(Inner {
@@ -223,6 +226,24 @@ impl<M: Metric> Store<M> {
         self.insert(hash, &key)
     }
 
+    /// The series with these raw values if it exists; never creates one.
+    pub(crate) fn get_existing_raw<'v>(&self, get: &dyn Fn(usize) -> &'v str) -> Option<M> {
+        let hash = self.hash_raw(get);
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let slab = &inner.slab;
+        let found = inner
+            .table
+            .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| self.key_matches(&e.key, get)));
+        found.and_then(|&p| slab[p as usize].as_ref()).map(|e| e.metric.clone())
+    }
+
+    /// The series with this key if it exists; never creates one.
+    pub(crate) fn get_existing(&self, key: &[u8]) -> Option<M> {
+        let hash = self.hash_key(key);
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        inner.find(hash, key).map(|e| e.metric.clone())
+    }
+
     /// The series with this key, created if it does not exist (or the overflow series when the
     /// limit is reached).
     #[inline]
@@ -358,9 +379,14 @@ impl<M: Metric> Store<M> {
         self.limit.is_some()
     }
 
-    /// Writes the family header and every series, in Go's order (sorted by label values).
+    /// Writes the family header and every series, in Go's order (sorted by label values). A
+    /// family without series writes nothing unless it asked to be shown (Go leaves an empty
+    /// vector out of the exposition).
     pub(crate) fn collect(&self, sink: &mut dyn Sink) {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        if inner.len == 0 && self.when_empty == WhenEmpty::Omit {
+            return;
+        }
         sink.family(&FamilyHeader {
             name: &self.desc.name,
             help: &self.desc.help,

@@ -126,6 +126,12 @@ impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
         self.key(labels, |key| self.inner.store.get_or_create(key))
     }
 
+    /// The series for `labels` if it exists, without creating it: the read for tests, where
+    /// [`get`](Self::get) would add the very series it reads to the exposition.
+    pub fn get_existing(&self, labels: &L) -> Option<M> {
+        self.key(labels, |key| self.inner.store.get_existing(key))
+    }
+
     /// Runs `f` on the series for `labels`. On a dense family this is an array index with no
     /// hash, lock or reference count; `f` runs with nothing locked, so it may use the family.
     #[inline]

@@ -239,3 +239,65 @@ fn the_golden_text_is_go_canonical_and_goes_to_the_same_openmetrics() {
         assert_same(&crate::om(&r), &om.unwrap(), "Go's OpenMetrics of promkit's text");
     }
 }
+
+/// The oracle's empty-families registry replayed: vectors without series, one emptied by
+/// removal, an empty histogram family beside a used one, an unlabelled counter at zero.
+fn empty_registry() -> Registry {
+    let r = Registry::new();
+    let _empty =
+        Counter::builder("empty_total").help("Never had a series").labels(["kind"]).register(&r).unwrap();
+    let deleted =
+        Counter::builder("deleted_total").help("Every series deleted").labels(["kind"]).register(&r).unwrap();
+    let buckets = promkit::Buckets::new(vec![0.1, 1.0]).unwrap();
+    let _empty_h = Histogram::builder("empty_seconds")
+        .help("Empty histogram vec")
+        .buckets(buckets.clone())
+        .labels(["route"])
+        .register(&r)
+        .unwrap();
+    let used = Histogram::builder("used_seconds")
+        .help("Used histogram vec")
+        .buckets(buckets)
+        .labels(["route"])
+        .register(&r)
+        .unwrap();
+    let _plain = Counter::builder("plain_total").help("Unlabelled").register(&r).unwrap();
+    deleted.must_with_label_values(&["a"]).inc();
+    assert!(deleted.remove(&["a"]).unwrap());
+    used.must_with_label_values(&["/a"]).observe(0.5);
+    r
+}
+
+#[test]
+fn empty_families_are_left_out_as_client_golang_does() {
+    let r = empty_registry();
+    let text = checked_in("client_golang.empty.txt", promkit_oracle::go_empty());
+    assert_same(&crate::text(&r), &text, "text, empty families");
+    let om = checked_in("client_golang.empty.om.txt", promkit_oracle::go_empty_openmetrics());
+    assert_same(&crate::om(&r), &om, "OpenMetrics, empty families");
+    #[cfg(feature = "protobuf")]
+    {
+        let mut proto = Vec::new();
+        r.encode(Format::Protobuf, &mut proto).unwrap();
+        if let Some(decoded) = promkit_oracle::go_decode_protobuf(&proto) {
+            assert_same(&decoded.unwrap(), &text, "protobuf decoded by Go, empty families");
+        }
+    }
+}
+
+#[test]
+fn a_family_asking_to_be_shown_keeps_its_header_while_empty() {
+    let r = Registry::new();
+    let f = Counter::builder("shown_total")
+        .help("Kept visible")
+        .labels(["kind"])
+        .when_empty(promkit::WhenEmpty::Header)
+        .register(&r)
+        .unwrap();
+    let header = "# HELP shown_total Kept visible\n# TYPE shown_total counter\n";
+    assert_eq!(crate::text(&r), header);
+    f.must_with_label_values(&["a"]).inc();
+    f.clear();
+    assert_eq!(crate::text(&r), header);
+    assert_eq!(crate::om(&r), "# HELP shown Kept visible\n# TYPE shown counter\n# EOF\n");
+}
