@@ -35,10 +35,20 @@ async fn series_with_job_or_grouping_labels_are_refused_before_any_request() {
         "pushed metric `pk_load` already has label `zone`; remove it from the metric, or don't push that \
          metric (the Pushgateway sets `zone` from the grouping key)"
     );
-    // A family without series cannot conflict.
+    // A family without series cannot conflict: it is left out, as Go leaves out an empty
+    // vector, or written as a bare header when it asks to be shown.
     let empty = Registry::new();
     Gauge::builder("pk_idle").help("I.").labels(["zone"]).register(&empty).unwrap();
     let body = Pusher::builder(&url, "j").grouping("zone", "us").registry(&empty).build().unwrap().body();
+    assert_eq!(String::from_utf8(body.unwrap()).unwrap(), "");
+    let shown = Registry::new();
+    Gauge::builder("pk_idle")
+        .help("I.")
+        .labels(["zone"])
+        .when_empty(promkit::WhenEmpty::Header)
+        .register(&shown)
+        .unwrap();
+    let body = Pusher::builder(&url, "j").grouping("zone", "us").registry(&shown).build().unwrap().body();
     assert_eq!(String::from_utf8(body.unwrap()).unwrap(), "# HELP pk_idle I.\n# TYPE pk_idle gauge\n");
 
     // Nothing ever connected.
