@@ -89,7 +89,7 @@ struct Shared {
 }
 
 /// The handler's own metrics (Go's `InstrumentMetricHandler` plus the errors counter).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct SelfMetrics {
     requests: Family<Counter>,
     in_flight: Gauge,
@@ -109,8 +109,23 @@ pub struct HandlerBuilder {
     created_samples: CreatedSamples,
     encodings: Vec<Encoding>,
     process_start: Option<u64>,
-    instrument: Option<Registry>,
+    instrument: Instrument,
 }
+
+/// Where the handler's own `promhttp_*` metrics go.
+#[derive(Debug)]
+enum Instrument {
+    /// Into the default registry when serving it (as Go's `promhttp.Handler()`), else nowhere.
+    Auto,
+    /// Nowhere.
+    Off,
+    /// Into this registry.
+    In(Registry),
+}
+
+/// The self-metrics of every handler instrumented in the default registry: registered once and
+/// shared, as Go's `InstrumentMetricHandler` reuses the collectors already registered.
+static DEFAULT_SELF_METRICS: Mutex<Option<SelfMetrics>> = Mutex::new(None);
 
 impl MetricsHandler {
     /// Starts configuring a handler for one registry (the handler keeps a handle on it).
@@ -336,7 +351,7 @@ impl HandlerBuilder {
             created_samples: CreatedSamples::Omit,
             encodings: Encoding::available().to_vec(),
             process_start: None,
-            instrument: None,
+            instrument: Instrument::Auto,
         }
     }
 
@@ -400,37 +415,46 @@ impl HandlerBuilder {
     /// `promhttp_metric_handler_requests_total{code}`,
     /// `promhttp_metric_handler_requests_in_flight` and
     /// `promhttp_metric_handler_errors_total{cause}`.
+    ///
+    /// A handler serving [`promkit::default_registry`] has them there without this call, as
+    /// Go's `promhttp.Handler()` does (every such handler shares one set); a handler serving a
+    /// registry of your own has none unless asked, since that registry is yours to shape.
     pub fn instrument(mut self, registry: &Registry) -> Self {
-        self.instrument = Some(registry.clone());
+        self.instrument = Instrument::In(registry.clone());
+        self
+    }
+
+    /// No `promhttp_*` metrics at all, not even for a handler serving the default registry.
+    pub fn without_self_metrics(mut self) -> Self {
+        self.instrument = Instrument::Off;
         self
     }
 
     /// Builds the handler.
     ///
     /// # Errors
-    /// When `instrument` was given a registry that already has the handler's metrics.
+    /// When `instrument` was given a registry (other than the default one) that already has
+    /// the handler's metrics.
     pub fn build(self) -> Result<MetricsHandler, promkit::Error> {
-        let metrics = match &self.instrument {
-            Some(r) => {
-                let requests = Counter::builder("promhttp_metric_handler_requests_total")
-                    .help("Total number of scrapes by HTTP status code.")
-                    .labels(["code"])
-                    .register(r)?;
-                for code in ["200", "500", "503"] {
-                    requests.with_label_values(&[code])?;
+        let default = promkit::default_registry();
+        let target = match &self.instrument {
+            Instrument::Off => None,
+            Instrument::In(r) => Some(r),
+            Instrument::Auto => match &self.source {
+                Source::Registry(r) if r.same_as(default) => Some(default),
+                _ => None,
+            },
+        };
+        let metrics = match target {
+            Some(r) if r.same_as(default) => {
+                // Held while registering, so two first builds cannot both register.
+                let mut shared = DEFAULT_SELF_METRICS.lock().unwrap_or_else(PoisonError::into_inner);
+                match &*shared {
+                    Some(m) => Some(m.clone()),
+                    None => Some(shared.insert(self_metrics(default)?).clone()),
                 }
-                let in_flight = Gauge::builder("promhttp_metric_handler_requests_in_flight")
-                    .help("Current number of scrapes being served.")
-                    .register(r)?;
-                let errors = Counter::builder("promhttp_metric_handler_errors_total")
-                    .help("Total number of internal errors encountered by the promhttp metric handler.")
-                    .labels(["cause"])
-                    .register(r)?;
-                for cause in ["gathering", "encoding"] {
-                    errors.with_label_values(&[cause])?;
-                }
-                Some(SelfMetrics { requests, in_flight, errors })
             }
+            Some(r) => Some(self_metrics(r)?),
             None => None,
         };
         Ok(MetricsHandler {
@@ -476,4 +500,26 @@ impl<B: Send + 'static> tower_service::Service<Request<B>> for MetricsHandler {
         let (parts, _) = req.into_parts();
         Box::pin(async move { Ok(this.serve(parts).await.map(Full::new)) })
     }
+}
+
+/// Registers the handler's own metrics in `r`, with the series Go creates up front.
+fn self_metrics(r: &Registry) -> Result<SelfMetrics, promkit::Error> {
+    let requests = Counter::builder("promhttp_metric_handler_requests_total")
+        .help("Total number of scrapes by HTTP status code.")
+        .labels(["code"])
+        .register(r)?;
+    for code in ["200", "500", "503"] {
+        requests.with_label_values(&[code])?;
+    }
+    let in_flight = Gauge::builder("promhttp_metric_handler_requests_in_flight")
+        .help("Current number of scrapes being served.")
+        .register(r)?;
+    let errors = Counter::builder("promhttp_metric_handler_errors_total")
+        .help("Total number of internal errors encountered by the promhttp metric handler.")
+        .labels(["cause"])
+        .register(r)?;
+    for cause in ["gathering", "encoding"] {
+        errors.with_label_values(&[cause])?;
+    }
+    Ok(SelfMetrics { requests, in_flight, errors })
 }

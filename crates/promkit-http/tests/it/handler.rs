@@ -266,3 +266,35 @@ async fn own_metrics_after_a_known_sequence() {
     let err = MetricsHandler::builder(&registry).instrument(&registry).build().unwrap_err();
     assert!(err.to_string().contains("promhttp_metric_handler_requests_total"), "{err}");
 }
+
+#[test]
+fn a_handler_serving_the_default_registry_counts_its_scrapes_as_go_does() {
+    // The one test here on the process-wide registry: that registry is what it is about.
+    let default = promkit::default_registry();
+    let first = MetricsHandler::builder(default).must_build();
+    // A second handler on it shares the same self-metrics instead of failing to register.
+    let second = MetricsHandler::builder(default).must_build();
+    let before = text(&first.respond(&parts("/metrics", &[]))).to_owned();
+    let count = |body: &str| -> u64 {
+        line(body, "promhttp_metric_handler_requests_total{code=\"200\"}")
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(before.contains("# TYPE promhttp_metric_handler_requests_in_flight gauge"), "{before}");
+    assert!(before.contains("# TYPE process_cpu_seconds_total counter"), "{before}");
+    let after = text(&second.respond(&parts("/metrics", &[]))).to_owned();
+    assert_eq!(count(&after), count(&before) + 1);
+
+    // A registry of your own stays yours: no promhttp_* unless asked.
+    let own = Registry::new();
+    let handler = MetricsHandler::builder(&own).must_build();
+    handler.respond(&parts("/metrics", &[]));
+    assert_eq!(own.encode_string(Format::Text).unwrap(), "");
+    // The last call wins: `without_self_metrics` after `instrument` registers nothing.
+    let quiet = Registry::new();
+    MetricsHandler::builder(&quiet).instrument(&quiet).without_self_metrics().must_build();
+    assert_eq!(quiet.encode_string(Format::Text).unwrap(), "");
+}

@@ -189,6 +189,12 @@ impl Registry {
         Self::default()
     }
 
+    /// True when both handles are the same registry (clones share one), as
+    /// `registry.same_as(promkit::default_registry())` asks.
+    pub fn same_as(&self, other: &Registry) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
     }
