@@ -29,7 +29,7 @@
 use std::time::Duration;
 
 use promkit::collectors::{ProcessCollector, ReadErrors};
-use promkit::{Buckets, Counter, Family, Gauge, Histogram, Registry, linear_buckets};
+use promkit::{Buckets, Counter, Family, Gauge, Histogram, Registry, WhenEmpty, linear_buckets};
 
 use crate::domain::{JobStatus, RunStatus};
 
@@ -94,6 +94,9 @@ impl Metrics {
                 .help("Jobs that ran to an outcome (passed, failed, timed_out, error), by site, driver and outcome.")
                 .labels(["site", "driver", "outcome"])
                 .max_series(options.max_site_series.saturating_mul(8))
+                // Shown before the first job ends, so the dashboard and alerts that read it find
+                // the family on a fresh instance (an empty family is otherwise left out, as Go).
+                .when_empty(WhenEmpty::Header)
                 .register(registry)?,
             job_seconds: Histogram::builder("runner_job_duration_seconds")
                 .help("Time from claiming a job to its outcome, by driver.")
@@ -101,6 +104,7 @@ impl Metrics {
                 .labels(["driver"])
                 .buckets(Buckets::new(JOB_SECONDS)?)
                 .max_series(16)
+                .when_empty(WhenEmpty::Header)
                 .register(registry)?,
             queue_depth: Gauge::builder("runner_queue_depth")
                 .help("Jobs waiting to be claimed, across all runner instances sharing the store.")
