@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum LabelError {
     /// Not as many values as the family has (remaining, uncurried) label names.
-    #[error("`{family}` takes {expected} label values ({names}), got {got}")]
+    #[error("`{family}` takes {expected} label {} ({names}), got {got}", values_word(*.expected))]
     WrongCount {
         /// The family.
         family: String,
@@ -34,4 +34,9 @@ pub enum LabelError {
         /// The repeated name.
         name: String,
     },
+}
+
+/// "value" or "values", to agree with `n`.
+fn values_word(n: usize) -> &'static str {
+    if n == 1 { "value" } else { "values" }
 }

@@ -344,6 +344,9 @@ mod tests {
         assert!(matches!(f.with(&[("a", "1")]), Err(LabelError::WrongCount { .. })));
         let e = f.with_label_values(&["x"]).unwrap_err().to_string();
         assert_eq!(e, "`t_total` takes 2 label values (a, b), got 1");
+        let one = Counter::builder("one_total").labels(["a"]).register(&r).unwrap();
+        let e = one.with_label_values(&[]).unwrap_err().to_string();
+        assert_eq!(e, "`one_total` takes 1 label value (a), got 0");
         let c = f.with(&[("b", "2"), ("a", "1")]).unwrap();
         assert!(c.same_as(&f.with_label_values(&["1", "2"]).unwrap()));
     }

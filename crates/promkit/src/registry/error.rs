@@ -60,13 +60,15 @@ pub enum RegisterError {
     },
     /// A sample name of one family would be the name of another (`x_count` vs histogram `x`).
     #[error(
-        "`{name}` would write samples named `{sample}`, which collides with family `{other}`; rename one of them"
+        "`{name}` would write samples named {samples}, which family `{other}` writes too; rename one of them"
     )]
     Collision {
         /// The refused family.
         name: String,
-        /// The colliding sample name.
+        /// The first colliding sample name.
         sample: String,
+        /// Every colliding sample name, quoted and joined for the message.
+        samples: String,
         /// The registered family it collides with.
         other: String,
     },

@@ -494,6 +494,10 @@ impl<E: Sink> Sink for Filter<'_, E> {
 /// Every sample name a family can write, in any format.
 fn sample_names(d: &Desc) -> Vec<String> {
     let mut names = vec![d.name.clone()];
+    if d.kind == MetricType::Counter && !d.name.ends_with("_total") {
+        // OpenMetrics writes such a counter's value as `{name}_total`.
+        names.push(format!("{}_total", d.name));
+    }
     let base = match d.kind {
         MetricType::Counter => d.name.strip_suffix("_total").unwrap_or(&d.name),
         _ => &d.name,
@@ -540,17 +544,17 @@ fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> 
         }));
     }
     let (a, b) = (sample_names(existing), sample_names(new));
-    if let Some(sample) = b.iter().find(|n| a.contains(n) || **n == existing.name) {
-        return Err(Some(RegisterError::Collision {
-            name: new.name.clone(),
-            sample: sample.clone(),
-            other: existing.name.clone(),
-        }));
+    let mut shared: Vec<String> =
+        b.iter().filter(|n| a.contains(n) || **n == existing.name).cloned().collect();
+    if a.contains(&new.name) && !shared.contains(&new.name) {
+        shared.insert(0, new.name.clone());
     }
-    if let Some(sample) = a.iter().find(|n| **n == new.name) {
+    if let Some(sample) = shared.first().cloned() {
+        let quoted: Vec<String> = shared.iter().map(|n| format!("`{n}`")).collect();
         return Err(Some(RegisterError::Collision {
             name: new.name.clone(),
-            sample: sample.clone(),
+            sample,
+            samples: quoted.join(" and "),
             other: existing.name.clone(),
         }));
     }
@@ -567,6 +571,18 @@ fn sorted(v: &[String]) -> Vec<&str> {
 mod tests {
     use super::*;
     use crate::{Counter, Gauge, Histogram};
+
+    #[test]
+    fn a_collision_names_the_sample_both_families_write() {
+        let r = Registry::new();
+        Counter::builder("orders").register(&r).unwrap();
+        let e = Counter::builder("orders_total").register(&r).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`orders_total` would write samples named `orders_total` and `orders_created`, which family \
+             `orders` writes too; rename one of them"
+        );
+    }
 
     #[test]
     fn registration_refuses_duplicates_inconsistencies_and_collisions() {
@@ -598,7 +614,7 @@ mod tests {
         let e = Histogram::builder("x").register(&r).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "`x` would write samples named `x_count`, which collides with family `x_count`; rename one of them"
+            "`x` would write samples named `x_count`, which family `x_count` writes too; rename one of them"
         );
         // A gauge named like a histogram's family is fine as long as samples do not collide.
         Gauge::builder("h_other").register(&r).unwrap();

@@ -100,15 +100,15 @@ fn registration_refuses_conflicts_and_leaves_the_registry_unchanged() {
         ),
         (
             Gauge::builder("h_bucket").register(&r).map(drop),
-            "`h_bucket` would write samples named `h_bucket`, which collides with family `h`; rename one of them",
+            "`h_bucket` would write samples named `h_bucket`, which family `h` writes too; rename one of them",
         ),
         (
             Gauge::builder("a_created").register(&r).map(drop),
-            "`a_created` would write samples named `a_created`, which collides with family `a_total`; rename one of them",
+            "`a_created` would write samples named `a_created`, which family `a_total` writes too; rename one of them",
         ),
         (
             Histogram::builder("a").register(&r).map(drop),
-            "`a` would write samples named `a_created`, which collides with family `a_total`; rename one of them",
+            "`a` would write samples named `a_created`, which family `a_total` writes too; rename one of them",
         ),
     ];
     for (result, message) in refused {
@@ -171,7 +171,7 @@ fn label_lookups_report_what_was_wrong() {
     );
     assert_eq!(err(f.with(&[("a", "1"), ("a", "2")]).unwrap_err()), "label `a` given twice for `t_total`");
     let curried = f.curry_with(&[("a", "x")]).unwrap();
-    assert_eq!(err(curried.with_label_values(&[]).unwrap_err()), "`t_total` takes 1 label values (b), got 0");
+    assert_eq!(err(curried.with_label_values(&[]).unwrap_err()), "`t_total` takes 1 label value (b), got 0");
     assert!(matches!(curried.curry_with(&[("a", "y")]), Err(LabelError::DuplicateName { .. })));
     curried.with_label_values(&["y"]).unwrap().inc();
     assert_eq!(f.with_label_values(&["x", "y"]).unwrap().get(), 1);
