@@ -211,11 +211,18 @@ mod tests {
         assert!(text.contains("completion_duration_histogram_ms_bucket{le=\"220\"} 2\n"));
         assert!(text.contains("completion_duration_histogram_ms_bucket{le=\"380\"} 2\n"));
         assert!(text.contains("completion_duration_histogram_ms_count 2\n"));
-        assert!(text.contains(
-            "# HELP success_counter Count of successful mapping completions\n# TYPE success_counter counter\nsuccess_counter 1\n"
-        ));
-        assert!(text.contains("# HELP failure_counter Count of failed mapping completions\n"));
-        assert!(text.contains("failure_counter 1\n"));
+        promkit_testutil::gather_and_compare(
+            &registry,
+            "# HELP success_counter Count of successful mapping completions
+# TYPE success_counter counter
+success_counter 1
+# HELP failure_counter Count of failed mapping completions
+# TYPE failure_counter counter
+failure_counter 1
+",
+            &["success_counter", "failure_counter"],
+        )
+        .unwrap();
         assert!(
             text.contains("runner_jobs_total{driver=\"http\",outcome=\"timed_out\",site=\"shop\"} 1\n"),
             "{text}"
@@ -226,6 +233,31 @@ mod tests {
         assert_eq!((m.successes(), m.failures()), (1, 1));
         assert!(text.contains("# TYPE process_resident_memory_bytes gauge\n"), "{text}");
         assert!(text.contains("runner_build_info{"), "{text}");
+    }
+
+    /// The seed's names break Prometheus' conventions on purpose (README: its dashboards and
+    /// alerts use them); the lint says exactly that, and nothing about the runner's own names.
+    #[test]
+    fn lint_flags_the_seed_names_and_only_them() {
+        let registry = Registry::new();
+        let m = Metrics::new(&registry, &MetricsOptions::default()).unwrap();
+        m.job_completed("shop", "http", JobStatus::Passed, Duration::from_millis(210));
+        let problems: Vec<String> = promkit_testutil::gather_and_lint(&registry, &[])
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                "completion_duration_histogram_ms: metric name should not include type 'histogram'",
+                "completion_duration_histogram_ms: metric names should not contain abbreviated units",
+                "failure_counter: counter metrics should have \"_total\" suffix",
+                "failure_counter: metric name should not include type 'counter'",
+                "success_counter: counter metrics should have \"_total\" suffix",
+                "success_counter: metric name should not include type 'counter'",
+            ]
+        );
     }
 
     #[test]
