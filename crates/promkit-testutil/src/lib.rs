@@ -215,6 +215,21 @@ pub fn canonical_text(families: &[MetricFamily]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Compares two sets of families in canonical text form, only the families in `names` (all
+/// when empty).
+///
+/// # Errors
+/// The [`Mismatch`] when they differ.
+pub fn compare_families(
+    expected: Vec<MetricFamily>,
+    actual: Vec<MetricFamily>,
+    names: &[&str],
+) -> Result<(), Mismatch> {
+    let expected = canonical_text(&filter(expected, names));
+    let actual = canonical_text(&filter(actual, names));
+    if expected == actual { Ok(()) } else { Err(Mismatch { expected, actual }) }
+}
+
 /// Compares families with an expected exposition (any format [`parse`] reads; text is tried
 /// first, then OpenMetrics when it ends in `# EOF`).
 ///
@@ -222,10 +237,7 @@ pub fn canonical_text(families: &[MetricFamily]) -> String {
 /// [`Error::Parse`] when `expected` does not parse; [`Error::Mismatch`] when they differ.
 pub fn compare(actual: Vec<MetricFamily>, expected: &str, names: &[&str]) -> Result<(), Error> {
     let format = if expected.trim_end().ends_with("# EOF") { Format::OpenMetrics } else { Format::Text };
-    let expected = filter(parse(format, expected.as_bytes())?, names);
-    let actual = filter(actual, names);
-    let (expected, actual) = (canonical_text(&expected), canonical_text(&actual));
-    if expected == actual { Ok(()) } else { Err(Error::Mismatch(Mismatch { expected, actual })) }
+    compare_families(parse(format, expected.as_bytes())?, actual, names).map_err(Error::Mismatch)
 }
 
 /// Compares what a collector produces with `expected` text, only the families in `names`
