@@ -283,5 +283,34 @@ async fn metrics_are_served_with_the_seed_three() {
     if let Some(report) = promkit_oracle::promtool_check(&text) {
         assert!(report.ok, "{}", report.output);
     }
+    // Scraped as Prometheus asks, the answer is OpenMetrics, where a counter must end in
+    // `_total`: the seed's two counters travel as `unknown` (untyped) there, as Prometheus
+    // ingests them. The lint of what Prometheus sees objects to the seed's names only
+    // (runner/README.md says why they stay).
+    let url = format!("{}/metrics", t.base);
+    let problems = tokio::task::spawn_blocking(move || {
+        promkit_testutil::scrape_and_compare(
+            &url,
+            "# HELP success_counter Count of successful mapping completions\n\
+             # TYPE success_counter untyped\nsuccess_counter 0\n\
+             # HELP failure_counter Count of failed mapping completions\n\
+             # TYPE failure_counter untyped\nfailure_counter 0\n",
+            &["success_counter", "failure_counter"],
+        )
+        .unwrap();
+        let scrape = promkit_testutil::scrape(&url).unwrap();
+        assert_eq!(scrape.format, promkit_parse::model::Format::OpenMetrics);
+        promkit_testutil::lint(&scrape.families)
+    })
+    .await
+    .unwrap();
+    let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [
+            "completion_duration_histogram_ms: metric name should not include type 'histogram'",
+            "completion_duration_histogram_ms: metric names should not contain abbreviated units",
+        ]
+    );
     t.app.shutdown().await;
 }
