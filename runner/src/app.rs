@@ -19,6 +19,7 @@ use crate::driver::webdriver::WebDriverDriver;
 use crate::metrics::Metrics;
 use crate::pool::{Drained, Pool, PoolOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
+use crate::secrets::SecretKey;
 use crate::service::Runs;
 use crate::store::{OpenOptions, Store, StoreError};
 use crate::web::{self, Access, AppState};
@@ -63,6 +64,9 @@ pub enum StartError {
     /// A driver was registered twice.
     #[error(transparent)]
     Driver(#[from] crate::driver::DuplicateDriver),
+    /// The secret key could not be read or created.
+    #[error(transparent)]
+    SecretKey(#[from] crate::secrets::KeyError),
     /// The chromedriver of `--chromedriver` could not be started.
     #[error(transparent)]
     Chromedriver(#[from] crate::driver::webdriver::SpawnError),
@@ -128,6 +132,14 @@ impl App {
             config.instance_id.clone().unwrap_or_else(|| format!("{}:{}", hostname(), addr.port()));
 
         let store = Store::open(&config.db, &OpenOptions::default()).await?;
+        let (secret_key, created) = SecretKey::load_or_create(&config.secret_key_file)?;
+        if created {
+            tracing::warn!(
+                path = %config.secret_key_file.display(),
+                "generated a new secret key (mode 0600); back it up apart from the store: secrets cannot be read without it"
+            );
+        }
+        let secret_key = Arc::new(secret_key);
         let now = now_ms();
         // A restart under the same instance id: every job still marked running here was
         // running when this instance died.
@@ -181,6 +193,7 @@ impl App {
             grace: config.grace,
         };
         let pool = Pool::new(store.clone(), Arc::clone(&drivers), Arc::clone(&metrics), pool_options, wake);
+        pool.set_secret_key(Arc::clone(&secret_key));
         let pool = tokio::spawn(pool.run(work_rx.clone()));
         let scheduler_options = SchedulerOptions {
             instance: instance.clone(),
@@ -192,6 +205,7 @@ impl App {
         let scheduler = tokio::spawn(scheduler.run(work_rx));
 
         let state = AppState::new(store.clone(), drivers, runs, Limits::default());
+        state.set_secret_key(secret_key);
         let access = Access {
             write_token: config.write_token.as_deref().map(Arc::from),
             loopback: loopback::is_ip(addr.ip()),

@@ -11,6 +11,7 @@ mod loopback;
 pub mod metrics;
 pub mod pool;
 pub mod scheduler;
+pub mod secrets;
 pub mod service;
 pub mod store;
 pub mod web;

@@ -12,6 +12,7 @@ mod page;
 mod pool;
 mod postgres;
 mod prometheus;
+mod secrets;
 mod store;
 mod tls;
 mod webdriver;

@@ -355,7 +355,7 @@ pub(crate) async fn import_flows(
             }],
         ))
     } else {
-        match actions::import_flows(&state, site_id, &document(&form.document)).await {
+        match actions::import_flows(&state, site_id, &document(&form.document), false).await {
             Ok(_) => None,
             Err(e) if e.status == StatusCode::NOT_FOUND => return Err(e.into()),
             Err(e) => Some(api_problems(e, "document")),
