@@ -38,6 +38,16 @@ pub enum StartError {
         /// The address.
         addr: SocketAddr,
     },
+    /// A token too short to withstand guessing. A usage error: `runner` exits 2.
+    #[error(
+        "{flag}: {len} characters is too short; use at least {MIN_TOKEN_LEN} (for example `openssl rand -hex 24`)"
+    )]
+    TokenTooShort {
+        /// The flag.
+        flag: &'static str,
+        /// The given token's length.
+        len: usize,
+    },
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -111,6 +121,22 @@ fn require_token_off_loopback(config: &Config) -> Result<(), StartError> {
     }
 }
 
+/// Shortest token accepted, in characters: short enough to type, too long to guess within
+/// the rate limit.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// Tokens shorter than [`MIN_TOKEN_LEN`] are refused at start.
+fn require_long_tokens(config: &Config) -> Result<(), StartError> {
+    for (flag, token) in [("--write-token", &config.write_token), ("--read-token", &config.read_token)] {
+        if let Some(token) = token.as_deref().filter(|t| !t.is_empty())
+            && token.chars().count() < MIN_TOKEN_LEN
+        {
+            return Err(StartError::TokenTooShort { flag, len: token.chars().count() });
+        }
+    }
+    Ok(())
+}
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -123,6 +149,7 @@ impl App {
     /// [`StartError`] naming what could not start.
     pub async fn start(config: Config) -> Result<Self, StartError> {
         require_token_off_loopback(&config)?;
+        require_long_tokens(&config)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| StartError::Bind { addr: config.listen, source })?;
@@ -209,6 +236,10 @@ impl App {
         let access = Access {
             write_token: config.write_token.as_deref().map(Arc::from),
             loopback: loopback::is_ip(addr.ip()),
+            read_token: config.read_token.as_deref().map(Arc::from),
+            protect_health: config.protect_health,
+            protect_metrics: config.protect_metrics,
+            ..Access::loopback()
         };
         let router = web::router(state.clone(), &registry, access)?;
         let mut rx = serve_rx;
@@ -216,7 +247,9 @@ impl App {
             let stop = async move {
                 let _ = rx.wait_for(|stop| *stop).await;
             };
-            if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stop).await {
+            // The client address feeds the rate limit of failed token checks.
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(e) = axum::serve(listener, service).with_graceful_shutdown(stop).await {
                 tracing::error!(error = %e, "HTTP server stopped");
             }
         }));

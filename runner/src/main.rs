@@ -87,7 +87,9 @@ fn main() -> ExitCode {
             eprintln!("runner: {e:#}");
             // A listener that needs a write token is a usage error too, found at start.
             match e.downcast_ref::<StartError>() {
-                Some(StartError::TokenRequired { .. }) => ExitCode::from(2),
+                Some(StartError::TokenRequired { .. } | StartError::TokenTooShort { .. }) => {
+                    ExitCode::from(2)
+                }
                 _ => ExitCode::FAILURE,
             }
         }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod escape;
 pub mod pages;
 pub mod queries;
+pub mod ratelimit;
 pub mod secrets;
 pub mod state;
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod access;
 mod api;
 mod cli;
 mod crash;
@@ -16,3 +17,8 @@ mod secrets;
 mod store;
 mod tls;
 mod webdriver;
+
+/// A client that does not follow redirects, for the dashboard's 303s.
+fn dashboard_client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}

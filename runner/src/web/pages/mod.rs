@@ -174,7 +174,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// The dashboard's routes, under `/ui`. `access` gives the write token that form posts
 /// need when the runner has one.
 pub fn router(access: &Access) -> Router<AppState> {
-    let keys = Arc::new(csrf::Keys::new(access.write_token.clone()));
+    let keys = Arc::new(csrf::Keys::new(access));
     Router::new()
         .route("/ui", get(home::page))
         .route("/ui/", get(|| async { Redirect::permanent("/ui") }))
