@@ -142,6 +142,11 @@ impl WebDriverDriver {
             }
             _ => None,
         };
+        if options.url.is_some()
+            && let capabilities::Sandbox::Off(why) = capabilities::sandbox()
+        {
+            tracing::warn!("Chromium runs without its sandbox: {why}");
+        }
         let mut driver = Self::with_options(options);
         driver._chromedriver = spawned;
         Ok(driver)
