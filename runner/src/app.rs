@@ -187,9 +187,19 @@ impl App {
         }
 
         let mut drivers = DriverRegistry::new();
-        let http = HttpDriver::new(&config.http)?;
-        drivers.register(Arc::new(http), metrics.driver_sessions("http")?)?;
         let webdriver = WebDriverDriver::start(&config).await?;
+        // Jobs never reach the runner's own API nor the browser's control port.
+        let mut policy = (*config.http.egress.policy).clone();
+        policy.protect(addr, "the runner's own listen address");
+        if let Some(control) =
+            webdriver.url().and_then(|u| u.socket_addrs(|| None).ok()).into_iter().flatten().next()
+        {
+            policy.protect(control, "the WebDriver (chromedriver) control port");
+        }
+        let mut http_options = config.http.clone();
+        http_options.egress.policy = Arc::new(policy);
+        let http = HttpDriver::new(&http_options)?;
+        drivers.register(Arc::new(http), metrics.driver_sessions("http")?)?;
         drivers.register(Arc::new(webdriver), metrics.driver_sessions("webdriver")?)?;
         let drivers = Arc::new(drivers);
 

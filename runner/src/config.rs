@@ -18,6 +18,7 @@
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Command, CommandFactory, FromArgMatches, Parser};
@@ -25,6 +26,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::driver::http::HttpOptions;
+use crate::egress::{Policy, Rule};
 use crate::metrics::MetricsOptions;
 
 /// Checks web forms on customer sites, runs the checks as concurrent jobs, and reports every
@@ -157,6 +159,17 @@ pub struct Cli {
     /// Off loopback, /metrics needs a token too.
     #[arg(long, env = "RUNNER_PROTECT_METRICS")]
     pub protect_metrics: bool,
+
+    /// Comma-separated CIDRs, addresses, host names or `*.domain` patterns jobs may connect
+    /// to even where the default policy refuses (link-local and metadata addresses).
+    #[arg(long, env = "RUNNER_EGRESS_ALLOW", value_name = "RULES")]
+    pub egress_allow: Option<String>,
+
+    /// Comma-separated CIDRs, addresses, host names or `*.domain` patterns jobs may not
+    /// connect to (`10.0.0.0/8,*.corp.example`); checked after DNS resolution, before
+    /// --egress-allow. Private ranges are allowed unless listed here.
+    #[arg(long, env = "RUNNER_EGRESS_DENY", value_name = "RULES")]
+    pub egress_deny: Option<String>,
 
     /// Log filter: error, warn, info, debug, trace, or per-module directives
     /// (`info,sqlx=warn`).
@@ -378,7 +391,15 @@ impl Cli {
         {
             return invalid("--webdriver-url", "must be an http(s) URL");
         }
-        Ok(self.into_config_unchecked())
+        let rules = |flag, text: &Option<String>| {
+            Rule::parse_list(text.as_deref().unwrap_or_default())
+                .map_err(|e| ConfigError::Invalid { flag, message: e.to_string() })
+        };
+        let allow = rules("--egress-allow", &self.egress_allow)?;
+        let deny = rules("--egress-deny", &self.egress_deny)?;
+        let mut config = self.into_config_unchecked();
+        config.http.egress.policy = Arc::new(Policy::new(allow, deny));
+        Ok(config)
     }
 }
 
@@ -525,6 +546,18 @@ mod tests {
         ),
         ("protect-health", "true", |c| c.protect_health.to_string(), "true"),
         ("protect-metrics", "true", |c| c.protect_metrics.to_string(), "true"),
+        (
+            "egress-allow",
+            "\"169.254.10.0/24\"",
+            |c| format!("{:?}", c.http.egress.policy),
+            "Policy { deny: [\"10.0.0.0/8\", \"*.corp.example\"], allow: [\"169.254.10.0/24\"], protected: [] }",
+        ),
+        (
+            "egress-deny",
+            "\"10.0.0.0/8,*.corp.example\"",
+            |c| format!("{:?}", c.http.egress.policy),
+            "Policy { deny: [\"10.0.0.0/8\", \"*.corp.example\"], allow: [\"169.254.10.0/24\"], protected: [] }",
+        ),
     ];
 
     #[test]

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod driver;
+pub mod egress;
 pub mod flowfile;
 mod loopback;
 pub mod metrics;

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod dashboard;
 mod deploy;
+mod egress;
 mod http_engine;
 mod page;
 mod pool;
