@@ -188,3 +188,27 @@ async fn a_secret_password_reaches_the_site_and_nowhere_else() {
         assert_eq!(leaks(&bytes), Vec::<&str>::new(), "{}", path.display());
     }
 }
+
+#[tokio::test]
+async fn the_dashboard_sets_secrets_and_shows_only_their_names() {
+    use crate::dashboard::{form_session, post_form};
+    let t = start_app(|_| {}).await;
+    let (sid, csrf) = form_session(&t.base, "/ui/secrets").await;
+    let fields = [("csrf", csrf.as_str()), ("name", "SMTP_PASSWORD"), ("value", PASSWORD)];
+    let set = post_form(&t.base, "/ui/secrets", Some(&sid), &fields).await;
+    assert_eq!((set.status, set.headers["location"].to_str().unwrap()), (303, "/ui/secrets"), "{}", set.body);
+    let bad = post_form(
+        &t.base,
+        "/ui/secrets",
+        Some(&sid),
+        &[("csrf", csrf.as_str()), ("name", "a b"), ("value", "x")],
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("not a valid name"), "{}", bad.body);
+    let page = get(&format!("{}/ui/secrets", t.base)).await;
+    assert!(page.body.contains("<code>SMTP_PASSWORD</code>"), "{}", page.body);
+    assert_eq!(leaks(page.body.as_bytes()), Vec::<&str>::new());
+    let listed = get(&format!("{}/api/secrets", t.base)).await.json();
+    assert_eq!(listed[0]["name"], "SMTP_PASSWORD");
+}

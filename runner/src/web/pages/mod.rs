@@ -32,6 +32,7 @@ mod format;
 mod forms;
 mod home;
 mod runs;
+mod secrets;
 mod sites;
 mod views;
 
@@ -191,6 +192,7 @@ pub fn router(access: &Access) -> Router<AppState> {
         .route("/ui/add", get(forms::add_page).post(forms::add))
         .route("/ui/add/document", post(forms::add_document))
         .route("/ui/unlock", get(forms::unlock_page).post(forms::unlock))
+        .route("/ui/secrets", get(secrets::list).post(secrets::set))
         .route("/ui/assets/style.css", get(style))
         .route("/ui/assets/app.js", get(script))
         .route("/ui/{*rest}", get(unknown_page))
