@@ -187,7 +187,7 @@ impl App {
         }
 
         let mut drivers = DriverRegistry::new();
-        let webdriver = WebDriverDriver::start(&config).await?;
+        let mut webdriver = WebDriverDriver::start(&config).await?;
         // Jobs never reach the runner's own API nor the browser's control port.
         let mut policy = (*config.http.egress.policy).clone();
         policy.protect(addr, "the runner's own listen address");
@@ -198,6 +198,7 @@ impl App {
         }
         let mut http_options = config.http.clone();
         http_options.egress.policy = Arc::new(policy);
+        webdriver.set_egress(http_options.egress.clone());
         let http = HttpDriver::new(&http_options)?;
         drivers.register(Arc::new(http), metrics.driver_sessions("http")?)?;
         drivers.register(Arc::new(webdriver), metrics.driver_sessions("webdriver")?)?;

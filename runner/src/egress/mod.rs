@@ -13,6 +13,7 @@
 //! 5. everything else, private ranges included (checking internal sites is a real use):
 //!    allowed.
 
+mod proxy;
 mod resolve;
 mod rule;
 
@@ -20,6 +21,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+pub(crate) use proxy::Proxy;
 pub(crate) use resolve::PolicyResolver;
 pub use resolve::{Lookup, SystemLookup};
 pub use rule::{Rule, RuleError};
@@ -121,7 +123,7 @@ impl Policy {
     }
 
     /// The verdict on an address whatever the port: the rule that refuses it, if any.
-    fn check_ip(&self, ip: IpAddr) -> Result<(), String> {
+    pub(crate) fn check_ip(&self, ip: IpAddr) -> Result<(), String> {
         let ip = ip.to_canonical();
         if let Some(rule) = self.deny.iter().find(|r| r.matches_ip(ip)) {
             return Err(format!("--egress-deny {rule}"));

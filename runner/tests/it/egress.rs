@@ -181,3 +181,46 @@ async fn dns_rebinding_does_not_get_through() {
     assert_eq!((allowed_hits.load(Ordering::SeqCst), denied_hits.load(Ordering::SeqCst)), (1, 0));
     assert_eq!(*lookup.calls.lock().unwrap(), 2, "one resolution per connection");
 }
+
+#[tokio::test]
+async fn a_browser_request_to_a_denied_address_fails_the_job() {
+    let test = "a_browser_request_to_a_denied_address_fails_the_job";
+    let Some((chromedriver, chromium)) = crate::webdriver::browser_tools(test) else { return };
+    let (denied, denied_hits) = counting_server("127.0.0.2:0".parse().unwrap()).await;
+    let page = format!("<title>t</title><p>hello</p><img src=\"http://{denied}/next\">");
+    let app = Router::new().route("/", route_get(move || async move { Html(page) }));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let allowed = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let t = start_app(move |c| {
+        deny("127.0.0.2/32")(c);
+        c.chromedriver = Some(chromedriver);
+        c.chromium = Some(chromium);
+        c.job_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let site = post_json(
+        &format!("{}/api/sites", t.base),
+        &json!({"name": "browser", "base_url": format!("http://{allowed}/"),
+                "flows": [{"name": "f", "driver": "webdriver", "start_url": "/",
+                           "steps": [{"kind": "expect_text", "text": "hello"}]}]}),
+    )
+    .await;
+    assert_eq!(site.status, 201, "{}", site.body);
+    let id = site.json()["id"].as_i64().unwrap();
+    let run = post(&format!("{}/api/sites/{id}/run", t.base), "application/json", "").await;
+    let run_id = run.json()["id"].as_i64().unwrap();
+    let detail = wait_for("the browser run to end", Duration::from_secs(90), || async {
+        let d = get(&format!("{}/api/runs/{run_id}", t.base)).await.json();
+        (d["status"] != "queued" && d["status"] != "running").then_some(d)
+    })
+    .await;
+    let job = &detail["jobs"][0];
+    let reason = job["reason"].as_str().unwrap_or("");
+    assert_eq!(job["status"], "error", "{detail}");
+    assert!(
+        reason.contains("a request of the page was refused") && reason.contains("--egress-deny 127.0.0.2/32"),
+        "{reason}"
+    );
+    assert_eq!(denied_hits.load(Ordering::SeqCst), 0);
+}

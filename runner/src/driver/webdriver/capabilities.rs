@@ -47,7 +47,11 @@ pub(crate) fn sandbox() -> Sandbox {
 
 /// `goog:chromeOptions` and the W3C capabilities of a new session; `profile` is the browser's
 /// profile directory, when it can be on this machine.
-pub(super) fn of(options: &WebDriverOptions, profile: Option<&Path>) -> fantoccini::wd::Capabilities {
+pub(super) fn of(
+    options: &WebDriverOptions,
+    profile: Option<&Path>,
+    proxy: Option<std::net::SocketAddr>,
+) -> fantoccini::wd::Capabilities {
     let (w, h) = options.window;
     let mut args: Vec<String> = [
         "--headless=new",
@@ -65,6 +69,12 @@ pub(super) fn of(options: &WebDriverOptions, profile: Option<&Path>) -> fantocci
         args.push("--no-sandbox".to_owned());
     }
     args.push(format!("--window-size={w},{h}"));
+    if let Some(proxy) = proxy {
+        // Every request through the egress proxy, loopback too (Chromium bypasses loopback
+        // by default); the proxy resolves names, so Chromium's own DNS is never asked.
+        args.push(format!("--proxy-server=http://{proxy}"));
+        args.push("--proxy-bypass-list=<-loopback>".to_owned());
+    }
     if let Some(dir) = profile {
         args.push(format!("--user-data-dir={}", dir.display()));
     }
@@ -98,11 +108,17 @@ mod tests {
         let options =
             WebDriverOptions { browser: Some(PathBuf::from("/opt/chromium")), ..WebDriverOptions::default() };
         let profile = tempfile::tempdir().unwrap();
-        let caps = Value::Object(of(&options, Some(profile.path())));
+        let caps = Value::Object(of(&options, Some(profile.path()), Some("127.0.0.1:3128".parse().unwrap())));
         let chrome = &caps["goog:chromeOptions"];
         assert_eq!(chrome["binary"], "/opt/chromium");
         let args: Vec<&str> = chrome["args"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-        for flag in ["--headless=new", "--disable-dev-shm-usage", "--window-size=1280,800"] {
+        for flag in [
+            "--headless=new",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,800",
+            "--proxy-server=http://127.0.0.1:3128",
+            "--proxy-bypass-list=<-loopback>",
+        ] {
             assert!(args.contains(&flag), "{flag} missing from {args:?}");
         }
         assert!(args.contains(&format!("--user-data-dir={}", profile.path().display()).as_str()), "{args:?}");

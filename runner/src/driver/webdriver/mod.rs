@@ -75,6 +75,9 @@ pub struct WebDriverOptions {
     pub page_load_timeout: Duration,
     /// The browser window, in CSS pixels (screenshots have this size).
     pub window: (u32, u32),
+    /// The egress policy the browser's requests go through (a local browser only); `None`:
+    /// unchecked.
+    pub egress: Option<crate::egress::Egress>,
 }
 
 impl Default for WebDriverOptions {
@@ -85,6 +88,7 @@ impl Default for WebDriverOptions {
             browser: None,
             page_load_timeout: Duration::from_secs(30),
             window: (1280, 800),
+            egress: None,
         }
     }
 }
@@ -152,6 +156,11 @@ impl WebDriverDriver {
         Ok(driver)
     }
 
+    /// Sends every browser request through `egress` (browsers on this machine).
+    pub fn set_egress(&mut self, egress: crate::egress::Egress) {
+        self.options.egress = Some(egress);
+    }
+
     /// The WebDriver server's URL, when configured.
     pub fn url(&self) -> Option<&Url> {
         self.options.url.as_ref()
@@ -188,8 +197,22 @@ impl WebDriverDriver {
                 }
             }
         };
+        let refusals = browser.refusals();
         browser.close().await;
-        outcome
+        match refusals.first() {
+            // A refused request fails the job even when the page did without it.
+            Some(refusal) => {
+                let then = outcome.reason.as_deref().map(|r| format!(" (then {r})")).unwrap_or_default();
+                let mut refused = JobOutcome::not_passed(
+                    JobStatus::Error,
+                    outcome.failed_step,
+                    format!("a request of the page was refused: {refusal}{then}"),
+                );
+                refused.screenshot = outcome.screenshot;
+                refused
+            }
+            None => outcome,
+        }
     }
 
     async fn check_health(&self) -> Health {
