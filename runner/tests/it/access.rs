@@ -78,6 +78,13 @@ async fn reads_need_a_token_off_loopback() {
     let page =
         send(crate::dashboard_client().get(format!("{base}/ui/sites")).header("cookie", &cookies)).await;
     assert_eq!(page.status, 200, "{}", page.body);
+    let shot = send(crate::dashboard_client().get(format!("{base}/ui/jobs/1/screenshot"))).await;
+    assert_eq!(shot.status, 303, "screenshots need the session too");
+    let shot = send(
+        crate::dashboard_client().get(format!("{base}/ui/jobs/1/screenshot")).header("cookie", &cookies),
+    )
+    .await;
+    assert_eq!(shot.status, 404, "unlocked: the job has none: {}", shot.body);
     let write = post_form(&base, "/ui/add", Some(&cookies), &[("csrf", csrf.as_str()), ("name", "y")]).await;
     assert_eq!(write.status, 403, "a read-only session does not write: {}", write.body);
 }

@@ -187,6 +187,7 @@ pub fn router(access: &Access) -> Router<AppState> {
         .route("/ui/sites/{id}/edit", get(forms::edit_page).post(forms::edit))
         .route("/ui/runs", get(runs::list))
         .route("/ui/runs/{id}", get(runs::page))
+        .route("/ui/jobs/{id}/screenshot", get(runs::screenshot))
         .route("/ui/drivers", get(drivers::list))
         .route("/ui/drivers/{name}", get(drivers::page))
         .route("/ui/add", get(forms::add_page).post(forms::add))
