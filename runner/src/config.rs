@@ -18,6 +18,7 @@
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Command, CommandFactory, FromArgMatches, Parser};
@@ -25,6 +26,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::driver::http::HttpOptions;
+use crate::egress::{Policy, Rule};
 use crate::metrics::MetricsOptions;
 
 /// Checks web forms on customer sites, runs the checks as concurrent jobs, and reports every
@@ -47,7 +49,14 @@ pub struct Cli {
 
     /// The store: an SQLite file path (created and migrated on first start), or a
     /// postgres://user:pass@host/db URL to share one store and job queue among instances.
-    #[arg(long, env = "RUNNER_DB", value_name = "PATH|URL", default_value = "runner.db")]
+    #[arg(
+        long,
+        env = "RUNNER_DB",
+        value_name = "PATH|URL",
+        default_value = "runner.db",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
     pub db: String,
 
     /// Bearer token that writes (POST, PUT, DELETE) must present. Required when --listen is
@@ -131,6 +140,37 @@ pub struct Cli {
     #[arg(long, env = "RUNNER_MAX_SITE_SERIES", value_name = "N", default_value_t = 200)]
     pub max_site_series: usize,
 
+    // Security settings: secrets, read access, protected endpoints.
+    /// File holding the key (64 hex digits) that secrets are encrypted under; created with
+    /// mode 0600 on first start when absent. Default: the --db file's path plus `.key`
+    /// (`runner.key` for PostgreSQL). Back it up apart from the store.
+    #[arg(long, env = "RUNNER_SECRET_KEY_FILE", value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Bearer token that reads (GET of sites, flows, runs, jobs, screenshots, secrets' names)
+    /// may present instead of --write-token when the runner listens beyond loopback.
+    #[arg(long, env = "RUNNER_READ_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub read_token: Option<String>,
+
+    /// Off loopback, health at / needs a token too.
+    #[arg(long, env = "RUNNER_PROTECT_HEALTH")]
+    pub protect_health: bool,
+
+    /// Off loopback, /metrics needs a token too.
+    #[arg(long, env = "RUNNER_PROTECT_METRICS")]
+    pub protect_metrics: bool,
+
+    /// Comma-separated CIDRs, addresses, host names or `*.domain` patterns jobs may connect
+    /// to even where the default policy refuses (link-local and metadata addresses).
+    #[arg(long, env = "RUNNER_EGRESS_ALLOW", value_name = "RULES")]
+    pub egress_allow: Option<String>,
+
+    /// Comma-separated CIDRs, addresses, host names or `*.domain` patterns jobs may not
+    /// connect to (`10.0.0.0/8,*.corp.example`); checked after DNS resolution, before
+    /// --egress-allow. Private ranges are allowed unless listed here.
+    #[arg(long, env = "RUNNER_EGRESS_DENY", value_name = "RULES")]
+    pub egress_deny: Option<String>,
+
     /// Log filter: error, warn, info, debug, trace, or per-module directives
     /// (`info,sqlx=warn`).
     #[arg(long, env = "RUNNER_LOG", value_name = "FILTER", default_value = "info,sqlx=warn")]
@@ -207,6 +247,23 @@ pub struct Config {
     pub tick: Duration,
     /// Log filter.
     pub log: String,
+    /// The secret key file.
+    pub secret_key_file: PathBuf,
+    /// Token for reads (the write token reads too).
+    pub read_token: Option<String>,
+    /// Whether `/` needs a token off loopback.
+    pub protect_health: bool,
+    /// Whether `/metrics` needs a token off loopback.
+    pub protect_metrics: bool,
+}
+
+/// Where the secret key lives by default: beside an SQLite file, else `runner.key`.
+pub(crate) fn default_key_file(db: &str) -> PathBuf {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") || db.starts_with("sqlite:") {
+        PathBuf::from("runner.key")
+    } else {
+        PathBuf::from(format!("{db}.key"))
+    }
 }
 
 impl Default for Config {
@@ -264,6 +321,7 @@ impl Cli {
 
     fn into_config_unchecked(self) -> Config {
         Config {
+            secret_key_file: self.secret_key_file.clone().unwrap_or_else(|| default_key_file(&self.db)),
             listen: self.listen,
             db: self.db,
             write_token: self.write_token.filter(|t| !t.is_empty()),
@@ -292,6 +350,9 @@ impl Cli {
             demo: !self.no_demo,
             tick: Duration::from_secs(1),
             log: self.log,
+            read_token: self.read_token.filter(|t| !t.is_empty()),
+            protect_health: self.protect_health,
+            protect_metrics: self.protect_metrics,
         }
     }
 
@@ -330,7 +391,15 @@ impl Cli {
         {
             return invalid("--webdriver-url", "must be an http(s) URL");
         }
-        Ok(self.into_config_unchecked())
+        let rules = |flag, text: &Option<String>| {
+            Rule::parse_list(text.as_deref().unwrap_or_default())
+                .map_err(|e| ConfigError::Invalid { flag, message: e.to_string() })
+        };
+        let allow = rules("--egress-allow", &self.egress_allow)?;
+        let deny = rules("--egress-deny", &self.egress_deny)?;
+        let mut config = self.into_config_unchecked();
+        config.http.egress.policy = Arc::new(Policy::new(allow, deny));
+        Ok(config)
     }
 }
 
@@ -463,6 +532,32 @@ mod tests {
         ("no-demo", "true", |c| c.demo.to_string(), "false"),
         ("max-site-series", "9", |c| c.metrics.max_site_series.to_string(), "9"),
         ("log", "\"debug\"", |c| c.log.clone(), "debug"),
+        (
+            "secret-key-file",
+            "\"/etc/runner.key\"",
+            |c| c.secret_key_file.display().to_string(),
+            "/etc/runner.key",
+        ),
+        (
+            "read-token",
+            "\"read-token-0123456789\"",
+            |c| format!("{:?}", c.read_token),
+            "Some(\"read-token-0123456789\")",
+        ),
+        ("protect-health", "true", |c| c.protect_health.to_string(), "true"),
+        ("protect-metrics", "true", |c| c.protect_metrics.to_string(), "true"),
+        (
+            "egress-allow",
+            "\"169.254.10.0/24\"",
+            |c| format!("{:?}", c.http.egress.policy),
+            "Policy { deny: [\"10.0.0.0/8\", \"*.corp.example\"], allow: [\"169.254.10.0/24\"], protected: [] }",
+        ),
+        (
+            "egress-deny",
+            "\"10.0.0.0/8,*.corp.example\"",
+            |c| format!("{:?}", c.http.egress.policy),
+            "Policy { deny: [\"10.0.0.0/8\", \"*.corp.example\"], allow: [\"169.254.10.0/24\"], protected: [] }",
+        ),
     ];
 
     #[test]

@@ -7,7 +7,7 @@
 //! the grace period, and marks the rest cancelled.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, watch};
@@ -18,6 +18,7 @@ use crate::domain::{FlowSpec, JobOutcome, JobStatus};
 use crate::driver::{DriverRegistry, JobSpec, Position, Progress, Session};
 use crate::metrics::Metrics;
 use crate::now_ms;
+use crate::secrets::{self, Redactor, ReferenceKind, SecretKey};
 use crate::store::{ClaimedJob, Store};
 
 /// How the pool behaves.
@@ -56,6 +57,8 @@ struct Inner {
     metrics: Arc<Metrics>,
     options: PoolOptions,
     wake: Arc<Notify>,
+    /// Opens the secrets flows refer to; without it such flows end in `error`.
+    secret_key: OnceLock<Arc<SecretKey>>,
 }
 
 /// How long a result write is retried when the store blips.
@@ -71,7 +74,14 @@ impl Pool {
         options: PoolOptions,
         wake: Arc<Notify>,
     ) -> Self {
-        Self { inner: Arc::new(Inner { store, drivers, metrics, options, wake }) }
+        Self {
+            inner: Arc::new(Inner { store, drivers, metrics, options, wake, secret_key: OnceLock::new() }),
+        }
+    }
+
+    /// Gives the pool the key that opens stored secrets. Only the first call counts.
+    pub fn set_secret_key(&self, key: Arc<SecretKey>) {
+        let _ = self.inner.secret_key.set(key);
     }
 
     /// Runs until `shutdown` turns true, then drains.
@@ -195,15 +205,66 @@ impl Inner {
         let started = Instant::now();
         let outcome = match prepare(&job) {
             Err(outcome) => outcome,
-            Ok(spec) => self.run_driver(&job.driver, spec).await,
+            Ok(spec) => match self.resolve(spec).await {
+                Err(outcome) => outcome,
+                Ok((spec, redactor)) => {
+                    let mut outcome = self.run_driver(&job.driver, spec, &redactor).await;
+                    // The one place a resolved value could leave the engine: the reason.
+                    outcome.reason = outcome.reason.map(|r| redactor.redact(&r));
+                    outcome
+                }
+            },
         };
         let took = started.elapsed();
         self.record(&job, &outcome, took).await;
         self.wake.notify_one();
     }
 
+    /// Replaces the flow's `${secrets.*}` and `${vars.*}` references by their values, and
+    /// returns the redactor of the secret values used. Only here do secret values exist
+    /// outside the store, for as long as the job runs.
+    async fn resolve(&self, mut spec: JobSpec) -> Result<(JobSpec, Redactor), JobOutcome> {
+        let refs = secrets::references(&spec.flow);
+        if refs.is_empty() {
+            return Ok((spec, Redactor::default()));
+        }
+        let error = |reason: String| JobOutcome::not_passed(JobStatus::Error, None, reason);
+        let secret_names: Vec<&str> =
+            refs.iter().filter(|r| r.kind == ReferenceKind::Secret).map(|r| r.name.as_str()).collect();
+        let mut opened = std::collections::HashMap::new();
+        if !secret_names.is_empty() {
+            let Some(key) = self.secret_key.get() else {
+                return Err(error("the flow uses secrets, but this runner has no secret key".to_owned()));
+            };
+            let sealed = self
+                .store
+                .sealed_secrets(&secret_names)
+                .await
+                .map_err(|e| error(format!("cannot read the flow's secrets: {e}")))?;
+            for (name, sealed) in sealed {
+                let value = key.open(&name, &sealed).map_err(|e| error(format!("secret `{name}`: {e}")))?;
+                opened.insert(name, value);
+            }
+        }
+        let vars: std::collections::HashMap<String, String> =
+            if refs.iter().any(|r| r.kind == ReferenceKind::Var) {
+                self.store
+                    .vars()
+                    .await
+                    .map_err(|e| error(format!("cannot read the flow's variables: {e}")))?
+                    .into_iter()
+                    .map(|v| (v.name, v.value))
+                    .collect()
+            } else {
+                std::collections::HashMap::new()
+            };
+        spec.flow = secrets::resolve_flow(&spec.flow, &opened, &vars).map_err(|e| error(e.to_string()))?;
+        let redactor = Redactor::new(opened.values().map(String::as_str));
+        Ok((spec, redactor))
+    }
+
     /// Runs the driver in a task of its own, so that a panic or the timeout ends only it.
-    async fn run_driver(&self, driver: &str, spec: JobSpec) -> JobOutcome {
+    async fn run_driver(&self, driver: &str, spec: JobSpec, redactor: &Redactor) -> JobOutcome {
         let Some(slot) = self.drivers.get(driver) else {
             return JobOutcome::not_passed(
                 JobStatus::Error,
@@ -224,6 +285,7 @@ impl Inner {
                     .map(|s| (*s).to_owned())
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".to_owned());
+                let message = redactor.redact(&message);
                 tracing::error!(job = spec.job_id, %message, "driver panicked");
                 JobOutcome::not_passed(
                     JobStatus::Error,

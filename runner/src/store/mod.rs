@@ -14,6 +14,7 @@ mod migrate;
 mod queue;
 mod rows;
 mod runs;
+mod secrets;
 mod sites;
 mod stats;
 
@@ -24,6 +25,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use queue::{ClaimedJob, Finished, Recovered};
 pub use runs::{Page, RunFilter};
+pub use secrets::{SecretInfo, Var};
 pub use stats::{DurationPoint, Summary, Totals};
 
 /// Which database is behind the store.

@@ -83,8 +83,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => Self::not_found(e.to_string()),
             StoreError::DuplicateSite(_) => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
             e => {
+                // The log has the cause; the answer does not show store internals (queries,
+                // paths, driver messages) to the client.
                 tracing::error!(error = %e, "store failure in a request");
-                Self::internal(format!("the store failed: {e}"))
+                Self::internal("the store failed; the runner's log has the cause")
             }
         }
     }

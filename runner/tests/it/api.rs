@@ -157,7 +157,7 @@ async fn flows_import_and_export_as_yaml_and_json() {
 
 #[tokio::test]
 async fn writes_need_the_token_and_the_same_origin() {
-    let t = start_app(|c| c.write_token = Some("s3cret".into())).await;
+    let t = start_app(|c| c.write_token = Some("s3cret-token-0123".into())).await;
     let sites = format!("{}/api/sites", t.base);
     let body = json!({"name": "a", "base_url": "http://127.0.0.1:9/"}).to_string();
     let without = post(&sites, "application/json", body.clone()).await;
@@ -177,13 +177,17 @@ async fn writes_need_the_token_and_the_same_origin() {
             .post(&sites)
             .header("content-type", "application/json")
             .header("origin", "http://evil.example")
-            .bearer_auth("s3cret")
+            .bearer_auth("s3cret-token-0123")
             .body(body.clone()),
     )
     .await;
     assert_eq!((cross.status, cross.json()["code"].as_str()), (403, Some("cross_origin")));
     let ok = send(
-        client().post(&sites).header("content-type", "application/json").bearer_auth("s3cret").body(body),
+        client()
+            .post(&sites)
+            .header("content-type", "application/json")
+            .bearer_auth("s3cret-token-0123")
+            .body(body),
     )
     .await;
     assert_eq!(ok.status, 201, "{}", ok.body);

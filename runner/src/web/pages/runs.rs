@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::views::{JobView, RunView};
 use super::{Layout, PageError, Session, format, id, render};
@@ -132,6 +132,19 @@ pub(crate) async fn page(
         jobs,
     };
     Ok(render(&page))
+}
+
+/// `GET /ui/jobs/{id}/screenshot`: a failed job's PNG, behind the pages' session (off
+/// loopback an image tag cannot carry the API's bearer token).
+pub(crate) async fn screenshot(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    let job = id(&raw, "job")?;
+    match state.store().screenshot(job).await.map_err(crate::web::ApiError::from)? {
+        Some(png) => Ok(([(axum::http::header::CONTENT_TYPE, "image/png")], png).into_response()),
+        None => Err(crate::web::ApiError::not_found(format!("job {job} has no screenshot")).into()),
+    }
 }
 
 #[cfg(test)]
