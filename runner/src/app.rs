@@ -175,6 +175,8 @@ impl App {
 
         let registry = Registry::new();
         let metrics = Arc::new(Metrics::new(&registry, &config.metrics)?);
+        // The runtime this is running on: workers, alive tasks, queue depth, busy time.
+        registry.register(promkit_tokio::RuntimeCollector::current()).map_err(promkit::Error::from)?;
         for status in &recovered.settled {
             metrics.run_settled(*status);
         }
