@@ -176,8 +176,13 @@ async fn a_secret_password_reaches_the_site_and_nowhere_else() {
         seen.push_str(&answer.body);
     }
     assert!(seen.contains("${secrets.PW}"), "exports keep the reference");
-    let logged = log.0.lock().unwrap().clone();
-    assert!(String::from_utf8_lossy(&logged).contains("job done"), "the log was captured");
+    // The pool stores a result before it logs it: the run reads as finished a moment before
+    // its "job done" line is written, so wait for the line.
+    let logged = wait_for("the \"job done\" log line", Duration::from_secs(10), || {
+        let logged = log.0.lock().unwrap().clone();
+        async move { String::from_utf8_lossy(&logged).contains("job done").then_some(logged) }
+    })
+    .await;
     assert_eq!(leaks(&logged), Vec::<&str>::new(), "{}", String::from_utf8_lossy(&logged));
     let store = t.app.store().clone();
     t.app.shutdown().await;
