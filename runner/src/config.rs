@@ -57,11 +57,11 @@ pub struct Cli {
 
     /// Expected job duration in ms: centres completion_duration_histogram_ms, whose buckets
     /// are linear from mean - 5 x domain in 20 steps of domain / 2.
-    #[arg(long, env = "RUNNER_NORM_MEAN", value_name = "MS", default_value_t = 200.0)]
+    #[arg(long, env = "RUNNER_NORM_MEAN", value_name = "MS", default_value_t = crate::metrics::DEFAULT_NORM_MEAN)]
     pub norm_mean: f64,
 
     /// Spread of job durations in ms, for completion_duration_histogram_ms's buckets.
-    #[arg(long, env = "RUNNER_NORM_DOMAIN", value_name = "MS", default_value_t = 40.0)]
+    #[arg(long, env = "RUNNER_NORM_DOMAIN", value_name = "MS", default_value_t = crate::metrics::DEFAULT_NORM_DOMAIN)]
     pub norm_domain: f64,
 
     /// Longest a job may run before it ends as timed_out, in seconds.
@@ -387,7 +387,7 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(c.db, "runner.db");
-        assert_eq!((c.metrics.norm_mean, c.metrics.norm_domain), (200.0, 40.0));
+        assert_eq!((c.metrics.norm_mean, c.metrics.norm_domain), (2500.0, 500.0));
         assert_eq!(c.job_timeout, Duration::from_secs(30));
         assert!(c.demo);
         Cli::command().debug_assert();

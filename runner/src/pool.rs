@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::domain::{FlowSpec, JobOutcome, JobStatus};
 use crate::driver::{DriverRegistry, JobSpec, Position, Progress, Session};
-use crate::metrics::Metrics;
+use crate::metrics::{FlowResult, Metrics};
 use crate::now_ms;
 use crate::store::{ClaimedJob, Store};
 
@@ -242,6 +242,26 @@ impl Inner {
         }
     }
 
+    /// Updates the per-flow health of a job just counted. The interval is read now, so an
+    /// edited schedule shows from the next job on; a store that fails this read leaves it 0.
+    async fn flow_completed(&self, job: &ClaimedJob, status: JobStatus, took: Duration, now: i64) {
+        let interval_secs = match self.store.site(job.site_id).await {
+            Ok(site) => site.enabled.then_some(site.interval_secs).flatten(),
+            Err(e) => {
+                tracing::warn!(site = %job.site_name, error = %e, "cannot read the site's interval");
+                None
+            }
+        };
+        self.metrics.flow_completed(&FlowResult {
+            site: &job.site_name,
+            flow: &job.flow_name,
+            status,
+            took,
+            interval_secs,
+            at_secs: now / 1000,
+        });
+    }
+
     /// Stores the result (retrying store blips) and counts it once stored.
     async fn record(&self, job: &ClaimedJob, outcome: &JobOutcome, took: Duration) {
         let duration_ms = i64::try_from(took.as_millis()).unwrap_or(i64::MAX);
@@ -251,6 +271,7 @@ impl Inner {
             {
                 Ok(done) if done.recorded => {
                     self.metrics.job_completed(&job.site_name, &job.driver, outcome.status, took);
+                    self.flow_completed(job, outcome.status, took, now_ms()).await;
                     if let Some(status) = done.settled {
                         self.metrics.run_settled(status);
                     }

@@ -59,9 +59,16 @@ impl Scheduler {
                 self.maintain(now).await;
             }
             self.enqueue_due(now).await;
+            // The queue depth read doubles as the store probe behind runner_store_up.
             match self.store.queued_jobs().await {
-                Ok(depth) => self.metrics.set_queue_depth(depth),
-                Err(e) => tracing::warn!(error = %e, "cannot read the queue depth"),
+                Ok(depth) => {
+                    self.metrics.set_queue_depth(depth);
+                    self.metrics.set_store_up(true);
+                }
+                Err(e) => {
+                    self.metrics.set_store_up(false);
+                    tracing::warn!(error = %e, "cannot read the queue depth");
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(self.options.tick) => {}
