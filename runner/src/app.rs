@@ -179,6 +179,8 @@ impl App {
             job_timeout: config.job_timeout,
             poll_interval: config.poll_interval,
             grace: config.grace,
+            retries: config.retries,
+            retry_backoff: config.retry_backoff,
         };
         let pool = Pool::new(store.clone(), Arc::clone(&drivers), Arc::clone(&metrics), pool_options, wake);
         let pool = tokio::spawn(pool.run(work_rx.clone()));

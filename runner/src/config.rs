@@ -131,6 +131,16 @@ pub struct Cli {
     #[arg(long, env = "RUNNER_MAX_SITE_SERIES", value_name = "N", default_value_t = 200)]
     pub max_site_series: usize,
 
+    /// How often a job that did not pass is run again before its outcome counts, for flows
+    /// that set no `retries` of their own (0 to 10).
+    #[arg(long, env = "RUNNER_RETRIES", value_name = "N", default_value_t = 1)]
+    pub retries: u32,
+
+    /// Wait before the first retry of a job, in milliseconds; each further retry waits twice
+    /// as long as the one before, up to a minute.
+    #[arg(long, env = "RUNNER_RETRY_BACKOFF", value_name = "MS", default_value_t = 2000)]
+    pub retry_backoff: u64,
+
     /// Log filter: error, warn, info, debug, trace, or per-module directives
     /// (`info,sqlx=warn`).
     #[arg(long, env = "RUNNER_LOG", value_name = "FILTER", default_value = "info,sqlx=warn")]
@@ -205,6 +215,10 @@ pub struct Config {
     pub demo: bool,
     /// How often the scheduler ticks.
     pub tick: Duration,
+    /// Retries of flows that set none.
+    pub retries: u32,
+    /// Wait before the first retry.
+    pub retry_backoff: Duration,
     /// Log filter.
     pub log: String,
 }
@@ -291,6 +305,8 @@ impl Cli {
             stale_after: Duration::from_secs(self.stale_after),
             demo: !self.no_demo,
             tick: Duration::from_secs(1),
+            retries: self.retries,
+            retry_backoff: Duration::from_millis(self.retry_backoff),
             log: self.log,
         }
     }
@@ -321,6 +337,9 @@ impl Cli {
             if v == 0 {
                 return invalid(flag, "must be at least 1");
             }
+        }
+        if self.retries > crate::domain::MAX_RETRIES {
+            return invalid("--retries", &format!("at most {}", crate::domain::MAX_RETRIES));
         }
         if self.http_sessions == 0 || self.webdriver_sessions == 0 || self.max_site_series == 0 {
             return invalid("--http-sessions/--webdriver-sessions/--max-site-series", "must be at least 1");
@@ -462,6 +481,8 @@ mod tests {
         ("stale-after", "60", |c| format!("{:?}", c.stale_after), "60s"),
         ("no-demo", "true", |c| c.demo.to_string(), "false"),
         ("max-site-series", "9", |c| c.metrics.max_site_series.to_string(), "9"),
+        ("retries", "3", |c| c.retries.to_string(), "3"),
+        ("retry-backoff", "500", |c| format!("{:?}", c.retry_backoff), "500ms"),
         ("log", "\"debug\"", |c| c.log.clone(), "debug"),
     ];
 

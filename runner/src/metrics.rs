@@ -19,13 +19,14 @@
 //! | `runner_jobs_in_flight` | | jobs running on this instance |
 //! | `runner_driver_sessions_in_use` | `driver` | sessions in use on this instance |
 //! | `runner_runs_total` | `outcome` | runs settled by this instance |
+//! | `runner_job_attempts_total` | `site`, `driver`, `outcome` | every attempt of a job, retries included |
 //! | `runner_store_up` | | 1 while the store answers this instance, 0 while it does not |
 //! | `runner_flow_*` | `site`, `flow` | per-flow health: see [`FlowResult`] and the README |
 //! | `process_*` | | CPU, memory, file descriptors of the runner process |
 //! | `runner_build_info` | `version`, ... | always 1 |
 //!
-//! Each completed job (passed, failed, timed out, error) is counted once, by the instance
-//! that ran it, when its result is stored; cancelled and interrupted jobs never ran to an
+//! Each completed job (passed, failed, timed out, error) is counted once, by its final
+//! outcome (its last attempt's), by the instance that ran it, when its result is stored; cancelled and interrupted jobs never ran to an
 //! outcome and are not counted.
 
 mod flows;
@@ -78,6 +79,7 @@ pub struct Metrics {
     sessions: Family<Gauge>,
     runs: Family<Counter>,
     store_up: Gauge,
+    attempts: Family<Counter>,
     flows: flows::FlowHealth,
 }
 
@@ -136,6 +138,11 @@ impl Metrics {
             store_up: Gauge::builder("runner_store_up")
                 .help("1 while the store (SQLite or PostgreSQL) answers this instance, 0 while it does not.")
                 .register(registry)?,
+            attempts: Counter::builder("runner_job_attempts_total")
+                .help("Attempts of jobs (a retried job counts each), by site, driver and the attempt's outcome.")
+                .labels(["site", "driver", "outcome"])
+                .max_series(options.max_site_series.saturating_mul(8))
+                .register(registry)?,
             flows: flows::FlowHealth::new(registry, options.max_site_series.saturating_mul(8))?,
         };
         metrics.store_up.set(1);
@@ -170,6 +177,13 @@ impl Metrics {
         }
         if let Ok(h) = self.job_seconds.with_label_values(&[driver]) {
             h.observe(took.as_secs_f64());
+        }
+    }
+
+    /// Counts one attempt of a job, retried or final.
+    pub fn job_attempted(&self, site: &str, driver: &str, status: JobStatus) {
+        if let Ok(c) = self.attempts.with_label_values(&[site, driver, status.as_str()]) {
+            c.inc();
         }
     }
 

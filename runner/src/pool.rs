@@ -32,6 +32,18 @@ pub struct PoolOptions {
     pub poll_interval: Duration,
     /// How long running jobs may go on after shutdown begins.
     pub grace: Duration,
+    /// Retries of flows that set none.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each next one, up to [`MAX_BACKOFF`].
+    pub retry_backoff: Duration,
+}
+
+/// Longest wait between two attempts of a job.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The wait before retry number `retry` (1 for the first).
+fn backoff(first: Duration, retry: u32) -> Duration {
+    first.saturating_mul(1 << retry.saturating_sub(1).min(16)).min(MAX_BACKOFF)
 }
 
 /// What the pool did at shutdown.
@@ -193,13 +205,46 @@ impl Inner {
         // A guard: the gauge comes down even when a shutdown aborts this task.
         let _in_flight = self.metrics.in_flight().track_inflight();
         let started = Instant::now();
-        let outcome = match prepare(&job) {
-            Err(outcome) => outcome,
-            Ok(spec) => self.run_driver(&job.driver, spec).await,
+        let (outcome, took) = match prepare(&job) {
+            Err(outcome) => (outcome, started.elapsed()),
+            Ok(spec) => self.attempts(&job, spec).await,
         };
-        let took = started.elapsed();
         self.record(&job, &outcome, took).await;
         self.wake.notify_one();
+    }
+
+    /// Runs the flow until it passes or its retries are spent, keeping every attempt; the
+    /// last attempt's outcome and duration are the job's. A session is held throughout, so
+    /// a retrying job never waits behind new ones.
+    async fn attempts(&self, job: &ClaimedJob, spec: JobSpec) -> (JobOutcome, Duration) {
+        let retries = spec.flow.retries.unwrap_or(self.options.retries);
+        let mut attempt = 1;
+        loop {
+            let started = Instant::now();
+            let mut this = spec.clone();
+            this.progress = Progress::default();
+            let outcome = self.run_driver(&job.driver, this).await;
+            let took = started.elapsed();
+            self.metrics.job_attempted(&job.site_name, &job.driver, outcome.status);
+            let duration_ms = i64::try_from(took.as_millis()).unwrap_or(i64::MAX);
+            if let Err(e) =
+                self.store.record_attempt(job.id, job.run_id, attempt, &outcome, duration_ms, now_ms()).await
+            {
+                // The attempt is history only: the job's result is what must not be lost.
+                tracing::warn!(job = job.id, attempt, error = %e, "cannot store the attempt");
+            }
+            if outcome.status == JobStatus::Passed || attempt > retries {
+                return (outcome, took);
+            }
+            let wait = backoff(self.options.retry_backoff, attempt);
+            tracing::info!(
+                job = job.id, site = %job.site_name, flow = %job.flow_name, attempt,
+                status = outcome.status.as_str(), reason = outcome.reason.as_deref().unwrap_or(""),
+                ?wait, "attempt did not pass; retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
     }
 
     /// Runs the driver in a task of its own, so that a panic or the timeout ends only it.
@@ -302,5 +347,18 @@ impl Inner {
                 },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_minute() {
+        let first = Duration::from_secs(2);
+        let waits: Vec<u64> = (1..=7).map(|r| backoff(first, r).as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(backoff(first, u32::MAX), MAX_BACKOFF);
     }
 }

@@ -10,6 +10,7 @@
 //! transaction writes first, so SQLite takes its write lock at the start and never fails
 //! a read-then-write upgrade.
 
+mod attempts;
 mod migrate;
 mod queue;
 mod rows;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use attempts::Attempt;
 pub use queue::{ClaimedJob, Finished, Recovered};
 pub use runs::{Page, RunFilter};
 pub use stats::{DurationPoint, Summary, Totals};

@@ -13,6 +13,7 @@ mod page;
 mod pool;
 mod postgres;
 mod prometheus;
+mod retries;
 mod store;
 mod tls;
 mod webdriver;

@@ -174,6 +174,7 @@ async fn two_instances_share_the_queue_and_run_each_job_once() {
     let site = test_site().await;
     let flows: Vec<FlowSpec> = (0..200)
         .map(|i| FlowSpec {
+            retries: None,
             name: format!("hit {i}"),
             driver: "http".into(),
             start_url: format!("/hit?n={i}"),
@@ -207,6 +208,8 @@ async fn two_instances_share_the_queue_and_run_each_job_once() {
         let http = HttpDriver::new(&HttpOptions { capacity: 4, ..HttpOptions::default() }).unwrap();
         drivers.register(Arc::new(http), Gauge::new()).unwrap();
         let options = PoolOptions {
+            retries: 0,
+            retry_backoff: Duration::ZERO,
             instance: instance.into(),
             job_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_millis(20),

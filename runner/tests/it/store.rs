@@ -13,6 +13,7 @@ use crate::support::sqlite_store;
 
 fn flow(name: &str) -> FlowSpec {
     FlowSpec {
+        retries: None,
         name: name.into(),
         driver: "http".into(),
         start_url: format!("/{name}"),
