@@ -189,6 +189,7 @@ impl App {
             tick: config.tick,
             heartbeat: (config.stale_after / 4).clamp(Duration::from_millis(200), Duration::from_secs(5)),
             stale_after: config.stale_after,
+            overdue_after: overdue_after(&config),
         };
         let scheduler = Scheduler::new(store.clone(), runs.clone(), Arc::clone(&metrics), scheduler_options);
         let scheduler = tokio::spawn(scheduler.run(work_rx));
@@ -315,6 +316,16 @@ async fn seed_demo(store: &Store, addr: SocketAddr) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// How long a job may be `running` before the sweep closes it: every attempt a flow may ask
+/// for ([`MAX_RETRIES`](crate::domain::MAX_RETRIES) retries) at the job timeout, the waits
+/// between them, the shutdown grace, and a minute for result writes held through a store
+/// outage.
+fn overdue_after(config: &Config) -> Duration {
+    let retries = crate::domain::MAX_RETRIES;
+    let backoff: Duration = (1..=retries).map(|r| crate::pool::backoff(config.retry_backoff, r)).sum();
+    config.job_timeout.saturating_mul(retries + 1) + backoff + config.grace + Duration::from_secs(60)
 }
 
 #[cfg(test)]

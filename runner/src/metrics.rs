@@ -20,6 +20,7 @@
 //! | `runner_driver_sessions_in_use` | `driver` | sessions in use on this instance |
 //! | `runner_runs_total` | `outcome` | runs settled by this instance |
 //! | `runner_job_attempts_total` | `site`, `driver`, `outcome` | every attempt of a job, retries included |
+//! | `runner_results_pending` | | job results this instance holds because the store refused them |
 //! | `runner_store_up` | | 1 while the store answers this instance, 0 while it does not |
 //! | `runner_flow_*` | `site`, `flow` | per-flow health: see [`FlowResult`] and the README |
 //! | `process_*` | | CPU, memory, file descriptors of the runner process |
@@ -79,6 +80,7 @@ pub struct Metrics {
     sessions: Family<Gauge>,
     runs: Family<Counter>,
     store_up: Gauge,
+    results_pending: Gauge,
     attempts: Family<Counter>,
     flows: flows::FlowHealth,
 }
@@ -137,6 +139,9 @@ impl Metrics {
                 .register(registry)?,
             store_up: Gauge::builder("runner_store_up")
                 .help("1 while the store (SQLite or PostgreSQL) answers this instance, 0 while it does not.")
+                .register(registry)?,
+            results_pending: Gauge::builder("runner_results_pending")
+                .help("Job results this instance holds and retries because the store did not take them.")
                 .register(registry)?,
             attempts: Counter::builder("runner_job_attempts_total")
                 .help("Attempts of jobs (a retried job counts each), by site, driver and the attempt's outcome.")
@@ -207,6 +212,11 @@ impl Metrics {
     /// Sets the queue depth read from the store.
     pub fn set_queue_depth(&self, depth: i64) {
         self.queue_depth.set(depth);
+    }
+
+    /// Results waiting for the store, for the pool.
+    pub fn results_pending(&self) -> &Gauge {
+        &self.results_pending
     }
 
     /// The in-flight gauge, for the pool.

@@ -13,6 +13,7 @@
 mod attempts;
 mod migrate;
 mod queue;
+mod recovery;
 mod rows;
 mod runs;
 mod sites;
@@ -148,6 +149,9 @@ pub fn redact(db: &str) -> String {
     }
 }
 
+/// Per connection: SQLite's busy timeout, in ms.
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
+
 impl Store {
     /// Opens (creating an SQLite file if needed) and migrates the store at `db`: a file
     /// path, an `sqlite:` URL or a `postgres://` URL.
@@ -162,6 +166,16 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // A writer waits this long for another (an instance's pool, a
+                        // pruning batch) instead of failing at once with "database is locked".
+                        conn.execute(SQLITE_BUSY_TIMEOUT).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await
             .map_err(|source| StoreError::Open { location: redact(db), source })?;

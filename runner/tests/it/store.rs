@@ -260,3 +260,39 @@ async fn a_site_without_flows_cannot_run() {
     let err = runs.start(s.id, Trigger::Manual, 2).await.unwrap_err();
     assert!(err.to_string().starts_with("site empty has no flows to run"), "{err}");
 }
+
+#[tokio::test]
+async fn sweeps_close_overdue_jobs_and_settle_runs_whose_jobs_all_ended() {
+    use sqlx::Connection;
+    let (store, dir) = sqlite_store().await;
+    let s = store.create_site(&site("sweep", &["a", "b"]), None, 1).await.unwrap();
+    let run = store.enqueue_run(&s, &store.flows(s.id).await.unwrap(), Trigger::Manual, 2).await.unwrap();
+    let old = store.claim("http", "lost", 3).await.unwrap().unwrap();
+    let young = store.claim("http", "alive", 150).await.unwrap().unwrap();
+
+    // Only the job running since before the cut is closed, with the reason given.
+    let closed = store.close_overdue(100, "closed: overdue", 200).await.unwrap();
+    assert_eq!((closed.jobs, closed.settled.len()), (1, 0), "the young job keeps the run open");
+    let jobs = store.jobs_of_run(run.id).await.unwrap();
+    assert_eq!(
+        (jobs[0].id, jobs[0].status.as_str(), jobs[0].reason.as_deref()),
+        (old.id, "interrupted", Some("closed: overdue"))
+    );
+    assert_eq!((jobs[1].id, jobs[1].status.as_str()), (young.id, "running"));
+
+    // The young job's result lands but its run's settle is lost (as when the store went away
+    // between the two): the sweep settles the run.
+    let path = dir.path().join("runner.db");
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    sqlx::query("UPDATE jobs SET status = 'passed', finished_at = 300 WHERE id = $1")
+        .bind(young.id)
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(store.run(run.id).await.unwrap().status, "running");
+    let settled = store.settle_finished_runs(400).await.unwrap();
+    assert_eq!(settled.settled, [RunStatus::Interrupted]);
+    let run = store.run(run.id).await.unwrap();
+    assert_eq!((run.status.as_str(), run.finished_at), ("interrupted", Some(400)));
+    assert!(store.settle_finished_runs(500).await.unwrap().settled.is_empty(), "settled once");
+}
