@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{client, get, post, post_json, send, start_app, test_site, wait_for};
+use crate::support::{client, get, hanging_site, post, post_json, send, start_app, test_site, wait_for};
 
 fn contact_flow(name: &str) -> serde_json::Value {
     json!({
@@ -283,5 +283,34 @@ async fn metrics_are_served_with_the_seed_three() {
     if let Some(report) = promkit_oracle::promtool_check(&text) {
         assert!(report.ok, "{}", report.output);
     }
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn run_now_is_refused_with_the_unfinished_run() {
+    let t = start_app(|_| {}).await;
+    let hanging = hanging_site().await;
+    let created = post_json(
+        &format!("{}/api/sites", t.base),
+        &json!({"name": "busy", "base_url": format!("http://{hanging}/"), "flows": [{"name": "f", "start_url": "/"}]}),
+    )
+    .await;
+    let id = created.json()["id"].as_i64().unwrap();
+    let first = post(&format!("{}/api/sites/{id}/run", t.base), "application/json", "").await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let run_id = first.json()["id"].as_i64().unwrap();
+    let again = post(&format!("{}/api/sites/{id}/run", t.base), "application/json", "").await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    let body = again.json();
+    assert_eq!(
+        (body["code"].as_str(), body["run_id"].as_i64()),
+        (Some("run_unfinished"), Some(run_id)),
+        "{body}"
+    );
+    assert_eq!(
+        body["error"],
+        format!("site busy already has run {run_id} queued or running; wait for it to finish")
+    );
+    assert_eq!(get(&format!("{}/api/runs?site=busy", t.base)).await.json()["total"], 1);
     t.app.shutdown().await;
 }
