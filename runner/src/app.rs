@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::domain::Limits;
+use crate::domain::SiteSpec;
 use crate::driver::DriverRegistry;
 use crate::driver::http::{self, HttpDriver};
 use crate::driver::webdriver::WebDriverDriver;
@@ -169,6 +170,7 @@ impl App {
             seed_demo(&store, demo_addr).await?;
             Some(demo_addr)
         } else {
+            disable_demo(&store).await?;
             None
         };
 
@@ -315,6 +317,29 @@ async fn seed_demo(store: &Store, addr: SocketAddr) -> Result<(), StoreError> {
             Err(e) => return Err(e),
         }
     }
+    Ok(())
+}
+
+/// With `--no-demo`, a demo site seeded by an earlier start would run against a port nobody
+/// serves: disable it (its history stays; DELETE removes it), saying so.
+async fn disable_demo(store: &Store) -> Result<(), StoreError> {
+    let Some(site) = store.builtin_site("demo").await? else { return Ok(()) };
+    if !site.enabled {
+        return Ok(());
+    }
+    let spec = SiteSpec {
+        name: site.name.clone(),
+        base_url: site.base_url.clone(),
+        interval_secs: site.interval_secs,
+        enabled: false,
+        flows: None,
+    };
+    store.update_site(site.id, &spec, now_ms()).await?;
+    tracing::info!(
+        site = site.id,
+        "--no-demo: disabled the seeded demo site; delete it with DELETE /api/sites/{}",
+        site.id
+    );
     Ok(())
 }
 

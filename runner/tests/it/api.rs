@@ -314,3 +314,21 @@ async fn run_now_is_refused_with_the_unfinished_run() {
     assert_eq!(get(&format!("{}/api/runs?site=busy", t.base)).await.json()["total"], 1);
     t.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn no_demo_disables_the_seeded_demo_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::support::test_config(&dir);
+    config.demo = true;
+    let app = runner::app::App::start(config.clone()).await.unwrap();
+    let sites = get(&format!("http://{}/api/sites", app.addr())).await.json();
+    assert_eq!((sites[0]["name"].as_str(), sites[0]["enabled"].as_bool()), (Some("demo"), Some(true)));
+    app.shutdown().await;
+
+    config.demo = false;
+    let app = runner::app::App::start(config).await.unwrap();
+    let sites = get(&format!("http://{}/api/sites", app.addr())).await.json();
+    assert_eq!(sites.as_array().unwrap().len(), 1, "{sites}");
+    assert_eq!((sites[0]["name"].as_str(), sites[0]["enabled"].as_bool()), (Some("demo"), Some(false)));
+    app.shutdown().await;
+}
