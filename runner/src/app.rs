@@ -83,6 +83,7 @@ pub struct App {
     stop_serving: watch::Sender<bool>,
     pool: JoinHandle<Drained>,
     scheduler: JoinHandle<()>,
+    retention: JoinHandle<()>,
     servers: Vec<JoinHandle<()>>,
 }
 
@@ -194,6 +195,8 @@ impl App {
             overdue_after: overdue_after(&config),
         };
         let scheduler = Scheduler::new(store.clone(), runs.clone(), Arc::clone(&metrics), scheduler_options);
+        let retention =
+            tokio::spawn(crate::retention::run(store.clone(), config.retention.clone(), work_rx.clone()));
         let scheduler = tokio::spawn(scheduler.run(work_rx));
 
         let state = AppState::new(store.clone(), drivers, runs, Limits::default());
@@ -225,6 +228,7 @@ impl App {
             stop_serving,
             pool,
             scheduler,
+            retention,
             servers,
         })
     }
@@ -270,6 +274,7 @@ impl App {
             Drained::default()
         });
         let _ = self.scheduler.await;
+        let _ = self.retention.await;
         let now = now_ms();
         match self.store.other_live_instances(&self.instance, now - 30_000).await {
             Ok(0) => match self

@@ -141,6 +141,15 @@ pub struct Cli {
     #[arg(long, env = "RUNNER_RETRY_BACKOFF", value_name = "MS", default_value_t = 2000)]
     pub retry_backoff: u64,
 
+    /// Finished runs (with their jobs, attempts and screenshots) older than this many days
+    /// are deleted; 0 keeps them.
+    #[arg(long, env = "RUNNER_KEEP_DAYS", value_name = "DAYS", default_value_t = 30)]
+    pub keep_days: u64,
+
+    /// Only the newest N runs of each site are kept; 0 keeps them all.
+    #[arg(long, env = "RUNNER_KEEP_RUNS_PER_SITE", value_name = "N", default_value_t = 5000)]
+    pub keep_runs_per_site: u64,
+
     /// Log filter: error, warn, info, debug, trace, or per-module directives
     /// (`info,sqlx=warn`).
     #[arg(long, env = "RUNNER_LOG", value_name = "FILTER", default_value = "info,sqlx=warn")]
@@ -219,6 +228,8 @@ pub struct Config {
     pub retries: u32,
     /// Wait before the first retry.
     pub retry_backoff: Duration,
+    /// What the pruner keeps.
+    pub retention: crate::retention::RetentionOptions,
     /// Log filter.
     pub log: String,
 }
@@ -307,6 +318,11 @@ impl Cli {
             tick: Duration::from_secs(1),
             retries: self.retries,
             retry_backoff: Duration::from_millis(self.retry_backoff),
+            retention: crate::retention::RetentionOptions {
+                keep_days: self.keep_days,
+                keep_runs_per_site: self.keep_runs_per_site,
+                every: Duration::from_secs(600),
+            },
             log: self.log,
         }
     }
@@ -483,6 +499,8 @@ mod tests {
         ("max-site-series", "9", |c| c.metrics.max_site_series.to_string(), "9"),
         ("retries", "3", |c| c.retries.to_string(), "3"),
         ("retry-backoff", "500", |c| format!("{:?}", c.retry_backoff), "500ms"),
+        ("keep-days", "7", |c| c.retention.keep_days.to_string(), "7"),
+        ("keep-runs-per-site", "10", |c| c.retention.keep_runs_per_site.to_string(), "10"),
         ("log", "\"debug\"", |c| c.log.clone(), "debug"),
     ];
 

@@ -10,6 +10,7 @@ pub mod flowfile;
 mod loopback;
 pub mod metrics;
 pub mod pool;
+pub mod retention;
 pub mod scheduler;
 pub mod service;
 pub mod store;

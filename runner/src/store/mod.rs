@@ -12,6 +12,7 @@
 
 mod attempts;
 mod migrate;
+mod prune;
 mod queue;
 mod recovery;
 mod rows;
@@ -25,6 +26,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use attempts::Attempt;
+pub use prune::Pruned;
 pub use queue::{ClaimedJob, Finished, Recovered};
 pub use runs::{Page, RunFilter};
 pub use stats::{DurationPoint, Summary, Totals};
@@ -180,6 +182,18 @@ impl Store {
             .await
             .map_err(|source| StoreError::Open { location: redact(db), source })?;
         if backend == Backend::Sqlite {
+            // Freed pages go back to the file system by `PRAGMA incremental_vacuum` after
+            // pruning. The mode takes effect on an existing file only through one VACUUM,
+            // done once here (before WAL, which VACUUM cannot change the mode under).
+            let mut conn = pool.acquire().await?;
+            let mode: i64 = sqlx::query_scalar("PRAGMA auto_vacuum").fetch_one(&mut *conn).await?;
+            if mode != 2 {
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL").await?;
+                conn.execute("VACUUM").await?;
+                let now: i64 = sqlx::query_scalar("PRAGMA auto_vacuum").fetch_one(&mut *conn).await?;
+                tracing::info!(before = mode, after = now, "SQLite auto_vacuum set to incremental (2)");
+            }
+            drop(conn);
             // WAL lets readers (the API) work while a worker writes; it sticks to the file.
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }

@@ -196,6 +196,7 @@ async fn the_store_keeps_its_rules_on_postgres() {
     crate::store::claim_once(server.store("claim_once").await).await;
     crate::store::crash_recovery(server.store("crash").await).await;
     crate::store::dead_instances(server.store("dead").await).await;
+    crate::store::prune(server.store("prune").await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

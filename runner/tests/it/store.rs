@@ -296,3 +296,59 @@ async fn sweeps_close_overdue_jobs_and_settle_runs_whose_jobs_all_ended() {
     assert_eq!((run.status.as_str(), run.finished_at), ("interrupted", Some(400)));
     assert!(store.settle_finished_runs(500).await.unwrap().settled.is_empty(), "settled once");
 }
+
+#[tokio::test]
+async fn pruning_deletes_old_and_surplus_runs_with_their_jobs_and_reclaims_space() {
+    use sqlx::Connection;
+    let (store, dir) = sqlite_store().await;
+    prune(store).await;
+    let path = dir.path().join("runner.db");
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    let mode: i64 = sqlx::query_scalar("PRAGMA auto_vacuum").fetch_one(&mut raw).await.unwrap();
+    assert_eq!(mode, 2, "incremental auto_vacuum");
+}
+
+/// Also run on PostgreSQL.
+pub(crate) async fn prune(store: Store) {
+    let s = store.create_site(&site("prune", &["a"]), None, 1).await.unwrap();
+    let flows = store.flows(s.id).await.unwrap();
+    let mut runs = Vec::new();
+    for t in 1..=5_i64 {
+        let run = store.enqueue_run(&s, &flows, Trigger::Manual, t * 1000).await.unwrap();
+        let job = store.claim("http", "i", t * 1000 + 1).await.unwrap().unwrap();
+        store.record_attempt(job.id, run.id, 1, &JobOutcome::passed(), 1, t * 1000 + 2).await.unwrap();
+        store.finish_job(job.id, "i", &JobOutcome::passed(), 1, t * 1000 + 2).await.unwrap();
+        runs.push(run.id);
+    }
+    let unfinished = store.enqueue_run(&s, &flows, Trigger::Manual, 1).await.unwrap();
+
+    // Keep the newest 3 (the unfinished run counts among them, and is never deleted).
+    let pruned = store.prune_batch(0, 3, 100).await.unwrap();
+    assert_eq!((pruned.runs, pruned.jobs), (3, 3));
+    let left: Vec<i64> = store
+        .runs(&RunFilter { page: 1, per_page: 50, ..RunFilter::default() })
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, [unfinished.id, runs[4], runs[3]]);
+    assert!(store.jobs_of_run(runs[0]).await.unwrap().is_empty());
+    assert!(store.attempts_of_run(runs[0]).await.unwrap().is_empty());
+    assert_eq!(store.attempts_of_run(runs[4]).await.unwrap().len(), 1);
+    // By age: runs finished before the cut go, the unfinished one stays.
+    let pruned = store.prune_batch(5000, 0, 1).await.unwrap();
+    assert_eq!(pruned.runs, 1, "one per batch");
+    assert_eq!(store.prune_batch(5000, 0, 100).await.unwrap().runs, 0);
+    let left: Vec<i64> = store
+        .runs(&RunFilter { page: 1, per_page: 50, ..RunFilter::default() })
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, [unfinished.id, runs[4]]);
+    store.reclaim_space().await.unwrap();
+}
