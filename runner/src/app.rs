@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::domain::Limits;
+use crate::domain::SiteSpec;
 use crate::driver::DriverRegistry;
 use crate::driver::http::{self, HttpDriver};
 use crate::driver::webdriver::WebDriverDriver;
@@ -96,6 +97,7 @@ pub struct App {
     stop_serving: watch::Sender<bool>,
     pool: JoinHandle<Drained>,
     scheduler: JoinHandle<()>,
+    retention: JoinHandle<()>,
     servers: Vec<JoinHandle<()>>,
 }
 
@@ -221,6 +223,7 @@ impl App {
             seed_demo(&store, demo_addr).await?;
             Some(demo_addr)
         } else {
+            disable_demo(&store).await?;
             None
         };
 
@@ -231,6 +234,8 @@ impl App {
             job_timeout: config.job_timeout,
             poll_interval: config.poll_interval,
             grace: config.grace,
+            retries: config.retries,
+            retry_backoff: config.retry_backoff,
         };
         let pool = Pool::new(store.clone(), Arc::clone(&drivers), Arc::clone(&metrics), pool_options, wake);
         pool.set_secret_key(Arc::clone(&secret_key));
@@ -240,8 +245,11 @@ impl App {
             tick: config.tick,
             heartbeat: (config.stale_after / 4).clamp(Duration::from_millis(200), Duration::from_secs(5)),
             stale_after: config.stale_after,
+            overdue_after: overdue_after(&config),
         };
         let scheduler = Scheduler::new(store.clone(), runs.clone(), Arc::clone(&metrics), scheduler_options);
+        let retention =
+            tokio::spawn(crate::retention::run(store.clone(), config.retention.clone(), work_rx.clone()));
         let scheduler = tokio::spawn(scheduler.run(work_rx));
 
         let state = AppState::new(store.clone(), drivers, runs, Limits::default());
@@ -280,6 +288,7 @@ impl App {
             stop_serving,
             pool,
             scheduler,
+            retention,
             servers,
         })
     }
@@ -325,6 +334,7 @@ impl App {
             Drained::default()
         });
         let _ = self.scheduler.await;
+        let _ = self.retention.await;
         let now = now_ms();
         match self.store.other_live_instances(&self.instance, now - 30_000).await {
             Ok(0) => match self
@@ -373,6 +383,39 @@ async fn seed_demo(store: &Store, addr: SocketAddr) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// With `--no-demo`, a demo site seeded by an earlier start would run against a port nobody
+/// serves: disable it (its history stays; DELETE removes it), saying so.
+async fn disable_demo(store: &Store) -> Result<(), StoreError> {
+    let Some(site) = store.builtin_site("demo").await? else { return Ok(()) };
+    if !site.enabled {
+        return Ok(());
+    }
+    let spec = SiteSpec {
+        name: site.name.clone(),
+        base_url: site.base_url.clone(),
+        interval_secs: site.interval_secs,
+        enabled: false,
+        flows: None,
+    };
+    store.update_site(site.id, &spec, now_ms()).await?;
+    tracing::info!(
+        site = site.id,
+        "--no-demo: disabled the seeded demo site; delete it with DELETE /api/sites/{}",
+        site.id
+    );
+    Ok(())
+}
+
+/// How long a job may be `running` before the sweep closes it: every attempt a flow may ask
+/// for ([`MAX_RETRIES`](crate::domain::MAX_RETRIES) retries) at the job timeout, the waits
+/// between them, the shutdown grace, and a minute for result writes held through a store
+/// outage.
+fn overdue_after(config: &Config) -> Duration {
+    let retries = crate::domain::MAX_RETRIES;
+    let backoff: Duration = (1..=retries).map(|r| crate::pool::backoff(config.retry_backoff, r)).sum();
+    config.job_timeout.saturating_mul(retries + 1) + backoff + config.grace + Duration::from_secs(60)
 }
 
 #[cfg(test)]

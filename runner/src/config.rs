@@ -66,11 +66,11 @@ pub struct Cli {
 
     /// Expected job duration in ms: centres completion_duration_histogram_ms, whose buckets
     /// are linear from mean - 5 x domain in 20 steps of domain / 2.
-    #[arg(long, env = "RUNNER_NORM_MEAN", value_name = "MS", default_value_t = 200.0)]
+    #[arg(long, env = "RUNNER_NORM_MEAN", value_name = "MS", default_value_t = crate::metrics::DEFAULT_NORM_MEAN)]
     pub norm_mean: f64,
 
     /// Spread of job durations in ms, for completion_duration_histogram_ms's buckets.
-    #[arg(long, env = "RUNNER_NORM_DOMAIN", value_name = "MS", default_value_t = 40.0)]
+    #[arg(long, env = "RUNNER_NORM_DOMAIN", value_name = "MS", default_value_t = crate::metrics::DEFAULT_NORM_DOMAIN)]
     pub norm_domain: f64,
 
     /// Longest a job may run before it ends as timed_out, in seconds.
@@ -171,6 +171,25 @@ pub struct Cli {
     #[arg(long, env = "RUNNER_EGRESS_DENY", value_name = "RULES")]
     pub egress_deny: Option<String>,
 
+    /// How often a job that did not pass is run again before its outcome counts, for flows
+    /// that set no `retries` of their own (0 to 10).
+    #[arg(long, env = "RUNNER_RETRIES", value_name = "N", default_value_t = 1)]
+    pub retries: u32,
+
+    /// Wait before the first retry of a job, in milliseconds; each further retry waits twice
+    /// as long as the one before, up to a minute.
+    #[arg(long, env = "RUNNER_RETRY_BACKOFF", value_name = "MS", default_value_t = 2000)]
+    pub retry_backoff: u64,
+
+    /// Finished runs (with their jobs, attempts and screenshots) older than this many days
+    /// are deleted; 0 keeps them.
+    #[arg(long, env = "RUNNER_KEEP_DAYS", value_name = "DAYS", default_value_t = 30)]
+    pub keep_days: u64,
+
+    /// Only the newest N runs of each site are kept; 0 keeps them all.
+    #[arg(long, env = "RUNNER_KEEP_RUNS_PER_SITE", value_name = "N", default_value_t = 5000)]
+    pub keep_runs_per_site: u64,
+
     /// Log filter: error, warn, info, debug, trace, or per-module directives
     /// (`info,sqlx=warn`).
     #[arg(long, env = "RUNNER_LOG", value_name = "FILTER", default_value = "info,sqlx=warn")]
@@ -245,6 +264,12 @@ pub struct Config {
     pub demo: bool,
     /// How often the scheduler ticks.
     pub tick: Duration,
+    /// Retries of flows that set none.
+    pub retries: u32,
+    /// Wait before the first retry.
+    pub retry_backoff: Duration,
+    /// What the pruner keeps.
+    pub retention: crate::retention::RetentionOptions,
     /// Log filter.
     pub log: String,
     /// The secret key file.
@@ -349,6 +374,13 @@ impl Cli {
             stale_after: Duration::from_secs(self.stale_after),
             demo: !self.no_demo,
             tick: Duration::from_secs(1),
+            retries: self.retries,
+            retry_backoff: Duration::from_millis(self.retry_backoff),
+            retention: crate::retention::RetentionOptions {
+                keep_days: self.keep_days,
+                keep_runs_per_site: self.keep_runs_per_site,
+                every: Duration::from_secs(600),
+            },
             log: self.log,
             read_token: self.read_token.filter(|t| !t.is_empty()),
             protect_health: self.protect_health,
@@ -382,6 +414,9 @@ impl Cli {
             if v == 0 {
                 return invalid(flag, "must be at least 1");
             }
+        }
+        if self.retries > crate::domain::MAX_RETRIES {
+            return invalid("--retries", &format!("at most {}", crate::domain::MAX_RETRIES));
         }
         if self.http_sessions == 0 || self.webdriver_sessions == 0 || self.max_site_series == 0 {
             return invalid("--http-sessions/--webdriver-sessions/--max-site-series", "must be at least 1");
@@ -456,7 +491,7 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(c.db, "runner.db");
-        assert_eq!((c.metrics.norm_mean, c.metrics.norm_domain), (200.0, 40.0));
+        assert_eq!((c.metrics.norm_mean, c.metrics.norm_domain), (2500.0, 500.0));
         assert_eq!(c.job_timeout, Duration::from_secs(30));
         assert!(c.demo);
         Cli::command().debug_assert();
@@ -531,6 +566,10 @@ mod tests {
         ("stale-after", "60", |c| format!("{:?}", c.stale_after), "60s"),
         ("no-demo", "true", |c| c.demo.to_string(), "false"),
         ("max-site-series", "9", |c| c.metrics.max_site_series.to_string(), "9"),
+        ("retries", "3", |c| c.retries.to_string(), "3"),
+        ("retry-backoff", "500", |c| format!("{:?}", c.retry_backoff), "500ms"),
+        ("keep-days", "7", |c| c.retention.keep_days.to_string(), "7"),
+        ("keep-runs-per-site", "10", |c| c.retention.keep_runs_per_site.to_string(), "10"),
         ("log", "\"debug\"", |c| c.log.clone(), "debug"),
         (
             "secret-key-file",

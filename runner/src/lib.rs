@@ -11,6 +11,7 @@ pub mod flowfile;
 mod loopback;
 pub mod metrics;
 pub mod pool;
+pub mod retention;
 pub mod scheduler;
 pub mod secrets;
 pub mod service;

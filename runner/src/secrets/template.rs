@@ -148,6 +148,7 @@ mod tests {
                 Step::Fill { selector: "#pw".into(), value: "${secrets.PW}".into() },
                 Step::ExpectText { text: "costs ${5} ${other.X} ${secrets.bad.name} ${secrets.PW}".into() },
             ],
+            retries: None,
         }
     }
 
@@ -218,6 +219,7 @@ mod password_tests {
                 Step::Fill { selector: "#user".into(), value: "ada".into() },
                 Step::Fill { selector: selector.into(), value: value.into() },
             ],
+            retries: None,
         };
         assert_eq!(plain_passwords(&[flow("hunter2", "input[type=password]")]), [(0, 1)]);
         assert_eq!(plain_passwords(&[flow("x", "#user"), flow("hunter2", "[name=PWD]")]), [(1, 1)]);

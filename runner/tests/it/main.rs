@@ -3,6 +3,7 @@
 mod support;
 
 mod access;
+mod alertmanager;
 mod api;
 mod cli;
 mod crash;
@@ -14,6 +15,7 @@ mod page;
 mod pool;
 mod postgres;
 mod prometheus;
+mod retries;
 mod secrets;
 mod store;
 mod tls;

@@ -201,6 +201,7 @@ pub(crate) fn test_config(dir: &TempDir) -> Config {
         poll_interval: Duration::from_millis(50),
         tick: Duration::from_millis(200),
         grace: Duration::from_secs(5),
+        retries: 0, // tests that retry say so
         ..Config::default()
     }
 }
