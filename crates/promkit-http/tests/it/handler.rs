@@ -266,3 +266,27 @@ async fn own_metrics_after_a_known_sequence() {
     let err = MetricsHandler::builder(&registry).instrument(&registry).build().unwrap_err();
     assert!(err.to_string().contains("promhttp_metric_handler_requests_total"), "{err}");
 }
+
+/// `handler()`: Go's `promhttp.Handler()`, the default registry with the handler's own
+/// metrics, built once however often it is called.
+#[tokio::test]
+async fn the_default_handler_serves_the_default_registry_with_its_own_metrics() {
+    let first = promkit_http::handler();
+    let again = promkit_http::handler(); // no second registration, no error
+    let resp = call(&first, "/metrics", &[]).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(header(&resp, "content-type"), Some(TEXT));
+    let body = text(&resp);
+    assert!(body.contains("# TYPE promhttp_metric_handler_requests_in_flight gauge\n"), "{body}");
+    // The scrape being served is in flight; the 200 is counted once it is done.
+    assert!(body.contains("promhttp_metric_handler_requests_in_flight 1\n"), "{body}");
+    let resp = call(&again, "/metrics", &[]).await;
+    let body = text(&resp);
+    assert_eq!(
+        line(body, "promhttp_metric_handler_requests_total{code=\"200\"}"),
+        "promhttp_metric_handler_requests_total{code=\"200\"} 1"
+    );
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        assert!(body.contains("# TYPE process_start_time_seconds gauge\n"), "{body}");
+    }
+}
