@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bench::check::{assert_holds, expected_counters, expected_histograms};
-use bench::peers::{with_measured, with_metrics, with_prometheus, with_prometheus_client, with_promkit};
+use bench::peers::{
+    with_measured, with_metrics, with_prometheus, with_prometheus_client, with_promkit, with_promkit_metrics,
+};
 use bench::{GO_BUCKETS, observations};
 use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
 use crossbeam_utils::CachePadded;
@@ -401,6 +403,17 @@ fn labeled_counter_inc(c: &mut Criterion) {
         });
         assert!(rec.handle().render().contains("req_total{method=\"GET\",status=\"200\"} "));
     });
+    // The same macro call, recorded by promkit-metrics into a promkit registry.
+    let pkm = with_promkit_metrics::recorder();
+    g.bench_function("promkit_metrics", |b| {
+        b.iter(|| {
+            metrics::with_local_recorder(&pkm, || {
+                metrics::counter!("req_total", "method" => "GET", "status" => "200").increment(1);
+            });
+        });
+        let text = pkm.registry().encode_text_string().expect("encodes");
+        assert!(text.contains("req_total{method=\"GET\",status=\"200\"} "), "{text}");
+    });
 
     let me = with_measured::str_counter_vec();
     g.bench_function("measured_str", |b| {
@@ -528,6 +541,7 @@ fn encode_counters(c: &mut Criterion, scenario: &str, per_family: usize) {
     let prom = with_prometheus::Counters::encode_fixture(per_family);
     let pc = with_prometheus_client::Counters::encode_fixture(per_family);
     let mr = with_metrics::Counters::encode_fixture(per_family);
+    let pkm = with_promkit_metrics::Counters::encode_fixture(per_family);
     let me = with_measured::Counters::encode_fixture(per_family);
 
     let mut g = c.benchmark_group(format!("{scenario}_text"));
@@ -562,6 +576,17 @@ fn encode_counters(c: &mut Criterion, scenario: &str, per_family: usize) {
         b.iter(|| {
             out.clear();
             mr.encode_text(&mut out);
+        });
+    });
+
+    out.clear();
+    pkm.encode_text(&mut out);
+    assert_holds("promkit_metrics text", &out, &expected);
+    g.throughput(Throughput::Bytes(out.len() as u64));
+    g.bench_function("promkit_metrics", |b| {
+        b.iter(|| {
+            out.clear();
+            pkm.encode_text(&mut out);
         });
     });
 

@@ -13,12 +13,14 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::domain::Limits;
+use crate::domain::SiteSpec;
 use crate::driver::DriverRegistry;
 use crate::driver::http::{self, HttpDriver};
 use crate::driver::webdriver::WebDriverDriver;
 use crate::metrics::Metrics;
 use crate::pool::{Drained, Pool, PoolOptions};
 use crate::scheduler::{Scheduler, SchedulerOptions};
+use crate::secrets::SecretKey;
 use crate::service::Runs;
 use crate::store::{OpenOptions, Store, StoreError};
 use crate::web::{self, Access, AppState};
@@ -36,6 +38,16 @@ pub enum StartError {
     TokenRequired {
         /// The address.
         addr: SocketAddr,
+    },
+    /// A token too short to withstand guessing. A usage error: `runner` exits 2.
+    #[error(
+        "{flag}: {len} characters is too short; use at least {MIN_TOKEN_LEN} (for example `openssl rand -hex 24`)"
+    )]
+    TokenTooShort {
+        /// The flag.
+        flag: &'static str,
+        /// The given token's length.
+        len: usize,
     },
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
@@ -63,6 +75,9 @@ pub enum StartError {
     /// A driver was registered twice.
     #[error(transparent)]
     Driver(#[from] crate::driver::DuplicateDriver),
+    /// The secret key could not be read or created.
+    #[error(transparent)]
+    SecretKey(#[from] crate::secrets::KeyError),
     /// The chromedriver of `--chromedriver` could not be started.
     #[error(transparent)]
     Chromedriver(#[from] crate::driver::webdriver::SpawnError),
@@ -82,6 +97,7 @@ pub struct App {
     stop_serving: watch::Sender<bool>,
     pool: JoinHandle<Drained>,
     scheduler: JoinHandle<()>,
+    retention: JoinHandle<()>,
     servers: Vec<JoinHandle<()>>,
 }
 
@@ -107,6 +123,22 @@ fn require_token_off_loopback(config: &Config) -> Result<(), StartError> {
     }
 }
 
+/// Shortest token accepted, in characters: short enough to type, too long to guess within
+/// the rate limit.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// Tokens shorter than [`MIN_TOKEN_LEN`] are refused at start.
+fn require_long_tokens(config: &Config) -> Result<(), StartError> {
+    for (flag, token) in [("--write-token", &config.write_token), ("--read-token", &config.read_token)] {
+        if let Some(token) = token.as_deref().filter(|t| !t.is_empty())
+            && token.chars().count() < MIN_TOKEN_LEN
+        {
+            return Err(StartError::TokenTooShort { flag, len: token.chars().count() });
+        }
+    }
+    Ok(())
+}
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -119,6 +151,7 @@ impl App {
     /// [`StartError`] naming what could not start.
     pub async fn start(config: Config) -> Result<Self, StartError> {
         require_token_off_loopback(&config)?;
+        require_long_tokens(&config)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| StartError::Bind { addr: config.listen, source })?;
@@ -128,6 +161,14 @@ impl App {
             config.instance_id.clone().unwrap_or_else(|| format!("{}:{}", hostname(), addr.port()));
 
         let store = Store::open(&config.db, &OpenOptions::default()).await?;
+        let (secret_key, created) = SecretKey::load_or_create(&config.secret_key_file)?;
+        if created {
+            tracing::warn!(
+                path = %config.secret_key_file.display(),
+                "generated a new secret key (mode 0600); back it up apart from the store: secrets cannot be read without it"
+            );
+        }
+        let secret_key = Arc::new(secret_key);
         let now = now_ms();
         // A restart under the same instance id: every job still marked running here was
         // running when this instance died.
@@ -136,6 +177,8 @@ impl App {
 
         let registry = Registry::new();
         let metrics = Arc::new(Metrics::new(&registry, &config.metrics)?);
+        // The runtime this is running on: workers, alive tasks, queue depth, busy time.
+        registry.register(promkit_tokio::RuntimeCollector::current()).map_err(promkit::Error::from)?;
         for status in &recovered.settled {
             metrics.run_settled(*status);
         }
@@ -148,9 +191,20 @@ impl App {
         }
 
         let mut drivers = DriverRegistry::new();
-        let http = HttpDriver::new(&config.http)?;
+        let mut webdriver = WebDriverDriver::start(&config).await?;
+        // Jobs never reach the runner's own API nor the browser's control port.
+        let mut policy = (*config.http.egress.policy).clone();
+        policy.protect(addr, "the runner's own listen address");
+        if let Some(control) =
+            webdriver.url().and_then(|u| u.socket_addrs(|| None).ok()).into_iter().flatten().next()
+        {
+            policy.protect(control, "the WebDriver (chromedriver) control port");
+        }
+        let mut http_options = config.http.clone();
+        http_options.egress.policy = Arc::new(policy);
+        webdriver.set_egress(http_options.egress.clone());
+        let http = HttpDriver::new(&http_options)?;
         drivers.register(Arc::new(http), metrics.driver_sessions("http")?)?;
-        let webdriver = WebDriverDriver::start(&config).await?;
         drivers.register(Arc::new(webdriver), metrics.driver_sessions("webdriver")?)?;
         let drivers = Arc::new(drivers);
 
@@ -169,6 +223,7 @@ impl App {
             seed_demo(&store, demo_addr).await?;
             Some(demo_addr)
         } else {
+            disable_demo(&store).await?;
             None
         };
 
@@ -179,22 +234,33 @@ impl App {
             job_timeout: config.job_timeout,
             poll_interval: config.poll_interval,
             grace: config.grace,
+            retries: config.retries,
+            retry_backoff: config.retry_backoff,
         };
         let pool = Pool::new(store.clone(), Arc::clone(&drivers), Arc::clone(&metrics), pool_options, wake);
+        pool.set_secret_key(Arc::clone(&secret_key));
         let pool = tokio::spawn(pool.run(work_rx.clone()));
         let scheduler_options = SchedulerOptions {
             instance: instance.clone(),
             tick: config.tick,
             heartbeat: (config.stale_after / 4).clamp(Duration::from_millis(200), Duration::from_secs(5)),
             stale_after: config.stale_after,
+            overdue_after: overdue_after(&config),
         };
         let scheduler = Scheduler::new(store.clone(), runs.clone(), Arc::clone(&metrics), scheduler_options);
+        let retention =
+            tokio::spawn(crate::retention::run(store.clone(), config.retention.clone(), work_rx.clone()));
         let scheduler = tokio::spawn(scheduler.run(work_rx));
 
         let state = AppState::new(store.clone(), drivers, runs, Limits::default());
+        state.set_secret_key(secret_key);
         let access = Access {
             write_token: config.write_token.as_deref().map(Arc::from),
             loopback: loopback::is_ip(addr.ip()),
+            read_token: config.read_token.as_deref().map(Arc::from),
+            protect_health: config.protect_health,
+            protect_metrics: config.protect_metrics,
+            ..Access::loopback()
         };
         let router = web::router(state.clone(), &registry, access)?;
         let mut rx = serve_rx;
@@ -202,7 +268,9 @@ impl App {
             let stop = async move {
                 let _ = rx.wait_for(|stop| *stop).await;
             };
-            if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stop).await {
+            // The client address feeds the rate limit of failed token checks.
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(e) = axum::serve(listener, service).with_graceful_shutdown(stop).await {
                 tracing::error!(error = %e, "HTTP server stopped");
             }
         }));
@@ -220,6 +288,7 @@ impl App {
             stop_serving,
             pool,
             scheduler,
+            retention,
             servers,
         })
     }
@@ -265,6 +334,7 @@ impl App {
             Drained::default()
         });
         let _ = self.scheduler.await;
+        let _ = self.retention.await;
         let now = now_ms();
         match self.store.other_live_instances(&self.instance, now - 30_000).await {
             Ok(0) => match self
@@ -313,6 +383,39 @@ async fn seed_demo(store: &Store, addr: SocketAddr) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// With `--no-demo`, a demo site seeded by an earlier start would run against a port nobody
+/// serves: disable it (its history stays; DELETE removes it), saying so.
+async fn disable_demo(store: &Store) -> Result<(), StoreError> {
+    let Some(site) = store.builtin_site("demo").await? else { return Ok(()) };
+    if !site.enabled {
+        return Ok(());
+    }
+    let spec = SiteSpec {
+        name: site.name.clone(),
+        base_url: site.base_url.clone(),
+        interval_secs: site.interval_secs,
+        enabled: false,
+        flows: None,
+    };
+    store.update_site(site.id, &spec, now_ms()).await?;
+    tracing::info!(
+        site = site.id,
+        "--no-demo: disabled the seeded demo site; delete it with DELETE /api/sites/{}",
+        site.id
+    );
+    Ok(())
+}
+
+/// How long a job may be `running` before the sweep closes it: every attempt a flow may ask
+/// for ([`MAX_RETRIES`](crate::domain::MAX_RETRIES) retries) at the job timeout, the waits
+/// between them, the shutdown grace, and a minute for result writes held through a store
+/// outage.
+fn overdue_after(config: &Config) -> Duration {
+    let retries = crate::domain::MAX_RETRIES;
+    let backoff: Duration = (1..=retries).map(|r| crate::pool::backoff(config.retry_backoff, r)).sum();
+    config.job_timeout.saturating_mul(retries + 1) + backoff + config.grace + Duration::from_secs(60)
 }
 
 #[cfg(test)]

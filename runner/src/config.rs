@@ -18,6 +18,7 @@
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Command, CommandFactory, FromArgMatches, Parser};
@@ -25,6 +26,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::driver::http::HttpOptions;
+use crate::egress::{Policy, Rule};
 use crate::metrics::MetricsOptions;
 
 /// Checks web forms on customer sites, runs the checks as concurrent jobs, and reports every
@@ -47,7 +49,14 @@ pub struct Cli {
 
     /// The store: an SQLite file path (created and migrated on first start), or a
     /// postgres://user:pass@host/db URL to share one store and job queue among instances.
-    #[arg(long, env = "RUNNER_DB", value_name = "PATH|URL", default_value = "runner.db")]
+    #[arg(
+        long,
+        env = "RUNNER_DB",
+        value_name = "PATH|URL",
+        default_value = "runner.db",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
     pub db: String,
 
     /// Bearer token that writes (POST, PUT, DELETE) must present. Required when --listen is
@@ -57,11 +66,11 @@ pub struct Cli {
 
     /// Expected job duration in ms: centres completion_duration_histogram_ms, whose buckets
     /// are linear from mean - 5 x domain in 20 steps of domain / 2.
-    #[arg(long, env = "RUNNER_NORM_MEAN", value_name = "MS", default_value_t = 200.0)]
+    #[arg(long, env = "RUNNER_NORM_MEAN", value_name = "MS", default_value_t = crate::metrics::DEFAULT_NORM_MEAN)]
     pub norm_mean: f64,
 
     /// Spread of job durations in ms, for completion_duration_histogram_ms's buckets.
-    #[arg(long, env = "RUNNER_NORM_DOMAIN", value_name = "MS", default_value_t = 40.0)]
+    #[arg(long, env = "RUNNER_NORM_DOMAIN", value_name = "MS", default_value_t = crate::metrics::DEFAULT_NORM_DOMAIN)]
     pub norm_domain: f64,
 
     /// Longest a job may run before it ends as timed_out, in seconds.
@@ -130,6 +139,56 @@ pub struct Cli {
     /// driver x outcome); label sets beyond it share one overflow series.
     #[arg(long, env = "RUNNER_MAX_SITE_SERIES", value_name = "N", default_value_t = 200)]
     pub max_site_series: usize,
+
+    // Security settings: secrets, read access, protected endpoints.
+    /// File holding the key (64 hex digits) that secrets are encrypted under; created with
+    /// mode 0600 on first start when absent. Default: the --db file's path plus `.key`
+    /// (`runner.key` for PostgreSQL). Back it up apart from the store.
+    #[arg(long, env = "RUNNER_SECRET_KEY_FILE", value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Bearer token that reads (GET of sites, flows, runs, jobs, screenshots, secrets' names)
+    /// may present instead of --write-token when the runner listens beyond loopback.
+    #[arg(long, env = "RUNNER_READ_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub read_token: Option<String>,
+
+    /// Off loopback, health at / needs a token too.
+    #[arg(long, env = "RUNNER_PROTECT_HEALTH")]
+    pub protect_health: bool,
+
+    /// Off loopback, /metrics needs a token too.
+    #[arg(long, env = "RUNNER_PROTECT_METRICS")]
+    pub protect_metrics: bool,
+
+    /// Comma-separated CIDRs, addresses, host names or `*.domain` patterns jobs may connect
+    /// to even where the default policy refuses (link-local and metadata addresses).
+    #[arg(long, env = "RUNNER_EGRESS_ALLOW", value_name = "RULES")]
+    pub egress_allow: Option<String>,
+
+    /// Comma-separated CIDRs, addresses, host names or `*.domain` patterns jobs may not
+    /// connect to (`10.0.0.0/8,*.corp.example`); checked after DNS resolution, before
+    /// --egress-allow. Private ranges are allowed unless listed here.
+    #[arg(long, env = "RUNNER_EGRESS_DENY", value_name = "RULES")]
+    pub egress_deny: Option<String>,
+
+    /// How often a job that did not pass is run again before its outcome counts, for flows
+    /// that set no `retries` of their own (0 to 10).
+    #[arg(long, env = "RUNNER_RETRIES", value_name = "N", default_value_t = 1)]
+    pub retries: u32,
+
+    /// Wait before the first retry of a job, in milliseconds; each further retry waits twice
+    /// as long as the one before, up to a minute.
+    #[arg(long, env = "RUNNER_RETRY_BACKOFF", value_name = "MS", default_value_t = 2000)]
+    pub retry_backoff: u64,
+
+    /// Finished runs (with their jobs, attempts and screenshots) older than this many days
+    /// are deleted; 0 keeps them.
+    #[arg(long, env = "RUNNER_KEEP_DAYS", value_name = "DAYS", default_value_t = 30)]
+    pub keep_days: u64,
+
+    /// Only the newest N runs of each site are kept; 0 keeps them all.
+    #[arg(long, env = "RUNNER_KEEP_RUNS_PER_SITE", value_name = "N", default_value_t = 5000)]
+    pub keep_runs_per_site: u64,
 
     /// Log filter: error, warn, info, debug, trace, or per-module directives
     /// (`info,sqlx=warn`).
@@ -205,8 +264,31 @@ pub struct Config {
     pub demo: bool,
     /// How often the scheduler ticks.
     pub tick: Duration,
+    /// Retries of flows that set none.
+    pub retries: u32,
+    /// Wait before the first retry.
+    pub retry_backoff: Duration,
+    /// What the pruner keeps.
+    pub retention: crate::retention::RetentionOptions,
     /// Log filter.
     pub log: String,
+    /// The secret key file.
+    pub secret_key_file: PathBuf,
+    /// Token for reads (the write token reads too).
+    pub read_token: Option<String>,
+    /// Whether `/` needs a token off loopback.
+    pub protect_health: bool,
+    /// Whether `/metrics` needs a token off loopback.
+    pub protect_metrics: bool,
+}
+
+/// Where the secret key lives by default: beside an SQLite file, else `runner.key`.
+pub(crate) fn default_key_file(db: &str) -> PathBuf {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") || db.starts_with("sqlite:") {
+        PathBuf::from("runner.key")
+    } else {
+        PathBuf::from(format!("{db}.key"))
+    }
 }
 
 impl Default for Config {
@@ -264,6 +346,7 @@ impl Cli {
 
     fn into_config_unchecked(self) -> Config {
         Config {
+            secret_key_file: self.secret_key_file.clone().unwrap_or_else(|| default_key_file(&self.db)),
             listen: self.listen,
             db: self.db,
             write_token: self.write_token.filter(|t| !t.is_empty()),
@@ -291,7 +374,17 @@ impl Cli {
             stale_after: Duration::from_secs(self.stale_after),
             demo: !self.no_demo,
             tick: Duration::from_secs(1),
+            retries: self.retries,
+            retry_backoff: Duration::from_millis(self.retry_backoff),
+            retention: crate::retention::RetentionOptions {
+                keep_days: self.keep_days,
+                keep_runs_per_site: self.keep_runs_per_site,
+                every: Duration::from_secs(600),
+            },
             log: self.log,
+            read_token: self.read_token.filter(|t| !t.is_empty()),
+            protect_health: self.protect_health,
+            protect_metrics: self.protect_metrics,
         }
     }
 
@@ -322,6 +415,9 @@ impl Cli {
                 return invalid(flag, "must be at least 1");
             }
         }
+        if self.retries > crate::domain::MAX_RETRIES {
+            return invalid("--retries", &format!("at most {}", crate::domain::MAX_RETRIES));
+        }
         if self.http_sessions == 0 || self.webdriver_sessions == 0 || self.max_site_series == 0 {
             return invalid("--http-sessions/--webdriver-sessions/--max-site-series", "must be at least 1");
         }
@@ -330,7 +426,15 @@ impl Cli {
         {
             return invalid("--webdriver-url", "must be an http(s) URL");
         }
-        Ok(self.into_config_unchecked())
+        let rules = |flag, text: &Option<String>| {
+            Rule::parse_list(text.as_deref().unwrap_or_default())
+                .map_err(|e| ConfigError::Invalid { flag, message: e.to_string() })
+        };
+        let allow = rules("--egress-allow", &self.egress_allow)?;
+        let deny = rules("--egress-deny", &self.egress_deny)?;
+        let mut config = self.into_config_unchecked();
+        config.http.egress.policy = Arc::new(Policy::new(allow, deny));
+        Ok(config)
     }
 }
 
@@ -387,7 +491,7 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(c.db, "runner.db");
-        assert_eq!((c.metrics.norm_mean, c.metrics.norm_domain), (200.0, 40.0));
+        assert_eq!((c.metrics.norm_mean, c.metrics.norm_domain), (2500.0, 500.0));
         assert_eq!(c.job_timeout, Duration::from_secs(30));
         assert!(c.demo);
         Cli::command().debug_assert();
@@ -462,7 +566,37 @@ mod tests {
         ("stale-after", "60", |c| format!("{:?}", c.stale_after), "60s"),
         ("no-demo", "true", |c| c.demo.to_string(), "false"),
         ("max-site-series", "9", |c| c.metrics.max_site_series.to_string(), "9"),
+        ("retries", "3", |c| c.retries.to_string(), "3"),
+        ("retry-backoff", "500", |c| format!("{:?}", c.retry_backoff), "500ms"),
+        ("keep-days", "7", |c| c.retention.keep_days.to_string(), "7"),
+        ("keep-runs-per-site", "10", |c| c.retention.keep_runs_per_site.to_string(), "10"),
         ("log", "\"debug\"", |c| c.log.clone(), "debug"),
+        (
+            "secret-key-file",
+            "\"/etc/runner.key\"",
+            |c| c.secret_key_file.display().to_string(),
+            "/etc/runner.key",
+        ),
+        (
+            "read-token",
+            "\"read-token-0123456789\"",
+            |c| format!("{:?}", c.read_token),
+            "Some(\"read-token-0123456789\")",
+        ),
+        ("protect-health", "true", |c| c.protect_health.to_string(), "true"),
+        ("protect-metrics", "true", |c| c.protect_metrics.to_string(), "true"),
+        (
+            "egress-allow",
+            "\"169.254.10.0/24\"",
+            |c| format!("{:?}", c.http.egress.policy),
+            "Policy { deny: [\"10.0.0.0/8\", \"*.corp.example\"], allow: [\"169.254.10.0/24\"], protected: [] }",
+        ),
+        (
+            "egress-deny",
+            "\"10.0.0.0/8,*.corp.example\"",
+            |c| format!("{:?}", c.http.egress.policy),
+            "Policy { deny: [\"10.0.0.0/8\", \"*.corp.example\"], allow: [\"169.254.10.0/24\"], protected: [] }",
+        ),
     ];
 
     #[test]

@@ -235,6 +235,7 @@ pub fn site(base_url: &str) -> SiteSpec {
         enabled: true,
         flows: Some(vec![
             FlowSpec {
+                retries: None,
                 name: "contact form".into(),
                 driver: "http".into(),
                 start_url: "/contact".into(),
@@ -250,6 +251,7 @@ pub fn site(base_url: &str) -> SiteSpec {
                 ],
             },
             FlowSpec {
+                retries: None,
                 name: "login with wrong password".into(),
                 driver: "http".into(),
                 start_url: "/login".into(),
@@ -261,12 +263,14 @@ pub fn site(base_url: &str) -> SiteSpec {
                 ],
             },
             FlowSpec {
+                retries: None,
                 name: "slow page".into(),
                 driver: "http".into(),
                 start_url: "/slow?ms=800".into(),
                 steps: vec![Step::ExpectText { text: "finally loaded".into() }],
             },
             FlowSpec {
+                retries: None,
                 name: "server error page".into(),
                 driver: "http".into(),
                 start_url: "/broken".into(),

@@ -160,6 +160,7 @@ pub fn parse_flows(body: &[u8], format: Format) -> Result<Vec<FlowSpec>, FlowFil
             let start_url =
                 start_url.ok_or_else(|| FlowFileError::Shape("missing field `start_url`".into()))?;
             Ok(vec![FlowSpec {
+                retries: None,
                 name,
                 driver: driver.unwrap_or_else(crate::domain::default_driver_name),
                 start_url,
@@ -199,6 +200,7 @@ mod tests {
 
     fn flow() -> FlowSpec {
         FlowSpec {
+            retries: None,
             name: "contact: \"quoted\" <b>".into(),
             driver: "http".into(),
             start_url: "/contact?x=1#top".into(),

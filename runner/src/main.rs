@@ -41,7 +41,30 @@ async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `runner secret ...` / `runner var ...`: manage secrets and variables in the store.
+fn secrets_command() -> ExitCode {
+    use clap::Parser as _;
+    let cli = runner::secrets::cli::SecretsCli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("runner: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli.run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("runner: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    if matches!(std::env::args().nth(1).as_deref(), Some("secret" | "var")) {
+        return secrets_command();
+    }
     // Usage errors exit 2, as clap's own do; failures after start-up exit 1.
     let config = match Cli::load(std::env::args_os()).and_then(Cli::into_config) {
         Ok(config) => config,
@@ -64,7 +87,9 @@ fn main() -> ExitCode {
             eprintln!("runner: {e:#}");
             // A listener that needs a write token is a usage error too, found at start.
             match e.downcast_ref::<StartError>() {
-                Some(StartError::TokenRequired { .. }) => ExitCode::from(2),
+                Some(StartError::TokenRequired { .. } | StartError::TokenTooShort { .. }) => {
+                    ExitCode::from(2)
+                }
                 _ => ExitCode::FAILURE,
             }
         }

@@ -19,15 +19,22 @@
 //! | `runner_jobs_in_flight` | | jobs running on this instance |
 //! | `runner_driver_sessions_in_use` | `driver` | sessions in use on this instance |
 //! | `runner_runs_total` | `outcome` | runs settled by this instance |
+//! | `runner_job_attempts_total` | `site`, `driver`, `outcome` | every attempt of a job, retries included |
+//! | `runner_results_pending` | | job results this instance holds because the store refused them |
+//! | `runner_store_up` | | 1 while the store answers this instance, 0 while it does not |
+//! | `runner_flow_*` | `site`, `flow` | per-flow health: see [`FlowResult`] and the README |
 //! | `process_*` | | CPU, memory, file descriptors of the runner process |
 //! | `runner_build_info` | `version`, ... | always 1 |
 //!
-//! Each completed job (passed, failed, timed out, error) is counted once, by the instance
-//! that ran it, when its result is stored; cancelled and interrupted jobs never ran to an
+//! Each completed job (passed, failed, timed out, error) is counted once, by its final
+//! outcome (its last attempt's), by the instance that ran it, when its result is stored; cancelled and interrupted jobs never ran to an
 //! outcome and are not counted.
+
+mod flows;
 
 use std::time::Duration;
 
+pub use flows::FlowResult;
 use promkit::collectors::{ProcessCollector, ReadErrors};
 use promkit::{Buckets, Counter, Family, Gauge, Histogram, Registry, WhenEmpty, linear_buckets};
 
@@ -48,9 +55,17 @@ pub struct MetricsOptions {
 
 impl Default for MetricsOptions {
     fn default() -> Self {
-        Self { norm_mean: 200.0, norm_domain: 40.0, max_site_series: 200 }
+        Self { norm_mean: DEFAULT_NORM_MEAN, norm_domain: DEFAULT_NORM_DOMAIN, max_site_series: 200 }
     }
 }
+
+/// Default `--norm-mean`, ms. With [`DEFAULT_NORM_DOMAIN`] the seed formula gives buckets from
+/// 0 to 4750 ms in steps of 250 ms: a form job on the http engine (tens of ms to a second)
+/// and on the webdriver engine (one to three seconds, start-up included) lands inside them,
+/// where the seed's 200/40 ended at 380 ms and put almost every real job in `+Inf`.
+pub const DEFAULT_NORM_MEAN: f64 = 2500.0;
+/// Default `--norm-domain`, ms: bucket width is half of it.
+pub const DEFAULT_NORM_DOMAIN: f64 = 500.0;
 
 /// Every metric runner updates, registered once at start-up.
 #[derive(Debug)]
@@ -64,6 +79,10 @@ pub struct Metrics {
     in_flight: Gauge,
     sessions: Family<Gauge>,
     runs: Family<Counter>,
+    store_up: Gauge,
+    results_pending: Gauge,
+    attempts: Family<Counter>,
+    flows: flows::FlowHealth,
 }
 
 /// Job duration buckets in seconds: form checks take from tens of milliseconds to a minute.
@@ -122,7 +141,20 @@ impl Metrics {
                 .labels(["outcome"])
                 .max_series(16)
                 .register(registry)?,
+            store_up: Gauge::builder("runner_store_up")
+                .help("1 while the store (SQLite or PostgreSQL) answers this instance, 0 while it does not.")
+                .register(registry)?,
+            results_pending: Gauge::builder("runner_results_pending")
+                .help("Job results this instance holds and retries because the store did not take them.")
+                .register(registry)?,
+            attempts: Counter::builder("runner_job_attempts_total")
+                .help("Attempts of jobs (a retried job counts each), by site, driver and the attempt's outcome.")
+                .labels(["site", "driver", "outcome"])
+                .max_series(options.max_site_series.saturating_mul(8))
+                .register(registry)?,
+            flows: flows::FlowHealth::new(registry, options.max_site_series.saturating_mul(8))?,
         };
+        metrics.store_up.set(1);
         // Skip unreadable /proc entries rather than fail the scrape, as Go's default registry.
         ProcessCollector::builder().errors(ReadErrors::Skip).register(registry)?;
         promkit::build_info!("runner").register(registry)?;
@@ -157,6 +189,23 @@ impl Metrics {
         }
     }
 
+    /// Counts one attempt of a job, retried or final.
+    pub fn job_attempted(&self, site: &str, driver: &str, status: JobStatus) {
+        if let Ok(c) = self.attempts.with_label_values(&[site, driver, status.as_str()]) {
+            c.inc();
+        }
+    }
+
+    /// Updates the per-flow health families for a job counted by [`Metrics::job_completed`].
+    pub fn flow_completed(&self, result: &FlowResult<'_>) {
+        self.flows.completed(result);
+    }
+
+    /// Records whether the store answered the last time this instance asked it.
+    pub fn set_store_up(&self, up: bool) {
+        self.store_up.set(i64::from(up));
+    }
+
     /// Counts a run this instance settled.
     pub fn run_settled(&self, status: RunStatus) {
         if let Ok(c) = self.runs.with_label_values(&[status.as_str()]) {
@@ -167,6 +216,11 @@ impl Metrics {
     /// Sets the queue depth read from the store.
     pub fn set_queue_depth(&self, depth: i64) {
         self.queue_depth.set(depth);
+    }
+
+    /// Results waiting for the store, for the pool.
+    pub fn results_pending(&self) -> &Gauge {
+        &self.results_pending
     }
 
     /// The in-flight gauge, for the pool.
@@ -201,7 +255,8 @@ mod tests {
     #[test]
     fn seed_metrics_keep_their_names_help_and_buckets() {
         let registry = Registry::new();
-        let m = Metrics::new(&registry, &MetricsOptions::default()).unwrap();
+        let seed = MetricsOptions { norm_mean: 200.0, norm_domain: 40.0, ..MetricsOptions::default() };
+        let m = Metrics::new(&registry, &seed).unwrap();
         m.job_completed("shop", "http", JobStatus::Passed, Duration::from_millis(210));
         m.job_completed("shop", "http", JobStatus::TimedOut, Duration::from_millis(30));
         m.run_settled(RunStatus::Failed);
@@ -215,11 +270,18 @@ mod tests {
         assert!(text.contains("completion_duration_histogram_ms_bucket{le=\"220\"} 2\n"));
         assert!(text.contains("completion_duration_histogram_ms_bucket{le=\"380\"} 2\n"));
         assert!(text.contains("completion_duration_histogram_ms_count 2\n"));
-        assert!(text.contains(
-            "# HELP success_counter Count of successful mapping completions\n# TYPE success_counter counter\nsuccess_counter 1\n"
-        ));
-        assert!(text.contains("# HELP failure_counter Count of failed mapping completions\n"));
-        assert!(text.contains("failure_counter 1\n"));
+        promkit_testutil::gather_and_compare(
+            &registry,
+            "# HELP success_counter Count of successful mapping completions
+# TYPE success_counter counter
+success_counter 1
+# HELP failure_counter Count of failed mapping completions
+# TYPE failure_counter counter
+failure_counter 1
+",
+            &["success_counter", "failure_counter"],
+        )
+        .unwrap();
         assert!(
             text.contains("runner_jobs_total{driver=\"http\",outcome=\"timed_out\",site=\"shop\"} 1\n"),
             "{text}"
@@ -230,6 +292,79 @@ mod tests {
         assert_eq!((m.successes(), m.failures()), (1, 1));
         assert!(text.contains("# TYPE process_resident_memory_bytes gauge\n"), "{text}");
         assert!(text.contains("runner_build_info{"), "{text}");
+    }
+
+    /// The seed's names break Prometheus' conventions on purpose (README: its dashboards and
+    /// alerts use them); the lint says exactly that, and nothing about the runner's own names.
+    #[test]
+    fn lint_flags_the_seed_names_and_only_them() {
+        let registry = Registry::new();
+        let m = Metrics::new(&registry, &MetricsOptions::default()).unwrap();
+        m.job_completed("shop", "http", JobStatus::Passed, Duration::from_millis(210));
+        let problems: Vec<String> = promkit_testutil::gather_and_lint(&registry, &[])
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                "completion_duration_histogram_ms: metric name should not include type 'histogram'",
+                "completion_duration_histogram_ms: metric names should not contain abbreviated units",
+                "failure_counter: counter metrics should have \"_total\" suffix",
+                "failure_counter: metric name should not include type 'counter'",
+                "success_counter: counter metrics should have \"_total\" suffix",
+                "success_counter: metric name should not include type 'counter'",
+            ]
+        );
+    }
+
+    #[test]
+    fn default_buckets_hold_a_form_job_and_keep_the_seed_formula() {
+        let registry = Registry::new();
+        let m = Metrics::new(&registry, &MetricsOptions::default()).unwrap();
+        m.job_completed("shop", "webdriver", JobStatus::Passed, Duration::from_millis(1800));
+        let text = registry.encode_text_string().unwrap();
+        // linear(2500 - 5 * 500, 250, 20): 0, 250, ..., 4750.
+        assert!(text.contains("completion_duration_histogram_ms_bucket{le=\"0\"} 0\n"), "{text}");
+        assert!(text.contains("completion_duration_histogram_ms_bucket{le=\"1750\"} 0\n"), "{text}");
+        assert!(text.contains("completion_duration_histogram_ms_bucket{le=\"2000\"} 1\n"), "{text}");
+        assert!(text.contains("completion_duration_histogram_ms_bucket{le=\"4750\"} 1\n"), "{text}");
+        assert!(!text.contains("le=\"5000\""), "{text}");
+        assert!(text.contains("runner_store_up 1\n"), "{text}");
+    }
+
+    #[test]
+    fn flow_health_counts_failures_in_a_row_and_remembers_the_last_pass() {
+        let registry = Registry::new();
+        let m = Metrics::new(&registry, &MetricsOptions::default()).unwrap();
+        let result = |status, at_secs| FlowResult {
+            site: "shop",
+            flow: "login",
+            status,
+            took: Duration::from_millis(300),
+            interval_secs: Some(60),
+            at_secs,
+        };
+        m.flow_completed(&result(JobStatus::Passed, 1000));
+        m.flow_completed(&result(JobStatus::Failed, 1060));
+        m.flow_completed(&result(JobStatus::TimedOut, 1120));
+        let text = registry.encode_text_string().unwrap();
+        let l = "{flow=\"login\",site=\"shop\"}";
+        for needle in [
+            format!("runner_flow_last_passed{l} 0\n"),
+            format!("runner_flow_consecutive_failures{l} 2\n"),
+            format!("runner_flow_last_success_timestamp_seconds{l} 1000\n"),
+            format!("runner_flow_last_completion_timestamp_seconds{l} 1120\n"),
+            format!("runner_flow_interval_seconds{l} 60\n"),
+            format!("runner_flow_job_duration_seconds_count{l} 3\n"),
+        ] {
+            assert!(text.contains(&needle), "{needle} not in {text}");
+        }
+        m.flow_completed(&result(JobStatus::Passed, 1180));
+        let text = registry.encode_text_string().unwrap();
+        assert!(text.contains(&format!("runner_flow_consecutive_failures{l} 0\n")), "{text}");
+        assert!(text.contains(&format!("runner_flow_last_passed{l} 1\n")), "{text}");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! the grace period, and marks the rest cancelled.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, watch};
@@ -16,8 +16,9 @@ use url::Url;
 
 use crate::domain::{FlowSpec, JobOutcome, JobStatus};
 use crate::driver::{DriverRegistry, JobSpec, Position, Progress, Session};
-use crate::metrics::Metrics;
+use crate::metrics::{FlowResult, Metrics};
 use crate::now_ms;
+use crate::secrets::{self, Redactor, ReferenceKind, SecretKey};
 use crate::store::{ClaimedJob, Store};
 
 /// How the pool behaves.
@@ -32,6 +33,18 @@ pub struct PoolOptions {
     pub poll_interval: Duration,
     /// How long running jobs may go on after shutdown begins.
     pub grace: Duration,
+    /// Retries of flows that set none.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each next one, up to [`MAX_BACKOFF`].
+    pub retry_backoff: Duration,
+}
+
+/// Longest wait between two attempts of a job.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The wait before retry number `retry` (1 for the first).
+pub fn backoff(first: Duration, retry: u32) -> Duration {
+    first.saturating_mul(1 << retry.saturating_sub(1).min(16)).min(MAX_BACKOFF)
 }
 
 /// What the pool did at shutdown.
@@ -56,11 +69,19 @@ struct Inner {
     metrics: Arc<Metrics>,
     options: PoolOptions,
     wake: Arc<Notify>,
+    /// Opens the secrets flows refer to; without it such flows end in `error`.
+    secret_key: OnceLock<Arc<SecretKey>>,
 }
 
-/// How long a result write is retried when the store blips.
-const STORE_RETRIES: [Duration; 3] =
-    [Duration::from_millis(100), Duration::from_millis(500), Duration::from_secs(2)];
+/// First wait before a result write is retried; doubled for each next try.
+const STORE_RETRY_FIRST: Duration = Duration::from_millis(100);
+/// An attempt the store did not take when it ended: number, outcome, ms, end (unix ms).
+type Unsaved = (u32, JobOutcome, i64, i64);
+
+/// How long a result write may take before the result counts as held.
+const SLOW_WRITE: Duration = Duration::from_secs(1);
+/// Longest wait between two tries of a result write.
+pub const STORE_RETRY_MAX: Duration = Duration::from_secs(2);
 
 impl Pool {
     /// A pool over these drivers; `wake` is notified when jobs are enqueued locally.
@@ -71,7 +92,14 @@ impl Pool {
         options: PoolOptions,
         wake: Arc<Notify>,
     ) -> Self {
-        Self { inner: Arc::new(Inner { store, drivers, metrics, options, wake }) }
+        Self {
+            inner: Arc::new(Inner { store, drivers, metrics, options, wake, secret_key: OnceLock::new() }),
+        }
+    }
+
+    /// Gives the pool the key that opens stored secrets. Only the first call counts.
+    pub fn set_secret_key(&self, key: Arc<SecretKey>) {
+        let _ = self.inner.secret_key.set(key);
     }
 
     /// Runs until `shutdown` turns true, then drains.
@@ -193,17 +221,111 @@ impl Inner {
         // A guard: the gauge comes down even when a shutdown aborts this task.
         let _in_flight = self.metrics.in_flight().track_inflight();
         let started = Instant::now();
-        let outcome = match prepare(&job) {
-            Err(outcome) => outcome,
-            Ok(spec) => self.run_driver(&job.driver, spec).await,
+        let (outcome, took, unsaved) = match prepare(&job) {
+            Err(outcome) => (outcome, started.elapsed(), Vec::new()),
+            Ok(spec) => match self.resolve(spec).await {
+                Err(outcome) => (outcome, started.elapsed(), Vec::new()),
+                Ok((spec, redactor)) => self.attempts(&job, spec, &redactor).await,
+            },
         };
-        let took = started.elapsed();
-        self.record(&job, &outcome, took).await;
+        if self.record(&job, &outcome, took).await {
+            for a in unsaved {
+                if let Err(e) = self.store.record_attempt(job.id, job.run_id, a.0, &a.1, a.2, a.3).await {
+                    tracing::warn!(job = job.id, attempt = a.0, error = %e, "attempt not kept");
+                }
+            }
+        }
         self.wake.notify_one();
     }
 
+    /// Replaces the flow's `${secrets.*}` and `${vars.*}` references by their values, and
+    /// returns the redactor of the secret values used. Only here do secret values exist
+    /// outside the store, for as long as the job runs.
+    async fn resolve(&self, mut spec: JobSpec) -> Result<(JobSpec, Redactor), JobOutcome> {
+        let refs = secrets::references(&spec.flow);
+        if refs.is_empty() {
+            return Ok((spec, Redactor::default()));
+        }
+        let error = |reason: String| JobOutcome::not_passed(JobStatus::Error, None, reason);
+        let secret_names: Vec<&str> =
+            refs.iter().filter(|r| r.kind == ReferenceKind::Secret).map(|r| r.name.as_str()).collect();
+        let mut opened = std::collections::HashMap::new();
+        if !secret_names.is_empty() {
+            let Some(key) = self.secret_key.get() else {
+                return Err(error("the flow uses secrets, but this runner has no secret key".to_owned()));
+            };
+            let sealed = self
+                .store
+                .sealed_secrets(&secret_names)
+                .await
+                .map_err(|e| error(format!("cannot read the flow's secrets: {e}")))?;
+            for (name, sealed) in sealed {
+                let value = key.open(&name, &sealed).map_err(|e| error(format!("secret `{name}`: {e}")))?;
+                opened.insert(name, value);
+            }
+        }
+        let vars: std::collections::HashMap<String, String> =
+            if refs.iter().any(|r| r.kind == ReferenceKind::Var) {
+                self.store
+                    .vars()
+                    .await
+                    .map_err(|e| error(format!("cannot read the flow's variables: {e}")))?
+                    .into_iter()
+                    .map(|v| (v.name, v.value))
+                    .collect()
+            } else {
+                std::collections::HashMap::new()
+            };
+        spec.flow = secrets::resolve_flow(&spec.flow, &opened, &vars).map_err(|e| error(e.to_string()))?;
+        let redactor = Redactor::new(opened.values().map(String::as_str));
+        Ok((spec, redactor))
+    }
+
+    /// Runs the flow until it passes or its retries are spent, keeping every attempt; the
+    /// last attempt's outcome and duration are the job's. A session is held throughout, so
+    /// a retrying job never waits behind new ones.
+    async fn attempts(
+        &self,
+        job: &ClaimedJob,
+        spec: JobSpec,
+        redactor: &Redactor,
+    ) -> (JobOutcome, Duration, Vec<Unsaved>) {
+        let retries = spec.flow.retries.unwrap_or(self.options.retries);
+        let mut attempt = 1;
+        let mut unsaved = Vec::new();
+        loop {
+            let started = Instant::now();
+            let mut this = spec.clone();
+            this.progress = Progress::default();
+            let mut outcome = self.run_driver(&job.driver, this, redactor).await;
+            // The one place a resolved value could leave the engine: the reason.
+            outcome.reason = outcome.reason.map(|r| redactor.redact(&r));
+            let took = started.elapsed();
+            self.metrics.job_attempted(&job.site_name, &job.driver, outcome.status);
+            let duration_ms = i64::try_from(took.as_millis()).unwrap_or(i64::MAX);
+            let now = now_ms();
+            // History only, so it waits for nobody: an attempt the store does not take at
+            // once is written again after the job's result (inserting twice keeps one).
+            let write = self.store.record_attempt(job.id, job.run_id, attempt, &outcome, duration_ms, now);
+            if !matches!(tokio::time::timeout(SLOW_WRITE, write).await, Ok(Ok(()))) {
+                unsaved.push((attempt, outcome.clone(), duration_ms, now));
+            }
+            if outcome.status == JobStatus::Passed || attempt > retries {
+                return (outcome, took, unsaved);
+            }
+            let wait = backoff(self.options.retry_backoff, attempt);
+            tracing::info!(
+                job = job.id, site = %job.site_name, flow = %job.flow_name, attempt,
+                status = outcome.status.as_str(), reason = outcome.reason.as_deref().unwrap_or(""),
+                ?wait, "attempt did not pass; retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
     /// Runs the driver in a task of its own, so that a panic or the timeout ends only it.
-    async fn run_driver(&self, driver: &str, spec: JobSpec) -> JobOutcome {
+    async fn run_driver(&self, driver: &str, spec: JobSpec, redactor: &Redactor) -> JobOutcome {
         let Some(slot) = self.drivers.get(driver) else {
             return JobOutcome::not_passed(
                 JobStatus::Error,
@@ -224,6 +346,7 @@ impl Inner {
                     .map(|s| (*s).to_owned())
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".to_owned());
+                let message = redactor.redact(&message);
                 tracing::error!(job = spec.job_id, %message, "driver panicked");
                 JobOutcome::not_passed(
                     JobStatus::Error,
@@ -242,15 +365,75 @@ impl Inner {
         }
     }
 
-    /// Stores the result (retrying store blips) and counts it once stored.
-    async fn record(&self, job: &ClaimedJob, outcome: &JobOutcome, took: Duration) {
+    /// Whether the store holds `outcome` as this instance's result of `job`.
+    async fn stored_as(&self, job: &ClaimedJob, outcome: &JobOutcome, duration_ms: i64) -> bool {
+        match self.store.job(job.id).await {
+            Ok(stored) => {
+                stored.claimed_by.as_deref() == Some(self.options.instance.as_str())
+                    && stored.status == outcome.status.as_str()
+                    && stored.duration_ms == Some(duration_ms)
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Updates the per-flow health of a job just counted. The interval is read now, so an
+    /// edited schedule shows from the next job on; a store that fails this read leaves it 0.
+    async fn flow_completed(&self, job: &ClaimedJob, status: JobStatus, took: Duration, now: i64) {
+        let interval_secs = match self.store.site(job.site_id).await {
+            Ok(site) => site.enabled.then_some(site.interval_secs).flatten(),
+            Err(e) => {
+                tracing::warn!(site = %job.site_name, error = %e, "cannot read the site's interval");
+                None
+            }
+        };
+        self.metrics.flow_completed(&FlowResult {
+            site: &job.site_name,
+            flow: &job.flow_name,
+            status,
+            took,
+            interval_secs,
+            at_secs: now / 1000,
+        });
+    }
+
+    /// Stores the result and counts it once stored; whether it was stored. A store that fails is retried until it
+    /// takes the result (the job's task, holding the result, is the outbox), every
+    /// [`STORE_RETRY_MAX`] at most; `runner_results_pending` shows the results held meanwhile.
+    /// A shutdown that ends the wait leaves the job `running` for recovery to mark.
+    async fn record(&self, job: &ClaimedJob, outcome: &JobOutcome, took: Duration) -> bool {
         let duration_ms = i64::try_from(took.as_millis()).unwrap_or(i64::MAX);
-        let mut attempt = 0;
+        let mut wait = STORE_RETRY_FIRST;
+        let mut pending = None;
         loop {
-            match self.store.finish_job(job.id, &self.options.instance, outcome, duration_ms, now_ms()).await
-            {
+            let write = self.store.finish_job(job.id, &self.options.instance, outcome, duration_ms, now_ms());
+            tokio::pin!(write);
+            // A write that hangs (a PostgreSQL that went away makes the pool retry
+            // connecting for its acquire timeout) counts as held from the first second on;
+            // it is awaited to its end, never dropped midway.
+            let result = match tokio::time::timeout(SLOW_WRITE, &mut write).await {
+                Ok(result) => result,
+                Err(_) => {
+                    pending.get_or_insert_with(|| self.metrics.results_pending().track_inflight());
+                    write.await
+                }
+            };
+            let result = match result {
+                // A retry that finds the job ended: the earlier try may have committed with
+                // its answer lost. If the stored result is ours, it is ours to count.
+                Ok(done)
+                    if !done.recorded
+                        && pending.is_some()
+                        && self.stored_as(job, outcome, duration_ms).await =>
+                {
+                    Ok(crate::store::Finished { recorded: true, settled: None })
+                }
+                other => other,
+            };
+            match result {
                 Ok(done) if done.recorded => {
                     self.metrics.job_completed(&job.site_name, &job.driver, outcome.status, took);
+                    self.flow_completed(job, outcome.status, took, now_ms()).await;
                     if let Some(status) = done.settled {
                         self.metrics.run_settled(status);
                     }
@@ -259,27 +442,35 @@ impl Inner {
                         status = outcome.status.as_str(), ms = duration_ms,
                         reason = outcome.reason.as_deref().unwrap_or(""), "job done"
                     );
-                    return;
+                    return true;
                 }
                 Ok(_) => {
                     tracing::warn!(
                         job = job.id,
                         "job result dropped: the job is no longer ours (marked interrupted, or deleted)"
                     );
-                    return;
+                    return false;
                 }
-                Err(e) => match STORE_RETRIES.get(attempt) {
-                    Some(wait) => {
-                        tracing::warn!(job = job.id, error = %e, "cannot store the job result; retrying");
-                        tokio::time::sleep(*wait).await;
-                        attempt += 1;
-                    }
-                    None => {
-                        tracing::error!(job = job.id, error = %e, "cannot store the job result; it stays running until recovery");
-                        return;
-                    }
-                },
+                Err(e) => {
+                    pending.get_or_insert_with(|| self.metrics.results_pending().track_inflight());
+                    tracing::warn!(job = job.id, error = %e, ?wait, "cannot store the job result; holding it and retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(STORE_RETRY_MAX);
+                }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_minute() {
+        let first = Duration::from_secs(2);
+        let waits: Vec<u64> = (1..=7).map(|r| backoff(first, r).as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(backoff(first, u32::MAX), MAX_BACKOFF);
     }
 }

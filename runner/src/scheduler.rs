@@ -28,7 +28,15 @@ pub struct SchedulerOptions {
     pub heartbeat: Duration,
     /// After how long without a beat an instance counts as dead.
     pub stale_after: Duration,
+    /// After how long a running job is past anything its timeout, retries and the grace
+    /// period allow, and is closed as interrupted.
+    pub overdue_after: Duration,
 }
+
+/// Longest the store probe behind `runner_store_up` may take before the store counts as
+/// unreachable: a PostgreSQL that is down makes the pool retry connecting for its whole
+/// acquire timeout.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The scheduler of one instance.
 #[derive(Debug)]
@@ -54,14 +62,27 @@ impl Scheduler {
         let mut last_beat = 0;
         while !*shutdown.borrow() {
             let now = now_ms();
-            if now - last_beat >= ms(self.options.heartbeat) {
-                last_beat = now;
-                self.maintain(now).await;
-            }
-            self.enqueue_due(now).await;
-            match self.store.queued_jobs().await {
-                Ok(depth) => self.metrics.set_queue_depth(depth),
-                Err(e) => tracing::warn!(error = %e, "cannot read the queue depth"),
+            // The queue depth read comes first and doubles as the store probe behind
+            // runner_store_up: while the store does not answer it, the tick does nothing
+            // else, since every other step would wait out the pool's acquire timeout.
+            match tokio::time::timeout(PROBE_TIMEOUT, self.store.queued_jobs()).await {
+                Ok(Ok(depth)) => {
+                    self.metrics.set_queue_depth(depth);
+                    self.metrics.set_store_up(true);
+                    if now - last_beat >= ms(self.options.heartbeat) {
+                        last_beat = now;
+                        self.maintain(now).await;
+                    }
+                    self.enqueue_due(now).await;
+                }
+                Ok(Err(e)) => {
+                    self.metrics.set_store_up(false);
+                    tracing::warn!(error = %e, "cannot read the queue depth");
+                }
+                Err(_) => {
+                    self.metrics.set_store_up(false);
+                    tracing::warn!(timeout = ?PROBE_TIMEOUT, "the store did not answer the queue-depth read");
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(self.options.tick) => {}
@@ -84,6 +105,34 @@ impl Scheduler {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot look for interrupted jobs"),
+        }
+        let reason = format!(
+            "closed after running {:?}, longer than its timeouts, retries and grace allow; \
+             the instance running it lost it",
+            self.options.overdue_after
+        );
+        match self.store.close_overdue(now - ms(self.options.overdue_after), &reason, now).await {
+            Ok(done) if done.jobs > 0 => {
+                tracing::warn!(jobs = done.jobs, "closed overdue jobs");
+                for status in done.settled {
+                    self.metrics.run_settled(status);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot look for overdue jobs"),
+        }
+        // After a store outage, a run whose last result was stored by a retry may not have
+        // been settled (or its settle was lost): settle it here, so the site runs again.
+        match self.store.settle_finished_runs(now).await {
+            Ok(done) => {
+                if !done.settled.is_empty() {
+                    tracing::warn!(runs = done.settled.len(), "settled runs whose jobs had all ended");
+                }
+                for status in done.settled {
+                    self.metrics.run_settled(status);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot look for finished runs"),
         }
     }
 

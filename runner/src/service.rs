@@ -31,6 +31,15 @@ pub enum RunError {
         /// The site's name.
         site: String,
     },
+    /// A manual run was asked for while the site has a queued or running run: each site
+    /// has at most one unfinished run, which bounds the queue by the sites' flows.
+    #[error("site {site} already has run {run_id} queued or running; wait for it to finish")]
+    Unfinished {
+        /// The site's name.
+        site: String,
+        /// The unfinished run.
+        run_id: i64,
+    },
     /// The site does not exist, or the store failed before the flows were read.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -50,13 +59,16 @@ impl Runs {
         Self { store, metrics, wake }
     }
 
-    /// Starts a run of the site with this id.
+    /// Starts a run of the site with this id, unless it has an unfinished one.
     ///
     /// # Errors
     ///
-    /// [`RunError`]: unknown site, flows not fetched, no flows.
+    /// [`RunError`]: unknown site, [`RunError::Unfinished`], flows not fetched, no flows.
     pub async fn start(&self, site_id: i64, trigger: Trigger, now: i64) -> Result<Run, RunError> {
         let site = self.store.site(site_id).await?;
+        if let Some(run_id) = self.store.unfinished_run(site_id).await? {
+            return Err(RunError::Unfinished { site: site.name, run_id });
+        }
         self.start_site(&site, trigger, now).await
     }
 

@@ -11,7 +11,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bench::check::{assert_holds, expected_counters};
-use bench::peers::{with_measured, with_metrics, with_prometheus, with_prometheus_client, with_promkit};
+use bench::peers::{
+    with_measured, with_metrics, with_prometheus, with_prometheus_client, with_promkit, with_promkit_metrics,
+};
 
 /// Live heap bytes and their high-water mark.
 struct Counting;
@@ -129,6 +131,14 @@ impl Fixture for with_metrics::Counters {
     }
 }
 
+impl Fixture for with_promkit_metrics::Counters {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_text(&mut out);
+        out
+    }
+}
+
 impl Fixture for with_measured::Counters {
     fn encode(&self) -> Vec<u8> {
         let mut enc = measured::text::BufferedTextEncoder::new();
@@ -144,6 +154,7 @@ fn build(name: &str, ids: &[String]) -> Option<Box<dyn Fixture>> {
         "prometheus_client" => Box::new(with_prometheus_client::Counters::new(1, ids)),
         "metrics" => Box::new(with_metrics::Counters::new(1, ids)),
         "measured" => Box::new(with_measured::Counters::new(1, ids)),
+        "promkit_metrics" => Box::new(with_promkit_metrics::Counters::new(1, ids)),
         _ => return None,
     })
 }
@@ -156,7 +167,9 @@ fn main() {
     PEAK.store(heap_before, Ordering::Relaxed);
 
     let Some(fixture) = build(&name, &ids) else {
-        eprintln!("usage: memory <promkit|prometheus|prometheus_client|metrics|measured>, got {name:?}");
+        eprintln!(
+            "usage: memory <promkit|prometheus|prometheus_client|metrics|measured|promkit_metrics>, got {name:?}"
+        );
         std::process::exit(2);
     };
 

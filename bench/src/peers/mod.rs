@@ -11,3 +11,4 @@ pub mod with_metrics;
 pub mod with_prometheus;
 pub mod with_prometheus_client;
 pub mod with_promkit;
+pub mod with_promkit_metrics;

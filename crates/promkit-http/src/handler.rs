@@ -37,6 +37,35 @@ pub enum ErrorHandling {
     Panic,
 }
 
+/// The `/metrics` handler for [`promkit::default_registry`], with the handler's own
+/// `promhttp_metric_handler_*` metrics registered there: Go's `promhttp.Handler()`.
+///
+/// Built once per process; every call returns a clone of that handler (clones share their
+/// state), so calling it again never registers anything twice. When the default registry
+/// already holds one of the `promhttp_metric_handler_*` names (a program that registered its
+/// own), the handler serves without its own metrics rather than fail.
+///
+/// ```
+/// let handler = promkit_http::handler(); // mount: Router::route_service("/metrics", handler)
+/// let req = http::Request::get("/metrics").body(()).unwrap();
+/// let resp = handler.respond(&req.into_parts().0);
+/// assert_eq!(resp.status(), 200);
+/// let body = std::str::from_utf8(resp.body()).unwrap();
+/// assert!(body.contains("promhttp_metric_handler_requests_total{code=\"200\"} 0\n"), "{body}");
+/// ```
+pub fn handler() -> MetricsHandler {
+    static HANDLER: std::sync::OnceLock<MetricsHandler> = std::sync::OnceLock::new();
+    HANDLER
+        .get_or_init(|| {
+            let registry = promkit::default_registry();
+            MetricsHandler::builder(registry)
+                .instrument(registry)
+                .build()
+                .unwrap_or_else(|_| MetricsHandler::builder(registry).must_build())
+        })
+        .clone()
+}
+
 /// Where the handler's metrics come from.
 #[derive(Debug, Clone)]
 enum Source {

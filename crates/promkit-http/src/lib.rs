@@ -6,6 +6,8 @@
 //!   error policy, in-flight limit, timeout, `name[]` filter and its own metrics. It is a tower
 //!   [`Service`](tower_service::Service), so it mounts in axum, and
 //!   [`MetricsHandler::respond`] serves any other server from request parts.
+//! - [`handler()`]: that endpoint for [`promkit::default_registry`] with its own metrics, in
+//!   one call (Go's `promhttp.Handler()`).
 //! - [`middleware`]: tower layers that instrument an HTTP server, one per measured quantity.
 //! - [`client`]: the same for outgoing requests.
 //! - [`serve`]: a small standalone server for programs without one (feature `exporter`).
@@ -24,5 +26,5 @@ pub mod middleware;
 pub use compress::Encoding;
 #[cfg(feature = "exporter")]
 pub use exporter::{Exporter, ServeError, serve};
-pub use handler::{ErrorHandling, HandlerBuilder, MetricsHandler};
+pub use handler::{ErrorHandling, HandlerBuilder, MetricsHandler, handler};
 pub use negotiate::{Escaping, FormatOffer, Negotiated, Offer, WireFormat, negotiate};

@@ -53,6 +53,7 @@
 //! |---|---|
 //! | a total that only goes up | [`Counter`] (u64), [`CounterF64`], [`CounterFn`] (read at scrape) |
 //! | a value that goes up and down | [`Gauge`] (i64), [`GaugeF64`], [`GaugeFn`] |
+//! | a value of unknown kind (mirrored from elsewhere) | [`Untyped`], [`UntypedFn`] |
 //! | a latency or size distribution | [`Histogram`] with [`Buckets`] ([`linear_buckets`], [`exponential_buckets`]) |
 //! | quantiles of recent observations, per instance | [`Summary`] with [`Quantiles`] (not aggregatable: prefer a histogram) |
 //! | labelled series, labels as strings | [`Family`] via [`Builder::labels`] |
@@ -134,7 +135,7 @@ pub use encode::Format;
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
     Builder, Counter, CounterF64, CounterFn, Family, Gauge, GaugeF64, GaugeFn, Histogram, LabelError,
-    NativeOptions, Summary, TypedFamily, Untyped, WhenEmpty,
+    NativeOptions, Summary, TypedFamily, Untyped, UntypedFn, WhenEmpty,
 };
 pub use model::{
     BucketError, Buckets, BuildError, CollectError, Collector, Exemplar, ExemplarError, Quantiles,

@@ -170,7 +170,15 @@ pub struct FlowSpec {
     /// What to do once the start page is loaded, in order.
     #[serde(default)]
     pub steps: Vec<Step>,
+    /// How often a job of this flow that did not pass is run again before its outcome
+    /// counts (0 to 10); absent: the runner's `--retries`. The job's outcome is its last
+    /// attempt's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
 }
+
+/// Most retries a flow may ask for.
+pub const MAX_RETRIES: u32 = 10;
 
 /// The driver a flow runs on when its file names none.
 pub fn default_driver() -> String {

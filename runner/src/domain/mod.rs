@@ -6,7 +6,7 @@ mod job;
 mod site;
 mod validate;
 
-pub use flow::{Flow, FlowSpec, Step, StepKind, default_driver as default_driver_name};
+pub use flow::{Flow, FlowSpec, MAX_RETRIES, Step, StepKind, default_driver as default_driver_name};
 pub use job::{Job, JobOutcome, JobStatus, Run, RunStatus, Trigger};
 pub use site::{Schedule, Site, SiteSpec};
 pub use validate::{Limits, ValidationError, Violation};

@@ -231,6 +231,9 @@ impl Checker<'_> {
                 );
             }
             self.flow_url(&format!("{at}.start_url"), &flow.start_url, base);
+            if flow.retries.is_some_and(|r| r > super::flow::MAX_RETRIES) {
+                self.push(format!("{at}.retries"), format!("at most {} retries", super::flow::MAX_RETRIES));
+            }
             if flow.steps.len() > self.limits.max_steps {
                 self.push(format!("{at}.steps"), format!("at most {} steps per flow", self.limits.max_steps));
                 continue;
@@ -310,6 +313,7 @@ mod tests {
         let mut s = site("<b>Shop</b>", "https://shop.example/");
         s.interval_secs = Some(60);
         s.flows = Some(vec![FlowSpec {
+            retries: None,
             name: "contact".into(),
             driver: "http".into(),
             start_url: "/contact".into(),
@@ -329,6 +333,7 @@ mod tests {
         s.interval_secs = Some(1);
         s.flows = Some(vec![
             FlowSpec {
+                retries: None,
                 name: "a".into(),
                 driver: "selenium".into(),
                 start_url: "javascript:alert(1)".into(),
@@ -338,7 +343,13 @@ mod tests {
                     Step::ExpectText { text: String::new() },
                 ],
             },
-            FlowSpec { name: "a".into(), driver: "http".into(), start_url: "/".into(), steps: vec![] },
+            FlowSpec {
+                retries: None,
+                name: "a".into(),
+                driver: "http".into(),
+                start_url: "/".into(),
+                steps: vec![],
+            },
         ]);
         let err = Limits::default().check_site(&s, &["http"]).unwrap_err();
         assert_eq!(

@@ -64,6 +64,7 @@ mod tests {
             site_name: "shop".into(),
             base_url: Url::parse("http://shop.test/").unwrap(),
             flow: FlowSpec {
+                retries: None,
                 name: "contact".into(),
                 driver: "http".into(),
                 start_url: "/contact".into(),

@@ -1,6 +1,10 @@
 //! The schema migrations, embedded in the binary: `runner/migrations/sqlite` and
 //! `runner/migrations/postgres`, one file per version in each, applied by sqlx's migrator
 //! (which locks, so instances starting together against one PostgreSQL migrate once).
+//!
+//! Versions may have gaps: a branch adds its own numbered file without the others', and the
+//! migrator applies every version it has and the store lacks, whatever its place in the
+//! order, so a store migrated with 1 and 3 takes 2 when a build that has it starts.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -12,9 +16,16 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use super::{Backend, Store, StoreError};
 
 /// (version, description, SQL) per backend, in version order.
-const SQLITE: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../../migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, "secrets", include_str!("../../migrations/sqlite/0002_secrets.sql")),
+    (3, "operations", include_str!("../../migrations/sqlite/0003_operations.sql")),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, "secrets", include_str!("../../migrations/postgres/0002_secrets.sql")),
+    (3, "operations", include_str!("../../migrations/postgres/0003_operations.sql")),
+];
 
 /// The embedded migrations of one backend.
 #[derive(Debug)]

@@ -10,10 +10,14 @@
 //! transaction writes first, so SQLite takes its write lock at the start and never fails
 //! a read-then-write upgrade.
 
+mod attempts;
 mod migrate;
+mod prune;
 mod queue;
+mod recovery;
 mod rows;
 mod runs;
+mod secrets;
 mod sites;
 mod stats;
 
@@ -22,8 +26,11 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use attempts::Attempt;
+pub use prune::Pruned;
 pub use queue::{ClaimedJob, Finished, Recovered};
 pub use runs::{Page, RunFilter};
+pub use secrets::{SecretInfo, Var};
 pub use stats::{DurationPoint, Summary, Totals};
 
 /// Which database is behind the store.
@@ -146,6 +153,9 @@ pub fn redact(db: &str) -> String {
     }
 }
 
+/// Per connection: SQLite's busy timeout, in ms.
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
+
 impl Store {
     /// Opens (creating an SQLite file if needed) and migrates the store at `db`: a file
     /// path, an `sqlite:` URL or a `postgres://` URL.
@@ -160,10 +170,32 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // A writer waits this long for another (an instance's pool, a
+                        // pruning batch) instead of failing at once with "database is locked".
+                        conn.execute(SQLITE_BUSY_TIMEOUT).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await
             .map_err(|source| StoreError::Open { location: redact(db), source })?;
         if backend == Backend::Sqlite {
+            // Freed pages go back to the file system by `PRAGMA incremental_vacuum` after
+            // pruning. The mode takes effect on an existing file only through one VACUUM,
+            // done once here (before WAL, which VACUUM cannot change the mode under).
+            let mut conn = pool.acquire().await?;
+            let mode: i64 = sqlx::query_scalar("PRAGMA auto_vacuum").fetch_one(&mut *conn).await?;
+            if mode != 2 {
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL").await?;
+                conn.execute("VACUUM").await?;
+                let now: i64 = sqlx::query_scalar("PRAGMA auto_vacuum").fetch_one(&mut *conn).await?;
+                tracing::info!(before = mode, after = now, "SQLite auto_vacuum set to incremental (2)");
+            }
+            drop(conn);
             // WAL lets readers (the API) work while a worker writes; it sticks to the file.
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }

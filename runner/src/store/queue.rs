@@ -99,7 +99,7 @@ async fn settle_run(
 }
 
 /// Settles every run in `run_ids`, in id order (a fixed lock order between transactions).
-async fn settle_runs(
+pub(super) async fn settle_runs(
     conn: &mut AnyConnection,
     run_ids: BTreeSet<i64>,
     now: i64,

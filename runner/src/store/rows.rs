@@ -25,7 +25,7 @@ pub(super) fn site(row: &AnyRow) -> Result<Site, StoreError> {
 }
 
 pub(super) const FLOW_COLUMNS: &str =
-    "id, site_id, position, name, driver, start_url, steps, created_at, updated_at";
+    "id, site_id, position, name, driver, start_url, steps, retries, created_at, updated_at";
 
 pub(super) fn flow(row: &AnyRow) -> Result<Flow, StoreError> {
     let id: i64 = row.try_get("id")?;
@@ -44,6 +44,7 @@ pub(super) fn flow(row: &AnyRow) -> Result<Flow, StoreError> {
             driver: row.try_get("driver")?,
             start_url: row.try_get("start_url")?,
             steps,
+            retries: row.try_get::<Option<i64>, _>("retries")?.and_then(|r| u32::try_from(r).ok()),
         },
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,

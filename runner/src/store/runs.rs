@@ -159,6 +159,21 @@ impl Store {
         .collect()
     }
 
+    /// The oldest queued or running run of a site, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Db`].
+    pub async fn unfinished_run(&self, site_id: i64) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id FROM runs WHERE site_id = $1 AND status IN ('queued', 'running') ORDER BY id LIMIT 1",
+        )
+        .bind(site_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
+    }
+
     /// Whether the site has a run still queued or running.
     ///
     /// # Errors

@@ -54,7 +54,8 @@ async fn upsert_flows(
         if let Some(&(id, old_position)) = existing.get(&flow.name) {
             let position = if delete_missing { position } else { old_position };
             sqlx::query(
-                "UPDATE flows SET position = $1, driver = $2, start_url = $3, steps = $4, updated_at = $5 \
+                "UPDATE flows SET position = $1, driver = $2, start_url = $3, steps = $4, updated_at = $5, \
+                                  retries = $7 \
                  WHERE id = $6",
             )
             .bind(position)
@@ -63,13 +64,14 @@ async fn upsert_flows(
             .bind(steps_json(flow))
             .bind(now)
             .bind(id)
+            .bind(flow.retries.map(i64::from))
             .execute(&mut *conn)
             .await?;
             kept.push(id);
         } else {
             sqlx::query(
-                "INSERT INTO flows (site_id, position, name, driver, start_url, steps, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                "INSERT INTO flows (site_id, position, name, driver, start_url, steps, created_at, updated_at, retries) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
             )
             .bind(site_id)
             .bind(position)
@@ -78,6 +80,7 @@ async fn upsert_flows(
             .bind(&flow.start_url)
             .bind(steps_json(flow))
             .bind(now)
+            .bind(flow.retries.map(i64::from))
             .execute(&mut *conn)
             .await?;
             next_position += 1;

@@ -6,7 +6,7 @@ use super::body::Document;
 use super::error::ApiError;
 use super::queries::{self, SiteDetail};
 use super::state::AppState;
-use crate::domain::{Flow, Run, SiteSpec, Trigger};
+use crate::domain::{Flow, FlowSpec, Run, SiteSpec, Trigger, ValidationError, Violation};
 use crate::flowfile::{self, Format};
 use crate::now_ms;
 
@@ -57,13 +57,44 @@ pub async fn run_site(state: &AppState, id: i64) -> Result<Run, ApiError> {
     Ok(state.runs().start(id, Trigger::Manual, now_ms()).await?)
 }
 
-/// Imports flows into a site: flows of the same name are replaced, others added.
+/// Refuses flows that type a plain-text value into a password field, saying how to move it
+/// into a secret. `prefix` is the flows' path in the document (`` or `flows`).
+fn refuse_plain_passwords(flows: &[FlowSpec], prefix: &str) -> Result<(), ApiError> {
+    let found = crate::secrets::plain_passwords(flows);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let violations = found
+        .into_iter()
+        .map(|(f, i)| Violation {
+            field: format!("{prefix}[{f}].steps[{i}].value"),
+            message: "a plain-text password: store it as a secret (`PUT /api/secrets/NAME` with \
+                      {\"value\": \"...\"}, the dashboard's Secrets page, or `runner secret set NAME`) and \
+                      write `${secrets.NAME}` here instead; or import with `?force=true` to keep it in \
+                      plain text"
+                .to_owned(),
+        })
+        .collect();
+    Err(ValidationError { violations }.into())
+}
+
+/// Imports flows into a site: flows of the same name are replaced, others added. Unless
+/// `force`, a plain-text value typed into a password field is refused.
 ///
 /// # Errors
 ///
-/// 404 for an unknown site, 400 for a malformed document, 422 for invalid flows.
-pub async fn import_flows(state: &AppState, site_id: i64, doc: &Document) -> Result<Vec<Flow>, ApiError> {
+/// 404 for an unknown site, 400 for a malformed document, 422 for invalid flows or a
+/// plain-text password.
+pub async fn import_flows(
+    state: &AppState,
+    site_id: i64,
+    doc: &Document,
+    force: bool,
+) -> Result<Vec<Flow>, ApiError> {
     let flows = flowfile::parse_flows(&doc.bytes, doc.format)?;
+    if !force {
+        refuse_plain_passwords(&flows, "")?;
+    }
     let site = state.store().site(site_id).await?;
     let names = state.drivers().names();
     state.limits().check_flows(&flows, &site.base_url, &names)?;

@@ -70,9 +70,12 @@ async fn site_flows(State(state): State<AppState>, Path(raw): Path<String>) -> R
 async fn import_flows(
     State(state): State<AppState>,
     Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
     doc: Document,
 ) -> Result<Response, ApiError> {
-    Ok(Json(actions::import_flows(&state, id(&raw, "site")?, &doc).await?).into_response())
+    let force = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .any(|(k, v)| k == "force" && matches!(&*v, "true" | "1" | "yes"));
+    Ok(Json(actions::import_flows(&state, id(&raw, "site")?, &doc, force).await?).into_response())
 }
 
 async fn export_flow(

@@ -1,22 +1,31 @@
-//! Who may change things.
+//! Who may read and change things.
 //!
 //! - Writes (any method but GET, HEAD, OPTIONS) need `Authorization: Bearer <token>` when a
 //!   write token is set; the runner refuses to listen on a non-loopback address without one.
+//! - Off loopback, reads under `/api` need a token too: the write token, or the read token
+//!   (`--read-token`), which reads only. `/` and `/metrics` stay open unless
+//!   `--protect-health` / `--protect-metrics`; the dashboard's pages ask for an unlocked
+//!   session (`pages::csrf`).
+//! - Tokens are compared as SHA-256 digests in constant time, so neither their bytes nor
+//!   their length show in the timing; an address that sends too many wrong tokens gets 429
+//!   for a while ([`ratelimit`](super::ratelimit)).
 //! - Writes carrying an `Origin` of another host are refused, so that a web page open in a
 //!   browser on the same machine cannot post to a loopback runner.
 //! - On a loopback listener, requests must name a loopback `Host` (an address of 127.0.0.0/8,
 //!   `::1` or `::ffff:127.x`, or a `localhost` name: the runner's one loopback rule), which
 //!   defeats DNS rebinding (a hostile name that resolves to 127.0.0.1).
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, HOST, ORIGIN, WWW_AUTHENTICATE};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{AUTHORIZATION, HOST, ORIGIN, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::ratelimit::Limiter;
 use crate::loopback;
 
 /// The access rules of one listener.
@@ -26,11 +35,62 @@ pub struct Access {
     pub write_token: Option<Arc<str>>,
     /// Whether the listener is on a loopback address.
     pub loopback: bool,
+    /// A token that reads (off loopback) but does not write.
+    pub read_token: Option<Arc<str>>,
+    /// Whether `/` needs a token off loopback.
+    pub protect_health: bool,
+    /// Whether `/metrics` needs a token off loopback.
+    pub protect_metrics: bool,
+    /// Failed token checks per client address, shared with the dashboard's unlock.
+    pub limiter: Arc<Limiter>,
 }
 
-/// Compares without stopping at the first difference, so timing does not leak the token.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+impl Access {
+    /// Open access on a loopback listener with no tokens: what tests and `Default` start from.
+    pub fn loopback() -> Self {
+        Self {
+            write_token: None,
+            loopback: true,
+            read_token: None,
+            protect_health: false,
+            protect_metrics: false,
+            limiter: Arc::new(Limiter::new()),
+        }
+    }
+}
+
+/// Whether `given` is `token`: both become HMAC-SHA256 tags of equal length, which ring's
+/// `verify` compares in constant time, so the timing tells neither the bytes nor the length.
+/// The key needs no secrecy here; it only makes the tags fixed-size.
+pub(crate) fn same_token(given: &str, token: &str) -> bool {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"runner token comparison");
+    let want = ring::hmac::sign(&key, token.as_bytes());
+    ring::hmac::verify(&key, given.as_bytes(), want.as_ref()).is_ok()
+}
+
+/// The client's address, when the server recorded it.
+pub(crate) fn client_ip(req: &Request) -> Option<IpAddr> {
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_canonical())
+}
+
+/// 429 for an address that sent too many wrong tokens.
+pub(crate) fn too_many(wait: std::time::Duration) -> Response {
+    let mut resp = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_failures",
+        format!("too many wrong tokens from this address; try again in {} s", wait.as_secs() + 1),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
+        resp.headers_mut().insert(RETRY_AFTER, v);
+    }
+    resp
+}
+
+fn unauthorized(message: &'static str) -> Response {
+    let mut resp = ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).into_response();
+    resp.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    resp
 }
 
 /// The middleware: applies [`Access`] to every request.
@@ -66,20 +126,64 @@ fn refusal(access: &Access, req: &Request) -> Option<Response> {
         if let Some(token) = &access.write_token
             && !dashboard_form
         {
-            let given = header(AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer "));
-            if !given.is_some_and(|g| same(g.trim().as_bytes(), token.as_bytes())) {
-                let mut resp = ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "writes need the header `Authorization: Bearer <token>` with the runner's --write-token",
-                )
-                .into_response();
-                resp.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                return Some(resp);
-            }
+            return check_token(
+                access,
+                req,
+                &[token],
+                "writes need the header `Authorization: Bearer <token>` with the runner's --write-token",
+            );
         }
+        return None;
     }
-    None
+    if access.loopback {
+        return None;
+    }
+    let path = req.uri().path();
+    let protected = path.starts_with("/api/")
+        || path == "/api"
+        || (path == "/" && access.protect_health)
+        || (path == "/metrics" && access.protect_metrics);
+    if !protected {
+        return None;
+    }
+    let tokens: Vec<&Arc<str>> = access.write_token.iter().chain(access.read_token.iter()).collect();
+    check_token(
+        access,
+        req,
+        &tokens,
+        "this runner is not on loopback: reads need the header `Authorization: Bearer <token>` with its --read-token or --write-token",
+    )
+}
+
+/// Lets `req` through when it carries one of `tokens`; else 401, or 429 for an address that
+/// failed too often.
+fn check_token(
+    access: &Access,
+    req: &Request,
+    tokens: &[&Arc<str>],
+    message: &'static str,
+) -> Option<Response> {
+    let ip = client_ip(req);
+    if let Some(wait) = ip.and_then(|ip| access.limiter.blocked(ip)) {
+        return Some(too_many(wait));
+    }
+    let given = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    // Every token is compared, so the timing does not tell which one matched.
+    let matched = given.is_some_and(|g| tokens.iter().fold(false, |ok, t| same_token(g, t) | ok));
+    if matched {
+        return None;
+    }
+    if given.is_some()
+        && let Some(ip) = ip
+    {
+        access.limiter.fail(ip);
+    }
+    Some(unauthorized(message))
 }
 
 #[cfg(test)]
@@ -88,8 +192,9 @@ mod tests {
 
     #[test]
     fn token_comparison() {
-        assert!(same(b"abc", b"abc"));
-        assert!(!same(b"abc", b"abd"));
-        assert!(!same(b"abc", b"ab"));
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abc", "abd"));
+        assert!(!same_token("abc", "ab"));
+        assert!(!same_token("", "ab"));
     }
 }

@@ -22,6 +22,8 @@ pub struct ApiError {
     pub message: String,
     /// Per-field problems, for `validation_failed`.
     pub details: Vec<Violation>,
+    /// The run in the way, for `run_unfinished`.
+    pub run_id: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -30,12 +32,14 @@ struct Body<'a> {
     code: &'a str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     details: &'a [Violation],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_id: Option<i64>,
 }
 
 impl ApiError {
     /// An error with no details.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: Vec::new() }
+        Self { status, code, message: message.into(), details: Vec::new(), run_id: None }
     }
 
     /// 400: the request is malformed.
@@ -55,7 +59,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { error: &self.message, code: self.code, details: &self.details };
+        let body =
+            Body { error: &self.message, code: self.code, details: &self.details, run_id: self.run_id };
         (self.status, Json(body)).into_response()
     }
 }
@@ -67,6 +72,7 @@ impl From<ValidationError> for ApiError {
             code: "validation_failed",
             message: e.to_string(),
             details: e.violations,
+            run_id: None,
         }
     }
 }
@@ -83,8 +89,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => Self::not_found(e.to_string()),
             StoreError::DuplicateSite(_) => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
             e => {
+                // The log has the cause; the answer does not show store internals (queries,
+                // paths, driver messages) to the client.
                 tracing::error!(error = %e, "store failure in a request");
-                Self::internal(format!("the store failed: {e}"))
+                Self::internal("the store failed; the runner's log has the cause")
             }
         }
     }
@@ -95,6 +103,10 @@ impl From<RunError> for ApiError {
         match e {
             RunError::NoFlows { .. } => Self::new(StatusCode::CONFLICT, "no_flows", e.to_string()),
             RunError::Store(inner) => inner.into(),
+            RunError::Unfinished { run_id, .. } => Self {
+                run_id: Some(run_id),
+                ..Self::new(StatusCode::CONFLICT, "run_unfinished", e.to_string())
+            },
             e => {
                 tracing::error!(error = %e, "run not started");
                 Self::internal(e.to_string())

@@ -10,6 +10,8 @@ pub mod error;
 pub mod escape;
 pub mod pages;
 pub mod queries;
+pub mod ratelimit;
+pub mod secrets;
 pub mod state;
 
 use axum::Router;
@@ -51,6 +53,7 @@ pub fn router(state: AppState, registry: &Registry, access: Access) -> Result<Ro
     Ok(Router::new()
         .route("/", get(health))
         .merge(api::router())
+        .merge(secrets::router())
         .merge(pages::router(&access))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

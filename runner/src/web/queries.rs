@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::{Flow, Job, Run, RunStatus, Site};
 use crate::driver::Health;
-use crate::store::{Page, RunFilter, Summary, Totals};
+use crate::store::{Attempt, Page, RunFilter, Summary, Totals};
 
 /// A site in the list: the site, how many flows it has and its latest run.
 #[derive(Debug, Clone, Serialize)]
@@ -154,6 +154,8 @@ pub struct RunDetail {
     pub run: Run,
     /// Its jobs, in enqueue order.
     pub jobs: Vec<Job>,
+    /// Every attempt of its jobs (retries included), by job then attempt.
+    pub attempts: Vec<Attempt>,
 }
 
 /// One run in full.
@@ -164,7 +166,8 @@ pub struct RunDetail {
 pub async fn run(state: &AppState, id: i64) -> Result<RunDetail, ApiError> {
     let run = state.store().run(id).await?;
     let jobs = state.store().jobs_of_run(id).await?;
-    Ok(RunDetail { run, jobs })
+    let attempts = state.store().attempts_of_run(id).await?;
+    Ok(RunDetail { run, jobs, attempts })
 }
 
 /// A driver: its capacity, use, health and job totals.

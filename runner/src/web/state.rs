@@ -1,10 +1,12 @@
 //! What every handler can reach.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use std::sync::{Arc, OnceLock};
 
 use crate::domain::Limits;
 use crate::driver::DriverRegistry;
+use crate::secrets::SecretKey;
 use crate::service::Runs;
 use crate::store::Store;
 
@@ -21,12 +23,32 @@ struct Inner {
     runs: Runs,
     limits: Limits,
     draining: AtomicBool,
+    secret_key: OnceLock<Arc<SecretKey>>,
 }
 
 impl AppState {
     /// State over these parts.
     pub fn new(store: Store, drivers: Arc<DriverRegistry>, runs: Runs, limits: Limits) -> Self {
-        Self { inner: Arc::new(Inner { store, drivers, runs, limits, draining: AtomicBool::new(false) }) }
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                drivers,
+                runs,
+                limits,
+                draining: AtomicBool::new(false),
+                secret_key: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Gives the API the key that seals secrets. Only the first call counts.
+    pub fn set_secret_key(&self, key: Arc<SecretKey>) {
+        let _ = self.inner.secret_key.set(key);
+    }
+
+    /// The key that seals secrets, once set.
+    pub fn secret_key(&self) -> Option<&SecretKey> {
+        self.inner.secret_key.get().map(|k| &**k)
     }
 
     /// The store.

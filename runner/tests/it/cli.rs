@@ -81,3 +81,46 @@ async fn no_open_writes_beyond_loopback() {
     let err = App::start(config).await.unwrap_err();
     assert!(matches!(err, StartError::TokenRequired { .. }), "{err}");
 }
+
+#[test]
+fn secrets_are_set_from_standard_input_and_listed_by_name() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("runner.db");
+    let mut child = runner()
+        .args(["secret", "set", "API_KEY", "--db"])
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"k-0123456789\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "secret API_KEY set\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("generated a new secret key"));
+    let key = dir.path().join("runner.db.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let out = runner().args(["secret", "list", "--db"]).arg(&db).output().unwrap();
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert!(listed.starts_with("API_KEY\tupdated_at="), "{listed}");
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!bytes.windows(12).any(|w| w == b"k-0123456789"), "the value is stored sealed");
+    }
+    let out = runner().args(["secret", "set", "bad.name", "--db"]).arg(&db).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid name"));
+}
+
+#[test]
+fn db_values_stay_out_of_help() {
+    let out = runner().arg("--help").env("RUNNER_DB", "postgres://u:hunter2@db/runner").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(!help.contains("hunter2"), "{help}");
+}

@@ -272,7 +272,7 @@ fn no_redirects() -> reqwest::Client {
 }
 
 /// The session cookie and CSRF token a form page hands out.
-async fn form_session(base: &str, path: &str) -> (String, String) {
+pub(crate) async fn form_session(base: &str, path: &str) -> (String, String) {
     let page = send(no_redirects().get(format!("{base}{path}"))).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let cookie = page.headers.get("set-cookie").expect("a session cookie").to_str().unwrap().to_owned();
@@ -293,7 +293,7 @@ async fn form_session(base: &str, path: &str) -> (String, String) {
     (sid, token)
 }
 
-async fn post_form<K: AsRef<str>, V: AsRef<str>>(
+pub(crate) async fn post_form<K: AsRef<str>, V: AsRef<str>>(
     base: &str,
     path: &str,
     cookie: Option<&str>,
@@ -420,6 +420,13 @@ async fn forms_need_a_valid_csrf_token() {
         post_form::<&str, &str>(&base, &format!("/ui/sites/{id}/run"), Some(&sid), &[]).await.status,
         403
     );
+    // Run now is refused while the site's first scheduled run is unfinished: let it end.
+    crate::support::wait_for("the site's first run to end", std::time::Duration::from_secs(30), || async {
+        let runs = get(&format!("{base}/api/runs")).await.json();
+        let items = runs["items"].as_array()?.clone();
+        (!items.is_empty() && items.iter().all(|r| r["finished_at"].is_i64())).then_some(())
+    })
+    .await;
     let answer = post_form(&base, &format!("/ui/sites/{id}/run"), Some(&sid), &[("csrf", leaked)]).await;
     assert_eq!(answer.status, 303, "{}", answer.body);
     assert!(answer.headers.get("location").unwrap().to_str().unwrap().starts_with("/ui/runs/"));
@@ -434,7 +441,7 @@ async fn forms_need_a_valid_csrf_token() {
 
 #[tokio::test]
 async fn with_a_write_token_forms_need_an_unlocked_session() {
-    let t = start_app(|c| c.write_token = Some("s3cret".into())).await;
+    let t = start_app(|c| c.write_token = Some("s3cret-token-0123".into())).await;
     let base = t.base.clone();
     // Locked, the add page has no form: the unlock page hands out the session.
     let (sid, token) = form_session(&base, "/ui/unlock").await;
@@ -447,8 +454,13 @@ async fn with_a_write_token_forms_need_an_unlocked_session() {
         post_form(&base, "/ui/unlock", Some(&sid), &[("csrf", token.as_str()), ("token", "guess")]).await;
     assert_eq!(answer.status, 403);
     assert!(answer.body.contains("write token (--write-token)"), "{}", answer.body);
-    let answer =
-        post_form(&base, "/ui/unlock", Some(&sid), &[("csrf", token.as_str()), ("token", "s3cret")]).await;
+    let answer = post_form(
+        &base,
+        "/ui/unlock",
+        Some(&sid),
+        &[("csrf", token.as_str()), ("token", "s3cret-token-0123")],
+    )
+    .await;
     assert_eq!(answer.status, 303);
     let unlock =
         answer.headers.get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();

@@ -1,5 +1,5 @@
 //! deploy/: the Prometheus config and alert rules pass promtool (rules with their unit
-//! tests), and every metric the alerts and the Grafana dashboard read is one runner exports.
+//! tests), the Alertmanager config passes amtool, and every metric the alerts and the Grafana dashboard read is one runner exports.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -39,6 +39,19 @@ fn promtool_accepts_the_config_and_the_rules_pass_their_tests() {
     run(&promtool, &["check", "config"], "prometheus.yml");
     run(&promtool, &["check", "rules"], "alerts.yml");
     run(&promtool, &["test", "rules"], "alerts_test.yml");
+}
+
+#[test]
+fn amtool_accepts_the_alertmanager_config() {
+    let Some(amtool) = promkit_oracle::which("amtool") else {
+        assert!(
+            !promkit_oracle::ci(),
+            "amtool not found (apt install prometheus-alertmanager); CI needs it: run scripts/install-deps"
+        );
+        eprintln!("SKIP: amtool not found (apt install prometheus-alertmanager)");
+        return;
+    };
+    run(&amtool, &["check-config"], "alertmanager.yml");
 }
 
 /// Metric names in PromQL: identifiers followed by `{` or `[` (every selector here has one).

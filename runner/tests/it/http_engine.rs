@@ -24,7 +24,13 @@ async fn run_on(base: &str, start: &str, steps: Vec<Step>, options: HttpOptions)
         job_id: 1,
         site_name: "test".into(),
         base_url: Url::parse(base).unwrap(),
-        flow: FlowSpec { name: "f".into(), driver: "http".into(), start_url: start.into(), steps },
+        flow: FlowSpec {
+            retries: None,
+            name: "f".into(),
+            driver: "http".into(),
+            start_url: start.into(),
+            steps,
+        },
         progress: Progress::default(),
     };
     driver.run(&job).await

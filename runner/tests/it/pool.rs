@@ -37,6 +37,7 @@ impl Driver for Panicky {
 
 fn flow(name: &str, start_url: &str, driver: &str) -> FlowSpec {
     FlowSpec {
+        retries: None,
         name: name.into(),
         driver: driver.into(),
         start_url: start_url.into(),
@@ -84,6 +85,8 @@ async fn bad_sites_fail_their_own_jobs_and_the_pool_keeps_going() {
     drivers.register(Arc::new(Panicky), Gauge::new()).unwrap();
     let wake = Arc::new(Notify::new());
     let options = PoolOptions {
+        retries: 0,
+        retry_backoff: Duration::ZERO,
         instance: "pool-test".into(),
         job_timeout: Duration::from_secs(1),
         poll_interval: Duration::from_millis(50),
@@ -152,6 +155,8 @@ async fn shutdown_waits_for_the_grace_period_then_cancels() {
     drivers.register(Arc::new(HttpDriver::new(&HttpOptions::default()).unwrap()), Gauge::new()).unwrap();
     let wake = Arc::new(Notify::new());
     let options = PoolOptions {
+        retries: 0,
+        retry_backoff: Duration::ZERO,
         instance: "stopping".into(),
         job_timeout: Duration::from_secs(60),
         poll_interval: Duration::from_millis(50),

@@ -32,23 +32,45 @@ struct Server {
     /// `postgres://user@host:port/` without a database.
     admin: url::Url,
     cluster: Option<(Child, TempDir)>,
+    /// How to start the throwaway cluster again: its bin dir and port.
+    restart: Option<(PathBuf, u16)>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some((child, _dir)) = &mut self.cluster {
-            // SIGINT: PostgreSQL's fast shutdown, so no backend outlives the test.
-            let _ = Command::new("kill").arg("-INT").arg(child.id().to_string()).status();
-            for _ in 0..100 {
-                if matches!(child.try_wait(), Ok(Some(_))) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+            fast_shutdown(child);
         }
     }
+}
+
+/// SIGINT: PostgreSQL's fast shutdown (no backend outlives it); waits for the exit.
+fn fast_shutdown(child: &mut Child) {
+    let _ = Command::new("kill").arg("-INT").arg(child.id().to_string()).status();
+    for _ in 0..100 {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Starts `postgres` on the cluster in `dir`/data.
+fn spawn_postgres(bin: &Path, dir: &Path, port: u16) -> Child {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("postgres.log")).unwrap();
+    as_postgres_user(&bin.join("postgres"))
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args(["-p", &port.to_string(), "-k"])
+        .arg(dir)
+        .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off"])
+        .args(["-c", "full_page_writes=off", "-c", "max_connections=100"])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("postgres starts")
 }
 
 fn pg_bin_dir() -> Option<PathBuf> {
@@ -88,7 +110,7 @@ async fn start_server() -> Option<Server> {
     {
         let mut admin = url::Url::parse(&url).expect("RUNNER_TEST_PG_URL is a URL");
         admin.set_path("/");
-        return Some(Server { admin, cluster: None });
+        return Some(Server { admin, cluster: None, restart: None });
     }
     let Some(bin) = pg_bin_dir() else {
         assert!(
@@ -116,28 +138,41 @@ async fn start_server() -> Option<Server> {
         .expect("initdb runs");
     assert!(status.success(), "initdb failed; see {}", dir.path().join("initdb.log").display());
     let port = promkit_oracle::free_port();
-    let child = as_postgres_user(&bin.join("postgres"))
-        .arg("-D")
-        .arg(&data)
-        .args(["-p", &port.to_string(), "-k"])
-        .arg(dir.path())
-        .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off"])
-        .args(["-c", "full_page_writes=off", "-c", "max_connections=100"])
-        .stdout(Stdio::null())
-        .stderr(log("postgres.log"))
-        .spawn()
-        .expect("postgres starts");
+    let child = spawn_postgres(&bin, dir.path(), port);
     let admin = url::Url::parse(&format!("postgres://postgres@127.0.0.1:{port}/")).unwrap();
-    let server = Server { admin, cluster: Some((child, dir)) };
-    let probe = format!("{}postgres", server.admin);
-    wait_for("PostgreSQL to accept connections", Duration::from_secs(60), || async {
-        sqlx::PgConnection::connect(&probe).await.ok().map(|_| ())
-    })
-    .await;
+    let server = Server { admin, cluster: Some((child, dir)), restart: Some((bin, port)) };
+    server.accepting().await;
     Some(server)
 }
 
 impl Server {
+    async fn accepting(&self) {
+        let probe = format!("{}postgres", self.admin);
+        wait_for("PostgreSQL to accept connections", Duration::from_secs(60), || async {
+            sqlx::PgConnection::connect(&probe).await.ok().map(|_| ())
+        })
+        .await;
+    }
+
+    /// Stops the throwaway cluster (fast shutdown); `false` for an outside server.
+    fn stop(&mut self) -> bool {
+        match &mut self.cluster {
+            Some((child, _)) => {
+                fast_shutdown(child);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Starts the stopped cluster again, on its port, and waits until it accepts connections.
+    async fn start_again(&mut self) {
+        let (bin, port) = self.restart.clone().expect("a throwaway cluster");
+        let (child, dir) = self.cluster.as_mut().expect("a throwaway cluster");
+        *child = spawn_postgres(&bin, dir.path(), port);
+        self.accepting().await;
+    }
+
     /// A fresh, empty database on the server; its URL.
     async fn database(&self, name: &str) -> String {
         let unique = format!("runner_it_{name}_{}_{}", std::process::id(), runner::now_ms());
@@ -161,6 +196,7 @@ async fn the_store_keeps_its_rules_on_postgres() {
     crate::store::claim_once(server.store("claim_once").await).await;
     crate::store::crash_recovery(server.store("crash").await).await;
     crate::store::dead_instances(server.store("dead").await).await;
+    crate::store::prune(server.store("prune").await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -174,6 +210,7 @@ async fn two_instances_share_the_queue_and_run_each_job_once() {
     let site = test_site().await;
     let flows: Vec<FlowSpec> = (0..200)
         .map(|i| FlowSpec {
+            retries: None,
             name: format!("hit {i}"),
             driver: "http".into(),
             start_url: format!("/hit?n={i}"),
@@ -207,6 +244,8 @@ async fn two_instances_share_the_queue_and_run_each_job_once() {
         let http = HttpDriver::new(&HttpOptions { capacity: 4, ..HttpOptions::default() }).unwrap();
         drivers.register(Arc::new(http), Gauge::new()).unwrap();
         let options = PoolOptions {
+            retries: 0,
+            retry_backoff: Duration::ZERO,
             instance: instance.into(),
             job_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_millis(20),
@@ -256,4 +295,142 @@ async fn two_instances_share_the_queue_and_run_each_job_once() {
     }
     a.close().await;
     b.close().await;
+}
+
+/// A site whose `/slow?n=` answers "done" after 3 s, counting requests per `n`.
+async fn slow_site() -> (String, Arc<std::sync::Mutex<std::collections::HashMap<u32, u32>>>) {
+    use axum::extract::{Query, State};
+    type Hits = Arc<std::sync::Mutex<std::collections::HashMap<u32, u32>>>;
+    let hits: Hits = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/slow",
+            axum::routing::get(
+                |State(hits): State<Hits>, Query(q): Query<std::collections::HashMap<String, u32>>| async move {
+                    *hits.lock().unwrap().entry(q.get("n").copied().unwrap_or(0)).or_default() += 1;
+                    // A slow page: the jobs are in flight when the store goes away.
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    "done"
+                },
+            ),
+        )
+        .with_state(Arc::clone(&hits));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/"), hits)
+}
+
+/// The value of an unlabelled series in an exposition.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_store_outage_mid_run_loses_no_result_and_the_schedule_goes_on() {
+    use crate::support::{client, get, post_json, send, start_app};
+    use serde_json::json;
+
+    let Some(mut server) = start_server().await else { return };
+    if server.cluster.is_none() {
+        eprintln!("SKIP: stopping PostgreSQL needs the throwaway cluster (RUNNER_TEST_PG_URL is set)");
+        return;
+    }
+    let url = server.database("outage").await;
+    let (base_url, hits) = slow_site().await;
+    let t = start_app(|c| c.db = url.clone()).await;
+    let metrics = || async { get(&format!("{}/metrics", t.base)).await.body };
+
+    let flows: Vec<_> = (0..4)
+        .map(|i| {
+            json!({"name": format!("slow {i}"), "start_url": format!("/slow?n={i}"),
+                        "steps": [{"kind": "expect_text", "text": "done"}]})
+        })
+        .collect();
+    let created = post_json(
+        &format!("{}/api/sites", t.base),
+        &json!({"name": "outage", "base_url": base_url, "interval_secs": 5, "flows": flows}),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let site = created.json()["id"].as_i64().unwrap();
+    wait_for("the first run's jobs to be in flight", Duration::from_secs(30), || async {
+        (sample(&metrics().await, "runner_jobs_in_flight")? >= 1.0).then_some(())
+    })
+    .await;
+
+    let stopped = tokio::time::Instant::now();
+    assert!(tokio::task::block_in_place(|| server.stop()));
+    eprintln!("PostgreSQL stopped with jobs in flight (shutdown took {:?})", stopped.elapsed());
+    wait_for("runner_store_up 0 during the outage", Duration::from_secs(14), || async {
+        (sample(&metrics().await, "runner_store_up")? == 0.0).then_some(())
+    })
+    .await;
+    wait_for("results held for the store (runner_results_pending)", Duration::from_secs(14), || async {
+        (sample(&metrics().await, "runner_results_pending")? >= 1.0).then_some(())
+    })
+    .await;
+    eprintln!("the outage shows in the metrics after {:?}", stopped.elapsed());
+    // The outage being simulated lasts 15 s from the stop, whatever the runner does.
+    tokio::time::sleep_until(stopped + Duration::from_secs(15)).await;
+    eprintln!("starting PostgreSQL again after {:?}", stopped.elapsed());
+    server.start_again().await;
+    let back = runner::now_ms();
+    eprintln!("PostgreSQL back after {:?}", stopped.elapsed());
+    wait_for("runner_store_up 1 after the outage", Duration::from_secs(30), || async {
+        (sample(&metrics().await, "runner_store_up")? == 1.0).then_some(())
+    })
+    .await;
+    assert_eq!(sample(&metrics().await, "runner_results_pending"), Some(0.0));
+
+    // The schedule goes on without a restart: a run enqueued after the outage finishes.
+    wait_for("a scheduled run after the outage to finish", Duration::from_secs(60), || async {
+        let runs = get(&format!("{}/api/runs?site=outage", t.base)).await.json();
+        runs["items"]
+            .as_array()?
+            .iter()
+            .any(|r| r["created_at"].as_i64() > Some(back) && r["finished_at"].is_i64())
+            .then_some(())
+    })
+    .await;
+    let manual = json!({"name": "outage", "base_url": base_url, "interval_secs": null});
+    let put = send(
+        client()
+            .put(format!("{}/api/sites/{site}", t.base))
+            .header("content-type", "application/json")
+            .body(manual.to_string()),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let runs = wait_for("every run to finish", Duration::from_secs(60), || async {
+        let runs = get(&format!("{}/api/runs?site=outage", t.base)).await.json();
+        let items = runs["items"].as_array()?.clone();
+        items.iter().all(|r| r["finished_at"].is_i64()).then_some(items)
+    })
+    .await;
+
+    let (mut jobs, mut passed) = (0, 0);
+    for run in &runs {
+        let id = run["id"].as_i64().unwrap();
+        let detail = get(&format!("{}/api/runs/{id}", t.base)).await.json();
+        for job in detail["jobs"].as_array().unwrap() {
+            jobs += 1;
+            assert_eq!(job["status"], "passed", "every job ends with its one stored result: {detail}");
+            passed += 1;
+        }
+        assert_eq!(detail["status"], "passed", "{detail}");
+        let attempts = detail["attempts"].as_array().unwrap();
+        assert_eq!(
+            attempts.len(),
+            detail["jobs"].as_array().unwrap().len(),
+            "one attempt kept per job: {detail}"
+        );
+    }
+    assert!(runs.len() >= 2, "{runs:?}");
+    // Nothing ran twice, nothing was counted twice.
+    let hit_total: u32 = hits.lock().unwrap().values().sum();
+    assert_eq!(u64::from(hit_total), jobs, "each job hit the site once");
+    assert_eq!((t.app.metrics().successes(), t.app.metrics().failures()), (passed, 0));
+    eprintln!("outage: {} runs, {jobs} jobs, each stored and counted once", runs.len());
+    t.app.shutdown().await;
 }

@@ -13,6 +13,7 @@ use crate::support::sqlite_store;
 
 fn flow(name: &str) -> FlowSpec {
     FlowSpec {
+        retries: None,
         name: name.into(),
         driver: "http".into(),
         start_url: format!("/{name}"),
@@ -258,4 +259,96 @@ async fn a_site_without_flows_cannot_run() {
     let runs = Runs::new(store.clone(), metrics, Arc::new(Notify::new()));
     let err = runs.start(s.id, Trigger::Manual, 2).await.unwrap_err();
     assert!(err.to_string().starts_with("site empty has no flows to run"), "{err}");
+}
+
+#[tokio::test]
+async fn sweeps_close_overdue_jobs_and_settle_runs_whose_jobs_all_ended() {
+    use sqlx::Connection;
+    let (store, dir) = sqlite_store().await;
+    let s = store.create_site(&site("sweep", &["a", "b"]), None, 1).await.unwrap();
+    let run = store.enqueue_run(&s, &store.flows(s.id).await.unwrap(), Trigger::Manual, 2).await.unwrap();
+    let old = store.claim("http", "lost", 3).await.unwrap().unwrap();
+    let young = store.claim("http", "alive", 150).await.unwrap().unwrap();
+
+    // Only the job running since before the cut is closed, with the reason given.
+    let closed = store.close_overdue(100, "closed: overdue", 200).await.unwrap();
+    assert_eq!((closed.jobs, closed.settled.len()), (1, 0), "the young job keeps the run open");
+    let jobs = store.jobs_of_run(run.id).await.unwrap();
+    assert_eq!(
+        (jobs[0].id, jobs[0].status.as_str(), jobs[0].reason.as_deref()),
+        (old.id, "interrupted", Some("closed: overdue"))
+    );
+    assert_eq!((jobs[1].id, jobs[1].status.as_str()), (young.id, "running"));
+
+    // The young job's result lands but its run's settle is lost (as when the store went away
+    // between the two): the sweep settles the run.
+    let path = dir.path().join("runner.db");
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    sqlx::query("UPDATE jobs SET status = 'passed', finished_at = 300 WHERE id = $1")
+        .bind(young.id)
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(store.run(run.id).await.unwrap().status, "running");
+    let settled = store.settle_finished_runs(400).await.unwrap();
+    assert_eq!(settled.settled, [RunStatus::Interrupted]);
+    let run = store.run(run.id).await.unwrap();
+    assert_eq!((run.status.as_str(), run.finished_at), ("interrupted", Some(400)));
+    assert!(store.settle_finished_runs(500).await.unwrap().settled.is_empty(), "settled once");
+}
+
+#[tokio::test]
+async fn pruning_deletes_old_and_surplus_runs_with_their_jobs_and_reclaims_space() {
+    use sqlx::Connection;
+    let (store, dir) = sqlite_store().await;
+    prune(store).await;
+    let path = dir.path().join("runner.db");
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    let mode: i64 = sqlx::query_scalar("PRAGMA auto_vacuum").fetch_one(&mut raw).await.unwrap();
+    assert_eq!(mode, 2, "incremental auto_vacuum");
+}
+
+/// Also run on PostgreSQL.
+pub(crate) async fn prune(store: Store) {
+    let s = store.create_site(&site("prune", &["a"]), None, 1).await.unwrap();
+    let flows = store.flows(s.id).await.unwrap();
+    let mut runs = Vec::new();
+    for t in 1..=5_i64 {
+        let run = store.enqueue_run(&s, &flows, Trigger::Manual, t * 1000).await.unwrap();
+        let job = store.claim("http", "i", t * 1000 + 1).await.unwrap().unwrap();
+        store.record_attempt(job.id, run.id, 1, &JobOutcome::passed(), 1, t * 1000 + 2).await.unwrap();
+        store.finish_job(job.id, "i", &JobOutcome::passed(), 1, t * 1000 + 2).await.unwrap();
+        runs.push(run.id);
+    }
+    let unfinished = store.enqueue_run(&s, &flows, Trigger::Manual, 1).await.unwrap();
+
+    // Keep the newest 3 (the unfinished run counts among them, and is never deleted).
+    let pruned = store.prune_batch(0, 3, 100).await.unwrap();
+    assert_eq!((pruned.runs, pruned.jobs), (3, 3));
+    let left: Vec<i64> = store
+        .runs(&RunFilter { page: 1, per_page: 50, ..RunFilter::default() })
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, [unfinished.id, runs[4], runs[3]]);
+    assert!(store.jobs_of_run(runs[0]).await.unwrap().is_empty());
+    assert!(store.attempts_of_run(runs[0]).await.unwrap().is_empty());
+    assert_eq!(store.attempts_of_run(runs[4]).await.unwrap().len(), 1);
+    // By age: runs finished before the cut go, the unfinished one stays.
+    let pruned = store.prune_batch(5000, 0, 1).await.unwrap();
+    assert_eq!(pruned.runs, 1, "one per batch");
+    assert_eq!(store.prune_batch(5000, 0, 100).await.unwrap().runs, 0);
+    let left: Vec<i64> = store
+        .runs(&RunFilter { page: 1, per_page: 50, ..RunFilter::default() })
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, [unfinished.id, runs[4]]);
+    store.reclaim_space().await.unwrap();
 }

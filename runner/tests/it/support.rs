@@ -196,10 +196,12 @@ pub(crate) fn test_config(dir: &TempDir) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         db: dir.path().join("runner.db").to_str().unwrap().to_owned(),
+        secret_key_file: dir.path().join("runner.key"),
         demo: false,
         poll_interval: Duration::from_millis(50),
         tick: Duration::from_millis(200),
         grace: Duration::from_secs(5),
+        retries: 0, // tests that retry say so
         ..Config::default()
     }
 }

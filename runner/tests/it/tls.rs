@@ -64,7 +64,13 @@ async fn an_untrusted_certificate_is_an_error_naming_it() {
         job_id: 1,
         site_name: "tls".into(),
         base_url: Url::parse(&format!("https://localhost:{}/", addr.port())).unwrap(),
-        flow: FlowSpec { name: "f".into(), driver: "http".into(), start_url: "/".into(), steps: vec![] },
+        flow: FlowSpec {
+            retries: None,
+            name: "f".into(),
+            driver: "http".into(),
+            start_url: "/".into(),
+            steps: vec![],
+        },
         progress: Progress::default(),
     };
     let outcome = driver.run(&job).await;

@@ -228,6 +228,7 @@ fn job(base: &Url, start_url: &str, steps: Vec<Step>) -> JobSpec {
         site_name: "scripted".into(),
         base_url: base.clone(),
         flow: FlowSpec {
+            retries: None,
             name: "flow".into(),
             driver: "webdriver".into(),
             start_url: start_url.into(),

@@ -269,6 +269,7 @@ async fn own_metrics_after_a_known_sequence() {
 
 #[test]
 fn a_handler_serving_the_default_registry_counts_its_scrapes_as_go_does() {
+    let _turn = DEFAULT_REGISTRY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     // The one test here on the process-wide registry: that registry is what it is about.
     let default = promkit::default_registry();
     let first = MetricsHandler::builder(default).must_build();
@@ -297,4 +298,38 @@ fn a_handler_serving_the_default_registry_counts_its_scrapes_as_go_does() {
     let quiet = Registry::new();
     MetricsHandler::builder(&quiet).instrument(&quiet).without_self_metrics().must_build();
     assert_eq!(quiet.encode_string(Format::Text).unwrap(), "");
+}
+
+/// `handler()`: Go's `promhttp.Handler()`, the default registry with the handler's own
+/// metrics, built once however often it is called.
+#[tokio::test]
+#[allow(clippy::await_holding_lock)] // a std lock on a current-thread runtime: no other task waits
+async fn the_default_handler_serves_the_default_registry_with_its_own_metrics() {
+    let _turn = DEFAULT_REGISTRY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let first = promkit_http::handler();
+    let again = promkit_http::handler(); // no second registration, no error
+    let resp = call(&first, "/metrics", &[]).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(header(&resp, "content-type"), Some(TEXT));
+    let body = text(&resp);
+    let served_before = served_ok(body);
+    assert!(body.contains("# TYPE promhttp_metric_handler_requests_in_flight gauge\n"), "{body}");
+    // The scrape being served is in flight; the 200 is counted once it is done.
+    assert!(body.contains("promhttp_metric_handler_requests_in_flight 1\n"), "{body}");
+    let resp = call(&again, "/metrics", &[]).await;
+    let body = text(&resp);
+    assert_eq!(served_ok(body), served_before + 1);
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        assert!(body.contains("# TYPE process_start_time_seconds gauge\n"), "{body}");
+    }
+}
+
+/// Tests on the process-wide default registry take turns: they count its scrapes.
+static DEFAULT_REGISTRY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// `promhttp_metric_handler_requests_total{code="200"}` in a body, 0 when absent.
+fn served_ok(body: &str) -> u64 {
+    body.lines()
+        .find_map(|l| l.strip_prefix("promhttp_metric_handler_requests_total{code=\"200\"} "))
+        .map_or(0, |v| v.parse().unwrap())
 }

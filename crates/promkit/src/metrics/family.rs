@@ -222,6 +222,27 @@ impl<M: Metric> Family<M> {
         self.with_values_key(values, |key| self.store.remove_key(key))
     }
 
+    /// Removes the series with these `(name, value)` pairs, in any order (Go's
+    /// `Delete(Labels)`); true if it existed. The pair form of [`remove`](Self::remove), as
+    /// [`with`](Self::with) is of [`with_label_values`](Self::with_label_values).
+    ///
+    /// ```
+    /// # use promkit::{Counter, Registry};
+    /// # let registry = Registry::new();
+    /// let requests = Counter::builder("req_total").labels(["method", "code"]).register(&registry)?;
+    /// requests.with_label_values(&["GET", "200"])?.inc();
+    /// assert!(requests.remove_by(&[("code", "200"), ("method", "GET")])?);
+    /// assert!(!requests.remove_by(&[("code", "200"), ("method", "GET")])?);
+    /// # Ok::<(), promkit::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`LabelError`] for an unknown, missing or repeated name.
+    pub fn remove_by(&self, pairs: &[(&str, &str)]) -> Result<bool, LabelError> {
+        let values = self.values_from_pairs(pairs)?;
+        self.remove(&values)
+    }
+
     /// Removes every series whose labels include all these `(name, value)` pairs (Go's
     /// `DeletePartialMatch`); returns how many were removed. Curried labels match too.
     pub fn remove_partial_match(&self, pairs: &[(&str, &str)]) -> usize {
@@ -301,6 +322,16 @@ impl<M: Metric> Family<M> {
         Ok(Self { store: Arc::clone(&self.store), curried: curried.into() })
     }
 
+    /// As [`curry_with`](Self::curry_with), panicking on a bad name (Go's `MustCurryWith`).
+    ///
+    /// # Panics
+    /// For a name the family does not have or has curried already: a programming error, for
+    /// names fixed in the source.
+    #[track_caller]
+    pub fn must_curry_with(&self, pairs: &[(&str, &str)]) -> Self {
+        self.curry_with(pairs).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Calls `f(values, series)` for every series, values in declared label order (unordered
     /// series; for tests and custom exports).
     pub fn for_each(&self, mut f: impl FnMut(&[String], &M)) {
@@ -349,6 +380,28 @@ mod tests {
         assert_eq!(e, "`one_total` takes 1 label value (a), got 0");
         let c = f.with(&[("b", "2"), ("a", "1")]).unwrap();
         assert!(c.same_as(&f.with_label_values(&["1", "2"]).unwrap()));
+    }
+
+    #[test]
+    fn remove_by_takes_pairs_in_any_order_and_respects_currying() {
+        let r = Registry::new();
+        let f = Counter::builder("rb_total").labels(["a", "b", "c"]).register(&r).unwrap();
+        f.with_label_values(&["1", "2", "3"]).unwrap().inc();
+        f.with_label_values(&["1", "9", "3"]).unwrap().inc();
+        let a1 = f.must_curry_with(&[("a", "1")]);
+        assert!(matches!(a1.remove_by(&[("a", "1")]), Err(LabelError::UnknownName { .. })));
+        assert!(matches!(a1.remove_by(&[("c", "3")]), Err(LabelError::WrongCount { .. })));
+        assert_eq!(a1.remove_by(&[("c", "3"), ("b", "2")]), Ok(true));
+        assert_eq!(f.remove_by(&[("c", "3"), ("b", "2"), ("a", "1")]), Ok(false));
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "`mc_total` has no label `x`")]
+    fn must_curry_with_panics_with_the_error() {
+        let r = Registry::new();
+        let f = Counter::builder("mc_total").labels(["a"]).register(&r).unwrap();
+        let _ = f.must_curry_with(&[("x", "1")]);
     }
 
     #[test]

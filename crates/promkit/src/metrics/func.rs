@@ -1,4 +1,4 @@
-//! `CounterFn` and `GaugeFn`: values read from a function at scrape time.
+//! `CounterFn`, `GaugeFn` and `UntypedFn`: values read from a function at scrape time.
 
 use crate::model::{
     BuildError, CollectError, Collector, Desc, FamilyHeader, LabelTemplate, Labels, MetricType, SampleMeta,
@@ -6,7 +6,7 @@ use crate::model::{
 };
 
 use super::builder::{Builder, Func};
-use super::{CounterF64, GaugeF64};
+use super::{CounterF64, GaugeF64, Untyped};
 
 /// A counter whose value a function returns at each scrape (Go's `CounterFunc`): for totals
 /// another part of the program already keeps.
@@ -42,6 +42,29 @@ pub struct CounterFn {
 
 /// A gauge whose value a function returns at each scrape (Go's `GaugeFunc`).
 pub struct GaugeFn {
+    desc: Desc,
+    template: LabelTemplate,
+    f: Box<dyn Fn() -> f64 + Send + Sync>,
+}
+
+/// A value of unknown kind that a function returns at each scrape (Go's `UntypedFunc`): for
+/// values mirrored from another system that does not say whether they are totals.
+///
+/// ```
+/// use promkit::{Registry, UntypedFn};
+/// let registry = Registry::new();
+/// registry.register(UntypedFn::new(
+///     UntypedFn::builder("legacy_value").help("Mirrored as is."),
+///     || 42.5,
+/// )?)?;
+/// assert_eq!(registry.encode_text_string()?, "\
+/// ## HELP legacy_value Mirrored as is.
+/// ## TYPE legacy_value untyped
+/// legacy_value 42.5
+/// ");
+/// # Ok::<(), promkit::Error>(())
+/// ```
+pub struct UntypedFn {
     desc: Desc,
     template: LabelTemplate,
     f: Box<dyn Fn() -> f64 + Send + Sync>,
@@ -102,3 +125,4 @@ macro_rules! func_metric {
 
 func_metric!(CounterFn, CounterF64, MetricType::Counter, Value::CounterF64);
 func_metric!(GaugeFn, GaugeF64, MetricType::Gauge, Value::GaugeF64);
+func_metric!(UntypedFn, Untyped, MetricType::Untyped, Value::Untyped);

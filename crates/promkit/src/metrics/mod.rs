@@ -16,7 +16,7 @@ pub use builder::{Builder, Described, Func, Labelled, Single, Typed, WhenEmpty};
 pub use counter::{Counter, CounterF64, LocalCounter};
 pub use error::LabelError;
 pub use family::{Family, OVERFLOW_LABEL_VALUE};
-pub use func::{CounterFn, GaugeFn};
+pub use func::{CounterFn, GaugeFn, UntypedFn};
 pub use gauge::{Gauge, GaugeF64, InflightGuard, Untyped};
 pub use histogram::{DEFAULT_ZERO_THRESHOLD, Histogram, HistogramOptions, NativeOptions, Timer};
 pub use summary::{Summary, SummaryOptions};

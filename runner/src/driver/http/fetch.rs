@@ -29,9 +29,32 @@ pub(crate) struct Clients {
     pub(crate) max_page_bytes: u64,
     pub(crate) max_redirects: usize,
     pub(crate) read_timeout: Duration,
+    /// The egress policy, for address literals (names are checked by the clients' resolver).
+    pub(crate) policy: std::sync::Arc<crate::egress::Policy>,
 }
 
 impl Clients {
+    /// The policy's verdict on a URL before any connection: an address literal is checked
+    /// here whole, as no resolver sees it; a name by its patterns, and, being a loopback name,
+    /// as the loopback address it means (the runner's own ports are refused there).
+    fn check_egress(&self, url: &Url) -> Result<(), FetchError> {
+        let port = url.port_or_known_default().unwrap_or(80);
+        let verdict = match url.host() {
+            Some(url::Host::Ipv4(ip)) => self.policy.check_addr(std::net::SocketAddr::new(ip.into(), port)),
+            Some(url::Host::Ipv6(ip)) => self.policy.check_addr(std::net::SocketAddr::new(ip.into(), port)),
+            Some(url::Host::Domain(name)) => self.policy.check_name(name).and_then(|()| {
+                if loopback::is_name(name) {
+                    self.policy.check_addr(std::net::SocketAddr::new([127, 0, 0, 1].into(), port))
+                } else {
+                    Ok(())
+                }
+            }),
+            None => Ok(()),
+        };
+        verdict
+            .map_err(|refusal| FetchError { status: JobStatus::Error, message: format!("{url}: {refusal}") })
+    }
+
     fn for_url(&self, url: &Url) -> &Client {
         if loopback::is_url(url) { &self.direct } else { &self.proxied }
     }
@@ -138,6 +161,7 @@ impl Clients {
         let (mut method, mut url, mut body) = (nav.method, nav.url, nav.form_body);
         let mut referer = referer.cloned();
         for _ in 0..=self.max_redirects {
+            self.check_egress(&url)?;
             let mut req = self
                 .for_url(&url)
                 .request(method.clone(), url.clone())

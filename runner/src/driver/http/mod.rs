@@ -17,6 +17,7 @@
 mod fetch;
 mod page;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use fetch::{Clients, FetchError, Jar};
@@ -44,6 +45,8 @@ pub struct HttpOptions {
     pub max_redirects: usize,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// Where jobs may connect, and how names are resolved for that check.
+    pub egress: crate::egress::Egress,
 }
 
 impl Default for HttpOptions {
@@ -56,6 +59,7 @@ impl Default for HttpOptions {
             max_page_bytes: 2 * 1024 * 1024,
             max_redirects: 10,
             user_agent: format!("promkit-runner/{} (form check)", env!("CARGO_PKG_VERSION")),
+            egress: crate::egress::Egress::default(),
         }
     }
 }
@@ -94,8 +98,15 @@ impl HttpDriver {
     /// [`BuildError`] when the HTTP client cannot be set up (TLS roots).
     pub fn new(options: &HttpOptions) -> Result<Self, BuildError> {
         install_crypto_provider();
+        // Every connection resolves through the policy, which hands on only the addresses it
+        // allows: the address checked is the address connected to.
+        let resolver = Arc::new(crate::egress::PolicyResolver {
+            policy: Arc::clone(&options.egress.policy),
+            lookup: Arc::clone(&options.egress.lookup),
+        });
         let builder = || {
             reqwest::Client::builder()
+                .dns_resolver(Arc::clone(&resolver))
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(options.connect_timeout)
                 .read_timeout(options.read_timeout)
@@ -108,6 +119,7 @@ impl HttpDriver {
             max_page_bytes: options.max_page_bytes,
             max_redirects: options.max_redirects,
             read_timeout: options.read_timeout,
+            policy: Arc::clone(&options.egress.policy),
         };
         Ok(Self { clients, capacity: options.capacity })
     }

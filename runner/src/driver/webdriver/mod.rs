@@ -75,6 +75,9 @@ pub struct WebDriverOptions {
     pub page_load_timeout: Duration,
     /// The browser window, in CSS pixels (screenshots have this size).
     pub window: (u32, u32),
+    /// The egress policy the browser's requests go through (a local browser only); `None`:
+    /// unchecked.
+    pub egress: Option<crate::egress::Egress>,
 }
 
 impl Default for WebDriverOptions {
@@ -85,6 +88,7 @@ impl Default for WebDriverOptions {
             browser: None,
             page_load_timeout: Duration::from_secs(30),
             window: (1280, 800),
+            egress: None,
         }
     }
 }
@@ -142,9 +146,19 @@ impl WebDriverDriver {
             }
             _ => None,
         };
+        if options.url.is_some()
+            && let capabilities::Sandbox::Off(why) = capabilities::sandbox()
+        {
+            tracing::warn!("Chromium runs without its sandbox: {why}");
+        }
         let mut driver = Self::with_options(options);
         driver._chromedriver = spawned;
         Ok(driver)
+    }
+
+    /// Sends every browser request through `egress` (browsers on this machine).
+    pub fn set_egress(&mut self, egress: crate::egress::Egress) {
+        self.options.egress = Some(egress);
     }
 
     /// The WebDriver server's URL, when configured.
@@ -183,8 +197,22 @@ impl WebDriverDriver {
                 }
             }
         };
+        let refusals = browser.refusals();
         browser.close().await;
-        outcome
+        match refusals.first() {
+            // A refused request fails the job even when the page did without it.
+            Some(refusal) => {
+                let then = outcome.reason.as_deref().map(|r| format!(" (then {r})")).unwrap_or_default();
+                let mut refused = JobOutcome::not_passed(
+                    JobStatus::Error,
+                    outcome.failed_step,
+                    format!("a request of the page was refused: {refusal}{then}"),
+                );
+                refused.screenshot = outcome.screenshot;
+                refused
+            }
+            None => outcome,
+        }
     }
 
     async fn check_health(&self) -> Health {

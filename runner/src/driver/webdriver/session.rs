@@ -2,6 +2,7 @@
 //! the WebDriver server is loopback), closed when the job ends or is dropped, and the
 //! screenshot of the page a job failed on.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder};
@@ -10,6 +11,7 @@ use url::Url;
 
 use super::failure::first_line;
 use super::{WebDriverOptions, capabilities};
+use crate::egress::{PolicyResolver, Proxy, Refusal};
 use crate::loopback;
 
 /// Longest wait for the server to open or close a session, or take a screenshot.
@@ -20,6 +22,8 @@ const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
 pub(super) struct Browser {
     client: Option<Client>,
     profile: Option<TempDir>,
+    /// The egress proxy every request of this browser goes through, when the policy applies.
+    proxy: Option<Proxy>,
 }
 
 impl Browser {
@@ -36,8 +40,25 @@ impl Browser {
         } else {
             None
         };
+        // The proxy listens on this machine's loopback, so only a local browser can use it.
+        let proxy = match (&options.egress, loopback::is_url(url)) {
+            (Some(egress), true) => {
+                let resolver =
+                    PolicyResolver { policy: Arc::clone(&egress.policy), lookup: Arc::clone(&egress.lookup) };
+                Some(
+                    Proxy::start(resolver)
+                        .await
+                        .map_err(|e| format!("cannot start the egress proxy: {e}"))?,
+                )
+            }
+            _ => None,
+        };
         let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
-        builder.capabilities(capabilities::of(options, profile.as_ref().map(TempDir::path)));
+        builder.capabilities(capabilities::of(
+            options,
+            profile.as_ref().map(TempDir::path),
+            proxy.as_ref().map(Proxy::addr),
+        ));
         let client = match tokio::time::timeout(SESSION_TIMEOUT, builder.connect(url.as_str())).await {
             Ok(Ok(client)) => client,
             Ok(Err(e)) => {
@@ -53,7 +74,12 @@ impl Browser {
                 ));
             }
         };
-        Ok(Self { client: Some(client), profile })
+        Ok(Self { client: Some(client), profile, proxy })
+    }
+
+    /// The requests the egress proxy refused so far.
+    pub(super) fn refusals(&self) -> Vec<Refusal> {
+        self.proxy.as_ref().map(Proxy::refusals).unwrap_or_default()
     }
 
     /// The session.

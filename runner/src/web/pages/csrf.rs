@@ -10,6 +10,10 @@
 //!   also need the session to be unlocked: `/ui/unlock` takes the token once and sets
 //!   `runner_unlock` = HMAC(secret, session id), valid until the runner restarts. A request
 //!   with `Authorization: Bearer <token>` passes as well.
+//! - Off loopback, the pages themselves (not only their forms) need an unlocked session: the
+//!   write token unlocks reads and writes, the read token (`--read-token`) reads only. The
+//!   unlock page and the assets stay open. Wrong tokens count towards the client address's
+//!   rate limit, as bearer tokens do.
 //!
 //! [`guard`] checks every non-GET request to the pages before any handler runs, so no form
 //! handler can forget to.
@@ -27,6 +31,8 @@ use ring::rand::{SecureRandom, SystemRandom};
 
 use super::error::PageError;
 use crate::web::BODY_LIMIT;
+use crate::web::auth::{Access, same_token};
+use crate::web::ratelimit::Limiter;
 
 /// The session cookie's name.
 pub(crate) const SESSION_COOKIE: &str = "runner_sid";
@@ -35,12 +41,22 @@ pub(crate) const UNLOCK_COOKIE: &str = "runner_unlock";
 /// The form field carrying the CSRF token.
 pub(crate) const CSRF_FIELD: &str = "csrf";
 
-/// The secret and the write token of this process.
+/// The secret and the tokens of this process.
 #[derive(Debug)]
 pub(crate) struct Keys {
     key: hmac::Key,
     write_token: Option<Arc<str>>,
+    read_token: Option<Arc<str>>,
+    /// Whether reading the pages needs an unlocked session (off loopback).
+    reads_locked: bool,
+    /// Failed token checks per client address.
+    pub(crate) limiter: Arc<Limiter>,
 }
+
+/// The visitor's address, for the unlock page's rate limit; `None` when the server did not
+/// record it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientIp(pub(crate) Option<std::net::IpAddr>);
 
 /// What a handler knows of the visitor's session.
 #[derive(Debug, Clone)]
@@ -53,6 +69,8 @@ pub(crate) struct Session {
     pub(crate) token_required: bool,
     /// The value that unlocks this session, for the unlock page to set.
     pub(crate) unlock_value: String,
+    /// The value that unlocks this session for reading only (the read token's).
+    pub(crate) read_value: String,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -72,11 +90,17 @@ impl Keys {
     /// # Panics
     ///
     /// When the operating system has no random numbers to give (then nothing secure can run).
-    pub(crate) fn new(write_token: Option<Arc<str>>) -> Self {
+    pub(crate) fn new(access: &Access) -> Self {
         let rng = SystemRandom::new();
         let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng)
             .unwrap_or_else(|_| panic!("the operating system's random number source failed"));
-        Self { key, write_token }
+        Self {
+            key,
+            write_token: access.write_token.clone(),
+            read_token: access.read_token.clone(),
+            reads_locked: !access.loopback,
+            limiter: Arc::clone(&access.limiter),
+        }
     }
 
     fn tag(&self, purpose: &str, sid: &str) -> String {
@@ -89,13 +113,15 @@ impl Keys {
             .is_some_and(|tag| hmac::verify(&self.key, format!("{purpose}:{sid}").as_bytes(), &tag).is_ok())
     }
 
-    /// Whether `given` is the write token, compared in constant time (through HMAC, so the
+    /// Whether `given` is the write token, compared in constant time (through digests, so the
     /// lengths leak nothing either).
     pub(crate) fn is_write_token(&self, given: &str) -> bool {
-        self.write_token.as_deref().is_some_and(|token| {
-            let want = hmac::sign(&self.key, token.as_bytes());
-            hmac::verify(&self.key, given.trim().as_bytes(), want.as_ref()).is_ok()
-        })
+        self.write_token.as_deref().is_some_and(|token| same_token(given.trim(), token))
+    }
+
+    /// Whether `given` is the read token, compared as [`is_write_token`](Self::is_write_token).
+    pub(crate) fn is_read_token(&self, given: &str) -> bool {
+        self.read_token.as_deref().is_some_and(|token| same_token(given.trim(), token))
     }
 }
 
@@ -131,18 +157,28 @@ pub(crate) async fn guard(State(keys): State<Arc<Keys>>, req: Request, next: Nex
         Some(s) => (s.to_owned(), false),
         None => (new_sid(), true),
     };
-    let bearer = req
+    let given = req
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| keys.is_write_token(t));
-    let unlocked = cookie(req.headers(), UNLOCK_COOKIE).is_some_and(|v| keys.verify("unlock", &sid, v));
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let bearer = given.is_some_and(|t| keys.is_write_token(t));
+    let bearer_reads = bearer || given.is_some_and(|t| keys.is_read_token(t));
+    let unlock = cookie(req.headers(), UNLOCK_COOKIE);
+    let unlocked = unlock.is_some_and(|v| keys.verify("unlock", &sid, v));
+    let read_unlocked = unlocked || unlock.is_some_and(|v| keys.verify("read", &sid, v));
+    let path = req.uri().path();
+    let open_page = path == "/ui/unlock" || path.starts_with("/ui/assets/");
+    if keys.reads_locked && !open_page && !read_unlocked && !bearer_reads {
+        // Pages off loopback show sites, flows and runs: the same rights as the API's reads.
+        return super::see_other("/ui/unlock");
+    }
     let session = Session {
         csrf: keys.tag("csrf", &sid),
         may_write: keys.write_token.is_none() || unlocked || bearer,
         token_required: keys.write_token.is_some(),
         unlock_value: keys.tag("unlock", &sid),
+        read_value: keys.tag("read", &sid),
     };
 
     let mut req = req;
@@ -190,6 +226,8 @@ pub(crate) async fn guard(State(keys): State<Arc<Keys>>, req: Request, next: Nex
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }
+    let client = ClientIp(crate::web::auth::client_ip(&req));
+    req.extensions_mut().insert(client);
     req.extensions_mut().insert(session);
     req.extensions_mut().insert(Arc::clone(&keys));
     let mut resp = next.run(req).await;
@@ -208,22 +246,29 @@ mod tests {
 
     #[test]
     fn tokens_bind_to_the_session() {
-        let keys = Keys::new(None);
+        let keys = Keys::new(&Access::loopback());
         let token = keys.tag("csrf", "aa");
         assert_eq!(token.len(), 64);
         assert!(keys.verify("csrf", "aa", &token));
         assert!(!keys.verify("csrf", "ab", &token));
         assert!(!keys.verify("unlock", "aa", &token));
         assert!(!keys.verify("csrf", "aa", "zz"));
-        assert!(!Keys::new(None).verify("csrf", "aa", &token), "another process's secret");
+        assert!(!Keys::new(&Access::loopback()).verify("csrf", "aa", &token), "another process's secret");
     }
 
     #[test]
     fn write_token_check() {
-        let keys = Keys::new(Some(Arc::from("s3cret")));
+        let access = Access {
+            write_token: Some(Arc::from("s3cret")),
+            read_token: Some(Arc::from("r3ad")),
+            ..Access::loopback()
+        };
+        let keys = Keys::new(&access);
         assert!(keys.is_write_token("s3cret"));
         assert!(!keys.is_write_token("s3cre"));
-        assert!(!Keys::new(None).is_write_token("s3cret"));
+        assert!(!keys.is_write_token("r3ad"));
+        assert!(keys.is_read_token("r3ad"));
+        assert!(!Keys::new(&Access::loopback()).is_write_token("s3cret"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::csrf::{Keys, UNLOCK_COOKIE};
+use super::csrf::{ClientIp, Keys, UNLOCK_COOKIE};
 use super::sites::{ImportForm, site_page};
 use super::{Layout, PageError, Session, html_response, id, render, see_other};
 use crate::domain::{SiteSpec, Violation};
@@ -355,7 +355,7 @@ pub(crate) async fn import_flows(
             }],
         ))
     } else {
-        match actions::import_flows(&state, site_id, &document(&form.document)).await {
+        match actions::import_flows(&state, site_id, &document(&form.document), false).await {
             Ok(_) => None,
             Err(e) if e.status == StatusCode::NOT_FOUND => return Err(e.into()),
             Err(e) => Some(api_problems(e, "document")),
@@ -393,20 +393,34 @@ pub(crate) struct UnlockForm {
 pub(crate) async fn unlock(
     Extension(session): Extension<Session>,
     Extension(keys): Extension<Arc<Keys>>,
+    Extension(client): Extension<ClientIp>,
     Form(form): Form<UnlockForm>,
 ) -> Response {
     if !session.token_required {
         return see_other("/ui");
     }
-    if !keys.is_write_token(&form.token) {
+    if let Some(wait) = client.0.and_then(|ip| keys.limiter.blocked(ip)) {
+        return crate::web::auth::too_many(wait);
+    }
+    let value = if keys.is_write_token(&form.token) {
+        Some(&session.unlock_value)
+    } else if keys.is_read_token(&form.token) {
+        Some(&session.read_value)
+    } else {
+        None
+    };
+    let Some(value) = value else {
+        if let Some(ip) = client.0 {
+            keys.limiter.fail(ip);
+        }
         let page = UnlockPage {
             layout: Layout::new("Unlock writes", "", "", &session),
             error: Some("that is not this runner's write token (--write-token)".to_owned()),
         };
         return html_response(StatusCode::FORBIDDEN, &page);
-    }
+    };
     let mut resp = see_other("/ui");
-    let cookie = format!("{UNLOCK_COOKIE}={}; Path=/ui; HttpOnly; SameSite=Strict", session.unlock_value);
+    let cookie = format!("{UNLOCK_COOKIE}={value}; Path=/ui; HttpOnly; SameSite=Strict");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().append(SET_COOKIE, v);
     }

@@ -32,6 +32,7 @@ mod format;
 mod forms;
 mod home;
 mod runs;
+mod secrets;
 mod sites;
 mod views;
 
@@ -174,7 +175,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// The dashboard's routes, under `/ui`. `access` gives the write token that form posts
 /// need when the runner has one.
 pub fn router(access: &Access) -> Router<AppState> {
-    let keys = Arc::new(csrf::Keys::new(access.write_token.clone()));
+    let keys = Arc::new(csrf::Keys::new(access));
     Router::new()
         .route("/ui", get(home::page))
         .route("/ui/", get(|| async { Redirect::permanent("/ui") }))
@@ -186,11 +187,13 @@ pub fn router(access: &Access) -> Router<AppState> {
         .route("/ui/sites/{id}/edit", get(forms::edit_page).post(forms::edit))
         .route("/ui/runs", get(runs::list))
         .route("/ui/runs/{id}", get(runs::page))
+        .route("/ui/jobs/{id}/screenshot", get(runs::screenshot))
         .route("/ui/drivers", get(drivers::list))
         .route("/ui/drivers/{name}", get(drivers::page))
         .route("/ui/add", get(forms::add_page).post(forms::add))
         .route("/ui/add/document", post(forms::add_document))
         .route("/ui/unlock", get(forms::unlock_page).post(forms::unlock))
+        .route("/ui/secrets", get(secrets::list).post(secrets::set))
         .route("/ui/assets/style.css", get(style))
         .route("/ui/assets/app.js", get(script))
         .route("/ui/{*rest}", get(unknown_page))

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::views::{JobView, RunView};
 use super::{Layout, PageError, Session, format, id, render};
@@ -112,6 +112,42 @@ struct RunPage {
     finished: String,
     jobs: Vec<JobView>,
     passed: usize,
+    /// Attempts of the jobs that were retried (a job run once shows only in `jobs`).
+    retried: Vec<AttemptView>,
+}
+
+/// One attempt of a retried job.
+#[derive(Debug, Clone)]
+struct AttemptView {
+    flow_name: String,
+    attempt: i64,
+    status: String,
+    class: &'static str,
+    reason: String,
+    duration: String,
+    finished: String,
+}
+
+fn retried(detail: &queries::RunDetail) -> Vec<AttemptView> {
+    detail
+        .attempts
+        .iter()
+        .filter(|a| detail.attempts.iter().filter(|b| b.job_id == a.job_id).count() > 1)
+        .map(|a| AttemptView {
+            flow_name: detail
+                .jobs
+                .iter()
+                .find(|j| j.id == a.job_id)
+                .map(|j| j.flow_name.clone())
+                .unwrap_or_default(),
+            attempt: a.attempt,
+            status: a.status.clone(),
+            class: format::status_class(&a.status),
+            reason: a.reason.clone().unwrap_or_default(),
+            duration: format::duration(a.duration_ms),
+            finished: format::datetime(a.finished_at),
+        })
+        .collect()
 }
 
 /// `GET /ui/runs/{id}`.
@@ -129,9 +165,23 @@ pub(crate) async fn page(
         started: detail.run.started_at.map(format::datetime).unwrap_or_default(),
         finished: detail.run.finished_at.map(format::datetime).unwrap_or_default(),
         passed: jobs.iter().filter(|j| j.status == "passed").count(),
+        retried: retried(&detail),
         jobs,
     };
     Ok(render(&page))
+}
+
+/// `GET /ui/jobs/{id}/screenshot`: a failed job's PNG, behind the pages' session (off
+/// loopback an image tag cannot carry the API's bearer token).
+pub(crate) async fn screenshot(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    let job = id(&raw, "job")?;
+    match state.store().screenshot(job).await.map_err(crate::web::ApiError::from)? {
+        Some(png) => Ok(([(axum::http::header::CONTENT_TYPE, "image/png")], png).into_response()),
+        None => Err(crate::web::ApiError::not_found(format!("job {job} has no screenshot")).into()),
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::Histogram;
 use crate::metrics::summary::Summary;
+use crate::model::ExemplarError;
 
 /// Observes the seconds since it was started into its histogram or summary when stopped or
 /// dropped; from [`Histogram::start_timer`] or [`Summary::start_timer`].
@@ -62,6 +63,34 @@ impl Timer {
         secs
     }
 
+    /// Observes the elapsed seconds now with an exemplar (Go's
+    /// `ObserveDurationWithExemplar`), and returns them. A summary has no exemplars: it
+    /// observes the duration alone, as Go's does.
+    ///
+    /// ```
+    /// # use promkit::{Histogram, Registry};
+    /// # let registry = Registry::new();
+    /// let took = Histogram::builder("job_seconds").register(&registry)?;
+    /// let timer = took.start_timer();
+    /// let secs = timer.stop_with_exemplar(&[("trace_id", "4bf92f3577b34da6")])?;
+    /// assert!(secs >= 0.0);
+    /// assert_eq!(took.count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ExemplarError`] for exemplar labels that are invalid or too long; the duration is
+    /// observed all the same.
+    pub fn stop_with_exemplar(mut self, labels: &[(&str, &str)]) -> Result<f64, ExemplarError> {
+        let secs = self.start.elapsed().as_secs_f64();
+        match self.target.take() {
+            Some(Target::Histogram(h)) => h.observe_with_exemplar(secs, labels)?,
+            Some(t) => t.observe(secs),
+            None => {}
+        }
+        Ok(secs)
+    }
+
     /// Drops the timer without observing anything.
     pub fn discard(mut self) {
         self.target = None;
@@ -73,5 +102,30 @@ impl Drop for Timer {
         if let Some(t) = self.target.take() {
             t.observe(self.start.elapsed().as_secs_f64());
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::{Buckets, Format, Histogram, Quantiles, Registry, Summary};
+
+    #[test]
+    fn a_timer_stopped_with_an_exemplar_attaches_it_to_its_bucket() {
+        let r = Registry::new();
+        let h =
+            Histogram::builder("t_seconds").buckets(Buckets::new([3600.0]).unwrap()).register(&r).unwrap();
+        let secs = h.start_timer().stop_with_exemplar(&[("trace_id", "abc")]).unwrap();
+        assert!(secs >= 0.0);
+        let om = r.encode_string(Format::OPENMETRICS).unwrap();
+        let line = om.lines().find(|l| l.starts_with("t_seconds_bucket{le=\"3600.0\"}")).unwrap();
+        assert!(line.starts_with("t_seconds_bucket{le=\"3600.0\"} 1 # {trace_id=\"abc\"} "), "{om}");
+        // Invalid labels: an error, and the duration still counted.
+        let long = "x".repeat(200);
+        assert!(h.start_timer().stop_with_exemplar(&[("trace_id", &long)]).is_err());
+        assert_eq!(h.count(), 2);
+        // A summary has no exemplars: the duration alone.
+        let s = Summary::builder("s_seconds").objectives(Quantiles::default()).register(&r).unwrap();
+        s.start_timer().stop_with_exemplar(&[("trace_id", "abc")]).unwrap();
+        assert_eq!(s.count(), 1);
     }
 }
