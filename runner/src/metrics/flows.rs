@@ -14,11 +14,13 @@
 //! consecutive count is per instance too; it resets only on a pass that instance saw, so a
 //! flow that fails everywhere reaches the threshold on whichever instance runs it most.
 //! Every family is capped at the `--max-site-series` limit times 8 (flows per site);
-//! beyond it, new flows share the overflow series.
+//! beyond it, new flows share the overflow series. Every family is shown (as its header)
+//! before the first job ends, so the alerts and the dashboard that read them find them on
+//! a fresh instance.
 
 use std::time::Duration;
 
-use promkit::{Buckets, Family, Gauge, Histogram, Registry};
+use promkit::{Buckets, Family, Gauge, Histogram, Registry, WhenEmpty};
 
 use crate::domain::JobStatus;
 
@@ -56,7 +58,12 @@ pub struct FlowResult<'a> {
 impl FlowHealth {
     pub(crate) fn new(registry: &Registry, max_series: usize) -> Result<Self, promkit::Error> {
         let gauge = |name: &str, help: &str| {
-            Gauge::builder(name).help(help).labels(["site", "flow"]).max_series(max_series).register(registry)
+            Gauge::builder(name)
+                .help(help)
+                .labels(["site", "flow"])
+                .max_series(max_series)
+                .when_empty(WhenEmpty::Header)
+                .register(registry)
         };
         Ok(Self {
             last_passed: gauge(
@@ -85,6 +92,7 @@ impl FlowHealth {
                 .labels(["site", "flow"])
                 .buckets(Buckets::new(FLOW_SECONDS)?)
                 .max_series(max_series)
+                .when_empty(WhenEmpty::Header)
                 .register(registry)?,
         })
     }
