@@ -137,7 +137,7 @@ const ROWS: [Row; 21] = [
         floor: None,
     },
     Row {
-        scenario: "summary_observe, 3 objectives (issue 6)",
+        scenario: "summary_observe, 3 objectives",
         group: "summary_observe",
         promkit: "promkit",
         peers: [None, None, Some("metrics"), None],
@@ -471,7 +471,7 @@ pub(super) fn render(
         );
     }
 
-    let _ = writeln!(w, "\n## Targets (issue 4)\n");
+    let _ = writeln!(w, "\n## Targets\n");
     let _ = writeln!(w, "| target | promkit | compared with | ratio | |\n|---|---:|---|---:|---|");
     for t in &TARGETS {
         match target_ratio(results, t) {
