@@ -12,7 +12,8 @@ use super::{
     CountLayer, DurationLayer, HttpMetricsLayer, InFlightLayer, RequestSizeLayer, ResponseSizeLayer,
 };
 
-/// One of the server metrics, to [`rename`](HttpMetricsBuilder::rename).
+/// One of the server metrics, to [`rename`](HttpMetricsBuilder::rename) or to choose with
+/// [`only`](HttpMetricsBuilder::only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ServerMetric {
@@ -116,6 +117,8 @@ pub struct HttpMetricsBuilder {
     common: Common,
     names: [String; 5],
     labels: [String; 3],
+    /// Which metrics `register` registers, by [`ServerMetric::index`].
+    registered: [bool; 5],
     size_buckets: Option<Buckets>,
     exclude: Vec<String>,
     unmatched: String,
@@ -128,6 +131,7 @@ impl fmt::Debug for HttpMetricsBuilder {
             .field("common", &self.common)
             .field("names", &self.names)
             .field("labels", &self.labels)
+            .field("registered", &self.registered)
             .field("size_buckets", &self.size_buckets)
             .field("exclude", &self.exclude)
             .field("unmatched", &self.unmatched)
@@ -143,6 +147,7 @@ impl Default for HttpMetricsBuilder {
             names: ServerMetric::ALL.map(|m| m.default_name().to_owned()),
             labels: [ServerLabel::Method, ServerLabel::Code, ServerLabel::Route]
                 .map(|l| l.default_name().to_owned()),
+            registered: [true; 5],
             size_buckets: None,
             exclude: Vec::new(),
             unmatched: UNMATCHED_ROUTE.to_owned(),
@@ -156,6 +161,36 @@ impl HttpMetricsBuilder {
     /// `prefix("shop")` gives `shop_http_server_requests_total`.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.common.prefix = prefix.into();
+        self
+    }
+
+    /// Registers only these metrics (default: all five), for an app that stacks only their
+    /// layers: the others take no name in the registry and write nothing, not even a
+    /// `# HELP` line.
+    ///
+    /// The layer of a metric left out still works but measures into a family no registry
+    /// holds, so take only the layers listed here, one by one, rather than
+    /// [`all`](HttpMetrics::all).
+    ///
+    /// ```
+    /// use promkit::Registry;
+    /// use promkit_http::middleware::{HttpMetrics, ServerMetric};
+    ///
+    /// let registry = Registry::new();
+    /// let metrics = HttpMetrics::builder()
+    ///     .only([ServerMetric::Requests, ServerMetric::Duration])
+    ///     .register(&registry)?;
+    /// let (_count, _duration) = (metrics.count(), metrics.duration());
+    ///
+    /// let names: Vec<String> = registry.descs().into_iter().map(|d| d.name).collect();
+    /// assert_eq!(names, ["http_server_request_duration_seconds", "http_server_requests_total"]);
+    /// # Ok::<(), promkit::Error>(())
+    /// ```
+    pub fn only(mut self, metrics: impl IntoIterator<Item = ServerMetric>) -> Self {
+        self.registered = [false; 5];
+        for metric in metrics {
+            self.registered[metric.index()] = true;
+        }
         self
     }
 
@@ -229,12 +264,13 @@ impl HttpMetricsBuilder {
         self
     }
 
-    /// Declares the five metrics and registers them all in `registry`.
+    /// Declares the five metrics and registers them in `registry`: all of them, or those
+    /// chosen with [`only`](Self::only).
     ///
     /// # Errors
     /// [`promkit::Error::Build`] for an invalid name, label name or constant label (a rename to
     /// `http-requests`, say), [`promkit::Error::Register`] when `registry` already has a
-    /// family of one of the names. Nothing is registered then.
+    /// family of one of the names it registers. Nothing is registered then.
     pub fn register(self, registry: &Registry) -> Result<HttpMetrics, promkit::Error> {
         let c = &self.common;
         let [requests, duration, in_flight, request_size, response_size] = &self.names;
@@ -285,16 +321,16 @@ impl HttpMetricsBuilder {
                 rule: RouteRule::Server { unmatched: Arc::from(self.unmatched), normalize: self.normalize },
             }),
         };
-        register_all(
-            registry,
-            vec![
-                Arc::new(metrics.requests.clone()) as Arc<dyn Collector>,
-                Arc::new(metrics.duration.clone()),
-                Arc::new(metrics.in_flight.clone()),
-                Arc::new(metrics.request_size.clone()),
-                Arc::new(metrics.response_size.clone()),
-            ],
-        )?;
+        // In `ServerMetric` order, so `registered` picks them by index.
+        let collectors: [Arc<dyn Collector>; 5] = [
+            Arc::new(metrics.requests.clone()),
+            Arc::new(metrics.duration.clone()),
+            Arc::new(metrics.in_flight.clone()),
+            Arc::new(metrics.request_size.clone()),
+            Arc::new(metrics.response_size.clone()),
+        ];
+        let chosen = collectors.into_iter().zip(self.registered).filter_map(|(c, on)| on.then_some(c));
+        register_all(registry, chosen.collect())?;
         Ok(metrics)
     }
 
@@ -319,8 +355,10 @@ impl HttpMetricsBuilder {
 /// | [`request_size`](Self::request_size) | `http_server_request_size_bytes` (histogram) | `method`, `route` |
 /// | [`response_size`](Self::response_size) | `http_server_response_size_bytes` (histogram) | `method`, `code`, `route` |
 ///
-/// Stack the layers you need, or take them all with [`all`](Self::all); every family is
-/// registered either way, and one you never use exports no series. Apply them with axum's
+/// Stack the layers you need, or take them all with [`all`](Self::all). Every family is
+/// registered unless [`only`](HttpMetricsBuilder::only) names the ones your layers use; a
+/// registered family that no layer feeds writes nothing (an empty family is left out, as Go
+/// leaves it), but keeps its name taken in the registry. Apply them with axum's
 /// `Router::layer` (or `route_layer`), which runs them after routing: that is where the
 /// `MatchedPath` they take the `route` from exists. Wrapped around the whole router from
 /// outside, every request is [`unmatched`](HttpMetricsBuilder::unmatched_route).
