@@ -96,3 +96,8 @@ pub use error::PushError;
 pub use pusher::Pusher;
 /// The HTTP client crate, whose `Client` [`PusherBuilder::client`] takes.
 pub use reqwest;
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
