@@ -518,19 +518,25 @@ fn sample_names(d: &Desc) -> Vec<String> {
 /// family (the caller hands back the registered collector), `Err(Some(_))` for a conflict.
 fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> {
     if existing.name == new.name {
+        // Rendered for the message: plain words, quoted text, `none` for nothing.
+        let text = |t: &str| if t.is_empty() { "none".to_owned() } else { format!("{t:?}") };
         let diff = if existing.kind != new.kind {
-            Some(("type", format!("{:?}", existing.kind), format!("{:?}", new.kind)))
+            Some(("type", existing.kind.as_text().to_owned(), new.kind.as_text().to_owned()))
         } else if existing.help != new.help {
-            Some(("help", format!("{:?}", existing.help), format!("{:?}", new.help)))
+            Some(("help", text(&existing.help), text(&new.help)))
         } else if existing.unit != new.unit {
-            Some(("unit", format!("{:?}", existing.unit), format!("{:?}", new.unit)))
+            Some(("unit", text(&existing.unit), text(&new.unit)))
         } else if sorted(&existing.label_names) != sorted(&new.label_names)
             || existing.const_labels.iter().map(|(n, _)| n).ne(new.const_labels.iter().map(|(n, _)| n))
         {
             let all = |d: &Desc| {
                 let mut v: Vec<&str> = d.label_names.iter().map(String::as_str).collect();
                 v.extend(d.const_labels.iter().map(|(n, _)| n.as_str()));
-                format!("[{}]", v.join(", "))
+                match v.split_last() {
+                    None => "none".to_owned(),
+                    Some((last, [])) => format!("`{last}`"),
+                    Some((last, rest)) => format!("`{}` and `{last}`", rest.join("`, `")),
+                }
             };
             Some(("label names", all(existing), all(new)))
         } else {

@@ -22,6 +22,7 @@ mod examples;
 mod features;
 mod golden;
 mod layering;
+mod messages;
 mod oracles;
 mod pitfalls;
 mod registry;
