@@ -117,3 +117,27 @@ http_server_requests_total{code=\"422\",method=\"POST\",route=\"/orders/{plan}\"
     server.await.unwrap().unwrap();
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "still accepting on {addr} after shutdown");
 }
+
+/// The one convention the examples rely on: every API that takes a registry takes `&Registry`
+/// (a component that keeps one clones the handle). These coercions stop compiling if one
+/// starts taking it by value.
+#[test]
+fn every_api_takes_the_registry_by_reference() {
+    use promkit::Registry;
+    use promkit_http::client::{ClientMetrics, ClientMetricsBuilder};
+    use promkit_http::middleware::{HttpMetrics, HttpMetricsBuilder};
+    use promkit_http::{HandlerBuilder, MetricsHandler};
+
+    let _: fn(&Registry) -> HandlerBuilder = MetricsHandler::builder;
+    let _: fn(HandlerBuilder, &Registry) -> HandlerBuilder = HandlerBuilder::instrument;
+    let _: fn(HttpMetricsBuilder, &Registry) -> Result<HttpMetrics, promkit::Error> =
+        HttpMetricsBuilder::register;
+    let _: fn(ClientMetricsBuilder, &Registry) -> Result<ClientMetrics, promkit::Error> =
+        ClientMetricsBuilder::register;
+    let _: fn(promkit::Builder<promkit::Counter>, &Registry) -> Result<promkit::Counter, promkit::Error> =
+        promkit::Builder::<promkit::Counter, promkit::metrics::Single>::register;
+    let _: fn(&Registry, &str, &[&str]) -> Result<(), promkit_testutil::Error> =
+        promkit_testutil::gather_and_compare;
+    let registry = Registry::new();
+    let _ = promkit::registry::Gatherers::new([&registry, promkit::default_registry()]);
+}
