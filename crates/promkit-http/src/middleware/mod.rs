@@ -1,7 +1,8 @@
 //! Tower layers that instrument an HTTP server, one per measured quantity.
 //!
-//! Declare the metrics once with [`HttpMetrics::builder`], register them, then take the layers
-//! you want; each is a [`tower_layer::Layer`] whose service is a
+//! Declare the metrics once with [`HttpMetrics::builder`], register them (all five, or
+//! [`only`](HttpMetricsBuilder::only) those your layers feed), then take the layers you want;
+//! each is a [`tower_layer::Layer`] whose service is a
 //! `tower_service::Service<http::Request<B>>`, so they work with axum, hyper and any tower
 //! stack.
 //!

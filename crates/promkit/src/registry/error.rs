@@ -62,7 +62,9 @@ pub enum RegisterError {
     },
     /// A sample name of one family would be the name of another (`x_count` vs histogram `x`).
     #[error(
-        "`{name}` would write samples named {samples}, which family `{other}` writes too; rename one of them"
+        "`{name}` would write samples named {samples}, which family `{other}` writes too; rename one of them \
+         (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a summary \
+         `_sum` and `_count`, and each `_created` in OpenMetrics)"
     )]
     Collision {
         /// The refused family.

@@ -586,7 +586,9 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "`orders_total` would write samples named `orders_total` and `orders_created`, which family \
-             `orders` writes too; rename one of them"
+             `orders` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)"
         );
     }
 
@@ -620,7 +622,9 @@ mod tests {
         let e = Histogram::builder("x").register(&r).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "`x` would write samples named `x_count`, which family `x_count` writes too; rename one of them"
+            "`x` would write samples named `x_count`, which family `x_count` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)"
         );
         // A gauge named like a histogram's family is fine as long as samples do not collide.
         Gauge::builder("h_other").register(&r).unwrap();

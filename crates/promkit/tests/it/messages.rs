@@ -32,12 +32,16 @@ fn registration_errors_say_what_differs_and_how_to_fix_it() {
         (
             Counter::builder("jobs").help("Jobs.").register(&r).map(drop),
             "`jobs` would write samples named `jobs_total` and `jobs_created`, which family `jobs_total` writes \
-             too; rename one of them",
+             too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)",
         ),
         (
             Gauge::builder("took_seconds_count").help("C.").register(&r).map(drop),
             "`took_seconds_count` would write samples named `took_seconds_count`, which family `took_seconds` \
-             writes too; rename one of them",
+             writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)",
         ),
     ];
     for (result, want) in cases {

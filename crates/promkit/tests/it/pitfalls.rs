@@ -639,7 +639,9 @@ fn p12_created_samples_are_opt_in_and_only_for_counters_and_histograms() {
     let e = Gauge::builder("c_created").register(&r).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "`c_created` would write samples named `c_created`, which family `c_total` writes too; rename one of them"
+        "`c_created` would write samples named `c_created`, which family `c_total` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)"
     );
 }
 

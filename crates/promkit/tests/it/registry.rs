@@ -104,15 +104,21 @@ fn registration_refuses_conflicts_and_leaves_the_registry_unchanged() {
         ),
         (
             Gauge::builder("h_bucket").register(&r).map(drop),
-            "`h_bucket` would write samples named `h_bucket`, which family `h` writes too; rename one of them",
+            "`h_bucket` would write samples named `h_bucket`, which family `h` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)",
         ),
         (
             Gauge::builder("a_created").register(&r).map(drop),
-            "`a_created` would write samples named `a_created`, which family `a_total` writes too; rename one of them",
+            "`a_created` would write samples named `a_created`, which family `a_total` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)",
         ),
         (
             Histogram::builder("a").register(&r).map(drop),
-            "`a` would write samples named `a_created`, which family `a_total` writes too; rename one of them",
+            "`a` would write samples named `a_created`, which family `a_total` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)",
         ),
     ];
     for (result, message) in refused {
