@@ -146,7 +146,9 @@ mod tests {
 
     /// A subscriber whose spans become OpenTelemetry spans sampled by `sampler`, and the
     /// exporter that receives them when they end.
-    fn traced(sampler: Sampler) -> (impl tracing::Subscriber + Send + Sync, InMemorySpanExporter, SdkTracerProvider) {
+    fn traced(
+        sampler: Sampler,
+    ) -> (impl tracing::Subscriber + Send + Sync, InMemorySpanExporter, SdkTracerProvider) {
         let exporter = InMemorySpanExporter::default();
         let provider =
             SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).with_sampler(sampler).build();
@@ -174,10 +176,21 @@ mod tests {
 
     #[test]
     fn invalid_or_unsampled_contexts_give_none() {
-        let unsampled =
-            SpanContext::new(TraceId::from(7), SpanId::from(7), TraceFlags::default(), false, TraceState::default());
+        let unsampled = SpanContext::new(
+            TraceId::from(7),
+            SpanId::from(7),
+            TraceFlags::default(),
+            false,
+            TraceState::default(),
+        );
         assert_eq!(TraceExemplar::from_span_context(&unsampled), None);
-        let zero = SpanContext::new(TraceId::INVALID, SpanId::from(7), TraceFlags::SAMPLED, false, TraceState::default());
+        let zero = SpanContext::new(
+            TraceId::INVALID,
+            SpanId::from(7),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        );
         assert_eq!(TraceExemplar::from_span_context(&zero), None);
         assert_eq!(TraceExemplar::from_span_context(&SpanContext::empty_context()), None);
     }

@@ -325,7 +325,8 @@ mod tests {
 
     #[test]
     fn client_hosts_drop_userinfo() {
-        let client = Resolver { exclude: Box::default(), rule: RouteRule::Client { target: None }, exemplar: None };
+        let client =
+            Resolver { exclude: Box::default(), rule: RouteRule::Client { target: None }, exemplar: None };
         let host = |r: Request<()>| route_of(&client, r).unwrap();
         assert_eq!(host(Request::get("http://api.example:8080/x?y").body(()).unwrap()), "api.example:8080");
         assert_eq!(host(Request::get("http://user:secret@db.example/x").body(()).unwrap()), "db.example");
@@ -334,7 +335,11 @@ mod tests {
         assert_eq!(host(Request::get("/x").body(()).unwrap()), "unknown");
 
         let custom: Arc<PartsFn> = Arc::new(|p: &http::request::Parts| format!("svc-{}", p.uri.path().len()));
-        let client = Resolver { exclude: Box::default(), rule: RouteRule::Client { target: Some(custom) }, exemplar: None };
+        let client = Resolver {
+            exclude: Box::default(),
+            rule: RouteRule::Client { target: Some(custom) },
+            exemplar: None,
+        };
         assert_eq!(route_of(&client, Request::get("/abc").body(()).unwrap()).as_deref(), Some("svc-4"));
     }
 }

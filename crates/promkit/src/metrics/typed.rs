@@ -215,12 +215,13 @@ impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
     /// struct Labels { tenant: String, outcome: Outcome }
     ///
     /// let registry = Registry::new();
-    /// let jobs = Counter::builder("jobs_total").typed_labels::<Labels>().register(&registry)?;
+    /// let jobs = Counter::builder("jobs_total").help("Jobs.").typed_labels::<Labels>().register(&registry)?;
     /// for (tenant, outcome) in [("acme", Outcome::Ok), ("acme", Outcome::Failed), ("zeta", Outcome::Ok)] {
     ///     jobs.get(&Labels { tenant: tenant.into(), outcome }).inc();
     /// }
     /// assert_eq!(jobs.remove_partial_match(&[("tenant", "acme")]), 2);
     /// assert_eq!(registry.encode_text_string()?, "\
+    /// ## HELP jobs_total Jobs.
     /// ## TYPE jobs_total counter
     /// jobs_total{outcome=\"ok\",tenant=\"zeta\"} 1
     /// ");
@@ -350,7 +351,10 @@ mod tests {
     #[test]
     fn partial_removal_on_a_hashed_family_matches_every_given_pair() {
         let registry = Registry::new();
-        let f = Counter::builder("t_total").typed_labels_named::<[&str; 2], _>(["tenant", "code"]).register(&registry).unwrap();
+        let f = Counter::builder("t_total")
+            .typed_labels_named::<[&str; 2], _>(["tenant", "code"])
+            .register(&registry)
+            .unwrap();
         for labels in [["a", "200"], ["a", "500"], ["b", "200"]] {
             f.get(&labels).inc();
         }
@@ -368,7 +372,7 @@ mod tests {
     #[test]
     fn partial_removal_on_a_dense_family_resets_and_re_exports_on_next_use() {
         let registry = Registry::new();
-        let f = Counter::builder("d_total").typed_labels::<Dense>().register(&registry).unwrap();
+        let f = Counter::builder("d_total").help("D.").typed_labels::<Dense>().register(&registry).unwrap();
         assert!(f.is_dense());
         let kept = Dense { tenant_b: true, ok: true };
         let gone = Dense { tenant_b: false, ok: true };
@@ -382,7 +386,7 @@ mod tests {
         assert_eq!(held.get(), 0, "a dense series is reset in place");
         assert_eq!(
             registry.encode_text_string().unwrap(),
-            "# TYPE d_total counter\nd_total{ok=\"true\",tenant=\"b\"} 5\n"
+            "# HELP d_total D.\n# TYPE d_total counter\nd_total{ok=\"true\",tenant=\"b\"} 5\n"
         );
         // The untouched series keeps its value and stays exported after its slot re-checks.
         f.with(&kept, |c| c.inc());
@@ -390,7 +394,7 @@ mod tests {
         assert_eq!(held.get(), 1, "the held handle is the series that came back");
         assert_eq!(
             registry.encode_text_string().unwrap(),
-            "# TYPE d_total counter\nd_total{ok=\"true\",tenant=\"a\"} 1\nd_total{ok=\"true\",tenant=\"b\"} 6\n"
+            "# HELP d_total D.\n# TYPE d_total counter\nd_total{ok=\"true\",tenant=\"a\"} 1\nd_total{ok=\"true\",tenant=\"b\"} 6\n"
         );
     }
 }
