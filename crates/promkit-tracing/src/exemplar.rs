@@ -138,7 +138,7 @@ fn hex(bytes: &[u8], out: &mut [u8]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState, TracerProvider as _};
     use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider};
@@ -146,7 +146,7 @@ mod tests {
 
     /// A subscriber whose spans become OpenTelemetry spans sampled by `sampler`, and the
     /// exporter that receives them when they end.
-    fn traced(
+    pub(crate) fn traced(
         sampler: Sampler,
     ) -> (impl tracing::Subscriber + Send + Sync, InMemorySpanExporter, SdkTracerProvider) {
         let exporter = InMemorySpanExporter::default();

@@ -91,3 +91,51 @@ impl TimerTraced for Timer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exemplar::tests::traced;
+    use opentelemetry_sdk::trace::Sampler;
+    use promkit::{Buckets, Format, Registry};
+
+    #[test]
+    fn every_traced_update_carries_the_span_ids_and_none_outside_a_span() {
+        let (subscriber, _exporter, _provider) = traced(Sampler::AlwaysOn);
+        let registry = Registry::new();
+        let jobs = Counter::builder("jobs_total").help("Jobs.").register(&registry).unwrap();
+        let bytes = CounterF64::builder("bytes_total").help("Bytes.").register(&registry).unwrap();
+        let one = Buckets::new([1.0]).unwrap();
+        let took = Histogram::builder("took_seconds")
+            .help("Took.")
+            .buckets(one.clone())
+            .register(&registry)
+            .unwrap();
+        let timed =
+            Histogram::builder("timed_seconds").help("Timed.").buckets(one).register(&registry).unwrap();
+
+        // Outside any span: plain updates.
+        jobs.inc_traced();
+        bytes.inc_by_traced(2.5);
+        took.observe_traced(0.5);
+        timed.start_timer().stop_traced();
+        let plain = registry.encode_string(Format::OPENMETRICS).unwrap();
+        assert!(!plain.contains(" # {"), "{plain}");
+
+        let t = tracing::subscriber::with_default(subscriber, || {
+            tracing::info_span!("job").in_scope(|| {
+                jobs.inc_by_traced(2);
+                bytes.inc_traced();
+                took.observe_traced(0.5);
+                timed.start_timer().stop_traced();
+                crate::current_trace().unwrap()
+            })
+        });
+        let om = registry.encode_string(Format::OPENMETRICS).unwrap();
+        let ex = format!("# {{span_id=\"{}\",trace_id=\"{}\"}}", t.span_id(), t.trace_id());
+        assert!(om.contains(&format!("jobs_total 3.0 {ex} 2.0 ")), "{om}");
+        assert!(om.contains(&format!("bytes_total 3.5 {ex} 1.0 ")), "{om}");
+        assert!(om.contains(&format!("took_seconds_bucket{{le=\"1.0\"}} 2 {ex} 0.5 ")), "{om}");
+        assert!(om.contains(&format!("timed_seconds_bucket{{le=\"1.0\"}} 2 {ex} ")), "{om}");
+    }
+}

@@ -230,7 +230,8 @@ impl HttpMetricsBuilder {
     /// `None` for none (Go's `WithExemplarFromContext`). `promkit_tracing::request_exemplar`
     /// is the ready-made one that reads the current trace span.
     ///
-    /// The hook runs when the request enters each of the two layers, so a trace span must be
+    /// The hook runs when the request enters each of the two layers (twice per request with
+    /// [`all`](HttpMetrics::all)), so a trace span must be
     /// entered around them by then: apply the tracing layer outside the metrics layers (with
     /// axum's `Router::layer`, after them). An exemplar whose labels are invalid (a bad name,
     /// more than 128 code points) is dropped; the request is still counted and timed. Without
