@@ -231,11 +231,11 @@ impl HttpMetricsBuilder {
     /// is the ready-made one that reads the current trace span.
     ///
     /// The hook runs when the request enters each of the two layers (twice per request with
-    /// [`all`](HttpMetrics::all)), so a trace span must be
-    /// entered around them by then: apply the tracing layer outside the metrics layers (with
-    /// axum's `Router::layer`, after them). An exemplar whose labels are invalid (a bad name,
-    /// more than 128 code points) is dropped; the request is still counted and timed. Without
-    /// a hook nothing is asked or allocated per request.
+    /// [`all`](HttpMetrics::all)), so a trace span must be entered around them by then: apply
+    /// the tracing layer outside the metrics layers (with axum's `Router::layer`, after them).
+    /// An exemplar whose labels are invalid (a bad name, more than 128 code points) is dropped;
+    /// the request is still counted and timed. Without a hook nothing is asked or allocated per
+    /// request.
     ///
     /// ```
     /// use axum::{Router, body::Body, routing::get};
@@ -258,7 +258,7 @@ impl HttpMetricsBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// let text = registry.encode_string(Format::OPENMETRICS)?;
-    /// assert!(text.contains("route=\"/\"} 1 # {request_id=\"r-7\"} 1.0 "));
+    /// assert!(text.contains("route=\"/\"} 1.0 # {request_id=\"r-7\"} 1.0 "));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn exemplar_from(
