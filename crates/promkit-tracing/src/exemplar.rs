@@ -219,6 +219,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_span_started_through_the_opentelemetry_api_counts_too() {
+        use opentelemetry::trace::{Span as _, Tracer as _};
+        let (_subscriber, _exporter, provider) = traced(Sampler::AlwaysOn);
+        let span = provider.tracer("direct").start("direct");
+        let want = span.span_context().clone();
+        let _attached = Context::current_with_span(span).attach();
+        let seen = current_trace().unwrap();
+        assert_eq!(seen.trace_id(), want.trace_id().to_string());
+        assert_eq!(seen.span_id(), want.span_id().to_string());
+    }
+
+    #[test]
     fn a_sampled_span_gives_its_own_ids() {
         let (subscriber, exporter, provider) = traced(Sampler::AlwaysOn);
         let seen = tracing::subscriber::with_default(subscriber, || {
