@@ -23,8 +23,8 @@
 
 mod exemplar;
 mod ext;
-mod http;
+mod hook;
 
 pub use exemplar::{SPAN_ID_LABEL, TRACE_ID_LABEL, TraceExemplar, current_trace};
 pub use ext::{CounterTraced, HistogramTraced, TimerTraced};
-pub use http::request_exemplar;
+pub use hook::request_exemplar;
