@@ -83,8 +83,8 @@
 //!
 //! | registry | holds from the start | use it for |
 //! |---|---|---|
-//! | `default_registry()` | the process collector (`process_cpu_seconds_total`, `process_resident_memory_bytes`, … on Linux), as Go's default registry | a program's own `main`: `promkit_http::handler()` serves it with the handler's `promhttp_*` metrics, as Go's `promhttp.Handler()`; metrics in `static`s |
-//! | `Registry::new()` | nothing | a library (take a `&Registry` from the caller), a batch job that pushes only its own metrics, and every test |
+//! | [`default_registry()`](default_registry) | the process collector (`process_cpu_seconds_total`, `process_resident_memory_bytes`, … on Linux), as Go's default registry | a program's own `main`: `promkit_http::handler()` serves it with the handler's `promhttp_*` metrics, as Go's `promhttp.Handler()`; metrics in `static`s |
+//! | [`Registry::new()`](Registry::new) | nothing | a library (take a `&Registry` from the caller), a batch job that pushes only its own metrics, and every test |
 //!
 //! Every API that takes a registry takes `&Registry`; a component that keeps one clones the
 //! handle, and the clones share one registry. A registry of your own gets the process metrics
@@ -112,7 +112,7 @@
 //! Give the code under test a `Registry::new()` of its own, so tests running in parallel never
 //! see each other's counts. Then read values back:
 //!
-//! - `family.get_existing(&[..])` (and `TypedFamily::get_existing`) reads a series without
+//! - [`family.get_existing(&[..])`](Family::get_existing) (and [`TypedFamily::get_existing`]) reads a series without
 //!   creating it: `None` when nothing touched it. `with_label_values` would create the very
 //!   series the test asserts is absent, and put it in the exposition.
 //! - [promkit-testutil](https://docs.rs/promkit-testutil) (a dev-dependency), after Go's
