@@ -138,8 +138,8 @@ pub use metrics::{
     NativeOptions, Summary, TypedFamily, Untyped, UntypedFn, WhenEmpty,
 };
 pub use model::{
-    BucketError, Buckets, BuildError, CollectError, Collector, Exemplar, ExemplarError, Quantiles,
-    exponential_buckets, exponential_buckets_range, linear_buckets,
+    BucketError, Buckets, BuildError, CollectError, Collector, EscapingScheme, Exemplar, ExemplarError,
+    NameValidation, Quantiles, exponential_buckets, exponential_buckets_range, linear_buckets,
 };
 #[cfg(feature = "derive")]
 pub use promkit_derive::{LabelSet, LabelValue};
