@@ -11,6 +11,7 @@
 //! | `features` | exemplars, summaries, `_created` and protobuf, as the oracles read them |
 //! | `registry` | registration errors, unregister, gatherers, wrapping, limits |
 //! | `layering` | `src/` imports point down the layers of the crate guide's "How it works" |
+//! | `names` | UTF-8 names: validation per registry, quoted syntax, escaping schemes as Go, Python reads them |
 //!
 //! Oracles (`promkit_oracle`) return `None` when their program is missing; the tests then
 //! end early, except under `CI=true`, where a missing oracle fails.
@@ -20,6 +21,7 @@ mod concurrency;
 mod features;
 mod golden;
 mod layering;
+mod names;
 mod oracles;
 mod pitfalls;
 mod registry;
