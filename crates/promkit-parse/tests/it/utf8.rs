@@ -77,6 +77,9 @@ fn text_reads_quoted_names_with_blanks_and_a_trailing_comma() {
     );
 }
 
+/// What an error's kind must be.
+type Check = Box<dyn Fn(&ErrorKind) -> bool>;
+
 #[test]
 fn ambiguous_and_malformed_quoted_names_are_typed_errors() {
     let quoted = |rule_part: &str| {
@@ -85,7 +88,7 @@ fn ambiguous_and_malformed_quoted_names_are_typed_errors() {
     };
     let twice = quoted("a quoted string without `=` is the metric name");
     // (format, input, column, what the kind must be)
-    let cases: Vec<(model::Format, &str, usize, Box<dyn Fn(&ErrorKind) -> bool>)> = vec![
+    let cases: Vec<(model::Format, &str, usize, Check)> = vec![
         // Two metric names for one sample: before the braces and quoted inside them.
         (model::Format::Text, "a{\"b\"} 1\n", 2, Box::new(twice.clone())),
         (model::Format::OpenMetrics, "a{\"b\"} 1\n# EOF\n", 2, Box::new(twice.clone())),
