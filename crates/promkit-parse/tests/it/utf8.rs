@@ -148,3 +148,33 @@ fn ambiguous_and_malformed_quoted_names_are_typed_errors() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Any name without an escape sequence survives promkit's quoted output and this parser,
+    /// in both text formats (the family name, the sample name and a label name).
+    #[test]
+    fn arbitrary_utf8_names_round_trip(
+        name in "[^\"\\\\\n\r]{1,10}",
+        label in "[^\"\\\\\n\r]{1,10}",
+    ) {
+        proptest::prop_assume!(!label.starts_with("__"));
+        let r = Registry::builder().name_validation(NameValidation::Utf8).build();
+        let g = Gauge::builder(name.clone()).help("H.").labels([label.clone()]).register(&r).unwrap();
+        g.with_label_values(&["v"]).unwrap().set(5);
+        for (format, parse_format) in
+            [(Format::Text, model::Format::Text), (Format::OPENMETRICS, model::Format::OpenMetrics)]
+        {
+            let mut bytes = Vec::new();
+            let options = promkit::registry::EncodeOptions::new(format).escaping(EscapingScheme::AllowUtf8);
+            r.encode_with(&mut bytes, &options).unwrap();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let parsed = model::parse(parse_format, &bytes);
+            proptest::prop_assert!(parsed.is_ok(), "{:?}: {:?}\n{}", format, parsed.err(), text);
+            let parsed = parsed.unwrap();
+            proptest::prop_assert_eq!(&parsed[0].name, &name, "{}", text);
+            proptest::prop_assert_eq!(&parsed[0].samples[0].labels, &vec![(label.clone(), "v".to_owned())], "{}", text);
+        }
+    }
+}

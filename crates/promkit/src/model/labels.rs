@@ -8,8 +8,7 @@
 //! UTF-8 name costs nothing more on a scrape either.
 
 use crate::syntax::escape::{unescape_label_value, write_label_value};
-use crate::syntax::name::is_valid_metric_name;
-use crate::syntax::name_escape::{EscapingScheme, write_label_name};
+use crate::syntax::name_escape::{EscapingScheme, is_legacy_label_name, write_label_name};
 
 /// The labels of one series, in the form the collector has them.
 #[derive(Debug, Clone, Copy)]
@@ -111,7 +110,7 @@ impl LabelTemplate {
             .chain(consts.iter().map(|(n, v)| (Box::from(n.as_str()), Some(Box::from(v.as_str())))))
             .collect();
         names.sort_by(|a, b| a.0.cmp(&b.0));
-        let variants = if names.iter().all(|(n, _)| is_valid_metric_name(n)) {
+        let variants = if names.iter().all(|(n, _)| is_legacy_label_name(n)) {
             vec![Literals::new(&names, EscapingScheme::AllowUtf8)]
         } else {
             EscapingScheme::ALL.iter().map(|&s| Literals::new(&names, s)).collect()

@@ -2,15 +2,44 @@
 //! scraper that allows UTF-8, and Prometheus 3's escaping schemes for one that does not, each
 //! byte-identical to prometheus/common's `model.EscapeName` / `UnescapeName`.
 //!
-//! Go decides per name with the legacy *metric* rule (`[a-zA-Z_:][a-zA-Z0-9_:]*`), for label
-//! names too: a name that passes it is written as it is in every scheme (`EscapeMetricFamily`
-//! leaves it alone, `writeName` does not quote it); only the others are quoted or escaped.
+//! Go decides per name with the legacy *metric* rule (`[a-zA-Z_:][a-zA-Z0-9_:]*`): a name that
+//! passes it is written as it is in every scheme (`EscapeMetricFamily` leaves it alone,
+//! `writeName` does not quote it); only the others are quoted or escaped.
+//!
+//! One deliberate difference: Go applies that metric rule to label names too, so a label
+//! named `k8s:pod` (valid UTF-8, not a legacy label name) goes out bare, `k8s:pod="x"`, under
+//! every scheme, and every legacy parser (Go's own, Prometheus 2's) rejects the whole scrape.
+//! promkit judges label names by the legacy *label* rule (`[a-zA-Z_][a-zA-Z0-9_]*`) and, when
+//! escaping one, treats `:` as a character the set lacks (`k8s_pod`, `k8s__pod`,
+//! `U__k8s_3a_pod`); with `allow-utf-8` such a name is quoted. Every label name Go writes
+//! differently contains a `:`; [`escape_name`] itself is Go's, byte for byte.
 
 use std::borrow::Cow;
 use std::io::Write as _;
 
 use super::escape::write_label_value;
 use super::name::is_valid_metric_name;
+
+/// Which legacy rule a name is judged by: metric names allow `:`, label names do not.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    Metric,
+    Label,
+}
+
+impl Rule {
+    fn valid(self, name: &str) -> bool {
+        let mut chars = name.char_indices();
+        chars.next().is_some_and(|(i, c)| self.legacy_char(c, i))
+            && chars.all(|(i, c)| self.legacy_char(c, i))
+    }
+
+    /// Go's `isValidLegacyRune` (`i` is the character's *byte* offset, as Go's `range` gives
+    /// it), without `:` for label names.
+    fn legacy_char(self, c: char, i: usize) -> bool {
+        c.is_ascii_alphabetic() || c == '_' || c == ':' && self == Rule::Metric || c.is_ascii_digit() && i > 0
+    }
+}
 
 /// How names outside the legacy character set are written: Prometheus 3's `escaping=`
 /// parameter (prometheus/common's `model.EscapingScheme`).
@@ -72,15 +101,15 @@ impl std::fmt::Display for EscapingScheme {
     }
 }
 
-/// Go's `isValidLegacyRune`: `i` is the character's *byte* offset, as Go's `range` gives it.
-fn legacy_char(c: char, i: usize) -> bool {
-    c.is_ascii_alphabetic() || c == '_' || c == ':' || c.is_ascii_digit() && i > 0
-}
-
 /// Appends `name` escaped with `scheme`, exactly as Go's `model.EscapeName` returns it (which,
 /// for [`Dots`](EscapingScheme::Dots), doubles the underscores of a legacy name too).
 pub(crate) fn write_escape_name(out: &mut Vec<u8>, name: &str, scheme: EscapingScheme) {
-    let legacy = is_valid_metric_name(name);
+    write_escaped(out, name, scheme, Rule::Metric);
+}
+
+/// `EscapeName`'s algorithm with the characters `rule` keeps.
+fn write_escaped(out: &mut Vec<u8>, name: &str, scheme: EscapingScheme, rule: Rule) {
+    let legacy = rule.valid(name);
     match scheme {
         EscapingScheme::AllowUtf8 => out.extend_from_slice(name.as_bytes()),
         EscapingScheme::Underscores | EscapingScheme::Values if legacy => {
@@ -88,7 +117,7 @@ pub(crate) fn write_escape_name(out: &mut Vec<u8>, name: &str, scheme: EscapingS
         }
         EscapingScheme::Underscores => {
             for (i, c) in name.char_indices() {
-                out.push(if legacy_char(c, i) { c as u8 } else { b'_' });
+                out.push(if rule.legacy_char(c, i) { c as u8 } else { b'_' });
             }
         }
         EscapingScheme::Dots => {
@@ -96,7 +125,7 @@ pub(crate) fn write_escape_name(out: &mut Vec<u8>, name: &str, scheme: EscapingS
                 match c {
                     '_' => out.extend_from_slice(b"__"),
                     '.' => out.extend_from_slice(b"_dot_"),
-                    c if legacy_char(c, i) => out.push(c as u8),
+                    c if rule.legacy_char(c, i) => out.push(c as u8),
                     _ => out.extend_from_slice(b"__"),
                 }
             }
@@ -106,7 +135,7 @@ pub(crate) fn write_escape_name(out: &mut Vec<u8>, name: &str, scheme: EscapingS
             for (i, c) in name.char_indices() {
                 match c {
                     '_' => out.extend_from_slice(b"__"),
-                    c if legacy_char(c, i) => out.push(c as u8),
+                    c if rule.legacy_char(c, i) => out.push(c as u8),
                     // A `&str` holds only valid code points, so Go's `_FFFD_` branch for
                     // invalid runes cannot happen here. Writing to a Vec cannot fail.
                     c => {
@@ -204,8 +233,8 @@ fn unescape_values(name: &str) -> Option<String> {
     Some(out)
 }
 
-/// A metric or label name as Go's `EscapeMetricFamily` leaves it for `scheme`: unchanged when
-/// it is a legacy name (even under `dots`) or UTF-8 is allowed, escaped otherwise.
+/// A metric name as Go's `EscapeMetricFamily` leaves it for `scheme`: unchanged when it is a
+/// legacy name (even under `dots`) or UTF-8 is allowed, escaped otherwise.
 pub(crate) fn escape_if_needed(name: &str, scheme: EscapingScheme) -> Cow<'_, str> {
     if scheme == EscapingScheme::AllowUtf8 || is_valid_metric_name(name) {
         Cow::Borrowed(name)
@@ -214,11 +243,35 @@ pub(crate) fn escape_if_needed(name: &str, scheme: EscapingScheme) -> Cow<'_, st
     }
 }
 
-/// Appends a metric or label name as the text formats write it with UTF-8 allowed: as it is
-/// when it passes the legacy metric rule, otherwise double-quoted with label-value escaping
-/// (Go's `writeName`).
-pub(crate) fn write_quoted_name(out: &mut Vec<u8>, name: &str) {
-    if is_valid_metric_name(name) {
+/// A label name as written under `scheme`, for formats that need no quoting (protobuf):
+/// unchanged when it is a legacy label name or UTF-8 is allowed, escaped otherwise (`:`
+/// included; see the module's note).
+pub(crate) fn escape_label_if_needed(name: &str, scheme: EscapingScheme) -> Cow<'_, str> {
+    if scheme == EscapingScheme::AllowUtf8 || is_legacy_label_name(name) {
+        Cow::Borrowed(name)
+    } else {
+        let mut out = Vec::with_capacity(name.len() + 8);
+        write_escaped(&mut out, name, scheme, Rule::Label);
+        // Every byte written is ASCII or copied from whole characters of `name`.
+        Cow::Owned(String::from_utf8(out).unwrap_or_default())
+    }
+}
+
+/// Whether a label name is written as it is under every scheme: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub(crate) fn is_legacy_label_name(name: &str) -> bool {
+    Rule::Label.valid(name)
+}
+
+/// Appends a metric name as the text formats write it with UTF-8 allowed: as it is when it
+/// passes the legacy metric rule, otherwise double-quoted with label-value escaping (Go's
+/// `writeName`). Encoders keep the name pre-rendered instead (see [`render_family_name`]).
+#[cfg(test)]
+fn write_quoted_name(out: &mut Vec<u8>, name: &str) {
+    quote_unless(out, name, is_valid_metric_name(name));
+}
+
+fn quote_unless(out: &mut Vec<u8>, name: &str, bare: bool) {
+    if bare {
         out.extend_from_slice(name.as_bytes());
     } else {
         out.push(b'"');
@@ -227,15 +280,14 @@ pub(crate) fn write_quoted_name(out: &mut Vec<u8>, name: &str) {
     }
 }
 
-/// Appends a label name as written under `scheme`: quoted with
-/// [`AllowUtf8`](EscapingScheme::AllowUtf8), escaped otherwise, unchanged when legacy.
+/// Appends a label name as written under `scheme`: as it is when it is a legacy label name,
+/// quoted with [`AllowUtf8`](EscapingScheme::AllowUtf8), escaped otherwise.
 pub(crate) fn write_label_name(out: &mut Vec<u8>, name: &str, scheme: EscapingScheme) {
-    if scheme == EscapingScheme::AllowUtf8 {
-        write_quoted_name(out, name);
-    } else if is_valid_metric_name(name) {
-        out.extend_from_slice(name.as_bytes());
+    let legacy = is_legacy_label_name(name);
+    if scheme == EscapingScheme::AllowUtf8 || legacy {
+        quote_unless(out, name, legacy);
     } else {
-        write_escape_name(out, name, scheme);
+        write_escaped(out, name, scheme, Rule::Label);
     }
 }
 
@@ -274,6 +326,20 @@ mod tests {
         };
         assert_eq!(q("http_requests_total"), "http_requests_total");
         assert_eq!(q("a:b"), "a:b");
+        let l = |n: &str, s| {
+            let mut out = Vec::new();
+            write_label_name(&mut out, n, s);
+            String::from_utf8(out).unwrap()
+        };
+        // Label names: `:` is outside the legacy label set (where Go would write it bare).
+        assert_eq!(l("k8s:pod", EscapingScheme::AllowUtf8), "\"k8s:pod\"");
+        assert_eq!(l("k8s:pod", EscapingScheme::Underscores), "k8s_pod");
+        assert_eq!(l("k8s:pod", EscapingScheme::Dots), "k8s__pod");
+        assert_eq!(l("k8s:pod", EscapingScheme::Values), "U__k8s_3a_pod");
+        assert_eq!(l("a_b", EscapingScheme::Dots), "a_b");
+        assert_eq!(l("k8s.pod", EscapingScheme::Dots), "k8s_dot_pod");
+        assert_eq!(escape_label_if_needed("a:b", EscapingScheme::Underscores), "a_b");
+        assert_eq!(escape_label_if_needed("a:b", EscapingScheme::AllowUtf8), "a:b");
         assert_eq!(q("http.server.duration"), "\"http.server.duration\"");
         assert_eq!(q("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(q("2xx"), "\"2xx\"");
@@ -305,6 +371,17 @@ mod tests {
             let escaped = escape_name(&name, EscapingScheme::Values);
             prop_assert!(is_valid_metric_name(&escaped), "{:?}", escaped);
             prop_assert_eq!(unescape_name(&escaped, EscapingScheme::Values), name.as_str());
+        }
+
+        #[test]
+        fn written_label_names_are_legacy_label_names_or_quoted(name in "\\PC{1,8}|[a-z:_0-9]{1,4}") {
+            for scheme in EscapingScheme::ALL {
+                let mut out = Vec::new();
+                write_label_name(&mut out, &name, scheme);
+                let out = String::from_utf8(out).unwrap();
+                let quoted = out.starts_with('"') && out.ends_with('"') && out.len() >= 2;
+                prop_assert!(is_legacy_label_name(&out) || quoted && scheme == EscapingScheme::AllowUtf8, "{:?} {:?}", scheme, out);
+            }
         }
 
         #[test]

@@ -478,3 +478,29 @@ fn python_parsers_read_the_quoted_names() {
         assert_eq!(families[2].samples[0].labels.get("room.name").map(String::as_str), Some("kitchen"));
     }
 }
+
+#[test]
+fn a_label_name_with_a_colon_is_quoted_or_escaped_unlike_go() {
+    // Go judges label names by the metric rule and would write `k8s:pod="p"` bare under every
+    // scheme, which legacy parsers (Go's own, Prometheus 2's) refuse; promkit does not.
+    let r = Registry::builder().name_validation(NameValidation::Utf8).build();
+    Gauge::builder("g")
+        .help("G.")
+        .labels(["k8s:pod"])
+        .register(&r)
+        .unwrap()
+        .with_label_values(&["p"])
+        .unwrap()
+        .set(1);
+    let line = |scheme| encode_with(&r, Format::Text, scheme).lines().last().unwrap().to_owned();
+    assert_eq!(line(EscapingScheme::AllowUtf8), "g{\"k8s:pod\"=\"p\"} 1");
+    assert_eq!(line(EscapingScheme::Underscores), "g{k8s_pod=\"p\"} 1");
+    assert_eq!(line(EscapingScheme::Dots), "g{k8s__pod=\"p\"} 1");
+    assert_eq!(line(EscapingScheme::Values), "g{U__k8s_3a_pod=\"p\"} 1");
+    // The Python parser reads the quoted form.
+    let body = encode_with(&r, Format::Text, EscapingScheme::AllowUtf8);
+    if let Some(parsed) = python_parse(&body, promkit_oracle::Format::Text) {
+        let families = parsed.unwrap_or_else(|e| panic!("{e}\n{body}"));
+        assert_eq!(families[0].samples[0].labels.get("k8s:pod").map(String::as_str), Some("p"));
+    }
+}

@@ -13,7 +13,7 @@ use prost::Message;
 use crate::model::{
     EscapingScheme, Exemplar, FamilyHeader, HistogramSource, Labels, MetricType, SampleMeta, Sink, Value,
 };
-use crate::syntax::name_escape::escape_if_needed;
+use crate::syntax::name_escape::{escape_if_needed, escape_label_if_needed};
 
 /// The Content-Type of the delimited protobuf format.
 pub const PROTOBUF_CONTENT_TYPE: &str =
@@ -189,7 +189,7 @@ impl Sink for ProtobufEncoder<'_> {
         let mut label = Vec::new();
         let escaping = self.escaping;
         labels.for_each(|n, v| {
-            let name = escape_if_needed(n, escaping).into_owned();
+            let name = escape_label_if_needed(n, escaping).into_owned();
             label.push(proto::LabelPair { name: Some(name), value: Some(v.to_owned()) });
         });
         let mut metric = proto::Metric { label, timestamp_ms: meta.timestamp_ms, ..Default::default() };
