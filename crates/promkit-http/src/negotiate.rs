@@ -89,8 +89,9 @@ struct Range<'a> {
 }
 
 impl Range<'_> {
+    /// The parameter's value; the last one when it is given twice (Go keeps them in a map).
     fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+        self.params.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
     }
 
     /// Wildcards rank below specific types at equal q.

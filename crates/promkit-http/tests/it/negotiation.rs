@@ -430,6 +430,39 @@ fn utf8_table() -> Vec<(&'static str, &'static str, String, &'static str)> {
             TEXT1.to_owned(),
             r#"http_server_duration_count{http_route="/a"} 1"#,
         ),
+        // Bad input: scheme names are case-sensitive (as Go's), an empty one is no scheme,
+        // the last of two wins (Go keeps parameters in a map), and the scheme of a range that
+        // was looked at carries over to the format finally chosen.
+        (
+            "scheme in capitals",
+            "text/plain;version=1.0.0;escaping=ALLOW-UTF-8",
+            TEXT1.to_owned(),
+            r#"http_server_duration_count{http_route="/a"} 1"#,
+        ),
+        (
+            "empty scheme",
+            "text/plain;version=1.0.0;escaping=",
+            TEXT1.to_owned(),
+            r#"http_server_duration_count{http_route="/a"} 1"#,
+        ),
+        (
+            "two schemes",
+            "text/plain;version=1.0.0;escaping=dots;escaping=values",
+            esc(TEXT1, "values"),
+            r#"U__http_2e_server_2e_duration_count{U__http_2e_route="/a"} 1"#,
+        ),
+        (
+            "scheme on a wildcard",
+            "*/*;escaping=allow-utf-8",
+            esc(TEXT, "allow-utf-8"),
+            r#"{"http.server.duration_count","http.route"="/a"} 1"#,
+        ),
+        (
+            "scheme of a format not offered",
+            "application/openmetrics-text;version=9.9.9;escaping=dots,text/plain;q=0.5",
+            esc(TEXT, "dots"),
+            r#"http_dot_server_dot_duration_count{http_dot_route="/a"} 1"#,
+        ),
     ]
 }
 
