@@ -7,7 +7,7 @@ use promkit::model::Collector;
 use promkit::{Buckets, Counter, Gauge, Histogram, Registry, TypedFamily};
 
 use super::declare::{Common, DEFAULT_SIZE_BUCKETS, register_all};
-use super::labels::{Labels2, Labels3, PathFn, Resolver, RouteRule, UNMATCHED_ROUTE};
+use super::labels::{ExemplarFn, Labels2, Labels3, PathFn, Resolver, RouteRule, UNMATCHED_ROUTE};
 use super::{
     CountLayer, DurationLayer, HttpMetricsLayer, InFlightLayer, RequestSizeLayer, ResponseSizeLayer,
 };
@@ -120,6 +120,7 @@ pub struct HttpMetricsBuilder {
     exclude: Vec<String>,
     unmatched: String,
     normalize: Option<Arc<PathFn>>,
+    exemplar: Option<Arc<ExemplarFn>>,
 }
 
 impl fmt::Debug for HttpMetricsBuilder {
@@ -132,6 +133,7 @@ impl fmt::Debug for HttpMetricsBuilder {
             .field("exclude", &self.exclude)
             .field("unmatched", &self.unmatched)
             .field("normalize", &self.normalize.as_ref().map(|_| "Fn(&str) -> String"))
+            .field("exemplar", &self.exemplar.as_ref().map(|_| "Fn(&Parts) -> Option<labels>"))
             .finish()
     }
 }
@@ -147,6 +149,7 @@ impl Default for HttpMetricsBuilder {
             exclude: Vec::new(),
             unmatched: UNMATCHED_ROUTE.to_owned(),
             normalize: None,
+            exemplar: None,
         }
     }
 }
@@ -222,6 +225,50 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Attaches an exemplar to the request counter and the duration histogram: `exemplar`
+    /// gets each measured request's head and returns the exemplar labels (a trace id, say) or
+    /// `None` for none (Go's `WithExemplarFromContext`). `promkit_tracing::request_exemplar`
+    /// is the ready-made one that reads the current trace span.
+    ///
+    /// The hook runs when the request enters each of the two layers (twice per request with
+    /// [`all`](HttpMetrics::all)), so a trace span must be entered around them by then: apply
+    /// the tracing layer outside the metrics layers (with axum's `Router::layer`, after them).
+    /// An exemplar whose labels are invalid (a bad name, more than 128 code points) is dropped;
+    /// the request is still counted and timed. Without a hook nothing is asked or allocated per
+    /// request.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::Request;
+    /// use promkit::{Format, Registry};
+    /// use promkit_http::middleware::HttpMetrics;
+    /// use tower::ServiceExt;
+    ///
+    /// let registry = Registry::new();
+    /// let metrics = HttpMetrics::builder()
+    ///     .exemplar_from(|head: &http::request::Parts| {
+    ///         let id = head.headers.get("x-request-id")?.to_str().ok()?;
+    ///         Some(vec![("request_id".to_owned(), id.to_owned())])
+    ///     })
+    ///     .register(&registry)?;
+    /// let app = Router::new().route("/", get(|| async { "hi" })).layer(metrics.count());
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let request = Request::get("/").header("x-request-id", "r-7").body(Body::empty())?;
+    /// app.oneshot(request).await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// let text = registry.encode_string(Format::OPENMETRICS)?;
+    /// assert!(text.contains("route=\"/\"} 1.0 # {request_id=\"r-7\"} 1.0 "));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exemplar_from(
+        mut self,
+        exemplar: impl Fn(&http::request::Parts) -> Option<Vec<(String, String)>> + Send + Sync + 'static,
+    ) -> Self {
+        self.exemplar = Some(Arc::new(exemplar));
+        self
+    }
+
     /// Caps every metric at `max` series; further label sets go to the overflow series
     /// (see [`promkit::Builder::max_series`]). A guard against an unbounded route normaliser.
     pub fn max_series(mut self, max: usize) -> Self {
@@ -283,6 +330,7 @@ impl HttpMetricsBuilder {
             resolver: Arc::new(Resolver {
                 exclude: self.exclude.into_iter().map(String::into_boxed_str).collect(),
                 rule: RouteRule::Server { unmatched: Arc::from(self.unmatched), normalize: self.normalize },
+                exemplar: self.exemplar,
             }),
         };
         register_all(

@@ -39,6 +39,13 @@
 //! body. A request whose future is dropped unfinished (the client went away) is not counted or
 //! timed, but does leave the in-flight gauge.
 //!
+//! # Exemplars
+//!
+//! With [`exemplar_from`](HttpMetricsBuilder::exemplar_from) the request counter and the
+//! duration histogram carry an exemplar (OpenMetrics and protobuf only): the labels a hook
+//! returns for the request, typically the trace id of the span it is served in
+//! (`promkit_tracing::request_exemplar`). Without the hook nothing is asked or allocated.
+//!
 //! Every request pays one series lookup per layer (a hash of its label values, no allocation
 //! once the series exists) and, for the duration, one clock read at each end.
 

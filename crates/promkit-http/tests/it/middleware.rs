@@ -498,3 +498,42 @@ async fn over_loopback_with_a_real_server_and_client() {
     stop_tx.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn the_exemplar_hook_labels_the_counter_and_the_duration_bucket() {
+    let registry = Registry::new();
+    let metrics = builder()
+        .duration_buckets(Buckets::new([60.0]).unwrap())
+        .exemplar_from(|head: &http::request::Parts| {
+            let id = head.headers.get("x-trace")?.to_str().ok()?;
+            // A name the exemplar check refuses: the request must still be measured.
+            let name = if id == "bad" { "bad-name" } else { "trace_id" };
+            Some(vec![(name.to_owned(), id.to_owned())])
+        })
+        .register(&registry)
+        .unwrap();
+    let app = app(&metrics);
+    for trace in [Some("t-1"), None, Some("bad")] {
+        let mut request = Request::get("/health");
+        if let Some(t) = trace {
+            request = request.header("x-trace", t);
+        }
+        let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let om = registry.encode_string(promkit::Format::OPENMETRICS).unwrap();
+    let route = "code=\"200\",method=\"GET\",route=\"/health\"";
+    let counted = samples(&om, "http_server_requests", route);
+    // Three requests counted; the exemplar is the last valid one (`None` and the refused one
+    // leave it in place).
+    assert_eq!(counted.len(), 1, "{om}");
+    assert!(
+        counted[0]
+            .starts_with(&format!("http_server_requests_total{{{route}}} 3.0 # {{trace_id=\"t-1\"}} 1.0 ")),
+        "{om}"
+    );
+    let buckets = samples(&om, "http_server_request_duration_seconds", route);
+    let first = buckets.iter().find(|l| l.contains("le=\"60.0\"")).unwrap();
+    assert!(first.contains(" 3 # {trace_id=\"t-1\"} "), "{first}");
+    assert!(buckets.iter().filter(|l| l.contains(" # {")).count() == 1, "{buckets:?}");
+}
