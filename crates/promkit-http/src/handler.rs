@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode, request};
 use http_body_util::Full;
-use promkit::encode::{CreatedSamples, encode_families};
+use promkit::encode::{CreatedSamples, encode_families_with};
 use promkit::registry::Gatherers;
 use promkit::{
     CollectError, Counter, Family, Gauge, Registry,
@@ -293,7 +293,8 @@ impl MetricsHandler {
         buf.clear();
         let result: Result<Vec<CollectError>, CollectError> = match &s.source {
             Source::Registry(r) => {
-                let mut opts = EncodeOptions::new(format).on_error(on_error);
+                let mut opts =
+                    EncodeOptions::new(format).on_error(on_error).escaping(negotiated.name_escaping());
                 if !names.is_empty() {
                     opts = opts.only(&names);
                 }
@@ -303,7 +304,7 @@ impl MetricsHandler {
                 if !names.is_empty() {
                     families.retain(|f| names.contains(&f.name));
                 }
-                encode_families(&families, format, &mut buf);
+                encode_families_with(&families, format, negotiated.name_escaping(), &mut buf);
                 Vec::new()
             }),
         };

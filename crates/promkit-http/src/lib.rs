@@ -1,7 +1,8 @@
 //! Serve promkit metrics over HTTP.
 //!
 //! - [`MetricsHandler`]: the `/metrics` endpoint. Negotiates the format from `Accept`
-//!   (text 0.0.4 by default, OpenMetrics 1.0.0 when asked for, by q-value), compresses with
+//!   (text 0.0.4 by default, OpenMetrics 1.0.0 and text 1.0.0 when asked for, by q-value),
+//!   writes UTF-8 names quoted or escaped as the scrape's `escaping=` says, compresses with
 //!   gzip or zstd per `Accept-Encoding`, and applies the options of Go's `promhttp.HandlerOpts`:
 //!   error policy, in-flight limit, timeout, `name[]` filter and its own metrics. It is a tower
 //!   [`Service`](tower_service::Service), so it mounts in axum, and
@@ -27,7 +28,7 @@ pub use compress::Encoding;
 #[cfg(feature = "exporter")]
 pub use exporter::{Exporter, ServeError, serve};
 pub use handler::{ErrorHandling, HandlerBuilder, MetricsHandler, handler};
-pub use negotiate::{Escaping, FormatOffer, Negotiated, Offer, WireFormat, negotiate};
+pub use negotiate::{EscapingScheme, FormatOffer, Negotiated, Offer, WireFormat, negotiate};
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

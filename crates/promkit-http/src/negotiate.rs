@@ -3,10 +3,19 @@
 //! The rules are Go's `expfmt.NegotiateIncludingOpenMetrics`: media ranges are tried from the
 //! highest q-value down (more specific before wildcards at equal q), and the first one promkit
 //! can write wins; anything else (`*/*`, garbage, no header) gets text 0.0.4. Unlike Go, a range
-//! with `q=0` ("not acceptable") is never chosen. An `escaping=` parameter on a range that was
-//! looked at is echoed in the Content-Type, as Prometheus 3 expects; promkit only writes names
-//! that are valid in the legacy character set, which every escaping scheme leaves unchanged.
+//! with `q=0` ("not acceptable") is never chosen.
+//!
+//! **Names.** An `escaping=` parameter on a range that was looked at picks how names outside
+//! the legacy character set are written (a registry with
+//! [`NameValidation::Utf8`](promkit::NameValidation::Utf8) has them): `allow-utf-8` quotes them
+//! (`{"http.server.duration",le="0.5"} 3`), `underscores`, `dots` and `values` escape them as
+//! Go's `model.EscapeName` does. It is echoed in the Content-Type, as Prometheus 3 expects
+//! (`application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8`). A
+//! scrape that names no scheme (Prometheus 2, or 3 picking a format without the parameter)
+//! gets `underscores`, Go's `model.NameEscapingScheme`: a name it cannot parse is never sent to
+//! it. Legacy names are written unchanged under every scheme.
 
+pub use promkit::EscapingScheme;
 use promkit::Format;
 use promkit::encode::CreatedSamples;
 
@@ -28,52 +37,22 @@ pub enum WireFormat {
     Protobuf,
 }
 
-/// A name-escaping scheme from Prometheus 3's `escaping=` parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Escaping {
-    /// `allow-utf-8`: names are sent as they are.
-    AllowUtf8,
-    /// `underscores`: invalid characters become `_` (the default).
-    Underscores,
-    /// `dots`: `.` becomes `_dot_`, `_` becomes `__`.
-    Dots,
-    /// `values`: `U__` plus hex code points.
-    Values,
-}
-
-impl Escaping {
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "allow-utf-8" => Some(Self::AllowUtf8),
-            "underscores" => Some(Self::Underscores),
-            "dots" => Some(Self::Dots),
-            "values" => Some(Self::Values),
-            _ => None,
-        }
-    }
-
-    /// The parameter value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AllowUtf8 => "allow-utf-8",
-            Self::Underscores => "underscores",
-            Self::Dots => "dots",
-            Self::Values => "values",
-        }
-    }
-}
-
 /// The outcome of negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Negotiated {
     /// The format to write.
     pub format: WireFormat,
     /// The escaping scheme the scraper asked for, echoed in the Content-Type.
-    pub escaping: Option<Escaping>,
+    pub escaping: Option<EscapingScheme>,
 }
 
 impl Negotiated {
+    /// The scheme names are written with: the one asked for, or
+    /// [`EscapingScheme::Underscores`] (Go's default) when the scrape named none.
+    pub fn name_escaping(&self) -> EscapingScheme {
+        self.escaping.unwrap_or_default()
+    }
+
     /// The Content-Type header of the response.
     pub fn content_type(&self) -> String {
         let base = match self.format {
@@ -110,8 +89,9 @@ struct Range<'a> {
 }
 
 impl Range<'_> {
+    /// The parameter's value; the last one when it is given twice (Go keeps them in a map).
     fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+        self.params.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
     }
 
     /// Wildcards rank below specific types at equal q.
@@ -186,7 +166,7 @@ pub fn negotiate(accept: Option<&str>, offer: Offer) -> Negotiated {
         if r.q <= 0.0 {
             continue;
         }
-        if let Some(e) = r.param("escaping").and_then(Escaping::parse) {
+        if let Some(e) = r.param("escaping").and_then(EscapingScheme::from_param) {
             escaping = Some(e);
         }
         let version = r.param("version").unwrap_or("");

@@ -83,6 +83,13 @@ pub enum ErrorKind {
     /// A label name that is not `[a-zA-Z_][a-zA-Z0-9_]*`.
     #[error("invalid label name: label names match [a-zA-Z_][a-zA-Z0-9_]*")]
     InvalidLabelName,
+    /// A quoted (UTF-8) metric or label name that breaks a rule of the quoted syntax, or one
+    /// that would be ambiguous (two metric names for one sample).
+    #[error("quoted name: {rule}")]
+    QuotedName {
+        /// The rule broken.
+        rule: &'static str,
+    },
     /// A label value that never closes.
     #[error("unterminated label value: a label value ends with an unescaped `\"`")]
     UnterminatedLabelValue,

@@ -69,9 +69,19 @@ impl<'a> Iterator for RawIter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let s = self.rest.trim_start_matches([' ', '\t', ',']);
-        let eq = memchr::memchr(b'=', s.as_bytes())?;
-        let name = s[..eq].trim_end_matches([' ', '\t']);
-        let after = s[eq + 1..].trim_start_matches([' ', '\t']);
+        // A quoted name (validated: no escape inside) may itself hold `=`.
+        let (name, s) = match s.strip_prefix('"') {
+            Some(q) => {
+                let end = memchr::memchr(b'"', q.as_bytes())?;
+                (&q[..end], &q[end + 1..])
+            }
+            None => {
+                let eq = memchr::memchr(b'=', s.as_bytes())?;
+                (s[..eq].trim_end_matches([' ', '\t']), &s[eq..])
+            }
+        };
+        let s = s.trim_start_matches([' ', '\t']).strip_prefix('=')?;
+        let after = s.trim_start_matches([' ', '\t']);
         let body = after.strip_prefix('"')?;
         let end = closing_quote(body.as_bytes())?;
         self.rest = &body[end + 1..];
@@ -139,6 +149,110 @@ pub(crate) fn metric_name_len(b: &[u8]) -> usize {
     1 + b[1..].iter().take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b':').count()
 }
 
+/// A quoted name (Prometheus 3's UTF-8 syntax) whose opening `"` is at `line[at]`: the name
+/// between the quotes and the index just after the closing one.
+///
+/// The name is borrowed from the line, so a name holding an escape sequence (`\"`, `\\`,
+/// `\n`) is refused with a typed error rather than read wrongly; so is the empty name.
+pub(crate) fn quoted_name(line: &str, at: usize) -> Result<(&str, usize), (usize, ErrorKind)> {
+    let b = line.as_bytes();
+    let Some(len) = closing_quote(&b[at + 1..]) else {
+        return Err((at, ErrorKind::QuotedName { rule: "a quoted name ends with an unescaped `\"`" }));
+    };
+    let name = &line[at + 1..at + 1 + len];
+    if name.is_empty() {
+        return Err((at, ErrorKind::QuotedName { rule: "a quoted name cannot be empty" }));
+    }
+    if let Some(j) = memchr::memchr(b'\\', name.as_bytes()) {
+        return Err((
+            at + 1 + j,
+            ErrorKind::QuotedName {
+                rule: "escape sequences in quoted names are not read: only names without `\\`, `\"` or a newline",
+            },
+        ));
+    }
+    Ok((name, at + 2 + len))
+}
+
+/// Where a sample line's name is, and where its label set starts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SampleHead<'a> {
+    /// The metric name (unquoted).
+    pub(crate) name: &'a str,
+    /// Column of the name's first character.
+    pub(crate) name_at: usize,
+    /// Where the label scan starts and whether it may close at once (`{` just before), when
+    /// the quoted name is followed by `,`; `None` otherwise.
+    pub(crate) labels: Option<(usize, bool)>,
+    /// Just after the name (a bare name, where `{` may follow), or after the `}` closing a
+    /// quoted name that has no label.
+    pub(crate) end: usize,
+    /// Whether the name was quoted inside the braces.
+    pub(crate) quoted: bool,
+}
+
+/// Reads the name at the start of a sample line (`line[start..]`): a bare legacy name, or the
+/// quoted syntax `{"name"` followed by `,` and labels or by `}`. Text allows blanks around the
+/// tokens; OpenMetrics does not.
+pub(crate) fn sample_head(
+    line: &str,
+    start: usize,
+    dialect: Dialect,
+) -> Result<SampleHead<'_>, (usize, ErrorKind)> {
+    let b = line.as_bytes();
+    let blank = |mut i: usize| {
+        while dialect == Dialect::Text && i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let len = metric_name_len(&b[start..]);
+    if len > 0 {
+        return Ok(SampleHead {
+            name: &line[start..start + len],
+            name_at: start,
+            labels: None,
+            end: start + len,
+            quoted: false,
+        });
+    }
+    if b.get(start) != Some(&b'{') {
+        return Err((start, ErrorKind::InvalidMetricName));
+    }
+    let q = blank(start + 1);
+    if b.get(q) != Some(&b'"') {
+        // `{a="b"} 1`: labels without any metric name.
+        return Err((start, ErrorKind::InvalidMetricName));
+    }
+    let (name, after) = quoted_name(line, q)?;
+    let k = blank(after);
+    match b.get(k) {
+        Some(b',') => {
+            Ok(SampleHead { name, name_at: q + 1, labels: Some((k + 1, false)), end: k + 1, quoted: true })
+        }
+        Some(b'}') => Ok(SampleHead { name, name_at: q + 1, labels: None, end: k + 1, quoted: true }),
+        Some(b'=') => Err((q, ErrorKind::InvalidMetricName)),
+        _ => Err((k, ErrorKind::Expected { expected: "`,` or `}` after the quoted metric name" })),
+    }
+}
+
+/// A metric name in a `# HELP` / `# TYPE` / `# UNIT` line at `line[at..]`: bare, or quoted.
+/// Returns the name and the index just after it.
+pub(crate) fn metadata_name(line: &str, at: usize) -> Result<(&str, usize), (usize, ErrorKind)> {
+    if line.as_bytes().get(at) == Some(&b'"') {
+        return quoted_name(line, at);
+    }
+    let len = metric_name_len(&line.as_bytes()[at..]);
+    if len == 0 {
+        return Err((at, ErrorKind::InvalidMetricName));
+    }
+    Ok((&line[at..at + len], at + len))
+}
+
+/// The rule broken by a quoted string without `=` in a label set: it can only be a metric
+/// name, which goes first inside the braces and once (never beside a name before them).
+const SECOND_NAME: &str = "a quoted string without `=` is the metric name: it goes first inside the braces, once, and not after a name written before them";
+
 /// Scans a label set starting just after `{` at `line[start..]`. Calls `each(name, raw value,
 /// column of the name)` per pair, checks the syntax, escapes and name uniqueness, and returns
 /// the index just after the closing `}`.
@@ -146,6 +260,18 @@ pub(crate) fn scan<'a>(
     line: &'a str,
     start: usize,
     dialect: Dialect,
+    each: impl FnMut(&'a str, &'a str, usize) -> Result<(), (usize, ErrorKind)>,
+) -> Result<usize, (usize, ErrorKind)> {
+    scan_from(line, start, dialect, true, each)
+}
+
+/// As [`scan`], from `start` just after the `,` that follows a quoted metric name when `first`
+/// is false (so the set cannot close there in OpenMetrics).
+pub(crate) fn scan_from<'a>(
+    line: &'a str,
+    start: usize,
+    dialect: Dialect,
+    first: bool,
     mut each: impl FnMut(&'a str, &'a str, usize) -> Result<(), (usize, ErrorKind)>,
 ) -> Result<usize, (usize, ErrorKind)> {
     let b = line.as_bytes();
@@ -159,25 +285,37 @@ pub(crate) fn scan<'a>(
     };
     let mut seen = Seen::default();
     let mut i = start;
-    let mut first = true;
+    let mut first = first;
     loop {
         skip(&mut i);
         if i < b.len() && b[i] == b'}' && (first || lenient) {
             return Ok(i + 1);
         }
-        // a label name
-        let n0 = i;
-        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-            i += 1;
-        }
-        let name = &line[n0..i];
-        if name.is_empty() {
-            let expected = if first { "a label name or `}`" } else { "a label name" };
-            return Err((i, ErrorKind::Expected { expected }));
-        }
-        if !is_label_name(name) {
-            return Err((n0, ErrorKind::InvalidLabelName));
-        }
+        // a label name, bare or quoted
+        let (name, n0) = if b.get(i) == Some(&b'"') {
+            let (name, after) = quoted_name(line, i)?;
+            let n0 = i + 1;
+            i = after;
+            skip(&mut i);
+            if matches!(b.get(i), Some(b',' | b'}')) {
+                return Err((n0 - 1, ErrorKind::QuotedName { rule: SECOND_NAME }));
+            }
+            (name, n0)
+        } else {
+            let n0 = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            let name = &line[n0..i];
+            if name.is_empty() {
+                let expected = if first { "a label name or `}`" } else { "a label name" };
+                return Err((i, ErrorKind::Expected { expected }));
+            }
+            if !is_label_name(name) {
+                return Err((n0, ErrorKind::InvalidLabelName));
+            }
+            (name, n0)
+        };
         skip(&mut i);
         if i >= b.len() || b[i] != b'=' {
             return Err((i, ErrorKind::Expected { expected: "`=` after the label name" }));

@@ -53,8 +53,14 @@
 //! - OpenMetrics: `le` and `quantile` values need not be canonical (the specification says
 //!   parsers MUST NOT reject them for that), but `+Inf` must be spelled so; a raw `"` in HELP is
 //!   accepted and a sample repeated at one timestamp is kept, as the reference parser does.
-//! - Text: hex floats (`0x1p-3`, which Go reads) and the quoted UTF-8 name syntax
-//!   (`{"my.metric"}`) are refused.
+//! - Text: hex floats (`0x1p-3`, which Go reads) are refused.
+//! - Both text formats read Prometheus 3's quoted UTF-8 names (`{"http.server.duration",
+//!   "http.route"="/a",le="0.5"} 3`, `# TYPE "http.server.duration" histogram`), with the
+//!   metric name first inside the braces. Ambiguous input is an
+//!   [`ErrorKind::QuotedName`] error: a name both before the braces and quoted inside them, a
+//!   second quoted name, the empty name. Names are borrowed from the line, so a quoted name
+//!   holding an escape sequence (`\"`, `\\`, `\n`) is refused with the same error rather than
+//!   read wrongly.
 //! - The model has no gauge histogram, stateset or info type: see [`model`] for the mapping.
 
 mod error;

@@ -185,8 +185,15 @@ impl HistPoint {
 fn metadata_parts(line: &str) -> Option<(&str, &str, Option<&str>)> {
     let rest = line.strip_prefix("# ")?;
     let (word, rest) = rest.split_once(' ')?;
-    let (name, tail) = match rest.split_once(' ') {
-        Some((n, t)) => (n, Some(t)),
+    // A quoted name (which may hold spaces) is kept with its quotes, for `metadata` to read.
+    let split = if rest.starts_with('"') {
+        labels::closing_quote(&rest.as_bytes()[1..])
+            .and_then(|q| rest[q + 2..].starts_with(' ').then_some(q + 2))
+    } else {
+        rest.find(' ')
+    };
+    let (name, tail) = match split {
+        Some(at) => (&rest[..at], Some(&rest[at + 1..])),
         None => (rest, None),
     };
     Some((word, name, tail))
@@ -242,18 +249,20 @@ impl OpenMetricsRules {
             _ => return Err(err(line, n, 0, ErrorKind::UnexpectedComment)),
         };
         let name_at = 2 + word.len() + 1;
-        if name.is_empty() || labels::metric_name_len(name.as_bytes()) != name.len() {
+        let written = name.len();
+        let (name, end) = labels::metadata_name(line, name_at).map_err(|(at, k)| err(line, n, at, k))?;
+        if end != name_at + written {
             return Err(err(line, n, name_at, ErrorKind::InvalidMetricName));
         }
         let Some(tail) = tail else {
             return Err(err(
                 line,
                 n,
-                name_at + name.len(),
+                name_at + written,
                 ErrorKind::Expected { expected: "a space and the metadata value" },
             ));
         };
-        let tail_at = name_at + name.len() + 1;
+        let tail_at = name_at + written + 1;
         let f = self.enter(line, n, name, name_at)?;
         if f.samples {
             return Err(err(line, n, 0, ErrorKind::MetadataAfterSamples { what, name: name.to_owned() }));
@@ -344,11 +353,11 @@ impl OpenMetricsRules {
 
     fn sample<'l>(&mut self, line: &'l str, n: u64) -> Result<Record<'l>, ParseError> {
         let b = line.as_bytes();
-        let len = labels::metric_name_len(b);
-        if len == 0 {
-            return Err(err(line, n, 0, ErrorKind::InvalidMetricName));
-        }
-        let name = &line[..len];
+        let head =
+            labels::sample_head(line, 0, Dialect::OpenMetrics).map_err(|(at, k)| err(line, n, at, k))?;
+        let name = head.name;
+        // Column just after the name, where errors about the whole sample point.
+        let len = head.end;
         // The family: the current one if the name fits it, else a new family of unknown type.
         let fits = self.family.as_ref().and_then(|f| f.suffix_of(name));
         let suffix = match fits {
@@ -380,19 +389,23 @@ impl OpenMetricsRules {
         let fname_len = fam.name.len();
 
         // Labels, picking out the ones the type gives meaning to.
-        let mut i = len;
+        let mut i = head.end;
         let mut labels = Labels::empty(Dialect::OpenMetrics);
         let mut le: Option<(&str, usize)> = None;
         let mut quantile: Option<(&str, usize)> = None;
         let mut state_label = false;
         let mut sorted = true;
         self.pairs.clear();
-        if b.get(i) == Some(&b'{') {
-            let open = i;
+        let label_start = match head.labels {
+            Some(at) => Some(at),
+            None if !head.quoted && b.get(i) == Some(&b'{') => Some((i + 1, true)),
+            None => None,
+        };
+        if let Some((from, first)) = label_start {
             let pairs = &mut self.pairs;
             let mut prev: &str = "";
-            let fam_name = &line[..fname_len];
-            let end = labels::scan(line, i + 1, Dialect::OpenMetrics, |lname, value, col| {
+            let fam_name = &line[head.name_at..head.name_at + fname_len];
+            let end = labels::scan_from(line, from, Dialect::OpenMetrics, first, |lname, value, col| {
                 let excluded = match (kind, suffix, lname) {
                     (MetricKind::Histogram | MetricKind::GaugeHistogram, Suffix::Bucket, "le") => {
                         le = Some((value, col));
@@ -417,7 +430,7 @@ impl OpenMetricsRules {
                 Ok(())
             })
             .map_err(|(at, k)| err(line, n, at, k))?;
-            labels = Labels::new(&line[open + 1..end - 1], Dialect::OpenMetrics);
+            labels = Labels::new(&line[from..end - 1], Dialect::OpenMetrics);
             i = end;
         }
 

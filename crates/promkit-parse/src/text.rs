@@ -128,12 +128,10 @@ impl TextRules {
     ) -> Result<Record<'l>, ParseError> {
         let b = line.as_bytes();
         let i = skip_blank(b, at);
-        let len = labels::metric_name_len(&b[i..]);
-        let end = i + len;
-        if len == 0 || (end < b.len() && b[end] != b' ' && b[end] != b'\t') {
+        let (name, end) = labels::metadata_name(line, i).map_err(|(at, k)| err(line, n, at, k))?;
+        if end < b.len() && b[end] != b' ' && b[end] != b'\t' {
             return Err(err(line, n, i, ErrorKind::InvalidMetricName));
         }
-        let name = &line[i..end];
         self.select(name);
         let fam = &mut self.current_state;
         if word == "HELP" {
@@ -214,24 +212,26 @@ impl TextRules {
     fn sample<'l>(&mut self, line: &'l str, n: u64) -> Result<Record<'l>, ParseError> {
         let b = line.as_bytes();
         let start = skip_blank(b, 0);
-        let len = labels::metric_name_len(&b[start..]);
-        if len == 0 {
-            return Err(err(line, n, start, ErrorKind::InvalidMetricName));
-        }
-        let name = &line[start..start + len];
-        let mut i = skip_blank(b, start + len);
+        let head = labels::sample_head(line, start, Dialect::Text).map_err(|(at, k)| err(line, n, at, k))?;
+        let name = head.name;
+        let mut i = skip_blank(b, head.end);
         let (kind, suffix) = self.resolve(name);
         self.current_state.samples = true;
         let mut bound = None;
         let mut labels = Labels::empty(Dialect::Text);
-        if b.get(i) == Some(&b'{') {
+        // Where the label set starts: after `{"name",`, or at a `{` after a bare name.
+        let label_start = match head.labels {
+            Some(at) => Some(at),
+            None if !head.quoted && b.get(i) == Some(&b'{') => Some((i + 1, true)),
+            None => None,
+        };
+        if let Some((from, first)) = label_start {
             let want = match (kind, suffix) {
                 (MetricKind::Histogram, Suffix::Bucket) => Some("le"),
                 (MetricKind::Summary, Suffix::Bare) => Some("quantile"),
                 _ => None,
             };
-            let open = i;
-            let end = labels::scan(line, i + 1, Dialect::Text, |lname, value, col| {
+            let end = labels::scan_from(line, from, Dialect::Text, first, |lname, value, col| {
                 if Some(lname) == want {
                     let v = labels::unescape(value, Dialect::Text);
                     let f = text_float(v.trim()).map_err(|_| {
@@ -245,7 +245,7 @@ impl TextRules {
                 Ok(())
             })
             .map_err(|(at, k)| err(line, n, at, k))?;
-            labels = Labels::new(&line[open + 1..end - 1], Dialect::Text);
+            labels = Labels::new(&line[from..end - 1], Dialect::Text);
             i = skip_blank(b, end);
         }
         // A bucket without `le`, a quantile without `quantile` (their `bound` is `None`) and a

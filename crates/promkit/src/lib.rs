@@ -61,6 +61,7 @@
 //! | values computed at scrape time | implement [`Collector`], emit through a [`model::Sink`] |
 //! | serve the exposition | [`Registry::encode`] into a reused buffer, with the format's [`content_type`](Format::content_type) |
 //! | several registries as one | [`registry::Gatherers`] |
+//! | UTF-8 names (`http.server.duration`), quoted or escaped per scrape | [`NameValidation::Utf8`] on [`Registry::builder`], [`EscapingScheme`] (see [UTF-8 names](#utf-8-names)) |
 //! | process CPU, memory, descriptors (Linux and Android only; in [`default_registry`]); `<app>_build_info` | [`collectors::ProcessCollector`], [`build_info!`] |
 //!
 //! # Names and conventions
@@ -147,6 +148,65 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # UTF-8 names
+//!
+//! Prometheus 3 accepts any UTF-8 metric and label name, such as OpenTelemetry's dotted
+//! `http.server.duration`. A registry takes them when it is built with
+//! [`NameValidation::Utf8`] (per registry, not a process-wide switch as Go's
+//! `model.NameValidationScheme`); the default, [`NameValidation::Legacy`], refuses them with
+//! an error naming both fixes: UTF-8 names on the registry, or the escaped name.
+//!
+//! A metric is built before it is registered, so the scheme applies at the first step that
+//! knows it: `builder.register(&registry)` builds under the registry's scheme,
+//! [`Builder::build`] under the builder's own ([`Builder::name_validation`], legacy unless
+//! set), and [`Registry::register`] checks every description against the registry's scheme
+//! again, so a UTF-8 name never slips into a legacy registry.
+//!
+//! Names are stored as given; how they reach a scraper is chosen per encoding by an
+//! [`EscapingScheme`] ([`EncodeOptions::escaping`](registry::EncodeOptions::escaping), or the
+//! scrape's `escaping=` in promkit-http), byte for byte as prometheus/common:
+//! [`AllowUtf8`](EscapingScheme::AllowUtf8) writes the quoted syntax of text 1.0.0 and
+//! OpenMetrics as Prometheus 3 reads them, the others escape the name to a legacy one
+//! ([`model::escape_name`], reversed by [`model::unescape_name`]). The default is
+//! [`Underscores`](EscapingScheme::Underscores), Go's `model.NameEscapingScheme`, what a
+//! scrape that names no scheme gets (Prometheus 2 among them). Legacy names come out unchanged
+//! under every scheme, and protobuf carries names as they are or escaped, never quoted.
+//!
+//! ```
+//! use promkit::registry::EncodeOptions;
+//! use promkit::{Buckets, EscapingScheme, Format, Histogram, NameValidation, Registry};
+//!
+//! let registry = Registry::builder().name_validation(NameValidation::Utf8).build();
+//! let latency = Histogram::builder("http.server.duration")
+//!     .help("Request latency.")
+//!     .buckets(Buckets::new([0.5])?)
+//!     .labels(["http.route"])
+//!     .register(&registry)?;
+//! latency.with_label_values(&["/api"])?.observe(0.2);
+//!
+//! let encode = |escaping| -> Result<String, promkit::Error> {
+//!     let mut out = Vec::new();
+//!     registry.encode_with(&mut out, &EncodeOptions::new(Format::Text).escaping(escaping))?;
+//!     Ok(String::from_utf8_lossy(&out).into_owned())
+//! };
+//! assert_eq!(encode(EscapingScheme::AllowUtf8)?, r#"# HELP "http.server.duration" Request latency.
+//! ## TYPE "http.server.duration" histogram
+//! {"http.server.duration_bucket","http.route"="/api",le="0.5"} 1
+//! {"http.server.duration_bucket","http.route"="/api",le="+Inf"} 1
+//! {"http.server.duration_sum","http.route"="/api"} 0.2
+//! {"http.server.duration_count","http.route"="/api"} 1
+//! "#);
+//! assert!(encode(EscapingScheme::Underscores)?
+//!     .contains("\nhttp_server_duration_count{http_route=\"/api\"} 1\n"));
+//! assert!(encode(EscapingScheme::Values)?
+//!     .contains("\nU__http_2e_server_2e_duration_count{U__http_2e_route=\"/api\"} 1\n"));
+//!
+//! // The default registry's legacy validation says what to do instead.
+//! let err = Histogram::builder("http.server.duration").register(&Registry::new()).unwrap_err();
+//! assert!(err.to_string().contains("(escaped: `http_server_duration`), or enable UTF-8 names on the registry"));
+//! # Ok::<(), promkit::Error>(())
+//! ```
+//!
 //! # How it works
 //!
 //! The crate is five layers; each imports only from the layers below it, never sideways or up
@@ -177,7 +237,8 @@
 //! (`1e+06`) and in OpenMetrics' (`1.0`), when they are declared. A lookup
 //! (`with_label_values`) hashes the caller's values into that same key form, so an existing
 //! series is found without allocating; an update on the resolved handle never looks it up
-//! again.
+//! again. Label names outside the legacy character set are pre-rendered the same way, once
+//! per [`EscapingScheme`] (quoted, or escaped), so a UTF-8 name costs a scrape nothing more.
 //!
 //! # Features
 //!
@@ -206,8 +267,8 @@ pub use metrics::{
     NativeOptions, Summary, TypedFamily, Untyped, UntypedFn, WhenEmpty,
 };
 pub use model::{
-    BucketError, Buckets, BuildError, CollectError, Collector, Exemplar, ExemplarError, Quantiles,
-    exponential_buckets, exponential_buckets_range, linear_buckets,
+    BucketError, Buckets, BuildError, CollectError, Collector, EscapingScheme, Exemplar, ExemplarError,
+    NameValidation, Quantiles, exponential_buckets, exponential_buckets_range, linear_buckets,
 };
 #[cfg(feature = "derive")]
 pub use promkit_derive::{LabelSet, LabelValue};

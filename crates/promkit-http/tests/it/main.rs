@@ -6,6 +6,7 @@
 //!   curl and browsers send) and the format and coding each gets.
 //! - `bad_input`: malformed headers, failing and hanging collectors, a flood of scrapes.
 //! - `e2e`: a real Prometheus server scraping the exporter and an axum app, asked with PromQL.
+//! - `e2e_utf8`: a real Prometheus scraping UTF-8 names, escaped as its `Accept` asks.
 //! - `middleware`, `client`: the server and client instrumentation layers.
 //! - `examples`: the files in `examples/`, compiled in here (not built by a nested cargo), served
 //!   on loopback and scraped.
@@ -22,6 +23,7 @@ mod client;
 mod e2e;
 mod e2e_native;
 mod examples;
+mod e2e_utf8;
 mod handler;
 mod middleware;
 mod negotiation;

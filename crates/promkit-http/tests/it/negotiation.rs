@@ -361,3 +361,158 @@ async fn negotiated_bodies_parse_with_the_python_parsers() {
         assert_eq!(unit, if format == Format::OpenMetrics { "seconds" } else { "" });
     }
 }
+
+/// A UTF-8 registry: one histogram whose metric name and one label name need quoting.
+fn utf8_fixture() -> promkit::Registry {
+    use promkit::{Buckets, Histogram, NameValidation, Registry};
+    let r = Registry::builder().name_validation(NameValidation::Utf8).build();
+    let h = Histogram::builder("http.server.duration")
+        .help("Latency.")
+        .buckets(Buckets::new([0.5]).unwrap())
+        .labels(["http.route"])
+        .register(&r)
+        .unwrap();
+    h.with_label_values(&["/a"]).unwrap().observe(0.25);
+    r
+}
+
+/// `(what, Accept, Content-Type, the `_count` line of the body)`: the scheme the scrape names
+/// decides how the UTF-8 names are written, and a scrape naming none gets `underscores`.
+fn utf8_table() -> Vec<(&'static str, &'static str, String, &'static str)> {
+    let esc = |base: &str, scheme: &str| format!("{base}; escaping={scheme}");
+    vec![
+        (
+            "Prometheus 3",
+            PROMETHEUS_3,
+            esc(OM1, "allow-utf-8"),
+            r#"{"http.server.duration_count","http.route"="/a"} 1"#,
+        ),
+        (
+            "Prometheus 3 text 1.0.0 only",
+            PROMETHEUS_3_TEXT1_ONLY,
+            esc(TEXT1, "allow-utf-8"),
+            r#"{"http.server.duration_count","http.route"="/a"} 1"#,
+        ),
+        (
+            "Prometheus 3 legacy names",
+            PROMETHEUS_3_LEGACY,
+            esc(OM1, "underscores"),
+            r#"http_server_duration_count{http_route="/a"} 1"#,
+        ),
+        (
+            "Prometheus 2",
+            PROMETHEUS_2_ACCEPT,
+            OM1.to_owned(),
+            r#"http_server_duration_count{http_route="/a"} 1"#,
+        ),
+        (
+            "Prometheus 3 text 0.0.4 only",
+            PROMETHEUS_3_TEXT_ONLY,
+            TEXT.to_owned(),
+            r#"http_server_duration_count{http_route="/a"} 1"#,
+        ),
+        ("curl", "*/*", TEXT.to_owned(), r#"http_server_duration_count{http_route="/a"} 1"#),
+        (
+            "dots",
+            "text/plain;version=1.0.0;escaping=dots",
+            esc(TEXT1, "dots"),
+            r#"http_dot_server_dot_duration_count{http_dot_route="/a"} 1"#,
+        ),
+        (
+            "values",
+            "application/openmetrics-text;version=1.0.0;escaping=values",
+            esc(OM1, "values"),
+            r#"U__http_2e_server_2e_duration_count{U__http_2e_route="/a"} 1"#,
+        ),
+        (
+            "unknown scheme: the default",
+            "text/plain;version=1.0.0;escaping=bogus",
+            TEXT1.to_owned(),
+            r#"http_server_duration_count{http_route="/a"} 1"#,
+        ),
+        // Bad input: scheme names are case-sensitive (as Go's), an empty one is no scheme,
+        // the last of two wins (Go keeps parameters in a map), and the scheme of a range that
+        // was looked at carries over to the format finally chosen.
+        (
+            "scheme in capitals",
+            "text/plain;version=1.0.0;escaping=ALLOW-UTF-8",
+            TEXT1.to_owned(),
+            r#"http_server_duration_count{http_route="/a"} 1"#,
+        ),
+        (
+            "empty scheme",
+            "text/plain;version=1.0.0;escaping=",
+            TEXT1.to_owned(),
+            r#"http_server_duration_count{http_route="/a"} 1"#,
+        ),
+        (
+            "two schemes",
+            "text/plain;version=1.0.0;escaping=dots;escaping=values",
+            esc(TEXT1, "values"),
+            r#"U__http_2e_server_2e_duration_count{U__http_2e_route="/a"} 1"#,
+        ),
+        (
+            "scheme on a wildcard",
+            "*/*;escaping=allow-utf-8",
+            esc(TEXT, "allow-utf-8"),
+            r#"{"http.server.duration_count","http.route"="/a"} 1"#,
+        ),
+        (
+            "scheme of a format not offered",
+            "application/openmetrics-text;version=9.9.9;escaping=dots,text/plain;q=0.5",
+            esc(TEXT, "dots"),
+            r#"http_dot_server_dot_duration_count{http_dot_route="/a"} 1"#,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn utf8_names_follow_the_negotiated_escaping() {
+    let registry = utf8_fixture();
+    let handler = MetricsHandler::builder(&registry).must_build();
+    let mut failures = Vec::new();
+    for (what, accept, want_type, want_line) in utf8_table() {
+        let resp = call(&handler, "/metrics", &[("accept", accept)]).await;
+        let got_type = header(&resp, "content-type").unwrap_or("(none)").to_owned();
+        let body = String::from_utf8(decode(&resp)).unwrap();
+        if got_type != want_type || !body.lines().any(|l| l == want_line) {
+            failures.push(format!("{what}: got {got_type}\n{body}\n  want {want_type} with {want_line}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn utf8_names_reach_the_python_parsers_quoted() {
+    let handler = MetricsHandler::builder(&utf8_fixture()).must_build();
+    for (accept, format) in [(PROMETHEUS_3, Format::OpenMetrics), (PROMETHEUS_3_TEXT1_ONLY, Format::Text)] {
+        let resp = call(&handler, "/metrics", &[("accept", accept)]).await;
+        let body = String::from_utf8(decode(&resp)).unwrap();
+        let Some(parsed) = python_parse(&body, format) else { return };
+        let families = parsed.unwrap_or_else(|e| panic!("{format:?}: {e}\n{body}"));
+        assert_eq!(families[0].name, "http.server.duration", "{body}");
+        let count =
+            families[0].samples.iter().find(|s| s.name == "http.server.duration_count").expect("a count");
+        assert_eq!(count.labels.get("http.route").map(String::as_str), Some("/a"));
+        assert_eq!(count.value, 1.0);
+    }
+}
+
+#[tokio::test]
+async fn protobuf_names_are_escaped_unless_utf8_is_allowed() {
+    let handler = MetricsHandler::builder(&utf8_fixture()).must_build();
+    // Prometheus 3 with native histograms: the protobuf range names no scheme.
+    let resp = call(&handler, "/metrics", &[("accept", PROMETHEUS_3_NATIVE)]).await;
+    assert_eq!(header(&resp, "content-type"), Some(PROTO));
+    if let Some(decoded) = promkit_oracle::go_decode_protobuf(resp.body()) {
+        let canon = decoded.unwrap_or_else(|e| panic!("Go rejects the protobuf body: {e}"));
+        assert!(canon.contains("http_server_duration_count{http_route=\"/a\"} 1"), "{canon}");
+    }
+    // Asked for UTF-8, the names travel as they are (the format needs no quoting).
+    let accept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8";
+    let resp = call(&handler, "/metrics", &[("accept", accept)]).await;
+    assert_eq!(header(&resp, "content-type"), Some(format!("{PROTO}; escaping=allow-utf-8").as_str()));
+    let body = resp.body();
+    assert!(body.windows(b"http.server.duration".len()).any(|w| w == b"http.server.duration"));
+    assert!(body.windows(b"http.route".len()).any(|w| w == b"http.route"));
+}

@@ -7,3 +7,4 @@ mod oracles;
 mod pitfalls;
 mod properties;
 mod roundtrip;
+mod utf8;

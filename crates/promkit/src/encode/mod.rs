@@ -13,6 +13,10 @@ pub use openmetrics::OpenMetricsEncoder;
 pub use protobuf::{PROTOBUF_CONTENT_TYPE, ProtobufEncoder};
 pub use text::TextEncoder;
 
+/// Prometheus 3's name escaping, chosen per encoding (see
+/// [`EncodeOptions::escaping`](crate::registry::EncodeOptions::escaping)).
+pub use crate::model::EscapingScheme;
+
 use crate::model::{CollectError, Labels, MetricFamily, Sink};
 
 /// The Content-Type of the Prometheus text format 0.0.4.
@@ -95,14 +99,16 @@ pub(crate) trait EncodeJob {
     fn run<E: Encoder>(self, encoder: &mut E) -> Result<Self::Output, CollectError>;
 }
 
-/// Runs `job` with the encoder for `format` appending to `out`, and finishes the output when
-/// the job succeeds (on failure `out` holds what was written before it). The one place a
-/// format is mapped to its encoder.
+/// Runs `job` with the encoder for `format` appending to `out`, names outside the legacy
+/// character set written as `escaping` says, and finishes the output when the job succeeds
+/// (on failure `out` holds what was written before it). The one place a format is mapped to
+/// its encoder.
 ///
 /// # Errors
 /// The job's.
 pub(crate) fn encode<J: EncodeJob>(
     format: Format,
+    escaping: EscapingScheme,
     out: &mut Vec<u8>,
     job: J,
 ) -> Result<J::Output, CollectError> {
@@ -112,15 +118,30 @@ pub(crate) fn encode<J: EncodeJob>(
         Ok(output)
     }
     match format {
-        Format::Text => run(TextEncoder::new(out), job),
-        Format::OpenMetrics { created_samples } => run(OpenMetricsEncoder::new(out, created_samples), job),
+        Format::Text => run(TextEncoder::with_escaping(out, escaping), job),
+        Format::OpenMetrics { created_samples } => {
+            run(OpenMetricsEncoder::new(out, created_samples).escaping(escaping), job)
+        }
         #[cfg(feature = "protobuf")]
-        Format::Protobuf => run(ProtobufEncoder::new(out), job),
+        Format::Protobuf => run(ProtobufEncoder::with_escaping(out, escaping), job),
     }
 }
 
-/// Appends gathered (or parsed) families in `format`.
+/// Appends gathered (or parsed) families in `format`, names outside the legacy character set
+/// escaped with the default scheme ([`EscapingScheme::Underscores`], as Go's encoder without
+/// an `escaping=`); [`encode_families_with`] chooses.
 pub fn encode_families(families: &[MetricFamily], format: Format, out: &mut Vec<u8>) {
+    encode_families_with(families, format, EscapingScheme::default(), out);
+}
+
+/// Appends gathered (or parsed) families in `format`, names outside the legacy character set
+/// written as `escaping` says.
+pub fn encode_families_with(
+    families: &[MetricFamily],
+    format: Format,
+    escaping: EscapingScheme,
+    out: &mut Vec<u8>,
+) {
     struct Replay<'a>(&'a [MetricFamily]);
     impl EncodeJob for Replay<'_> {
         type Output = ();
@@ -130,7 +151,7 @@ pub fn encode_families(families: &[MetricFamily], format: Format, out: &mut Vec<
         }
     }
     // Replaying a snapshot cannot fail.
-    let _ = encode(format, out, Replay(families));
+    let _ = encode(format, escaping, out, Replay(families));
 }
 
 /// Whether OpenMetrics output carries `_created` samples (Go's
@@ -191,21 +212,75 @@ pub(crate) fn with_bucket_buffer<R>(f: impl FnOnce(&mut Vec<u64>) -> R) -> R {
     })
 }
 
-/// Appends `name suffix {labels, extra="value"}` (braces only when there is a label).
+/// A family name as the text formats write it under one escaping scheme: the name (escaped,
+/// or escaped for quotes), and whether it is quoted inside the braces.
+#[derive(Debug, Default)]
+pub(crate) struct FamilyName {
+    /// The rendered name; a buffer reused from family to family.
+    pub(crate) body: String,
+    /// Written `{"body",...}` rather than `body{...}`.
+    pub(crate) quoted: bool,
+}
+
+impl FamilyName {
+    /// A name with the thread's reusable buffer.
+    pub(crate) fn new() -> Self {
+        Self { body: take_name_buffer(), quoted: false }
+    }
+
+    /// Renders `name` for `scheme`, reusing the buffer.
+    pub(crate) fn set(&mut self, name: &str, scheme: EscapingScheme) {
+        self.quoted = crate::syntax::name_escape::render_family_name(&mut self.body, name, scheme);
+    }
+
+    /// Appends the name alone, as `# HELP` / `# TYPE` / `# UNIT` lines write it.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        if self.quoted {
+            out.push(b'"');
+            out.extend_from_slice(self.body.as_bytes());
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(self.body.as_bytes());
+        }
+    }
+}
+
+impl Drop for FamilyName {
+    fn drop(&mut self) {
+        return_name_buffer(std::mem::take(&mut self.body));
+    }
+}
+
+/// Appends `name suffix {labels, extra="value"}` (braces only when there is a label), or
+/// `{"name suffix", labels, extra="value"}` for a quoted name, as Go's
+/// `writeNameAndLabelPairs`; label names written as `scheme` says.
 #[inline]
 pub(crate) fn write_series(
     out: &mut Vec<u8>,
-    name: &str,
+    name: &FamilyName,
     suffix: &str,
     labels: &Labels<'_>,
+    scheme: EscapingScheme,
     extra: Option<(&str, &str)>,
 ) {
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(suffix.as_bytes());
     let has_labels = !labels.is_empty();
-    if has_labels || extra.is_some() {
-        out.push(b'{');
-        labels.write_escaped(out);
+    if name.quoted {
+        out.extend_from_slice(b"{\"");
+        out.extend_from_slice(name.body.as_bytes());
+        out.extend_from_slice(suffix.as_bytes());
+        out.push(b'"');
+        if has_labels || extra.is_some() {
+            out.push(b',');
+        }
+    } else {
+        out.extend_from_slice(name.body.as_bytes());
+        out.extend_from_slice(suffix.as_bytes());
+        if has_labels || extra.is_some() {
+            out.push(b'{');
+        }
+    }
+    if has_labels || extra.is_some() || name.quoted {
+        labels.write_escaped(out, scheme);
         if let Some((n, v)) = extra {
             if has_labels {
                 out.push(b',');

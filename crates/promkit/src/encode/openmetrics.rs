@@ -1,8 +1,8 @@
 //! OpenMetrics 1.0.0 text, written as Go's `expfmt.MetricFamilyToOpenMetrics` does.
 
-use crate::model::{Exemplar, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{EscapingScheme, Exemplar, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
 
-use super::{CreatedSamples, Encoder, with_bucket_buffer, with_quantile_buffer, write_series};
+use super::{CreatedSamples, Encoder, FamilyName, with_bucket_buffer, with_quantile_buffer, write_series};
 use crate::syntax::escape::{write_help_openmetrics, write_label_value};
 use crate::syntax::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
 
@@ -13,68 +13,97 @@ use crate::syntax::float::{write_int, write_om_float, write_om_timestamp_ms, wri
 /// `_total` is written as `unknown` (a valid OpenMetrics family) as Go does. Floats are the
 /// canonical `1.0` form, bucket counts and `_count` integers, timestamps seconds. A histogram
 /// with a negative bucket bound has no `_sum` and no `_count`, as OpenMetrics requires.
+///
+/// A name outside the legacy character set is escaped with the [`EscapingScheme`] (before a
+/// counter's `_total` is dropped, as Go does), or, with [`EscapingScheme::AllowUtf8`], quoted
+/// as Go's `writeOpenMetricsNameAndLabelPairs` does: `{"a.b_total"} 1.0` and
+/// `# TYPE "a.b" counter`, the UTF-8 syntax Prometheus 3 reads in OpenMetrics 1.0.0.
 #[derive(Debug)]
 pub struct OpenMetricsEncoder<'a> {
     out: &'a mut Vec<u8>,
     created_samples: CreatedSamples,
     /// Name written on sample lines: the family name (a counter's without `_total`).
-    name: String,
+    name: FamilyName,
     /// Whether the current family is a counter written as an OpenMetrics counter.
     counter: bool,
+    escaping: EscapingScheme,
 }
 
 impl<'a> OpenMetricsEncoder<'a> {
-    /// An encoder appending to `out`, with or without `_created` lines.
+    /// An encoder appending to `out`, with or without `_created` lines, escaping names with
+    /// the default scheme ([`EscapingScheme::Underscores`], as Go's encoder without an
+    /// `escaping=`).
     pub fn new(out: &'a mut Vec<u8>, created_samples: CreatedSamples) -> Self {
-        Self { out, created_samples, name: super::take_name_buffer(), counter: false }
+        Self {
+            out,
+            created_samples,
+            name: FamilyName::new(),
+            counter: false,
+            escaping: EscapingScheme::default(),
+        }
+    }
+
+    /// The same encoder, names written as `escaping` says.
+    #[must_use]
+    pub fn escaping(mut self, escaping: EscapingScheme) -> Self {
+        self.escaping = escaping;
+        self
     }
 
     /// Appends the closing `# EOF` line.
     pub fn finish(self) {
         self.out.extend_from_slice(b"# EOF\n");
     }
+}
 
-    /// Ends a sample line: the timestamp, then the exemplar (only counters' `_total` lines and
-    /// histogram buckets pass one, the only places OpenMetrics allows them).
-    fn end(&mut self, meta: &SampleMeta<'_>, exemplar: Option<&Exemplar>) {
-        if let Some(ts) = meta.timestamp_ms {
-            self.out.push(b' ');
-            write_om_timestamp_ms(self.out, ts);
-        }
-        if let Some(e) = exemplar {
-            self.out.extend_from_slice(b" # {");
-            for (i, (n, v)) in e.labels().iter().enumerate() {
-                if i > 0 {
-                    self.out.push(b',');
-                }
-                self.out.extend_from_slice(n.as_bytes());
-                self.out.extend_from_slice(b"=\"");
-                write_label_value(self.out, v);
-                self.out.push(b'"');
+/// Ends a sample line: the timestamp, then the exemplar (only counters' `_total` lines and
+/// histogram buckets pass one, the only places OpenMetrics allows them).
+fn end(out: &mut Vec<u8>, meta: &SampleMeta<'_>, exemplar: Option<&Exemplar>) {
+    if let Some(ts) = meta.timestamp_ms {
+        out.push(b' ');
+        write_om_timestamp_ms(out, ts);
+    }
+    if let Some(e) = exemplar {
+        out.extend_from_slice(b" # {");
+        for (i, (n, v)) in e.labels().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
             }
-            self.out.extend_from_slice(b"} ");
-            write_om_float(self.out, e.value());
-            if let Some(nanos) = e.timestamp_nanos() {
-                self.out.push(b' ');
-                // Go writes float64(nanoseconds) / 1e9 in its OpenMetrics float form.
-                write_om_float(self.out, nanos as f64 / 1e9);
-            }
+            out.extend_from_slice(n.as_bytes());
+            out.extend_from_slice(b"=\"");
+            write_label_value(out, v);
+            out.push(b'"');
         }
-        self.out.push(b'\n');
+        out.extend_from_slice(b"} ");
+        write_om_float(out, e.value());
+        if let Some(nanos) = e.timestamp_nanos() {
+            out.push(b' ');
+            // Go writes float64(nanoseconds) / 1e9 in its OpenMetrics float form.
+            write_om_float(out, nanos as f64 / 1e9);
+        }
+    }
+    out.push(b'\n');
+}
+
+/// What a sample line needs besides its value: the encoder's fields, borrowed apart.
+struct Line<'s> {
+    out: &'s mut Vec<u8>,
+    name: &'s FamilyName,
+    escaping: EscapingScheme,
+    created_samples: CreatedSamples,
+}
+
+impl Line<'_> {
+    fn series(&mut self, suffix: &str, labels: &Labels<'_>, extra: Option<(&str, &str)>) {
+        write_series(self.out, self.name, suffix, labels, self.escaping, extra);
     }
 
-    fn created(&mut self, name: &str, labels: &Labels<'_>, meta: &SampleMeta<'_>) {
+    fn created(&mut self, labels: &Labels<'_>, meta: &SampleMeta<'_>) {
         if let (CreatedSamples::Write, Some(created)) = (self.created_samples, meta.created) {
-            write_series(self.out, name, "_created", labels, None);
+            self.series("_created", labels, None);
             write_om_float(self.out, created);
             self.out.push(b'\n');
         }
-    }
-}
-
-impl Drop for OpenMetricsEncoder<'_> {
-    fn drop(&mut self) {
-        super::return_name_buffer(std::mem::take(&mut self.name));
     }
 }
 
@@ -90,30 +119,35 @@ impl Encoder for OpenMetricsEncoder<'_> {
 
 impl Sink for OpenMetricsEncoder<'_> {
     fn family(&mut self, header: &FamilyHeader<'_>) {
-        let (short, kind) = match header.kind {
-            MetricType::Counter => match header.name.strip_suffix("_total") {
-                Some(short) => (short, "counter"),
-                None => (header.name, "unknown"),
+        // Escaped first, then `_total` dropped, as Go escapes the family before writing it
+        // (a quoted name ends in the same `_total`: quote escaping leaves ASCII letters alone).
+        self.name.set(header.name, self.escaping);
+        let kind = match header.kind {
+            MetricType::Counter => match self.name.body.strip_suffix("_total") {
+                Some(short) => {
+                    let len = short.len();
+                    self.name.body.truncate(len);
+                    "counter"
+                }
+                None => "unknown",
             },
-            MetricType::Untyped => (header.name, "unknown"),
-            other => (header.name, super::text::type_word(other)),
+            MetricType::Untyped => "unknown",
+            other => super::text::type_word(other),
         };
         self.counter = kind == "counter";
-        self.name.clear();
-        self.name.push_str(short);
         let out = &mut *self.out;
         out.extend_from_slice(b"# HELP ");
-        out.extend_from_slice(short.as_bytes());
+        self.name.write(out);
         out.push(b' ');
         write_help_openmetrics(out, header.help);
         out.extend_from_slice(b"\n# TYPE ");
-        out.extend_from_slice(short.as_bytes());
+        self.name.write(out);
         out.push(b' ');
         out.extend_from_slice(kind.as_bytes());
         out.push(b'\n');
         if !header.unit.is_empty() {
             out.extend_from_slice(b"# UNIT ");
-            out.extend_from_slice(short.as_bytes());
+            self.name.write(out);
             out.push(b' ');
             out.extend_from_slice(header.unit.as_bytes());
             out.push(b'\n');
@@ -121,82 +155,81 @@ impl Sink for OpenMetricsEncoder<'_> {
     }
 
     fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
-        let name = std::mem::take(&mut self.name);
-        let total = if self.counter { "_total" } else { "" };
+        let counter = self.counter;
+        let total = if counter { "_total" } else { "" };
+        let mut line = Line {
+            out: self.out,
+            name: &self.name,
+            escaping: self.escaping,
+            created_samples: self.created_samples,
+        };
         match value {
             Value::CounterU64(v) => {
-                write_series(self.out, &name, total, labels, None);
-                write_om_u64(self.out, v);
-                self.end(meta, meta.exemplar.filter(|_| self.counter));
-                if self.counter {
-                    self.created(&name, labels, meta);
+                line.series(total, labels, None);
+                write_om_u64(line.out, v);
+                end(line.out, meta, meta.exemplar.filter(|_| counter));
+                if counter {
+                    line.created(labels, meta);
                 }
             }
             Value::CounterF64(v) => {
-                write_series(self.out, &name, total, labels, None);
-                write_om_float(self.out, v);
-                self.end(meta, meta.exemplar.filter(|_| self.counter));
-                if self.counter {
-                    self.created(&name, labels, meta);
+                line.series(total, labels, None);
+                write_om_float(line.out, v);
+                end(line.out, meta, meta.exemplar.filter(|_| counter));
+                if counter {
+                    line.created(labels, meta);
                 }
             }
             Value::GaugeI64(v) => {
-                write_series(self.out, &name, "", labels, None);
+                line.series("", labels, None);
                 // Go holds every value as float64
-                write_om_float(self.out, v as f64);
-                self.end(meta, None);
+                write_om_float(line.out, v as f64);
+                end(line.out, meta, None);
             }
             Value::GaugeF64(v) | Value::Untyped(v) => {
-                write_series(self.out, &name, "", labels, None);
-                write_om_float(self.out, v);
-                self.end(meta, None);
+                line.series("", labels, None);
+                write_om_float(line.out, v);
+                end(line.out, meta, None);
             }
             Value::Histogram(h) => with_bucket_buffer(|counts| {
                 let sum = h.read(counts);
                 let bounds = h.bounds();
                 for (i, &count) in counts.iter().enumerate() {
                     let le = if i < bounds.len() { bounds.le_openmetrics(i) } else { "+Inf" };
-                    write_series(self.out, &name, "_bucket", labels, Some(("le", le)));
-                    write_int(self.out, count);
+                    line.series("_bucket", labels, Some(("le", le)));
+                    write_int(line.out, count);
                     let exemplar = h.exemplar(i);
-                    self.end(meta, exemplar.as_ref());
+                    end(line.out, meta, exemplar.as_ref());
                 }
                 // OpenMetrics: with a negative bucket bound the sum is no counter, so there MUST
                 // be no `_sum`, and `_count` appears if and only if `_sum` does. (Go writes both,
                 // which strict parsers reject.) Bounds are sorted: the first is the lowest.
                 if bounds.bounds().first().is_none_or(|&lowest| lowest >= 0.0) {
-                    write_series(self.out, &name, "_sum", labels, None);
-                    write_om_float(self.out, sum);
-                    self.end(meta, None);
-                    write_series(self.out, &name, "_count", labels, None);
-                    write_int(self.out, counts.last().copied().unwrap_or(0));
-                    self.end(meta, None);
+                    line.series("_sum", labels, None);
+                    write_om_float(line.out, sum);
+                    end(line.out, meta, None);
+                    line.series("_count", labels, None);
+                    write_int(line.out, counts.last().copied().unwrap_or(0));
+                    end(line.out, meta, None);
                 }
-                self.created(&name, labels, meta);
+                line.created(labels, meta);
             }),
             Value::Summary(q) => with_quantile_buffer(|values| {
                 let (count, sum) = q.read(values);
                 let quantiles = q.quantiles();
                 for (i, &v) in values.iter().enumerate() {
-                    write_series(
-                        self.out,
-                        &name,
-                        "",
-                        labels,
-                        Some(("quantile", quantiles.label_openmetrics(i))),
-                    );
-                    write_om_float(self.out, v);
-                    self.end(meta, None);
+                    line.series("", labels, Some(("quantile", quantiles.label_openmetrics(i))));
+                    write_om_float(line.out, v);
+                    end(line.out, meta, None);
                 }
-                write_series(self.out, &name, "_sum", labels, None);
-                write_om_float(self.out, sum);
-                self.end(meta, None);
-                write_series(self.out, &name, "_count", labels, None);
-                write_int(self.out, count);
-                self.end(meta, None);
-                self.created(&name, labels, meta);
+                line.series("_sum", labels, None);
+                write_om_float(line.out, sum);
+                end(line.out, meta, None);
+                line.series("_count", labels, None);
+                write_int(line.out, count);
+                end(line.out, meta, None);
+                line.created(labels, meta);
             }),
         }
-        self.name = name;
     }
 }

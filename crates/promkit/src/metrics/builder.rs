@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::labels::LabelSet;
 use crate::model::{
-    Buckets, BuildError, CollectError, Collector, Desc, FamilyHeader, LabelTemplate, Labels, Quantiles, Sink,
+    Buckets, BuildError, CollectError, Collector, Desc, FamilyHeader, LabelTemplate, Labels, NameValidation,
+    Quantiles, Sink,
 };
 
 use super::histogram::Histogram;
@@ -28,6 +29,7 @@ pub struct Builder<M: Metric, S = Single> {
     options: M::Options,
     limit: Option<usize>,
     when_empty: WhenEmpty,
+    validation: NameValidation,
     shape: S,
 }
 
@@ -94,6 +96,7 @@ impl<M: Metric> Builder<M, Single> {
             options: M::Options::default(),
             limit: None,
             when_empty: WhenEmpty::Omit,
+            validation: NameValidation::Legacy,
             shape: Single,
         }
     }
@@ -185,8 +188,17 @@ impl<M: Metric, S> Builder<M, S> {
             options: self.options,
             limit: self.limit,
             when_empty: self.when_empty,
+            validation: self.validation,
             shape,
         }
+    }
+
+    /// Which names `build` accepts: legacy ones (the default) or any UTF-8
+    /// ([`NameValidation`]). `register` ignores it and uses the registry's own, so this matters
+    /// only for a metric built now and registered later (which the registry checks again).
+    pub fn name_validation(mut self, validation: NameValidation) -> Self {
+        self.validation = validation;
+        self
     }
 
     /// The help text (`# HELP`).
@@ -236,7 +248,7 @@ impl<M: Metric, S> Builder<M, S> {
             label_names,
             const_labels: self.const_labels.clone(),
         };
-        desc.validate()?;
+        desc.validate_with(self.validation)?;
         desc.validate_unit()?;
         if self.limit == Some(0) {
             return Err(BuildError::ZeroSeriesLimit { metric: self.name.clone() });

@@ -3,7 +3,9 @@
 
 use super::error::BuildError;
 use super::kind::MetricType;
+use super::validation::NameValidation;
 use crate::syntax::name::{is_valid_label_name, is_valid_metric_name, name_fix_hint};
+use crate::syntax::name_escape::{EscapingScheme, escape_name};
 
 /// Describes one family a collector produces, for the registry's consistency checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +31,29 @@ impl Desc {
     /// constant). A label written twice, or `le` beside the buckets' own, would make the whole
     /// scrape unparsable.
     ///
+    /// Names are checked with [`NameValidation::Legacy`]; see
+    /// [`validate_with`](Self::validate_with) for UTF-8 names.
+    ///
     /// # Errors
     /// The first rule broken, as a [`BuildError`] naming the fix.
     pub fn validate(&self) -> Result<(), BuildError> {
-        check_metric_name(&self.name)?;
+        self.check(NameValidation::Legacy, false)
+    }
+
+    /// As [`validate`](Self::validate), with names checked by `validation`.
+    ///
+    /// # Errors
+    /// The first rule broken, as a [`BuildError`] naming the fix; under
+    /// [`NameValidation::Legacy`], a UTF-8 name's error names both fixes: UTF-8 names on the
+    /// registry, or the name's escaped form.
+    pub fn validate_with(&self, validation: NameValidation) -> Result<(), BuildError> {
+        self.check(validation, true)
+    }
+
+    /// The rules; `suggest_utf8`: a legacy error names UTF-8 names as a fix (not for a
+    /// collector checking its own names, which no registry option changes).
+    fn check(&self, validation: NameValidation, suggest_utf8: bool) -> Result<(), BuildError> {
+        check_metric_name_with(&self.name, validation, suggest_utf8)?;
         let reserved = match self.kind {
             MetricType::Histogram => "le",
             MetricType::Summary => "quantile",
@@ -41,11 +62,11 @@ impl Desc {
         let names: Vec<&String> =
             self.label_names.iter().chain(self.const_labels.iter().map(|(n, _)| n)).collect();
         for (i, n) in names.iter().enumerate() {
-            if !is_valid_label_name(n) {
+            if let Some(hint) = label_name_problem(n, validation, suggest_utf8) {
                 return Err(BuildError::InvalidLabelName {
                     metric: self.name.clone(),
                     name: (*n).clone(),
-                    hint: name_fix_hint(n, false),
+                    hint,
                 });
             }
             if n.as_str() == reserved {
@@ -87,14 +108,51 @@ impl Desc {
     }
 }
 
-/// Checks a family name on its own (a collector whose other names derive from it).
+/// Checks a family name on its own (a collector whose other names derive from it), with the
+/// legacy rules.
 ///
 /// # Errors
 /// [`BuildError::InvalidMetricName`] with the fix.
 pub(crate) fn check_metric_name(name: &str) -> Result<(), BuildError> {
-    if is_valid_metric_name(name) {
-        Ok(())
-    } else {
-        Err(BuildError::InvalidMetricName { name: name.to_owned(), hint: name_fix_hint(name, true) })
+    check_metric_name_with(name, NameValidation::Legacy, false)
+}
+
+fn check_metric_name_with(
+    name: &str,
+    validation: NameValidation,
+    suggest_utf8: bool,
+) -> Result<(), BuildError> {
+    let hint = match validation {
+        _ if name.is_empty() => name_fix_hint(name, true),
+        NameValidation::Utf8 => return Ok(()),
+        _ if is_valid_metric_name(name) => return Ok(()),
+        _ if suggest_utf8 => with_utf8_fix(name_fix_hint(name, true), name),
+        _ => name_fix_hint(name, true),
+    };
+    Err(BuildError::InvalidMetricName { name: name.to_owned(), hint })
+}
+
+/// Why a label name is refused under `validation`, or `None`.
+fn label_name_problem(name: &str, validation: NameValidation, suggest_utf8: bool) -> Option<String> {
+    if is_valid_label_name(name) {
+        return None;
     }
+    // Empty and `__`-prefixed names are refused under every scheme.
+    let always = name.is_empty() || name.starts_with("__");
+    match validation {
+        _ if always => Some(name_fix_hint(name, false)),
+        NameValidation::Utf8 => None,
+        NameValidation::Legacy if suggest_utf8 => Some(with_utf8_fix(name_fix_hint(name, false), name)),
+        NameValidation::Legacy => Some(name_fix_hint(name, false)),
+    }
+}
+
+/// A legacy hint completed with the two ways to keep a name that is valid UTF-8: its escaped
+/// form, or UTF-8 names on the registry.
+fn with_utf8_fix(hint: String, name: &str) -> String {
+    let escaped = escape_name(name, EscapingScheme::Underscores);
+    format!(
+        "{hint} (escaped: `{escaped}`), or enable UTF-8 names on the registry \
+         (`Registry::builder().name_validation(NameValidation::Utf8)`)"
+    )
 }

@@ -3,9 +3,12 @@
 //! A series' label values are escaped once, when the series is created, and kept sorted by
 //! label name and newline-joined; a family's [`LabelTemplate`] holds its label names (and
 //! constant labels) pre-rendered around the value slots. Writing a series is then copying
-//! bytes: no encoder escapes a stored value again on a scrape.
+//! bytes: no encoder escapes a stored value again on a scrape. A label name outside the legacy
+//! character set is pre-rendered once per [`EscapingScheme`] too (quoted, or escaped), so a
+//! UTF-8 name costs nothing more on a scrape either.
 
 use crate::syntax::escape::{unescape_label_value, write_label_value};
+use crate::syntax::name_escape::{EscapingScheme, is_legacy_label_name, write_label_name};
 
 /// The labels of one series, in the form the collector has them.
 #[derive(Debug, Clone, Copy)]
@@ -39,14 +42,15 @@ impl Labels<'_> {
         }
     }
 
-    /// Appends the labels as `name="escaped",...` (no braces).
-    pub(crate) fn write_escaped(&self, out: &mut Vec<u8>) {
+    /// Appends the labels as `name="escaped",...` (no braces), names written as `scheme`
+    /// says (quoted or escaped where they are not legacy names).
+    pub(crate) fn write_escaped(&self, out: &mut Vec<u8>, scheme: EscapingScheme) {
         match *self {
             Labels::None => {}
-            Labels::Stored { template, values } => template.write(out, values),
-            Labels::Pairs(pairs) => write_pairs(out, pairs.iter().map(|(n, v)| (*n, *v))),
+            Labels::Stored { template, values } => template.write(out, values, scheme),
+            Labels::Pairs(pairs) => write_pairs(out, pairs.iter().map(|(n, v)| (*n, *v)), scheme),
             Labels::Owned(pairs) => {
-                write_pairs(out, pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+                write_pairs(out, pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())), scheme);
             }
         }
     }
@@ -62,12 +66,16 @@ impl Labels<'_> {
     }
 }
 
-fn write_pairs<'a>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
+fn write_pairs<'a>(
+    out: &mut Vec<u8>,
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+    scheme: EscapingScheme,
+) {
     for (i, (name, value)) in pairs.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(name.as_bytes());
+        write_label_name(out, name, scheme);
         out.extend_from_slice(b"=\"");
         write_label_value(out, value);
         out.push(b'"');
@@ -78,11 +86,19 @@ fn write_pairs<'a>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a str, &'a 
 /// slot in between: `lits[0] v0 lits[1] v1 … lits[n]`.
 #[derive(Debug, Clone)]
 pub struct LabelTemplate {
+    /// The literals per [`EscapingScheme`] (by its index): one entry when every name is a
+    /// legacy name (all schemes write them alike), four otherwise.
+    variants: Box<[Literals]>,
+    /// `(name, Some(const value) | None for the next variable value)`, sorted by name.
+    names: Box<[TemplateLabel]>,
+}
+
+/// The literal text between a series' values, for one way of writing the names.
+#[derive(Debug, Clone)]
+struct Literals {
     lits: Box<[Box<[u8]>]>,
     /// Total length of the literals, to reserve once per series.
     len: usize,
-    /// `(name, Some(const value) | None for the next variable value)`, sorted by name.
-    names: Box<[TemplateLabel]>,
 }
 
 impl LabelTemplate {
@@ -94,25 +110,12 @@ impl LabelTemplate {
             .chain(consts.iter().map(|(n, v)| (Box::from(n.as_str()), Some(Box::from(v.as_str())))))
             .collect();
         names.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut lits = Vec::with_capacity(vars_sorted.len() + 1);
-        let mut cur = Vec::new();
-        for (i, (name, konst)) in names.iter().enumerate() {
-            if i > 0 {
-                cur.push(b',');
-            }
-            cur.extend_from_slice(name.as_bytes());
-            cur.extend_from_slice(b"=\"");
-            if let Some(v) = konst {
-                write_label_value(&mut cur, v);
-            } else {
-                // A variable value goes here: the literal ends, the next starts with its quote.
-                lits.push(std::mem::take(&mut cur).into_boxed_slice());
-            }
-            cur.push(b'"');
-        }
-        lits.push(cur.into_boxed_slice());
-        let len = lits.iter().map(|l| l.len()).sum();
-        Self { lits: lits.into_boxed_slice(), len, names: names.into_boxed_slice() }
+        let variants = if names.iter().all(|(n, _)| is_legacy_label_name(n)) {
+            vec![Literals::new(&names, EscapingScheme::AllowUtf8)]
+        } else {
+            EscapingScheme::ALL.iter().map(|&s| Literals::new(&names, s)).collect()
+        };
+        Self { variants: variants.into_boxed_slice(), names: names.into_boxed_slice() }
     }
 
     /// True when the family has no label at all.
@@ -121,9 +124,11 @@ impl LabelTemplate {
     }
 
     #[inline]
-    fn write(&self, out: &mut Vec<u8>, values: &str) {
-        out.reserve(self.len + values.len());
-        let (first, rest) = self.lits.split_first().map_or((&[][..], &[][..]), |(f, r)| (&f[..], r));
+    fn write(&self, out: &mut Vec<u8>, values: &str, scheme: EscapingScheme) {
+        // One variant: every scheme writes these names alike.
+        let Literals { lits, len } = self.variants.get(scheme.index()).unwrap_or(&self.variants[0]);
+        out.reserve(len + values.len());
+        let (first, rest) = lits.split_first().map_or((&[][..], &[][..]), |(f, r)| (&f[..], r));
         out.extend_from_slice(first);
         // Segments are short: a plain byte scan beats the general `str::split` machinery.
         let mut values = values.as_bytes();
@@ -154,13 +159,38 @@ impl LabelTemplate {
 /// One label of a template: its name, and its value when it is constant.
 type TemplateLabel = (Box<str>, Option<Box<str>>);
 
+impl Literals {
+    /// Renders `names` (sorted) with their names written as `scheme` says.
+    fn new(names: &[TemplateLabel], scheme: EscapingScheme) -> Self {
+        let mut lits = Vec::new();
+        let mut cur = Vec::new();
+        for (i, (name, konst)) in names.iter().enumerate() {
+            if i > 0 {
+                cur.push(b',');
+            }
+            write_label_name(&mut cur, name, scheme);
+            cur.extend_from_slice(b"=\"");
+            if let Some(v) = konst {
+                write_label_value(&mut cur, v);
+            } else {
+                // A variable value goes here: the literal ends, the next starts with its quote.
+                lits.push(std::mem::take(&mut cur).into_boxed_slice());
+            }
+            cur.push(b'"');
+        }
+        lits.push(cur.into_boxed_slice());
+        let len = lits.iter().map(|l| l.len()).sum();
+        Self { lits: lits.into_boxed_slice(), len }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn render(t: &LabelTemplate, values: &str) -> String {
         let mut out = Vec::new();
-        t.write(&mut out, values);
+        t.write(&mut out, values, EscapingScheme::AllowUtf8);
         String::from_utf8(out).unwrap()
     }
 

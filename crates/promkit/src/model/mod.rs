@@ -16,6 +16,7 @@ mod native;
 mod quantiles;
 mod sample;
 mod snapshot;
+mod validation;
 
 pub use buckets::{Buckets, DEFAULT_BUCKETS, exponential_buckets, exponential_buckets_range, linear_buckets};
 #[doc(hidden)]
@@ -30,3 +31,8 @@ pub use native::NativeSnapshot;
 pub use quantiles::Quantiles;
 pub use sample::{HistogramSource, SampleMeta, SummarySource, Value};
 pub use snapshot::{MetricFamily, Sample, SampleValue, SnapshotHistogram, SnapshotSummary};
+pub use validation::NameValidation;
+
+/// Prometheus 3's name escaping, from the crate's formatting rules: byte-identical to
+/// prometheus/common's `model.EscapeName` and `UnescapeName`.
+pub use crate::syntax::name_escape::{EscapingScheme, escape_name, unescape_name};

@@ -74,7 +74,8 @@ impl Gatherers {
         Ok(merged)
     }
 
-    /// Gathers and encodes in `format`.
+    /// Gathers and encodes in `format`, names escaped with the default scheme
+    /// ([`EscapingScheme::Underscores`](crate::EscapingScheme::Underscores)).
     ///
     /// # Errors
     /// As [`gather`](Self::gather).

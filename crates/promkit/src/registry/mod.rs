@@ -15,8 +15,8 @@ pub use wrap::Wrapped;
 use crate::encode::{self, EncodeJob, Encoder, Format};
 use crate::metrics::{Described, Metric};
 use crate::model::{
-    CollectError, Collector, Desc, FamilyHeader, Labels, LimitStats, MetricFamily, MetricType, SampleMeta,
-    Sink, Value,
+    CollectError, Collector, Desc, EscapingScheme, FamilyHeader, Labels, LimitStats, MetricFamily,
+    MetricType, NameValidation, SampleMeta, Sink, Value,
 };
 
 /// A set of collectors exported together, checked for consistency when each is registered.
@@ -44,6 +44,8 @@ impl std::fmt::Debug for Registry {
 
 #[derive(Default)]
 struct Inner {
+    /// Which names this registry accepts; fixed when it is built.
+    validation: NameValidation,
     /// Sorted by the first family name, so single-family collectors come out in name order.
     entries: Vec<Entry>,
     next_id: u64,
@@ -183,10 +185,62 @@ impl PartialEq for Registered {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CollectorId(u64);
 
+/// Builds a [`Registry`] with options; from [`Registry::builder`].
+///
+/// ```
+/// use promkit::{Counter, EscapingScheme, Format, NameValidation, Registry};
+/// use promkit::registry::EncodeOptions;
+///
+/// let registry = Registry::builder().name_validation(NameValidation::Utf8).build();
+/// Counter::builder("http.server.requests_total").help("Requests.").register(&registry)?.inc();
+///
+/// // A scraper that allows UTF-8 gets the quoted syntax; one that does not, escaped names.
+/// let mut utf8 = Vec::new();
+/// let options = EncodeOptions::new(Format::Text).escaping(EscapingScheme::AllowUtf8);
+/// registry.encode_with(&mut utf8, &options)?;
+/// assert_eq!(String::from_utf8_lossy(&utf8), "\
+/// ## HELP \"http.server.requests_total\" Requests.
+/// ## TYPE \"http.server.requests_total\" counter
+/// {\"http.server.requests_total\"} 1
+/// ");
+/// assert!(registry.encode_text_string()?.contains("\nhttp_server_requests_total 1\n"));
+/// # Ok::<(), promkit::Error>(())
+/// ```
+#[derive(Debug, Default)]
+#[must_use = "a registry builder does nothing until `build`"]
+pub struct RegistryBuilder {
+    validation: NameValidation,
+}
+
+impl RegistryBuilder {
+    /// Which metric and label names the registry accepts: [`NameValidation::Legacy`] (the
+    /// default) or [`NameValidation::Utf8`]. It applies to this registry only.
+    pub fn name_validation(mut self, validation: NameValidation) -> Self {
+        self.validation = validation;
+        self
+    }
+
+    /// The empty registry.
+    pub fn build(self) -> Registry {
+        let inner = Inner { validation: self.validation, ..Inner::default() };
+        Registry { inner: Arc::new(RwLock::new(inner)) }
+    }
+}
+
 impl Registry {
-    /// An empty registry.
+    /// An empty registry with legacy name validation.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A registry with options: [`name_validation`](RegistryBuilder::name_validation).
+    pub fn builder() -> RegistryBuilder {
+        RegistryBuilder::default()
+    }
+
+    /// Which metric and label names this registry accepts.
+    pub fn name_validation(&self) -> NameValidation {
+        self.read().validation
     }
 
     /// True when both handles are the same registry (clones share one), as
@@ -203,8 +257,8 @@ impl Registry {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a collector after checking each family it describes: a valid name and labels,
-    /// no family of the same name, and no sample name shared with another family (a gauge
+    /// Registers a collector after checking each family it describes: a valid name and labels
+    /// (under the registry's [`NameValidation`]), no family of the same name, and no sample name shared with another family (a gauge
     /// `x_count` beside a histogram `x`, a gauge `y_created` beside a counter `y_total`).
     ///
     /// # Errors
@@ -219,8 +273,9 @@ impl Registry {
     /// As [`register`](Self::register).
     pub fn register_arc(&self, collector: Arc<dyn Collector>) -> Result<CollectorId, RegisterError> {
         let descs = collector.describe();
+        let validation = self.name_validation();
         for (i, d) in descs.iter().enumerate() {
-            d.validate()?;
+            d.validate_with(validation)?;
             if descs[..i].iter().any(|o| o.name == d.name) {
                 return Err(RegisterError::DuplicateInCollector { name: d.name.clone() });
             }
@@ -355,7 +410,7 @@ impl Registry {
         options: &EncodeOptions<'_>,
     ) -> Result<Vec<CollectError>, CollectError> {
         let inner = self.read();
-        encode::encode(options.format, out, CollectAll { entries: &inner.entries, options })
+        encode::encode(options.format, options.escaping, out, CollectAll { entries: &inner.entries, options })
     }
 
     /// The whole exposition as a `String` (tests, examples, debugging).
@@ -413,12 +468,26 @@ pub struct EncodeOptions<'a> {
     pub on_error: OnError,
     /// Only these families (by registered name), when set.
     pub only: Option<&'a [String]>,
+    /// How names outside the legacy character set are written: quoted
+    /// ([`EscapingScheme::AllowUtf8`]) or escaped; [`EscapingScheme::Underscores`] by default,
+    /// as Go's encoder does for a scrape that names no scheme. Legacy names are written as they
+    /// are under every scheme.
+    pub escaping: EscapingScheme,
 }
 
 impl<'a> EncodeOptions<'a> {
-    /// Every family in `format`, stopping at the first failure.
+    /// Every family in `format`, stopping at the first failure, names escaped with
+    /// [`EscapingScheme::Underscores`].
     pub fn new(format: Format) -> Self {
-        Self { format, on_error: OnError::Stop, only: None }
+        Self { format, on_error: OnError::Stop, only: None, escaping: EscapingScheme::default() }
+    }
+
+    /// Sets how names outside the legacy character set are written (the negotiated
+    /// `escaping=` of a scrape).
+    #[must_use]
+    pub fn escaping(mut self, escaping: EscapingScheme) -> Self {
+        self.escaping = escaping;
+        self
     }
 
     /// Sets the error policy.

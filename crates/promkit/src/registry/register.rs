@@ -9,13 +9,14 @@ use crate::metrics::{Builder, Family, Labelled, Metric, Single, Typed, TypedFami
 use super::{Error, Registry};
 
 impl<M: Metric> Builder<M, Single> {
-    /// Builds the metric and registers it.
+    /// Builds the metric under the registry's [`NameValidation`](crate::NameValidation) and
+    /// registers it.
     ///
     /// # Errors
     /// [`Error::Build`] for an invalid declaration, [`Error::Register`] when the registry
     /// refuses it (a family of that name exists, say).
     pub fn register(self, registry: &Registry) -> Result<M, Error> {
-        let described = self.build()?;
+        let described = self.name_validation(registry.name_validation()).build()?;
         let metric = described.metric().clone();
         registry.register(described)?;
         Ok(metric)
@@ -38,7 +39,7 @@ impl<M: Metric> Builder<M, Labelled> {
     /// # Errors
     /// As [`Builder::register`] for single metrics.
     pub fn register(self, registry: &Registry) -> Result<Family<M>, Error> {
-        let family = self.build()?;
+        let family = self.name_validation(registry.name_validation()).build()?;
         registry.register(family.clone())?;
         Ok(family)
     }
@@ -59,7 +60,7 @@ impl<L: LabelSet + 'static, M: Metric> Builder<M, Typed<L>> {
     /// # Errors
     /// As [`Builder::register`] for single metrics.
     pub fn register(self, registry: &Registry) -> Result<TypedFamily<L, M>, Error> {
-        let family = self.build()?;
+        let family = self.name_validation(registry.name_validation()).build()?;
         registry.register(family.clone())?;
         Ok(family)
     }

@@ -161,3 +161,43 @@ fn the_counter_sees_allocations() {
     assert_eq!((v.len(), n), (100, 1));
     drop(outside);
 }
+
+#[test]
+fn warm_encode_of_utf8_names_allocates_nothing_in_any_scheme() {
+    use promkit::registry::EncodeOptions;
+    use promkit::{EscapingScheme, NameValidation};
+
+    let r = Registry::builder().name_validation(NameValidation::Utf8).build();
+    let h = Histogram::builder("http.server.duration")
+        .help("Latency.")
+        .labels(["service.name", "code"])
+        .register(&r)
+        .unwrap();
+    h.with_label_values(&["a\"b", "200"]).unwrap().observe(0.3);
+    Counter::builder("jobs.done_total").help("Jobs.").register(&r).unwrap().inc();
+    Gauge::builder("temperature_°C")
+        .help("Heat.")
+        .const_label("room.name", "kitchen")
+        .register(&r)
+        .unwrap()
+        .set(3);
+    for scheme in EscapingScheme::ALL {
+        for format in [Format::Text, Format::OpenMetrics { created_samples: CreatedSamples::Write }] {
+            let options = EncodeOptions::new(format).escaping(scheme);
+            let mut buf = Vec::new();
+            for _ in 0..2 {
+                buf.clear();
+                r.encode_with(&mut buf, &options).unwrap();
+            }
+            let expected = buf.clone();
+            buf.clear();
+            let (result, allocations) = crate::count_allocations(|| r.encode_with(&mut buf, &options));
+            result.unwrap();
+            assert_eq!(buf, expected);
+            assert_eq!(
+                allocations, 0,
+                "a warm {format:?} scrape with {scheme} allocated {allocations} times"
+            );
+        }
+    }
+}

@@ -12,6 +12,7 @@
 //! | `registry` | registration errors, unregister, gatherers, wrapping, limits |
 //! | `examples` | the files in `examples/`, compiled in here, run, their output checked |
 //! | `layering` | `src/` imports point down the layers of the crate guide's "How it works" |
+//! | `names` | UTF-8 names: validation per registry, quoted syntax, escaping schemes as Go, Python reads them |
 //!
 //! Oracles (`promkit_oracle`) return `None` when their program is missing; the tests then
 //! end early, except under `CI=true`, where a missing oracle fails.
@@ -23,6 +24,7 @@ mod features;
 mod golden;
 mod layering;
 mod messages;
+mod names;
 mod oracles;
 mod pitfalls;
 mod registry;

@@ -123,23 +123,43 @@ fn p02_help_escaping_differs_between_text_and_openmetrics() {
 }
 
 #[test]
-fn p03_names_that_would_need_quoting_are_refused() {
-    // UTF-8 names need `{"my.metric"}` syntax, allowed only after `escaping=allow-utf-8`
-    // negotiation (not in promkit yet); promkit refuses them rather than write them raw.
+fn p03_names_that_need_quoting_are_opt_in_and_quoted_only_when_allowed() {
+    // UTF-8 names need the `{"my.metric"}` syntax, allowed only after `escaping=allow-utf-8`
+    // negotiation. A legacy registry (the default) refuses them, naming both fixes; a UTF-8
+    // registry takes them and writes them quoted only with `allow-utf-8`, escaped otherwise.
     let e = Counter::builder("my.metric_total").build().unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid metric name `my.metric_total`: `.` is not allowed; use letters, digits, `_` and `:`"
+        "invalid metric name `my.metric_total`: `.` is not allowed; use letters, digits, `_` and `:` \
+         (escaped: `my_metric_total`), or enable UTF-8 names on the registry \
+         (`Registry::builder().name_validation(NameValidation::Utf8)`)"
     );
     let e = Counter::builder("ok_total").labels(["my.label"]).build().unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid label name `my.label` on `ok_total`: `.` is not allowed; use letters, digits and `_`"
+        "invalid label name `my.label` on `ok_total`: `.` is not allowed; use letters, digits and `_` \
+         (escaped: `my_label`), or enable UTF-8 names on the registry \
+         (`Registry::builder().name_validation(NameValidation::Utf8)`)"
     );
     let e = Gauge::builder("größe").build().unwrap_err();
     assert!(matches!(e, BuildError::InvalidMetricName { .. }), "{e}");
     let e = Gauge::builder("g").const_label("ü", "x").build().unwrap_err();
     assert!(matches!(e, BuildError::InvalidLabelName { .. }), "{e}");
+
+    let r = Registry::builder().name_validation(promkit::NameValidation::Utf8).build();
+    Counter::builder("my.metric_total").help("M.").register(&r).unwrap().inc();
+    assert_eq!(
+        crate::text(&r),
+        "# HELP my_metric_total M.\n# TYPE my_metric_total counter\nmy_metric_total 1\n"
+    );
+    let mut quoted = Vec::new();
+    let options =
+        promkit::registry::EncodeOptions::new(Format::Text).escaping(promkit::EscapingScheme::AllowUtf8);
+    r.encode_with(&mut quoted, &options).unwrap();
+    assert_eq!(
+        String::from_utf8(quoted).unwrap(),
+        "# HELP \"my.metric_total\" M.\n# TYPE \"my.metric_total\" counter\n{\"my.metric_total\"} 1\n"
+    );
 }
 
 #[test]

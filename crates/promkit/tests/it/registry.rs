@@ -23,15 +23,18 @@ fn declarations_fail_at_build_with_the_fix_in_the_message() {
     let cases: [(Result<_, BuildError>, &str); 6] = [
         (
             Counter::builder("http-hits_total").build().map(drop),
-            "invalid metric name `http-hits_total`: use `_`, not `-`",
+            "invalid metric name `http-hits_total`: use `_`, not `-` (escaped: `http_hits_total`), or enable \
+             UTF-8 names on the registry (`Registry::builder().name_validation(NameValidation::Utf8)`)",
         ),
         (
             Counter::builder("2xx_total").build().map(drop),
-            "invalid metric name `2xx_total`: a name cannot start with a digit",
+            "invalid metric name `2xx_total`: a name cannot start with a digit (escaped: `_xx_total`), or \
+             enable UTF-8 names on the registry (`Registry::builder().name_validation(NameValidation::Utf8)`)",
         ),
         (
             Gauge::builder("g").labels(["status-code"]).build().map(drop),
-            "invalid label name `status-code` on `g`: use `_`, not `-`",
+            "invalid label name `status-code` on `g`: use `_`, not `-` (escaped: `status_code`), or enable \
+             UTF-8 names on the registry (`Registry::builder().name_validation(NameValidation::Utf8)`)",
         ),
         (
             Gauge::builder("g").labels(["__name__"]).build().map(drop),
@@ -60,7 +63,11 @@ fn declarations_fail_at_build_with_the_fix_in_the_message() {
     );
     // `Error` passes the inner message through unchanged.
     let e: Error = Counter::builder("a-b").register(&Registry::new()).unwrap_err();
-    assert_eq!(e.to_string(), "invalid metric name `a-b`: use `_`, not `-`");
+    assert_eq!(
+        e.to_string(),
+        "invalid metric name `a-b`: use `_`, not `-` (escaped: `a_b`), or enable UTF-8 names on the registry \
+         (`Registry::builder().name_validation(NameValidation::Utf8)`)"
+    );
 }
 
 #[test]

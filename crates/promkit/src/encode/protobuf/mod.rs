@@ -10,7 +10,10 @@ mod spans;
 
 use prost::Message;
 
-use crate::model::{Exemplar, FamilyHeader, HistogramSource, Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{
+    EscapingScheme, Exemplar, FamilyHeader, HistogramSource, Labels, MetricType, SampleMeta, Sink, Value,
+};
+use crate::syntax::name_escape::{escape_if_needed, escape_label_if_needed};
 
 /// The Content-Type of the delimited protobuf format.
 pub const PROTOBUF_CONTENT_TYPE: &str =
@@ -18,16 +21,26 @@ pub const PROTOBUF_CONTENT_TYPE: &str =
 
 /// A [`Sink`] that appends length-delimited `MetricFamily` messages to a byte buffer; call
 /// [`finish`](Self::finish) to write the last family.
+///
+/// The format itself needs no quoting: a name outside the legacy character set is sent as it
+/// is with [`EscapingScheme::AllowUtf8`], escaped otherwise (Go's `EscapeMetricFamily`).
 #[derive(Debug)]
 pub struct ProtobufEncoder<'a> {
     out: &'a mut Vec<u8>,
     family: Option<proto::MetricFamily>,
+    escaping: EscapingScheme,
 }
 
 impl<'a> ProtobufEncoder<'a> {
-    /// An encoder appending to `out`.
+    /// An encoder appending to `out`, escaping names with the default scheme
+    /// ([`EscapingScheme::Underscores`], as Go's encoder without an `escaping=`).
     pub fn new(out: &'a mut Vec<u8>) -> Self {
-        Self { out, family: None }
+        Self::with_escaping(out, EscapingScheme::default())
+    }
+
+    /// An encoder appending to `out`, names written as `escaping` says.
+    pub fn with_escaping(out: &'a mut Vec<u8>, escaping: EscapingScheme) -> Self {
+        Self { out, family: None, escaping }
     }
 
     /// Writes the family in progress.
@@ -163,7 +176,7 @@ impl Sink for ProtobufEncoder<'_> {
     fn family(&mut self, header: &FamilyHeader<'_>) {
         self.flush();
         self.family = Some(proto::MetricFamily {
-            name: Some(header.name.to_owned()),
+            name: Some(escape_if_needed(header.name, self.escaping).into_owned()),
             help: Some(header.help.to_owned()),
             r#type: Some(kind(header.kind) as i32),
             metric: Vec::new(),
@@ -174,8 +187,10 @@ impl Sink for ProtobufEncoder<'_> {
     fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         let Some(family) = &mut self.family else { return };
         let mut label = Vec::new();
+        let escaping = self.escaping;
         labels.for_each(|n, v| {
-            label.push(proto::LabelPair { name: Some(n.to_owned()), value: Some(v.to_owned()) })
+            let name = escape_label_if_needed(n, escaping).into_owned();
+            label.push(proto::LabelPair { name: Some(name), value: Some(v.to_owned()) });
         });
         let mut metric = proto::Metric { label, timestamp_ms: meta.timestamp_ms, ..Default::default() };
         // the wire format holds doubles, as Go's does
