@@ -203,7 +203,7 @@
 //!
 //! // The default registry's legacy validation says what to do instead.
 //! let err = Histogram::builder("http.server.duration").register(&Registry::new()).unwrap_err();
-//! assert!(err.to_string().contains("(escaped: `http_server_duration`), or enable UTF-8 names on the registry"));
+//! assert!(err.to_string().contains("; name it `http_server_duration`, or enable UTF-8 names on the registry"));
 //! # Ok::<(), promkit::Error>(())
 //! ```
 //!

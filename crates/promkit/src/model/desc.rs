@@ -152,7 +152,7 @@ fn label_name_problem(name: &str, validation: NameValidation, suggest_utf8: bool
 fn with_utf8_fix(hint: String, name: &str) -> String {
     let escaped = escape_name(name, EscapingScheme::Underscores);
     format!(
-        "{hint} (escaped: `{escaped}`), or enable UTF-8 names on the registry \
+        "{hint}; name it `{escaped}`, or enable UTF-8 names on the registry \
          (`Registry::builder().name_validation(NameValidation::Utf8)`)"
     )
 }

@@ -147,7 +147,8 @@ fn name_errors_name_the_fix() {
     let cases = [
         (
             Counter::builder("2xx_total").build().map(drop),
-            "invalid metric name `2xx_total`: a name cannot start with a digit",
+            "invalid metric name `2xx_total`: a name cannot start with a digit; name it `_xx_total`, or enable \
+             UTF-8 names on the registry (`Registry::builder().name_validation(NameValidation::Utf8)`)",
         ),
         (Counter::builder("").build().map(drop), "invalid metric name ``: a name cannot be empty"),
         (

@@ -396,13 +396,13 @@ fn a_legacy_registry_refuses_utf8_names_naming_both_fixes() {
     assert!(matches!(e, Error::Build(BuildError::InvalidMetricName { .. })), "{e:?}");
     assert_eq!(
         e.to_string(),
-        "invalid metric name `http.server.requests_total`: `.` is not allowed; use letters, digits, `_` and `:` \
-         (escaped: `http_server_requests_total`), or enable UTF-8 names on the registry \
+        "invalid metric name `http.server.requests_total`: `.` is not allowed; use letters, digits, `_` and `:`\
+        ; name it `http_server_requests_total`, or enable UTF-8 names on the registry \
          (`Registry::builder().name_validation(NameValidation::Utf8)`)"
     );
     let e = Gauge::builder("g").labels(["k8s.pod"]).register(&legacy).unwrap_err();
     assert!(matches!(e, Error::Build(BuildError::InvalidLabelName { .. })), "{e:?}");
-    assert!(e.to_string().contains("(escaped: `k8s_pod`), or enable UTF-8 names on the registry"), "{e}");
+    assert!(e.to_string().contains("; name it `k8s_pod`, or enable UTF-8 names on the registry"), "{e}");
 
     // Built for UTF-8 beforehand, refused by the legacy registry at registration.
     let built = Counter::builder("a.b_total").name_validation(NameValidation::Utf8).build().unwrap();

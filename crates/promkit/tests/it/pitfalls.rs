@@ -130,15 +130,15 @@ fn p03_names_that_need_quoting_are_opt_in_and_quoted_only_when_allowed() {
     let e = Counter::builder("my.metric_total").build().unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid metric name `my.metric_total`: `.` is not allowed; use letters, digits, `_` and `:` \
-         (escaped: `my_metric_total`), or enable UTF-8 names on the registry \
+        "invalid metric name `my.metric_total`: `.` is not allowed; use letters, digits, `_` and `:`\
+        ; name it `my_metric_total`, or enable UTF-8 names on the registry \
          (`Registry::builder().name_validation(NameValidation::Utf8)`)"
     );
     let e = Counter::builder("ok_total").labels(["my.label"]).build().unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid label name `my.label` on `ok_total`: `.` is not allowed; use letters, digits and `_` \
-         (escaped: `my_label`), or enable UTF-8 names on the registry \
+        "invalid label name `my.label` on `ok_total`: `.` is not allowed; use letters, digits and `_`\
+        ; name it `my_label`, or enable UTF-8 names on the registry \
          (`Registry::builder().name_validation(NameValidation::Utf8)`)"
     );
     let e = Gauge::builder("größe").build().unwrap_err();

@@ -23,17 +23,17 @@ fn declarations_fail_at_build_with_the_fix_in_the_message() {
     let cases: [(Result<_, BuildError>, &str); 6] = [
         (
             Counter::builder("http-hits_total").build().map(drop),
-            "invalid metric name `http-hits_total`: use `_`, not `-` (escaped: `http_hits_total`), or enable \
+            "invalid metric name `http-hits_total`: use `_`, not `-`; name it `http_hits_total`, or enable \
              UTF-8 names on the registry (`Registry::builder().name_validation(NameValidation::Utf8)`)",
         ),
         (
             Counter::builder("2xx_total").build().map(drop),
-            "invalid metric name `2xx_total`: a name cannot start with a digit (escaped: `_xx_total`), or \
+            "invalid metric name `2xx_total`: a name cannot start with a digit; name it `_xx_total`, or \
              enable UTF-8 names on the registry (`Registry::builder().name_validation(NameValidation::Utf8)`)",
         ),
         (
             Gauge::builder("g").labels(["status-code"]).build().map(drop),
-            "invalid label name `status-code` on `g`: use `_`, not `-` (escaped: `status_code`), or enable \
+            "invalid label name `status-code` on `g`: use `_`, not `-`; name it `status_code`, or enable \
              UTF-8 names on the registry (`Registry::builder().name_validation(NameValidation::Utf8)`)",
         ),
         (
@@ -65,7 +65,7 @@ fn declarations_fail_at_build_with_the_fix_in_the_message() {
     let e: Error = Counter::builder("a-b").register(&Registry::new()).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid metric name `a-b`: use `_`, not `-` (escaped: `a_b`), or enable UTF-8 names on the registry \
+        "invalid metric name `a-b`: use `_`, not `-`; name it `a_b`, or enable UTF-8 names on the registry \
          (`Registry::builder().name_validation(NameValidation::Utf8)`)"
     );
 }
