@@ -21,12 +21,24 @@ pub struct OpenMetricsEncoder<'a> {
     name: String,
     /// Whether the current family is a counter written as an OpenMetrics counter.
     counter: bool,
+    /// The suffix the current family's value samples carry: `_total` on a counter, `_info`
+    /// on an info (both stripped from the family name), or empty.
+    suffix: &'static str,
+    /// Whether the current family is a gauge histogram (`_gsum` and `_gcount`).
+    gauge_histogram: bool,
 }
 
 impl<'a> OpenMetricsEncoder<'a> {
     /// An encoder appending to `out`, with or without `_created` lines.
     pub fn new(out: &'a mut Vec<u8>, created_samples: CreatedSamples) -> Self {
-        Self { out, created_samples, name: super::take_name_buffer(), counter: false }
+        Self {
+            out,
+            created_samples,
+            name: super::take_name_buffer(),
+            counter: false,
+            suffix: "",
+            gauge_histogram: false,
+        }
     }
 
     /// Appends the closing `# EOF` line.
@@ -90,15 +102,20 @@ impl Encoder for OpenMetricsEncoder<'_> {
 
 impl Sink for OpenMetricsEncoder<'_> {
     fn family(&mut self, header: &FamilyHeader<'_>) {
-        let (short, kind) = match header.kind {
-            MetricType::Counter => match header.name.strip_suffix("_total") {
-                Some(short) => (short, "counter"),
+        // A counter (or info) named without its suffix is no valid OpenMetrics counter (or
+        // info): it is written as `unknown`, as Go does for counters.
+        let suffix = header.kind.family_suffix();
+        let (short, kind) = if suffix.is_empty() {
+            (header.name, header.kind.as_openmetrics())
+        } else {
+            match header.name.strip_suffix(suffix) {
+                Some(short) => (short, header.kind.as_openmetrics()),
                 None => (header.name, "unknown"),
-            },
-            MetricType::Untyped => (header.name, "unknown"),
-            other => (header.name, super::text::type_word(other)),
+            }
         };
         self.counter = kind == "counter";
+        self.suffix = if kind == "unknown" { "" } else { suffix };
+        self.gauge_histogram = header.kind == MetricType::GaugeHistogram;
         self.name.clear();
         self.name.push_str(short);
         let out = &mut *self.out;
@@ -122,7 +139,7 @@ impl Sink for OpenMetricsEncoder<'_> {
 
     fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         let name = std::mem::take(&mut self.name);
-        let total = if self.counter { "_total" } else { "" };
+        let total = self.suffix;
         match value {
             Value::CounterU64(v) => {
                 write_series(self.out, &name, total, labels, None);
@@ -141,13 +158,13 @@ impl Sink for OpenMetricsEncoder<'_> {
                 }
             }
             Value::GaugeI64(v) => {
-                write_series(self.out, &name, "", labels, None);
+                write_series(self.out, &name, total, labels, None);
                 // Go holds every value as float64
                 write_om_float(self.out, v as f64);
                 self.end(meta, None);
             }
             Value::GaugeF64(v) | Value::Untyped(v) => {
-                write_series(self.out, &name, "", labels, None);
+                write_series(self.out, &name, total, labels, None);
                 write_om_float(self.out, v);
                 self.end(meta, None);
             }
@@ -160,6 +177,17 @@ impl Sink for OpenMetricsEncoder<'_> {
                     write_int(self.out, count);
                     let exemplar = h.exemplar(i);
                     self.end(meta, exemplar.as_ref());
+                }
+                // A gauge histogram's `_gsum` may be negative: it is always written, with
+                // `_gcount`, and no `_created` (it is a gauge).
+                if self.gauge_histogram {
+                    write_series(self.out, &name, "_gsum", labels, None);
+                    write_om_float(self.out, sum);
+                    self.end(meta, None);
+                    write_series(self.out, &name, "_gcount", labels, None);
+                    write_int(self.out, counts.last().copied().unwrap_or(0));
+                    self.end(meta, None);
+                    return;
                 }
                 // OpenMetrics: with a negative bucket bound the sum is no counter, so there MUST
                 // be no `_sum`, and `_count` appears if and only if `_sum` does. (Go writes both,

@@ -508,8 +508,12 @@ fn sample_names(d: &Desc) -> Vec<String> {
         }
         names.push(format!("{base}{s}"));
     }
-    if d.kind == MetricType::Histogram {
-        names.retain(|n| n != &d.name);
+    match d.kind {
+        MetricType::Histogram | MetricType::GaugeHistogram => names.retain(|n| n != &d.name),
+        // OpenMetrics names an info family without its `_info`: a family of that name would
+        // be a second `# TYPE` line for it.
+        MetricType::Info => names.extend(d.name.strip_suffix("_info").map(str::to_owned)),
+        _ => {}
     }
     names
 }
