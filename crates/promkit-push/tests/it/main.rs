@@ -4,6 +4,7 @@
 #[cfg(feature = "blocking")]
 mod blocking;
 mod errors;
+mod formats;
 mod gateway;
 mod requests;
 mod roundtrip;
