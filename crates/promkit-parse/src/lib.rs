@@ -55,7 +55,8 @@
 //!   accepted and a sample repeated at one timestamp is kept, as the reference parser does.
 //! - Text: hex floats (`0x1p-3`, which Go reads) and the quoted UTF-8 name syntax
 //!   (`{"my.metric"}`) are refused.
-//! - The model has no gauge histogram, stateset or info type: see [`model`] for the mapping.
+//! - Info, stateset and gauge histogram families keep their type from OpenMetrics (and a
+//!   gauge histogram from protobuf); see [`model`] for how each is held.
 
 mod error;
 mod labels;
