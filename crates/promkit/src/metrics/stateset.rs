@@ -179,8 +179,10 @@ impl Metric for StateSet {
         Self { bits: Arc::new(AtomicU64::new(0)), options: options.clone() }
     }
 
-    fn write(&self, options: &StateSetOptions, labels: &Labels<'_>, sink: &mut dyn Sink) {
-        options.write(self.bits.load(Ordering::Relaxed), labels, sink);
+    // The handle's own options: the same as the family's, and present when a caller passes
+    // defaults (a test helper reading one series).
+    fn write(&self, _: &StateSetOptions, labels: &Labels<'_>, sink: &mut dyn Sink) {
+        self.options.write(self.bits.load(Ordering::Relaxed), labels, sink);
     }
 
     fn reset(&self) {
