@@ -213,3 +213,29 @@ mod tests {
         assert_eq!((g.count(), g.sum()), (0, 0.0));
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+
+    /// An item added and one taken away race a scrape: the scrape's buckets and `_gcount`
+    /// agree whatever it saw, and a removal never takes a bucket below zero.
+    #[test]
+    fn loom_counts_agree_and_never_go_negative() {
+        loom::model(|| {
+            let g = GaugeHistogram::new(Buckets::new([1.0]).unwrap());
+            g.observe(0.5);
+            let (a, b) = (g.clone(), g.clone());
+            let adder = loom::thread::spawn(move || a.observe(0.5));
+            let remover = loom::thread::spawn(move || assert!(b.remove(0.5)));
+            let mut out = Vec::new();
+            g.core.read(&mut out);
+            assert!(out[0] <= 2 && out[1] == out[0], "{out:?}");
+            adder.join().unwrap();
+            remover.join().unwrap();
+            g.core.read(&mut out);
+            assert_eq!(out, [1, 1]);
+            assert!(!g.remove(5.0), "the +Inf bucket is empty");
+        });
+    }
+}

@@ -18,9 +18,10 @@ pub const MAX_STATES: usize = 64;
 /// The states of a stateset and the name of its state label, shared by its series.
 #[derive(Clone, Debug, Default)]
 pub struct StateSetOptions {
-    states: Arc<[Box<str>]>,
+    // std's Arc: immutable data shared by the series, nothing for loom to model.
+    states: std::sync::Arc<[Box<str>]>,
     /// The state label's name: the family name, set when the stateset is built.
-    label: Arc<str>,
+    label: std::sync::Arc<str>,
 }
 
 impl StateSetOptions {
@@ -51,7 +52,7 @@ impl StateSetOptions {
                 return Err(invalid(format!("state `{s}` is given twice; each state once")));
             }
         }
-        self.label = Arc::from(desc.name.as_str());
+        self.label = std::sync::Arc::from(desc.name.as_str());
         Ok(())
     }
 
