@@ -547,6 +547,19 @@ fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> 
             new: new_v,
         }));
     }
+    // An info is written in OpenMetrics under its name without `_info`, as a counter is
+    // without `_total`: two such families of one OpenMetrics name would be two `# TYPE` lines.
+    if existing.kind == MetricType::Info || new.kind == MetricType::Info {
+        let family = openmetrics_family(new);
+        if family == openmetrics_family(existing) {
+            return Err(Some(RegisterError::Collision {
+                name: new.name.clone(),
+                sample: family.to_owned(),
+                samples: format!("`{family}` (its OpenMetrics family name)"),
+                other: existing.name.clone(),
+            }));
+        }
+    }
     let (a, b) = (sample_names(existing), sample_names(new));
     let mut shared: Vec<String> =
         b.iter().filter(|n| a.contains(n) || **n == existing.name).cloned().collect();
@@ -563,6 +576,15 @@ fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> 
         }));
     }
     Ok(())
+}
+
+/// The name OpenMetrics gives a family: a counter's without `_total`, an info's without
+/// `_info`.
+fn openmetrics_family(d: &Desc) -> &str {
+    match d.kind.family_suffix() {
+        "" => &d.name,
+        suffix => d.name.strip_suffix(suffix).unwrap_or(&d.name),
+    }
 }
 
 fn sorted(v: &[String]) -> Vec<&str> {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use promkit::model::{BuildError, MetricType, SampleValue};
 use promkit::{
-    Buckets, EnumStateSet, Format, Gauge, GaugeHistogram, Histogram, Info, LabelValue, RegisterError,
-    Registry, StateSet,
+    Buckets, Counter, EnumStateSet, Format, Gauge, GaugeHistogram, Histogram, Info, LabelValue,
+    RegisterError, Registry, StateSet,
 };
 use promkit_oracle::{PyFamily, PySample};
 
@@ -198,6 +198,12 @@ fn the_registry_refuses_names_that_collide_through_the_new_suffixes() {
     // OpenMetrics names the info family `app`: a second family of that name is refused.
     let e = Gauge::builder("app").register(&r).unwrap_err();
     assert!(matches!(e, promkit::Error::Register(RegisterError::Collision { .. })), "{e}");
+    let e = Counter::builder("app_total").register(&r).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`app_total` would write samples named `app` (its OpenMetrics family name), which family \
+         `app_info` writes too; rename one of them"
+    );
     let e = Gauge::builder("app_info").register(&r).unwrap_err();
     assert!(matches!(e, promkit::Error::Register(RegisterError::Inconsistent { what: "type", .. })), "{e}");
 
