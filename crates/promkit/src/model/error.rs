@@ -212,6 +212,14 @@ pub enum CollectError {
         /// `type`, `help` or `unit`.
         what: &'static str,
     },
+    /// A binary format (protobuf) was asked for as a `String`.
+    #[error(
+        "{format} is a binary format and cannot be a String; encode it into a Vec<u8> with `Registry::encode`"
+    )]
+    BinaryFormat {
+        /// The format's name.
+        format: &'static str,
+    },
 }
 
 impl CollectError {

@@ -368,9 +368,24 @@ impl Registry {
 
     /// The whole exposition in `format` as a `String`.
     ///
+    /// ```
+    /// # #[cfg(feature = "protobuf")] {
+    /// let e = promkit::Registry::new().encode_string(promkit::Format::Protobuf).unwrap_err();
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "protobuf is a binary format and cannot be a String; encode it into a Vec<u8> with `Registry::encode`"
+    /// );
+    /// # }
+    /// ```
+    ///
     /// # Errors
-    /// As [`encode`](Self::encode).
+    /// As [`encode`](Self::encode); [`CollectError::BinaryFormat`] for protobuf, whose bytes
+    /// are no text.
     pub fn encode_string(&self, format: Format) -> Result<String, CollectError> {
+        #[cfg(feature = "protobuf")]
+        if format == Format::Protobuf {
+            return Err(CollectError::BinaryFormat { format: "protobuf" });
+        }
         let mut out = Vec::new();
         self.encode(format, &mut out)?;
         // Every byte written comes from &str input or ASCII: the buffer is valid UTF-8.
