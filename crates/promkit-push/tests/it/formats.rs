@@ -60,6 +60,12 @@ fn histogram(f: &MetricFamily) -> &SnapshotHistogram {
 /// Pushgateway 1.5.1 keeps a protobuf push as it came: the native buckets, the native
 /// histogram's own exemplar list, the classic buckets' and the counter's exemplars, and the
 /// created timestamps all come back from its protobuf exposition exactly as pushed.
+///
+/// The native exemplars survive by accident of the build: Debian's gateway is built on
+/// client_model 0.3.0, whose `Histogram` has no `exemplars` field (16), but its generated code
+/// (golang/protobuf 1.3 style) keeps unknown fields in `XXX_unrecognized` and writes them back
+/// out. A gateway built on a client_model that drops unknown fields would lose them; this
+/// test would then say so.
 #[tokio::test]
 async fn protobuf_pushes_native_histograms_and_exemplars() {
     let gw = gateway_or_skip!();
