@@ -78,7 +78,8 @@ impl Family<Info> {
     /// Makes these label values (declared order) the family's only series: the facts changed.
     ///
     /// The new series is added before the others are removed, so a scrape in between sees
-    /// both for a moment, never none.
+    /// both for a moment, never none. Call it from one place: two calls racing each other
+    /// may both keep their series.
     ///
     /// # Errors
     /// [`LabelError::WrongCount`] when the number of values is not the number of labels.
