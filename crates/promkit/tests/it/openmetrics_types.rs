@@ -1,6 +1,6 @@
 //! OpenMetrics' own types (Info, StateSet, GaugeHistogram): exact bytes in every format, the
 //! registry's rules for their suffixes and state label, and what real consumers read back:
-//! Python's OpenMetrics and text parsers, Go's `expfmt` from text and from protobuf.
+//! Python's OpenMetrics and text parsers, Go's `expfmt` from text and from protobuf, promtool.
 
 use std::collections::BTreeMap;
 
@@ -379,4 +379,12 @@ fn go_reads_the_text_forms_as_gauges_and_a_histogram() {
         .replace("GAUGE_HISTOGRAM", "HISTOGRAM")
         .replace("buckets=1:1,10:2", "buckets=1:1,10:2,+Inf:3");
     assert_eq!(out.stdout, expected);
+}
+
+#[test]
+fn promtool_accepts_the_text_forms_without_a_lint_finding() {
+    let text = crate::text(&registry());
+    let Some(report) = promkit_oracle::promtool_check(&text) else { return };
+    assert!(report.ok, "promtool rejected it: {}\n{text}", report.output);
+    assert_eq!(report.lint, Vec::<String>::new(), "{text}");
 }
