@@ -388,3 +388,95 @@ fn promtool_accepts_the_text_forms_without_a_lint_finding() {
     assert!(report.ok, "promtool rejected it: {}\n{text}", report.output);
     assert_eq!(report.lint, Vec::<String>::new(), "{text}");
 }
+
+/// Serves one fixed OpenMetrics body on loopback until dropped (a scrape target with no HTTP
+/// stack: promkit itself has none).
+struct Target {
+    addr: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Target {
+    fn serve(body: String) -> Self {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                // The request head ends at the first empty line; a scrape has no body.
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    line.clear();
+                }
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    promkit::encode::OPENMETRICS_CONTENT_TYPE,
+                    body.len()
+                );
+            }
+        });
+        Self { addr, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes the accept loop, which then sees the flag.
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Prometheus scrapes the OpenMetrics form: PromQL finds each type's series with its value,
+/// and the metadata API reports the OpenMetrics types.
+#[test]
+fn prometheus_scrapes_info_stateset_and_gaugehistogram() {
+    use promkit_oracle::prometheus::{PrometheusServer, Target as Scrape};
+    let target = Target::serve(crate::om(&registry()));
+    let Some(prom) = PrometheusServer::start(&[Scrape::new("omtypes", target.addr)], &[]) else { return };
+    prom.wait_up("omtypes", std::time::Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}\n{}", prom.log()));
+    for (promql, want) in [
+        (r#"app_build_info{job="omtypes",version="1.4.2",commit="9f3a\"2c1"}"#, 1.0),
+        (r#"breaker{job="omtypes",upstream="db",breaker="open"}"#, 1.0),
+        (r#"breaker{job="omtypes",upstream="db",breaker="closed"}"#, 0.0),
+        (r#"sum(breaker{job="omtypes"})"#, 2.0),
+        (r#"phase{job="omtypes",phase="draining"}"#, 1.0),
+        (r#"queue_age_seconds_gcount{job="omtypes",queue="mail"}"#, 3.0),
+        (r#"queue_age_seconds_gsum{job="omtypes",queue="mail"}"#, 22.5),
+        (r#"queue_age_seconds_bucket{job="omtypes",queue="mail",le="+Inf"}"#, 3.0),
+        (r#"count(queue_age_seconds_bucket{job="omtypes"})"#, 3.0),
+    ] {
+        assert_eq!(prom.query_scalar(promql).unwrap_or_else(|e| panic!("{e}")), Some(want), "{promql}");
+    }
+    let types: Vec<(String, String)> = ["app_build", "breaker", "phase", "queue_age_seconds"]
+        .iter()
+        .map(|m| {
+            let meta = prom.api(&format!("/api/v1/metadata?metric={m}")).unwrap();
+            (m.to_string(), meta[m][0]["type"].as_str().unwrap_or("(none)").to_owned())
+        })
+        .collect();
+    eprintln!("prometheus metadata: {types:?}");
+    assert_eq!(
+        types,
+        [
+            ("app_build".to_owned(), "info".to_owned()),
+            ("breaker".to_owned(), "stateset".to_owned()),
+            ("phase".to_owned(), "stateset".to_owned()),
+            ("queue_age_seconds".to_owned(), "gaugehistogram".to_owned()),
+        ]
+    );
+}
