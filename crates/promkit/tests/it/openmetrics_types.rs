@@ -1,6 +1,7 @@
 //! OpenMetrics' own types (Info, StateSet, GaugeHistogram): exact bytes in every format, the
 //! registry's rules for their suffixes and state label, and what real consumers read back:
-//! Python's OpenMetrics and text parsers, Go's `expfmt` from text and from protobuf, promtool.
+//! Python's OpenMetrics and text parsers, Go's `expfmt` from text and from protobuf, promtool,
+//! and a Prometheus server scraping the OpenMetrics form.
 
 use std::collections::BTreeMap;
 
