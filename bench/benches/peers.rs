@@ -722,7 +722,7 @@ fn encode_histograms(c: &mut Criterion) {
     g.finish();
 }
 
-/// Issue 6: a summary's observe beside the classic histogram's (same values).
+/// Summaries: a summary's observe beside the classic histogram's (same values).
 fn summary_observe(c: &mut Criterion) {
     let mut g = c.benchmark_group("summary_observe");
     let r = promkit::Registry::new();
@@ -766,7 +766,7 @@ fn summary_observe(c: &mut Criterion) {
     g.finish();
 }
 
-/// Issue 6: native (sparse) histogram observe, alone and with classic buckets, beside classic.
+/// Native histograms: native (sparse) histogram observe, alone and with classic buckets, beside classic.
 fn native_histogram_observe(c: &mut Criterion) {
     let mut g = c.benchmark_group("native_histogram_observe");
     let r = promkit::Registry::new();
@@ -800,7 +800,7 @@ fn native_histogram_observe(c: &mut Criterion) {
     g.finish();
 }
 
-/// Issue 6: observations that record an exemplar (a trace id) every time, against
+/// Exemplars: observations that record an exemplar (a trace id) every time, against
 /// prometheus-client's exemplar types. Both stamp the exemplar with the current time and build
 /// its label set per call.
 fn exemplar_observe(c: &mut Criterion) {

@@ -133,7 +133,7 @@ fn main() {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
     let mut md = String::new();
-    md.push_str(&format!("{}\n## Parsing: 100,000 series (issue 12)\n\n", bench::parse_section::BEGIN));
+    md.push_str(&format!("{}\n## Parsing: 100,000 series\n\n", bench::parse_section::BEGIN));
     md.push_str(&format!(
         "Written by `cargo run -p bench --release --bin parse-peers -- --write`; the criterion version is \
          `cargo bench -p bench --bench parse`. The input is promkit's exposition of \

@@ -137,7 +137,7 @@ const ROWS: [Row; 21] = [
         floor: None,
     },
     Row {
-        scenario: "summary_observe, 3 objectives (issue 6)",
+        scenario: "summary_observe, 3 objectives",
         group: "summary_observe",
         promkit: "promkit",
         peers: [None, None, Some("metrics"), None],
@@ -471,7 +471,7 @@ pub(super) fn render(
         );
     }
 
-    let _ = writeln!(w, "\n## Targets (issue 4)\n");
+    let _ = writeln!(w, "\n## Targets\n");
     let _ = writeln!(w, "| target | promkit | compared with | ratio | |\n|---|---:|---|---:|---|");
     for t in &TARGETS {
         match target_ratio(results, t) {
@@ -493,7 +493,7 @@ pub(super) fn render(
     let promkit_mem = memory.iter().find(|m| m.krate == "promkit");
     let best_peer = memory
         .iter()
-        .filter(|m| m.krate != "promkit")
+        .filter(|m| m.krate != "promkit" && m.krate != "promkit_metrics")
         .min_by(|a, b| a.heap_per_series.total_cmp(&b.heap_per_series));
     if let (Some(p), Some(b)) = (promkit_mem, best_peer) {
         let r = p.heap_per_series / b.heap_per_series;
@@ -507,6 +507,8 @@ pub(super) fn render(
             ratio(r)
         );
     }
+
+    facade(w, results, memory);
 
     let _ = writeln!(w, "\n## What is not like-for-like\n");
     for item in CAVEATS {
@@ -522,6 +524,54 @@ pub(super) fn render(
         run.command, run.criterion_args
     );
     s
+}
+
+/// The `metrics` facade section: the same macro calls recorded by promkit-metrics and by
+/// metrics-exporter-prometheus, with the facade recorder's targets.
+fn facade(w: &mut String, results: &Results, memory: &[MemoryRow]) {
+    let _ = writeln!(w, "\n## The `metrics` facade: promkit-metrics beside metrics-exporter-prometheus\n");
+    let _ = writeln!(
+        w,
+        "The same `metrics` macro calls and fixtures, recorded once by promkit-metrics into a \
+         promkit `Registry` and once by metrics-exporter-prometheus (columns `promkit_metrics` \
+         and `metrics` of the criterion groups above; memory from `memory promkit_metrics`).\n"
+    );
+    let _ = writeln!(w, "| target | promkit-metrics | metrics-exporter-prometheus | ratio | |");
+    let _ = writeln!(w, "|---|---:|---:|---:|---|");
+    let verdict = |r: f64, max: f64| if r <= max { "met" } else { "**missed**" };
+    let timed: [(&str, &str, f64); 3] = [
+        ("labelled `counter!(..).increment(1)` ≤ 0.5×", "labeled_counter_inc", 0.5),
+        ("rendering 10k series (text) ≤ 0.15×", "encode_10k_text", 0.15),
+        ("rendering 100k series (text) ≤ 0.15×", "encode_100k_text", 0.15),
+    ];
+    for (text, group, max) in timed {
+        match (results.median(group, "promkit_metrics"), results.median(group, "metrics")) {
+            (Some(p), Some(m)) => {
+                let r = p / m;
+                let _ = writeln!(
+                    w,
+                    "| {text} | {} | {} | {} | {} |",
+                    time(p),
+                    time(m),
+                    ratio(r),
+                    verdict(r, max)
+                );
+            }
+            _ => {
+                let _ = writeln!(w, "| {text} | — | — | — | no data |");
+            }
+        }
+    }
+    let heap = |k: &str| memory.iter().find(|m| m.krate == k).map(|m| m.heap_per_series);
+    if let (Some(p), Some(m)) = (heap("promkit_metrics"), heap("metrics")) {
+        let r = p / m;
+        let _ = writeln!(
+            w,
+            "| heap per series (100k labelled counters) ≤ 0.5× | {p:.1} B | {m:.1} B | {} | {} |",
+            ratio(r),
+            verdict(r, 0.5)
+        );
+    }
 }
 
 /// Known differences between the crates' measurements, stated next to every table.

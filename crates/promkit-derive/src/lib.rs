@@ -1,12 +1,10 @@
-//! Derive macros for promkit's typed labels: `#[derive(LabelSet)]` on a struct whose fields are
-//! the labels of a series, and `#[derive(LabelValue)]` on an enum whose variants are the values
-//! one label can take.
+#![doc = include_str!("../README.md")]
 //!
-//! Use them through promkit, which re-exports both under the names of the traits they implement
-//! (feature `derive`, on by default): `use promkit::{LabelSet, LabelValue};` brings in the trait
-//! and the derive together. A wrong label then fails to compile instead of failing at run time:
-//! a misspelt label name is an unknown field, a value that is not a label value is a type error,
-//! and a name Prometheus would reject is a compile error pointing at the field.
+//! # What the derives generate
+//!
+//! `LabelValue` gives each variant its label text and the enum its number of values;
+//! `LabelSet` gives the struct its label names, their count, the number of combinations and
+//! each value's index among them (what makes a set of enums an array lookup):
 //!
 //! ```
 //! use promkit::{LabelSet, LabelValue};

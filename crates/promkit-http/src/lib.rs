@@ -28,3 +28,8 @@ pub use compress::Encoding;
 pub use exporter::{Exporter, ServeError, serve};
 pub use handler::{ErrorHandling, HandlerBuilder, MetricsHandler, handler};
 pub use negotiate::{Escaping, FormatOffer, Negotiated, Offer, WireFormat, negotiate};
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

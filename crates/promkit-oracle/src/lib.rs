@@ -57,3 +57,8 @@ pub use locate::{free_port, which};
 pub use policy::ci;
 pub use promtool::{PromtoolReport, promtool_check};
 pub use python::{Format, PyExemplar, PyFamily, PySample, python_parse};
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

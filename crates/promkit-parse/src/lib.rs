@@ -73,3 +73,8 @@ pub use labels::{Labels, RawIter};
 pub use model::{Builder, Format};
 pub use record::{Exemplar, Help, MetricKind, Record, Sample, Suffix, Timestamp};
 pub use source::{DEFAULT_MAX_LINE, LineRules, Reader, Records};
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -100,3 +100,8 @@ pub use format::PushFormat;
 pub use pusher::Pusher;
 /// The HTTP client crate, whose `Client` [`PusherBuilder::client`] takes.
 pub use reqwest;
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

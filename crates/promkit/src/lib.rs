@@ -82,6 +82,74 @@
 //! API that takes a registry takes `&Registry` (a handle is cloned where one is kept), and
 //! every policy is an enum, not a `bool`.
 //!
+//! # Choosing a registry
+//!
+//! | registry | holds from the start | use it for |
+//! |---|---|---|
+//! | [`default_registry()`](default_registry) | the process collector (`process_cpu_seconds_total`, `process_resident_memory_bytes`, … on Linux), as Go's default registry | a program's own `main`: `promkit_http::handler()` serves it with the handler's `promhttp_*` metrics, as Go's `promhttp.Handler()`; metrics in `static`s |
+//! | [`Registry::new()`](Registry::new) | nothing | a library (take a `&Registry` from the caller), a batch job that pushes only its own metrics, and every test |
+//!
+//! Every API that takes a registry takes `&Registry`; a component that keeps one clones the
+//! handle, and the clones share one registry. A registry of your own gets the process metrics
+//! with one call.
+//!
+//! ```rust
+//! use promkit::collectors::ProcessCollector;
+//! use promkit::{Counter, Registry, default_registry};
+//!
+//! // The default registry already has the process metrics (on Linux and Android).
+//! let text = default_registry().encode_text_string()?;
+//! assert_eq!(text.contains("# TYPE process_cpu_seconds_total counter\n"), ProcessCollector::SUPPORTED);
+//!
+//! // Your own starts empty, and a clone is the same registry.
+//! let registry = Registry::new();
+//! let kept = registry.clone();
+//! Counter::builder("jobs_total").help("Jobs run.").register(&registry)?;
+//! assert_eq!(kept.encode_text_string()?, "# HELP jobs_total Jobs run.\n# TYPE jobs_total counter\njobs_total 0\n");
+//! ProcessCollector::builder().register(&registry)?;
+//! # Ok::<(), promkit::Error>(())
+//! ```
+//!
+//! # Testing your metrics
+//!
+//! Give the code under test a `Registry::new()` of its own, so tests running in parallel never
+//! see each other's counts. Then read values back:
+//!
+//! - [`family.get_existing(&[..])`](Family::get_existing) (and [`TypedFamily::get_existing`]) reads a series without
+//!   creating it: `None` when nothing touched it. `with_label_values` would create the very
+//!   series the test asserts is absent, and put it in the exposition.
+//! - [promkit-testutil](https://docs.rs/promkit-testutil) (a dev-dependency), after Go's
+//!   `testutil`: `to_f64` for one value, `gather_and_compare` for whole families as text (order,
+//!   spacing and float spelling do not matter), `collect_and_count` for series counts,
+//!   `gather_and_lint` for naming conventions.
+//!
+//! ```rust
+//! use promkit::{Counter, Registry};
+//! use promkit_testutil::{collect_and_count, gather_and_compare, gather_and_lint, to_f64};
+//!
+//! /// The code under test: counts the jobs it runs, by outcome.
+//! fn run_jobs(jobs: &promkit::Family<Counter>, outcomes: &[&str]) -> Result<(), promkit::LabelError> {
+//!     for outcome in outcomes {
+//!         jobs.with_label_values(&[outcome])?.inc();
+//!     }
+//!     Ok(())
+//! }
+//!
+//! let registry = Registry::new();
+//! let jobs = Counter::builder("jobs_total").help("Jobs run, by outcome.").labels(["outcome"]).register(&registry)?;
+//! run_jobs(&jobs, &["passed", "passed", "failed"])?;
+//!
+//! assert_eq!(to_f64(&jobs.get_existing(&["passed"])?.expect("passed jobs"))?, 2.0);
+//! // Never touched: absent, and still absent after the read.
+//! assert!(jobs.get_existing(&["skipped"])?.is_none());
+//! assert_eq!(collect_and_count(&jobs, &[])?, 2);
+//! let expected = "# HELP jobs_total Jobs run, by outcome.\n# TYPE jobs_total counter\n\
+//!                 jobs_total{outcome=\"failed\"} 1\njobs_total{outcome=\"passed\"} 2\n";
+//! gather_and_compare(&registry, expected, &["jobs_total"])?;
+//! assert!(gather_and_lint(&registry, &[])?.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # How it works
 //!
 //! The crate is five layers; each imports only from the layers below it, never sideways or up
@@ -149,7 +217,12 @@ pub use model::{
 pub use promkit_derive::{LabelSet, LabelValue};
 pub use registry::{Error, RegisterError, Registry};
 
-/// The README's code blocks, compiled and run as doc tests.
+/// The workspace README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+/// This crate's README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -8,7 +8,7 @@ use promkit::{Buckets, Counter, Gauge, Histogram, Registry, TypedFamily};
 
 use super::ClientMetricsLayer;
 use crate::middleware::declare::{Common, register_all};
-use crate::middleware::labels::{Labels2, Labels3, PartsFn, Resolver, RouteRule};
+use crate::middleware::labels::{ExemplarFn, Labels2, Labels3, PartsFn, Resolver, RouteRule};
 use crate::middleware::{CountLayer, DurationLayer, InFlightLayer};
 
 /// One of the client metrics, to [`rename`](ClientMetricsBuilder::rename).
@@ -75,6 +75,7 @@ pub struct ClientMetricsBuilder {
     names: [String; 3],
     labels: [String; 3],
     target: Option<Arc<PartsFn>>,
+    exemplar: Option<Arc<ExemplarFn>>,
 }
 
 impl fmt::Debug for ClientMetricsBuilder {
@@ -84,6 +85,7 @@ impl fmt::Debug for ClientMetricsBuilder {
             .field("names", &self.names)
             .field("labels", &self.labels)
             .field("target", &self.target.as_ref().map(|_| "Fn(&Parts) -> String"))
+            .field("exemplar", &self.exemplar.as_ref().map(|_| "Fn(&Parts) -> Option<labels>"))
             .finish()
     }
 }
@@ -96,6 +98,7 @@ impl Default for ClientMetricsBuilder {
             labels: [ClientLabel::Method, ClientLabel::Code, ClientLabel::Host]
                 .map(|l| l.default_name().to_owned()),
             target: None,
+            exemplar: None,
         }
     }
 }
@@ -149,6 +152,19 @@ impl ClientMetricsBuilder {
         self
     }
 
+    /// Attaches an exemplar to the request counter and the duration histogram: `exemplar`
+    /// gets each outgoing request's head and returns the exemplar labels (a trace id, say), or
+    /// `None` for none; as [`HttpMetricsBuilder::exemplar_from`](crate::middleware::HttpMetricsBuilder::exemplar_from)
+    /// for servers. The hook runs when the request enters the layer, inside the caller's
+    /// trace span; `promkit_tracing::request_exemplar` reads that span.
+    pub fn exemplar_from(
+        mut self,
+        exemplar: impl Fn(&http::request::Parts) -> Option<Vec<(String, String)>> + Send + Sync + 'static,
+    ) -> Self {
+        self.exemplar = Some(Arc::new(exemplar));
+        self
+    }
+
     /// Caps every metric at `max` series; further label sets go to the overflow series
     /// (see [`promkit::Builder::max_series`]).
     pub fn max_series(mut self, max: usize) -> Self {
@@ -192,6 +208,7 @@ impl ClientMetricsBuilder {
             resolver: Arc::new(Resolver {
                 exclude: Box::default(),
                 rule: RouteRule::Client { target: self.target },
+                exemplar: self.exemplar,
             }),
         };
         register_all(

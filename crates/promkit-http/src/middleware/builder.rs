@@ -7,12 +7,13 @@ use promkit::model::Collector;
 use promkit::{Buckets, Counter, Gauge, Histogram, Registry, TypedFamily};
 
 use super::declare::{Common, DEFAULT_SIZE_BUCKETS, register_all};
-use super::labels::{Labels2, Labels3, PathFn, Resolver, RouteRule, UNMATCHED_ROUTE};
+use super::labels::{ExemplarFn, Labels2, Labels3, PathFn, Resolver, RouteRule, UNMATCHED_ROUTE};
 use super::{
     CountLayer, DurationLayer, HttpMetricsLayer, InFlightLayer, RequestSizeLayer, ResponseSizeLayer,
 };
 
-/// One of the server metrics, to [`rename`](HttpMetricsBuilder::rename).
+/// One of the server metrics, to [`rename`](HttpMetricsBuilder::rename) or to choose with
+/// [`only`](HttpMetricsBuilder::only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ServerMetric {
@@ -116,10 +117,13 @@ pub struct HttpMetricsBuilder {
     common: Common,
     names: [String; 5],
     labels: [String; 3],
+    /// Which metrics `register` registers, by [`ServerMetric::index`].
+    registered: [bool; 5],
     size_buckets: Option<Buckets>,
     exclude: Vec<String>,
     unmatched: String,
     normalize: Option<Arc<PathFn>>,
+    exemplar: Option<Arc<ExemplarFn>>,
 }
 
 impl fmt::Debug for HttpMetricsBuilder {
@@ -128,10 +132,12 @@ impl fmt::Debug for HttpMetricsBuilder {
             .field("common", &self.common)
             .field("names", &self.names)
             .field("labels", &self.labels)
+            .field("registered", &self.registered)
             .field("size_buckets", &self.size_buckets)
             .field("exclude", &self.exclude)
             .field("unmatched", &self.unmatched)
             .field("normalize", &self.normalize.as_ref().map(|_| "Fn(&str) -> String"))
+            .field("exemplar", &self.exemplar.as_ref().map(|_| "Fn(&Parts) -> Option<labels>"))
             .finish()
     }
 }
@@ -143,10 +149,12 @@ impl Default for HttpMetricsBuilder {
             names: ServerMetric::ALL.map(|m| m.default_name().to_owned()),
             labels: [ServerLabel::Method, ServerLabel::Code, ServerLabel::Route]
                 .map(|l| l.default_name().to_owned()),
+            registered: [true; 5],
             size_buckets: None,
             exclude: Vec::new(),
             unmatched: UNMATCHED_ROUTE.to_owned(),
             normalize: None,
+            exemplar: None,
         }
     }
 }
@@ -156,6 +164,36 @@ impl HttpMetricsBuilder {
     /// `prefix("shop")` gives `shop_http_server_requests_total`.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.common.prefix = prefix.into();
+        self
+    }
+
+    /// Registers only these metrics (default: all five), for an app that stacks only their
+    /// layers: the others take no name in the registry and write nothing, not even a
+    /// `# HELP` line.
+    ///
+    /// The layer of a metric left out still works but measures into a family no registry
+    /// holds, so take only the layers listed here, one by one, rather than
+    /// [`all`](HttpMetrics::all).
+    ///
+    /// ```
+    /// use promkit::Registry;
+    /// use promkit_http::middleware::{HttpMetrics, ServerMetric};
+    ///
+    /// let registry = Registry::new();
+    /// let metrics = HttpMetrics::builder()
+    ///     .only([ServerMetric::Requests, ServerMetric::Duration])
+    ///     .register(&registry)?;
+    /// let (_count, _duration) = (metrics.count(), metrics.duration());
+    ///
+    /// let names: Vec<String> = registry.descs().into_iter().map(|d| d.name).collect();
+    /// assert_eq!(names, ["http_server_request_duration_seconds", "http_server_requests_total"]);
+    /// # Ok::<(), promkit::Error>(())
+    /// ```
+    pub fn only(mut self, metrics: impl IntoIterator<Item = ServerMetric>) -> Self {
+        self.registered = [false; 5];
+        for metric in metrics {
+            self.registered[metric.index()] = true;
+        }
         self
     }
 
@@ -222,6 +260,50 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Attaches an exemplar to the request counter and the duration histogram: `exemplar`
+    /// gets each measured request's head and returns the exemplar labels (a trace id, say) or
+    /// `None` for none (Go's `WithExemplarFromContext`). `promkit_tracing::request_exemplar`
+    /// is the ready-made one that reads the current trace span.
+    ///
+    /// The hook runs when the request enters each of the two layers (twice per request with
+    /// [`all`](HttpMetrics::all)), so a trace span must be entered around them by then: apply
+    /// the tracing layer outside the metrics layers (with axum's `Router::layer`, after them).
+    /// An exemplar whose labels are invalid (a bad name, more than 128 code points) is dropped;
+    /// the request is still counted and timed. Without a hook nothing is asked or allocated per
+    /// request.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::Request;
+    /// use promkit::{Format, Registry};
+    /// use promkit_http::middleware::HttpMetrics;
+    /// use tower::ServiceExt;
+    ///
+    /// let registry = Registry::new();
+    /// let metrics = HttpMetrics::builder()
+    ///     .exemplar_from(|head: &http::request::Parts| {
+    ///         let id = head.headers.get("x-request-id")?.to_str().ok()?;
+    ///         Some(vec![("request_id".to_owned(), id.to_owned())])
+    ///     })
+    ///     .register(&registry)?;
+    /// let app = Router::new().route("/", get(|| async { "hi" })).layer(metrics.count());
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let request = Request::get("/").header("x-request-id", "r-7").body(Body::empty())?;
+    /// app.oneshot(request).await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// let text = registry.encode_string(Format::OPENMETRICS)?;
+    /// assert!(text.contains("route=\"/\"} 1.0 # {request_id=\"r-7\"} 1.0 "));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exemplar_from(
+        mut self,
+        exemplar: impl Fn(&http::request::Parts) -> Option<Vec<(String, String)>> + Send + Sync + 'static,
+    ) -> Self {
+        self.exemplar = Some(Arc::new(exemplar));
+        self
+    }
+
     /// Caps every metric at `max` series; further label sets go to the overflow series
     /// (see [`promkit::Builder::max_series`]). A guard against an unbounded route normaliser.
     pub fn max_series(mut self, max: usize) -> Self {
@@ -229,12 +311,13 @@ impl HttpMetricsBuilder {
         self
     }
 
-    /// Declares the five metrics and registers them all in `registry`.
+    /// Declares the five metrics and registers them in `registry`: all of them, or those
+    /// chosen with [`only`](Self::only).
     ///
     /// # Errors
     /// [`promkit::Error::Build`] for an invalid name, label name or constant label (a rename to
     /// `http-requests`, say), [`promkit::Error::Register`] when `registry` already has a
-    /// family of one of the names. Nothing is registered then.
+    /// family of one of the names it registers. Nothing is registered then.
     pub fn register(self, registry: &Registry) -> Result<HttpMetrics, promkit::Error> {
         let c = &self.common;
         let [requests, duration, in_flight, request_size, response_size] = &self.names;
@@ -283,18 +366,19 @@ impl HttpMetricsBuilder {
             resolver: Arc::new(Resolver {
                 exclude: self.exclude.into_iter().map(String::into_boxed_str).collect(),
                 rule: RouteRule::Server { unmatched: Arc::from(self.unmatched), normalize: self.normalize },
+                exemplar: self.exemplar,
             }),
         };
-        register_all(
-            registry,
-            vec![
-                Arc::new(metrics.requests.clone()) as Arc<dyn Collector>,
-                Arc::new(metrics.duration.clone()),
-                Arc::new(metrics.in_flight.clone()),
-                Arc::new(metrics.request_size.clone()),
-                Arc::new(metrics.response_size.clone()),
-            ],
-        )?;
+        // In `ServerMetric` order, so `registered` picks them by index.
+        let collectors: [Arc<dyn Collector>; 5] = [
+            Arc::new(metrics.requests.clone()),
+            Arc::new(metrics.duration.clone()),
+            Arc::new(metrics.in_flight.clone()),
+            Arc::new(metrics.request_size.clone()),
+            Arc::new(metrics.response_size.clone()),
+        ];
+        let chosen = collectors.into_iter().zip(self.registered).filter_map(|(c, on)| on.then_some(c));
+        register_all(registry, chosen.collect())?;
         Ok(metrics)
     }
 
@@ -319,8 +403,10 @@ impl HttpMetricsBuilder {
 /// | [`request_size`](Self::request_size) | `http_server_request_size_bytes` (histogram) | `method`, `route` |
 /// | [`response_size`](Self::response_size) | `http_server_response_size_bytes` (histogram) | `method`, `code`, `route` |
 ///
-/// Stack the layers you need, or take them all with [`all`](Self::all); every family is
-/// registered either way, and one you never use exports no series. Apply them with axum's
+/// Stack the layers you need, or take them all with [`all`](Self::all). Every family is
+/// registered unless [`only`](HttpMetricsBuilder::only) names the ones your layers use; a
+/// registered family that no layer feeds writes nothing (an empty family is left out, as Go
+/// leaves it), but keeps its name taken in the registry. Apply them with axum's
 /// `Router::layer` (or `route_layer`), which runs them after routing: that is where the
 /// `MatchedPath` they take the `route` from exists. Wrapped around the whole router from
 /// outside, every request is [`unmatched`](HttpMetricsBuilder::unmatched_route).

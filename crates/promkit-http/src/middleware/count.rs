@@ -11,7 +11,7 @@ use promkit::{Counter, TypedFamily};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::labels::{LabelText, Labels3, Resolver};
+use super::labels::{LabelText, Labels3, Resolver, exemplar_pairs};
 
 /// Counts requests once their response is ready, into `http_server_requests_total{method,code,route}`
 /// (or `http_client_requests_total{method,code,host}`).
@@ -62,7 +62,12 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (request, target) = self.layer.resolver.resolve(request);
         let pending = target.map(|t| (self.layer.family.clone(), t.labels3()));
-        CountFuture { inner: self.inner.call(request), pending }
+        // Asked here, while the request is at hand and the caller's trace span is entered.
+        let (request, exemplar) = match pending {
+            Some(_) => self.layer.resolver.exemplar(request),
+            None => (request, None),
+        };
+        CountFuture { inner: self.inner.call(request), pending, exemplar }
     }
 }
 
@@ -74,6 +79,8 @@ pin_project! {
         inner: F,
         // `None` for an excluded request, or once counted.
         pending: Option<(TypedFamily<Labels3, Counter>, Labels3)>,
+        // The exemplar hook's labels; `None` without a hook.
+        exemplar: Option<Vec<(String, String)>>,
     }
 }
 
@@ -88,7 +95,16 @@ where
         let result = ready!(this.inner.poll(cx));
         if let Some((family, mut labels)) = this.pending.take() {
             labels[1] = LabelText::code(&result);
-            family.with(&labels, Counter::inc);
+            match this.exemplar.take() {
+                None => family.with(&labels, Counter::inc),
+                Some(exemplar) => {
+                    family.with(&labels, |c| {
+                        // An invalid label set from the hook is dropped; the request is counted
+                        // all the same.
+                        let _ = c.inc_with_exemplar(&exemplar_pairs(&exemplar));
+                    });
+                }
+            }
         }
         Poll::Ready(result)
     }

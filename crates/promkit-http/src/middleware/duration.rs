@@ -12,7 +12,7 @@ use promkit::{Histogram, TypedFamily};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::labels::{LabelText, Labels3, Resolver};
+use super::labels::{LabelText, Labels3, Resolver, exemplar_pairs};
 
 /// Observes request latency in seconds, into
 /// `http_server_request_duration_seconds{method,code,route}` (or
@@ -69,8 +69,13 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (request, target) = self.layer.resolver.resolve(request);
         let pending = target.map(|t| (self.layer.family.clone(), t.labels3()));
+        // Asked here, while the request is at hand and the caller's trace span is entered.
+        let (request, exemplar) = match pending {
+            Some(_) => self.layer.resolver.exemplar(request),
+            None => (request, None),
+        };
         // Started after resolving, so a user's route closure is not part of the latency.
-        DurationFuture { inner: self.inner.call(request), pending, start: Instant::now() }
+        DurationFuture { inner: self.inner.call(request), pending, exemplar, start: Instant::now() }
     }
 }
 
@@ -82,6 +87,8 @@ pin_project! {
         inner: F,
         // `None` for an excluded request, or once observed.
         pending: Option<(TypedFamily<Labels3, Histogram>, Labels3)>,
+        // The exemplar hook's labels; `None` without a hook.
+        exemplar: Option<Vec<(String, String)>>,
         start: Instant,
     }
 }
@@ -98,7 +105,16 @@ where
         if let Some((family, mut labels)) = this.pending.take() {
             let seconds = this.start.elapsed().as_secs_f64();
             labels[1] = LabelText::code(&result);
-            family.with(&labels, |h| h.observe(seconds));
+            match this.exemplar.take() {
+                None => family.with(&labels, |h| h.observe(seconds)),
+                Some(exemplar) => {
+                    family.with(&labels, |h| {
+                        // An invalid label set from the hook is dropped; the request is timed
+                        // all the same.
+                        let _ = h.observe_with_exemplar(seconds, &exemplar_pairs(&exemplar));
+                    });
+                }
+            }
         }
         Poll::Ready(result)
     }

@@ -93,6 +93,9 @@ pub(crate) type PathFn = dyn Fn(&str) -> String + Send + Sync;
 /// A user closure picking the target label of an outgoing request.
 pub(crate) type PartsFn = dyn Fn(&http::request::Parts) -> String + Send + Sync;
 
+/// A user closure returning the exemplar labels of a request (a trace id, say), or `None`.
+pub(crate) type ExemplarFn = dyn Fn(&http::request::Parts) -> Option<Vec<(String, String)>> + Send + Sync;
+
 /// Where the `route` (server) or `host` (client) label of a request comes from.
 pub(crate) enum RouteRule {
     /// The axum route template, else the user's path normaliser, else `unmatched`.
@@ -107,6 +110,9 @@ pub(crate) struct Resolver {
     /// Raw paths or route templates that are not measured at all.
     pub(crate) exclude: Box<[Box<str>]>,
     pub(crate) rule: RouteRule,
+    /// Exemplar labels for the request counter and the duration histogram; `None` (the
+    /// default) leaves requests without exemplars and costs nothing per request.
+    pub(crate) exemplar: Option<Arc<ExemplarFn>>,
 }
 
 impl fmt::Debug for Resolver {
@@ -119,6 +125,7 @@ impl fmt::Debug for Resolver {
             .field("kind", &kind)
             .field("exclude", &self.exclude)
             .field("custom_route_fn", &custom)
+            .field("exemplar_fn", &self.exemplar.is_some())
             .finish()
     }
 }
@@ -174,6 +181,25 @@ impl Resolver {
             }
         }
     }
+}
+
+impl Resolver {
+    /// The request back and the exemplar labels the user's hook gives it; without a hook the
+    /// request passes through untouched and nothing is allocated.
+    pub(crate) fn exemplar<B>(&self, request: Request<B>) -> (Request<B>, Option<Vec<(String, String)>>) {
+        let Some(hook) = &self.exemplar else {
+            return (request, None);
+        };
+        // Taking the request apart and back together moves its head; nothing is copied.
+        let (parts, body) = request.into_parts();
+        let labels = hook(&parts);
+        (Request::from_parts(parts, body), labels)
+    }
+}
+
+/// The exemplar labels as the promkit update methods take them.
+pub(crate) fn exemplar_pairs(labels: &[(String, String)]) -> Vec<(&str, &str)> {
+    labels.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
 }
 
 /// The axum route template the request was routed by, if any.
@@ -249,6 +275,7 @@ mod tests {
         Resolver {
             exclude: exclude.iter().map(|p| Box::from(*p)).collect(),
             rule: RouteRule::Server { unmatched: Arc::from(UNMATCHED_ROUTE), normalize },
+            exemplar: None,
         }
     }
 
@@ -298,7 +325,8 @@ mod tests {
 
     #[test]
     fn client_hosts_drop_userinfo() {
-        let client = Resolver { exclude: Box::default(), rule: RouteRule::Client { target: None } };
+        let client =
+            Resolver { exclude: Box::default(), rule: RouteRule::Client { target: None }, exemplar: None };
         let host = |r: Request<()>| route_of(&client, r).unwrap();
         assert_eq!(host(Request::get("http://api.example:8080/x?y").body(()).unwrap()), "api.example:8080");
         assert_eq!(host(Request::get("http://user:secret@db.example/x").body(()).unwrap()), "db.example");
@@ -307,7 +335,11 @@ mod tests {
         assert_eq!(host(Request::get("/x").body(()).unwrap()), "unknown");
 
         let custom: Arc<PartsFn> = Arc::new(|p: &http::request::Parts| format!("svc-{}", p.uri.path().len()));
-        let client = Resolver { exclude: Box::default(), rule: RouteRule::Client { target: Some(custom) } };
+        let client = Resolver {
+            exclude: Box::default(),
+            rule: RouteRule::Client { target: Some(custom) },
+            exemplar: None,
+        };
         assert_eq!(route_of(&client, Request::get("/abc").body(()).unwrap()).as_deref(), Some("svc-4"));
     }
 }

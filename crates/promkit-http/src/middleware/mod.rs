@@ -1,7 +1,8 @@
 //! Tower layers that instrument an HTTP server, one per measured quantity.
 //!
-//! Declare the metrics once with [`HttpMetrics::builder`], register them, then take the layers
-//! you want; each is a [`tower_layer::Layer`] whose service is a
+//! Declare the metrics once with [`HttpMetrics::builder`], register them (all five, or
+//! [`only`](HttpMetricsBuilder::only) those your layers feed), then take the layers you want;
+//! each is a [`tower_layer::Layer`] whose service is a
 //! `tower_service::Service<http::Request<B>>`, so they work with axum, hyper and any tower
 //! stack.
 //!
@@ -38,6 +39,13 @@
 //! recorded when it ends or is dropped; the request size likewise as the service reads the
 //! body. A request whose future is dropped unfinished (the client went away) is not counted or
 //! timed, but does leave the in-flight gauge.
+//!
+//! # Exemplars
+//!
+//! With [`exemplar_from`](HttpMetricsBuilder::exemplar_from) the request counter and the
+//! duration histogram carry an exemplar (OpenMetrics and protobuf only): the labels a hook
+//! returns for the request, typically the trace id of the span it is served in
+//! (`promkit_tracing::request_exemplar`). Without the hook nothing is asked or allocated.
 //!
 //! Every request pays one series lookup per layer (a hash of its label values, no allocation
 //! once the series exists) and, for the duration, one clock read at each end.

@@ -325,7 +325,7 @@ async fn the_default_handler_serves_the_default_registry_with_its_own_metrics() 
 }
 
 /// Tests on the process-wide default registry take turns: they count its scrapes.
-static DEFAULT_REGISTRY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub(crate) static DEFAULT_REGISTRY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// `promhttp_metric_handler_requests_total{code="200"}` in a body, 0 when absent.
 fn served_ok(body: &str) -> u64 {

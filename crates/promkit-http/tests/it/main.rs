@@ -7,14 +7,21 @@
 //! - `bad_input`: malformed headers, failing and hanging collectors, a flood of scrapes.
 //! - `e2e`: a real Prometheus server scraping the exporter and an axum app, asked with PromQL.
 //! - `middleware`, `client`: the server and client instrumentation layers.
+//! - `examples`: the files in `examples/`, compiled in here (not built by a nested cargo), served
+//!   on loopback and scraped.
 //!
 //! The helpers below are shared by the modules: request builders, decompression, and test
 //! collectors that fail or block on command.
 
+// The example's `main` is for `cargo run --example`; the tests call its `serve`.
+#[allow(dead_code)]
+#[path = "../../examples/axum_app.rs"]
+mod axum_app;
 mod bad_input;
 mod client;
 mod e2e;
 mod e2e_native;
+mod examples;
 mod handler;
 mod middleware;
 mod negotiation;

@@ -498,3 +498,103 @@ async fn over_loopback_with_a_real_server_and_client() {
     stop_tx.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn an_app_with_three_layers_exports_exactly_their_three_families() {
+    use promkit_http::middleware::ServerMetric;
+
+    let registry = Registry::new();
+    let metrics = builder()
+        .only([ServerMetric::InFlight, ServerMetric::Requests, ServerMetric::Duration])
+        .duration_buckets(Buckets::new([1.0]).unwrap())
+        .register(&registry)
+        .unwrap();
+    let app = Router::new()
+        .route("/users/{id}", get(get_user))
+        .layer(metrics.in_flight())
+        .layer(metrics.count())
+        .layer(metrics.duration());
+    assert_eq!(send(&app, "GET", "/users/7", "").await, (StatusCode::OK, Bytes::from("user 7")));
+    assert_eq!(send(&app, "GET", "/nowhere", "").await.0, StatusCode::NOT_FOUND);
+
+    let text = registry.encode_text_string().unwrap();
+    let families: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).collect();
+    assert_eq!(
+        families,
+        [
+            "http_server_request_duration_seconds histogram",
+            "http_server_requests_in_flight gauge",
+            "http_server_requests_total counter",
+        ]
+    );
+    assert_eq!(
+        samples(&text, "http_server_requests_total", ""),
+        [
+            "http_server_requests_total{code=\"200\",method=\"GET\",route=\"/users/{id}\"} 1",
+            "http_server_requests_total{code=\"404\",method=\"GET\",route=\"unmatched\"} 1",
+        ]
+    );
+    assert_eq!(
+        samples(&text, "http_server_requests_in_flight", ""),
+        [
+            "http_server_requests_in_flight{method=\"GET\",route=\"/users/{id}\"} 0",
+            "http_server_requests_in_flight{method=\"GET\",route=\"unmatched\"} 0",
+        ]
+    );
+    assert_eq!(
+        samples(&text, "http_server_request_duration_seconds", "_count{code=\"200\""),
+        ["http_server_request_duration_seconds_count{code=\"200\",method=\"GET\",route=\"/users/{id}\"} 1"]
+    );
+
+    // The two left out took no name: the app may register its own under them.
+    promkit::Histogram::builder("http_server_request_size_bytes").help("Mine.").register(&registry).unwrap();
+    let names: Vec<String> = registry.descs().into_iter().map(|d| d.name).collect();
+    assert_eq!(
+        names,
+        [
+            "http_server_request_duration_seconds",
+            "http_server_request_size_bytes",
+            "http_server_requests_in_flight",
+            "http_server_requests_total",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_exemplar_hook_labels_the_counter_and_the_duration_bucket() {
+    let registry = Registry::new();
+    let metrics = builder()
+        .duration_buckets(Buckets::new([60.0]).unwrap())
+        .exemplar_from(|head: &http::request::Parts| {
+            let id = head.headers.get("x-trace")?.to_str().ok()?;
+            // A name the exemplar check refuses: the request must still be measured.
+            let name = if id == "bad" { "bad-name" } else { "trace_id" };
+            Some(vec![(name.to_owned(), id.to_owned())])
+        })
+        .register(&registry)
+        .unwrap();
+    let app = app(&metrics);
+    for trace in [Some("t-1"), None, Some("bad")] {
+        let mut request = Request::get("/health");
+        if let Some(t) = trace {
+            request = request.header("x-trace", t);
+        }
+        let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let om = registry.encode_string(promkit::Format::OPENMETRICS).unwrap();
+    let route = "code=\"200\",method=\"GET\",route=\"/health\"";
+    let counted = samples(&om, "http_server_requests", route);
+    // Three requests counted; the exemplar is the last valid one (`None` and the refused one
+    // leave it in place).
+    assert_eq!(counted.len(), 1, "{om}");
+    assert!(
+        counted[0]
+            .starts_with(&format!("http_server_requests_total{{{route}}} 3.0 # {{trace_id=\"t-1\"}} 1.0 ")),
+        "{om}"
+    );
+    let buckets = samples(&om, "http_server_request_duration_seconds", route);
+    let first = buckets.iter().find(|l| l.contains("le=\"60.0\"")).unwrap();
+    assert!(first.contains(" 3 # {trace_id=\"t-1\"} "), "{first}");
+    assert!(buckets.iter().filter(|l| l.contains(" # {")).count() == 1, "{buckets:?}");
+}

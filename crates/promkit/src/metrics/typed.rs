@@ -54,6 +54,17 @@ const MAX_DENSE: usize = 1 << 16;
 /// ");
 /// # Ok::<(), promkit::Error>(())
 /// ```
+///
+/// # No currying
+///
+/// [`Family::curry_with`](crate::Family::curry_with) binds some labels so that lookups take
+/// only the others. A typed family has no counterpart because its lookups already take one
+/// value of `L`, whole: a curried view would need a second label type holding just the
+/// remaining fields, and the lookup would rebuild an `L` from both on every call. Bind the
+/// fixed fields in your own code instead (a constructor or a closure that fills them in and
+/// takes the rest), which keeps lookups the array index or single hash they are.
+/// [`remove_partial_match`](Self::remove_partial_match) is the part of Go's curried API that
+/// does carry over.
 #[derive(Debug)]
 pub struct TypedFamily<L: LabelSet, M: Metric> {
     inner: Arc<Inner<M>>,
@@ -184,6 +195,74 @@ impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
         removed
     }
 
+    /// Removes every series whose labels include all these `(name, value)` pairs (Go's
+    /// `DeletePartialMatch`) and returns how many were removed: the way to drop every series of
+    /// a tenant or a pod that went away without naming the other labels. A value is the label
+    /// text the exposition shows (`"GET"` for a `Method::Get` renamed to upper case). A name
+    /// the family does not have matches nothing, as in [`Family`](crate::Family).
+    ///
+    /// On a dense family the removed series are reset to zero in place, as
+    /// [`remove`](Self::remove) does, so a later lookup brings each back from zero.
+    ///
+    /// ```
+    /// use promkit::{Counter, LabelSet, LabelValue, Registry};
+    ///
+    /// #[derive(Clone, Copy, LabelValue)]
+    /// #[label(rename_all = "lowercase")]
+    /// enum Outcome { Ok, Failed }
+    ///
+    /// #[derive(Clone, LabelSet)]
+    /// struct Labels { tenant: String, outcome: Outcome }
+    ///
+    /// let registry = Registry::new();
+    /// let jobs = Counter::builder("jobs_total").help("Jobs.").typed_labels::<Labels>().register(&registry)?;
+    /// for (tenant, outcome) in [("acme", Outcome::Ok), ("acme", Outcome::Failed), ("zeta", Outcome::Ok)] {
+    ///     jobs.get(&Labels { tenant: tenant.into(), outcome }).inc();
+    /// }
+    /// assert_eq!(jobs.remove_partial_match(&[("tenant", "acme")]), 2);
+    /// assert_eq!(registry.encode_text_string()?, "\
+    /// ## HELP jobs_total Jobs.
+    /// ## TYPE jobs_total counter
+    /// jobs_total{outcome=\"ok\",tenant=\"zeta\"} 1
+    /// ");
+    /// # Ok::<(), promkit::Error>(())
+    /// ```
+    pub fn remove_partial_match(&self, pairs: &[(&str, &str)]) -> usize {
+        let store = &self.inner.store;
+        let names = &store.desc.label_names;
+        let wanted: Vec<(usize, &str)> =
+            pairs.iter().filter_map(|(n, v)| names.iter().position(|x| x == n).map(|i| (i, *v))).collect();
+        if wanted.len() != pairs.len() {
+            return 0;
+        }
+        // Matches are found under the read lock and removed one by one under the write lock, so
+        // a scrape is never blocked for the whole scan.
+        let mut hits: Vec<(Box<str>, M)> = Vec::new();
+        store.for_each(|key, m| {
+            if wanted.iter().all(|&(i, v)| store.value_in_key(key, i) == v) {
+                hits.push((key.into(), m.clone()));
+            }
+        });
+        let mut removed = 0;
+        for (key, m) in hits {
+            if store.remove_key(key.as_bytes()) {
+                removed += 1;
+                if self.is_dense() {
+                    // The store's entry shares its state with the dense slot's handle.
+                    m.reset();
+                }
+            }
+        }
+        if removed > 0 {
+            // Which slots were hit is not known from a key, so every slot re-checks on its next
+            // lookup: `put` re-exports a removed series and leaves a present one alone.
+            for slot in &self.inner.dense {
+                slot.present.store(false, Ordering::Relaxed);
+            }
+        }
+        removed
+    }
+
     /// Removes every series.
     pub fn clear(&self) {
         self.inner.store.retain(|_| false);
@@ -240,5 +319,82 @@ impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
     /// How many lookups found the series limit reached and went to the overflow series.
     pub fn overflowed(&self) -> u64 {
         self.inner.store.overflowed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Counter, LabelSet, Registry};
+
+    /// `{tenant, ok}` with a fixed cardinality (two tenants, two outcomes): a dense family.
+    #[derive(Clone, Copy)]
+    struct Dense {
+        tenant_b: bool,
+        ok: bool,
+    }
+
+    impl LabelSet for Dense {
+        const NAMES: &'static [&'static str] = &["tenant", "ok"];
+        const CARDINALITY: Option<usize> = Some(4);
+        const LEN: usize = 2;
+
+        fn index(&self) -> usize {
+            usize::from(self.tenant_b) * 2 + usize::from(self.ok)
+        }
+
+        fn for_each_value(&self, f: &mut dyn FnMut(usize, &str)) {
+            f(0, if self.tenant_b { "b" } else { "a" });
+            f(1, if self.ok { "true" } else { "false" });
+        }
+    }
+
+    #[test]
+    fn partial_removal_on_a_hashed_family_matches_every_given_pair() {
+        let registry = Registry::new();
+        let f = Counter::builder("t_total")
+            .typed_labels_named::<[&str; 2], _>(["tenant", "code"])
+            .register(&registry)
+            .unwrap();
+        for labels in [["a", "200"], ["a", "500"], ["b", "200"]] {
+            f.get(&labels).inc();
+        }
+        assert!(!f.is_dense());
+        assert_eq!(f.remove_partial_match(&[("tenant", "a"), ("code", "500")]), 1);
+        assert_eq!(f.remove_partial_match(&[("nope", "a")]), 0);
+        assert_eq!(f.remove_partial_match(&[("tenant", "c")]), 0);
+        assert_eq!(f.remove_partial_match(&[("code", "200")]), 2);
+        assert!(f.is_empty());
+        // An empty match list matches every series, as Go's DeletePartialMatch does.
+        f.get(&["z", "1"]).inc();
+        assert_eq!(f.remove_partial_match(&[]), 1);
+    }
+
+    #[test]
+    fn partial_removal_on_a_dense_family_resets_and_re_exports_on_next_use() {
+        let registry = Registry::new();
+        let f = Counter::builder("d_total").help("D.").typed_labels::<Dense>().register(&registry).unwrap();
+        assert!(f.is_dense());
+        let kept = Dense { tenant_b: true, ok: true };
+        let gone = Dense { tenant_b: false, ok: true };
+        f.with(&kept, |c| c.inc_by(5));
+        f.with(&gone, |c| c.inc_by(3));
+        f.with(&Dense { tenant_b: false, ok: false }, |c| c.inc());
+        let held = f.get(&gone);
+
+        assert_eq!(f.remove_partial_match(&[("tenant", "a")]), 2);
+        assert_eq!(f.len(), 1);
+        assert_eq!(held.get(), 0, "a dense series is reset in place");
+        assert_eq!(
+            registry.encode_text_string().unwrap(),
+            "# HELP d_total D.\n# TYPE d_total counter\nd_total{ok=\"true\",tenant=\"b\"} 5\n"
+        );
+        // The untouched series keeps its value and stays exported after its slot re-checks.
+        f.with(&kept, |c| c.inc());
+        f.with(&gone, |c| c.inc());
+        assert_eq!(held.get(), 1, "the held handle is the series that came back");
+        assert_eq!(
+            registry.encode_text_string().unwrap(),
+            "# HELP d_total D.\n# TYPE d_total counter\nd_total{ok=\"true\",tenant=\"a\"} 1\nd_total{ok=\"true\",tenant=\"b\"} 6\n"
+        );
     }
 }

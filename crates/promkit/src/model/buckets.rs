@@ -55,12 +55,16 @@ impl Buckets {
             if value == f64::NEG_INFINITY {
                 return Err(BucketError::NegativeInfinity { index });
             }
+            // The trailing `+Inf` was dropped above: any left is out of place.
+            if value == f64::INFINITY {
+                return Err(BucketError::InfinityNotLast { index });
+            }
             if index > 0 {
                 let previous = bounds[index - 1];
                 if value == previous {
                     return Err(BucketError::Duplicate { index, value });
                 }
-                if value < previous || value == f64::INFINITY {
+                if value < previous {
                     return Err(BucketError::NotSorted { index, value, previous });
                 }
             }
@@ -146,10 +150,16 @@ impl Buckets {
                 reason: "count must be at least 1",
             });
         }
-        if !(width > 0.0 && width.is_finite() && start.is_finite()) {
+        if !start.is_finite() {
             return Err(BucketError::InvalidHelperArgs {
                 helper: HELPER,
-                reason: "width must be positive and finite, start finite",
+                reason: "start must be a finite number",
+            });
+        }
+        if !(width > 0.0 && width.is_finite()) {
+            return Err(BucketError::InvalidHelperArgs {
+                helper: HELPER,
+                reason: "width must be positive and finite",
             });
         }
         let mut bounds = Vec::with_capacity(count);
@@ -183,7 +193,7 @@ impl Buckets {
         if !(factor > 1.0 && factor.is_finite()) {
             return Err(BucketError::InvalidHelperArgs {
                 helper: HELPER,
-                reason: "factor must be greater than 1",
+                reason: "factor must be finite and greater than 1",
             });
         }
         let mut bounds = Vec::with_capacity(count);
@@ -267,10 +277,7 @@ mod tests {
         );
         assert_eq!(Buckets::new([1.0, 1.0]), Err(BucketError::Duplicate { index: 1, value: 1.0 }));
         assert_eq!(Buckets::new([f64::NEG_INFINITY, 1.0]), Err(BucketError::NegativeInfinity { index: 0 }));
-        assert_eq!(
-            Buckets::new([1.0, f64::INFINITY, 2.0]),
-            Err(BucketError::NotSorted { index: 1, value: f64::INFINITY, previous: 1.0 })
-        );
+        assert_eq!(Buckets::new([1.0, f64::INFINITY, 2.0]), Err(BucketError::InfinityNotLast { index: 1 }));
         assert_eq!(Buckets::new([-1.0, 0.0, 1.0, f64::INFINITY]).unwrap().bounds(), &[-1.0, 0.0, 1.0]);
     }
 

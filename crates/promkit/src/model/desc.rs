@@ -113,7 +113,11 @@ impl Desc {
         if base.ends_with(&format!("_{}", self.unit)) {
             Ok(())
         } else {
-            Err(BuildError::UnitNotSuffix { metric: self.name.clone(), unit: self.unit.clone() })
+            let suggested = match (self.kind, self.name.strip_suffix("_total")) {
+                (MetricType::Counter, Some(stem)) => format!("{stem}_{}_total", self.unit),
+                _ => format!("{}_{}", self.name, self.unit),
+            };
+            Err(BuildError::UnitNotSuffix { metric: self.name.clone(), unit: self.unit.clone(), suggested })
         }
     }
 }

@@ -28,7 +28,9 @@ pub enum BuildError {
     /// A label name that this metric type uses itself (`le` on histograms, `quantile` on
     /// summaries).
     #[error(
-        "label `{name}` is reserved on {kind:?} `{metric}`: Prometheus uses it for the buckets/quantiles; rename it"
+        "label `{name}` is reserved on {} `{metric}`: {}; name your label something else",
+        kind.as_text(),
+        reserved_use(*kind)
     )]
     ReservedLabel {
         /// The metric.
@@ -47,12 +49,17 @@ pub enum BuildError {
         name: String,
     },
     /// The unit is not the metric name's suffix, as OpenMetrics requires.
-    #[error("unit `{unit}` must be the suffix of the metric name `{metric}` (e.g. `{metric}_{unit}`)")]
+    #[error(
+        "the name `{metric}` does not end in its unit `{unit}`, as OpenMetrics requires: name it `{suggested}`, \
+         or leave the unit out"
+    )]
     UnitNotSuffix {
         /// The metric.
         metric: String,
         /// The unit given.
         unit: String,
+        /// A name that would do: the unit appended (before `_total` on a counter).
+        suggested: String,
     },
     /// A summary objective outside `[0, 1]`, or a quantile given twice.
     #[error(
@@ -120,13 +127,13 @@ pub enum BucketError {
     #[error("a histogram needs at least one finite bucket bound (`+Inf` is implied)")]
     Empty,
     /// A bound is NaN.
-    #[error("bucket bound #{index} is NaN; bounds must be numbers in increasing order")]
+    #[error("the bucket bound at index {index} is NaN; bounds must be numbers in increasing order")]
     NaN {
         /// Position of the bound.
         index: usize,
     },
     /// Bounds out of order.
-    #[error("bucket bounds must increase: #{index} is {value} after {previous}")]
+    #[error("bucket bounds must be in increasing order: {value} (at index {index}) comes after {previous}")]
     NotSorted {
         /// Position of the out-of-order bound.
         index: usize,
@@ -136,7 +143,7 @@ pub enum BucketError {
         previous: f64,
     },
     /// The same bound twice.
-    #[error("bucket bound {value} appears twice (#{index}); remove the duplicate")]
+    #[error("bucket bound {value} appears twice (again at index {index}); remove the duplicate")]
     Duplicate {
         /// Position of the second occurrence.
         index: usize,
@@ -144,9 +151,19 @@ pub enum BucketError {
         value: f64,
     },
     /// `-Inf` as a bound makes a bucket that can never hold an observation... except -Inf.
-    #[error("bucket bound #{index} is -Inf; use a finite lower bound")]
+    #[error("the bucket bound at index {index} is -Inf; use a finite lower bound")]
     NegativeInfinity {
         /// Position of the bound.
+        index: usize,
+    },
+    /// `+Inf` somewhere other than last: the `+Inf` bucket is implied, and a bound after it
+    /// could never be reached.
+    #[error(
+        "the bucket bound at index {index} is +Inf, which may only be the last bound; leave it out (the +Inf \
+         bucket is always there)"
+    )]
+    InfinityNotLast {
+        /// Position of the `+Inf`.
         index: usize,
     },
     /// A helper was given arguments that make no bucket sequence.
@@ -229,5 +246,14 @@ impl CollectError {
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
         Self::Failed { family: family.into(), source: source.into() }
+    }
+}
+
+/// What Prometheus writes in the label a metric type reserves, for [`BuildError::ReservedLabel`].
+fn reserved_use(kind: MetricType) -> &'static str {
+    match kind {
+        MetricType::Histogram => "Prometheus writes each bucket's upper bound in it",
+        MetricType::Summary => "Prometheus writes each quantile in it",
+        _ => "Prometheus writes its own values in it",
     }
 }

@@ -46,7 +46,9 @@ pub enum RegisterError {
     },
     /// A family of that name is registered with another type, help, unit or label names.
     #[error(
-        "`{name}` is already registered with a different {what} ({existing} vs {new}); one name must mean one thing"
+        "`{name}` is already registered with {}: {existing} there, {new} here. One name must mean one \
+         thing: rename one of them, or declare both alike",
+        a_different(what)
     )]
     Inconsistent {
         /// The family name.
@@ -60,7 +62,9 @@ pub enum RegisterError {
     },
     /// A sample name of one family would be the name of another (`x_count` vs histogram `x`).
     #[error(
-        "`{name}` would write samples named {samples}, which family `{other}` writes too; rename one of them"
+        "`{name}` would write samples named {samples}, which family `{other}` writes too; rename one of them \
+         (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a summary \
+         `_sum` and `_count`, and each `_created` in OpenMetrics)"
     )]
     Collision {
         /// The refused family.
@@ -81,4 +85,14 @@ pub enum RegisterError {
         /// The family name.
         name: String,
     },
+}
+
+/// "a different type", "different label names": `what` of [`RegisterError::Inconsistent`] in
+/// its message.
+fn a_different(what: &str) -> String {
+    match what {
+        "help" => "a different help text".to_owned(),
+        "label names" => "different label names".to_owned(),
+        other => format!("a different {other}"),
+    }
 }

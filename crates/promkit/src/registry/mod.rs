@@ -537,19 +537,25 @@ fn sample_names(d: &Desc) -> Vec<String> {
 /// family (the caller hands back the registered collector), `Err(Some(_))` for a conflict.
 fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> {
     if existing.name == new.name {
+        // Rendered for the message: plain words, quoted text, `none` for nothing.
+        let text = |t: &str| if t.is_empty() { "none".to_owned() } else { format!("{t:?}") };
         let diff = if existing.kind != new.kind {
-            Some(("type", format!("{:?}", existing.kind), format!("{:?}", new.kind)))
+            Some(("type", type_word(existing.kind).to_owned(), type_word(new.kind).to_owned()))
         } else if existing.help != new.help {
-            Some(("help", format!("{:?}", existing.help), format!("{:?}", new.help)))
+            Some(("help", text(&existing.help), text(&new.help)))
         } else if existing.unit != new.unit {
-            Some(("unit", format!("{:?}", existing.unit), format!("{:?}", new.unit)))
+            Some(("unit", text(&existing.unit), text(&new.unit)))
         } else if sorted(&existing.label_names) != sorted(&new.label_names)
             || existing.const_labels.iter().map(|(n, _)| n).ne(new.const_labels.iter().map(|(n, _)| n))
         {
             let all = |d: &Desc| {
                 let mut v: Vec<&str> = d.label_names.iter().map(String::as_str).collect();
                 v.extend(d.const_labels.iter().map(|(n, _)| n.as_str()));
-                format!("[{}]", v.join(", "))
+                match v.split_last() {
+                    None => "none".to_owned(),
+                    Some((last, [])) => format!("`{last}`"),
+                    Some((last, rest)) => format!("`{}` and `{last}`", rest.join("`, `")),
+                }
             };
             Some(("label names", all(existing), all(new)))
         } else {
@@ -593,6 +599,15 @@ fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> 
     Ok(())
 }
 
+/// A type as a message names it: the text format's word, but OpenMetrics' for its own types
+/// (an info is no gauge to the person who declared it, though text writes it as one).
+fn type_word(kind: MetricType) -> &'static str {
+    match kind {
+        MetricType::Info | MetricType::StateSet | MetricType::GaugeHistogram => kind.as_openmetrics(),
+        other => other.as_text(),
+    }
+}
+
 /// The name OpenMetrics gives a family: a counter's without `_total`, an info's without
 /// `_info`.
 fn openmetrics_family(d: &Desc) -> &str {
@@ -621,7 +636,9 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "`orders_total` would write samples named `orders_total` and `orders_created`, which family \
-             `orders` writes too; rename one of them"
+             `orders` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)"
         );
     }
 
@@ -655,7 +672,9 @@ mod tests {
         let e = Histogram::builder("x").register(&r).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "`x` would write samples named `x_count`, which family `x_count` writes too; rename one of them"
+            "`x` would write samples named `x_count`, which family `x_count` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)"
         );
         // A gauge named like a histogram's family is fine as long as samples do not collide.
         Gauge::builder("h_other").register(&r).unwrap();

@@ -11,6 +11,7 @@
 //! | `features` | exemplars, summaries, `_created` and protobuf, as the oracles read them |
 //! | `openmetrics_types` | Info, StateSet, GaugeHistogram: bytes in each format, suffix rules; Python, Go, promtool and Prometheus reading them |
 //! | `registry` | registration errors, unregister, gatherers, wrapping, limits |
+//! | `examples` | the files in `examples/`, compiled in here, run, their output checked |
 //! | `layering` | `src/` imports point down the layers of the crate guide's "How it works" |
 //!
 //! Oracles (`promkit_oracle`) return `None` when their program is missing; the tests then
@@ -18,14 +19,20 @@
 
 mod alloc;
 mod concurrency;
+mod examples;
 mod features;
 mod golden;
 mod layering;
+mod messages;
 mod openmetrics_types;
 mod oracles;
 mod pitfalls;
 mod registry;
 mod roundtrip;
+// The example's `main` is for `cargo run --example`; the tests call its parts.
+#[allow(dead_code)]
+#[path = "../../examples/worker.rs"]
+mod worker;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -547,14 +547,16 @@ fn p10_histogram_invariants() {
     assert_eq!(Buckets::new([f64::INFINITY]), Err(BucketError::Empty));
     assert_eq!(
         Buckets::new([1.0, f64::INFINITY, 2.0]).unwrap_err().to_string(),
-        "bucket bounds must increase: #1 is inf after 1"
+        "the bucket bound at index 1 is +Inf, which may only be the last bound; leave it out (the +Inf bucket \
+         is always there)"
     );
 
     // `le` is the histogram's own label.
     let e = Histogram::builder("h").labels(["le"]).build().unwrap_err();
     assert_eq!(
         e.to_string(),
-        "label `le` is reserved on Histogram `h`: Prometheus uses it for the buckets/quantiles; rename it"
+        "label `le` is reserved on histogram `h`: Prometheus writes each bucket's upper bound in it; name your \
+         label something else"
     );
     let e = Histogram::builder("h").const_label("le", "1").build().unwrap_err();
     assert!(matches!(e, BuildError::ReservedLabel { .. }), "{e}");
@@ -637,7 +639,9 @@ fn p12_created_samples_are_opt_in_and_only_for_counters_and_histograms() {
     let e = Gauge::builder("c_created").register(&r).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "`c_created` would write samples named `c_created`, which family `c_total` writes too; rename one of them"
+        "`c_created` would write samples named `c_created`, which family `c_total` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)"
     );
 }
 
@@ -671,7 +675,8 @@ fn p13_unit_only_in_openmetrics_and_a_suffix_of_the_name() {
     let e = Gauge::builder("size_bytes").unit("seconds").build().unwrap_err();
     assert_eq!(
         e.to_string(),
-        "unit `seconds` must be the suffix of the metric name `size_bytes` (e.g. `size_bytes_seconds`)"
+        "the name `size_bytes` does not end in its unit `seconds`, as OpenMetrics requires: name it \
+         `size_bytes_seconds`, or leave the unit out"
     );
     let e = Counter::builder("seconds_total_x").unit("seconds").build().unwrap_err();
     assert!(matches!(e, BuildError::UnitNotSuffix { .. }), "{e}");

@@ -52,11 +52,11 @@ fn declarations_fail_at_build_with_the_fix_in_the_message() {
     assert_eq!(err(linear_buckets(0.0, 1.0, 0).unwrap_err()), "linear_buckets: count must be at least 1");
     assert_eq!(
         err(linear_buckets(0.0, -1.0, 3).unwrap_err()),
-        "linear_buckets: width must be positive and finite, start finite"
+        "linear_buckets: width must be positive and finite"
     );
     assert_eq!(
         err(exponential_buckets(1.0, 1.0, 3).unwrap_err()),
-        "exponential_buckets: factor must be greater than 1"
+        "exponential_buckets: factor must be finite and greater than 1"
     );
     // `Error` passes the inner message through unchanged.
     let e: Error = Counter::builder("a-b").register(&Registry::new()).unwrap_err();
@@ -84,31 +84,41 @@ fn registration_refuses_conflicts_and_leaves_the_registry_unchanged() {
         ),
         (
             Counter::builder("a_total").help("B.").labels(["x"]).register(&r).map(drop),
-            "`a_total` is already registered with a different help (\"A.\" vs \"B.\"); one name must mean one thing",
+            "`a_total` is already registered with a different help text: \"A.\" there, \"B.\" here. One name must \
+             mean one thing: rename one of them, or declare both alike",
         ),
         (
             Gauge::builder("a_total").help("A.").labels(["x"]).register(&r).map(drop),
-            "`a_total` is already registered with a different type (Counter vs Gauge); one name must mean one thing",
+            "`a_total` is already registered with a different type: counter there, gauge here. One name must mean \
+             one thing: rename one of them, or declare both alike",
         ),
         (
             Counter::builder("a_total").help("A.").labels(["y"]).register(&r).map(drop),
-            "`a_total` is already registered with a different label names ([x] vs [y]); one name must mean one thing",
+            "`a_total` is already registered with different label names: `x` there, `y` here. One name must mean \
+             one thing: rename one of them, or declare both alike",
         ),
         (
             Counter::builder("a_total").help("A.").labels(["x"]).const_label("z", "1").register(&r).map(drop),
-            "`a_total` is already registered with a different label names ([x] vs [x, z]); one name must mean one thing",
+            "`a_total` is already registered with different label names: `x` there, `x` and `z` here. One name \
+             must mean one thing: rename one of them, or declare both alike",
         ),
         (
             Gauge::builder("h_bucket").register(&r).map(drop),
-            "`h_bucket` would write samples named `h_bucket`, which family `h` writes too; rename one of them",
+            "`h_bucket` would write samples named `h_bucket`, which family `h` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)",
         ),
         (
             Gauge::builder("a_created").register(&r).map(drop),
-            "`a_created` would write samples named `a_created`, which family `a_total` writes too; rename one of them",
+            "`a_created` would write samples named `a_created`, which family `a_total` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)",
         ),
         (
             Histogram::builder("a").register(&r).map(drop),
-            "`a` would write samples named `a_created`, which family `a_total` writes too; rename one of them",
+            "`a` would write samples named `a_created`, which family `a_total` writes too; rename one of them \
+             (beside its own name, a counter writes `_total`, a histogram `_bucket`, `_sum` and `_count`, a \
+             summary `_sum` and `_count`, and each `_created` in OpenMetrics)",
         ),
     ];
     for (result, message) in refused {
@@ -303,7 +313,8 @@ fn wrapping_with_a_label_the_metric_already_has_is_refused() {
     let e = sub.register(Histogram::builder("h").build().unwrap()).unwrap_err();
     assert_eq!(
         err(e),
-        "label `le` is reserved on Histogram `q_h`: Prometheus uses it for the buckets/quantiles; rename it"
+        "label `le` is reserved on histogram `q_h`: Prometheus writes each bucket's upper bound in it; name \
+         your label something else"
     );
     assert_eq!(crate::text(&r), "");
 }
