@@ -15,6 +15,12 @@
 //	empty-openmetrics   no input: the same -> OpenMetrics, then "# EOF"
 //	decode-protobuf     stdin length-delimited io.prometheus.client.MetricFamily messages
 //	                    (expfmt.FmtProtoDelim) -> expfmt.MetricFamilyToText, in input order
+//	describe-text       stdin text 0.0.4 (expfmt.TextParser) -> one line per family, "NAME TYPE",
+//	                    then one per series: "  {l=\"v\",...} KIND ...": gauge/counter/untyped
+//	                    VALUE, or histogram count=N sum=S buckets=LE:COUNT,... (types as
+//	                    dto names them: GAUGE_HISTOGRAM, ...), for types no text encoder of
+//	                    this Go version writes
+//	describe-protobuf   the same, from stdin length-delimited MetricFamily messages
 //	time-parse          stdin text 0.0.4, parsed with expfmt.TextParser again and again for
 //	                    at least two seconds (three runs at least); prints
 //	                    "runs=N ns_per_run=MEAN ns_min=FASTEST cpu_ns_per_run=CPU bytes=B samples=S"
@@ -74,6 +80,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -83,7 +90,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-const usage = "usage: go-oracle parse|canon|openmetrics|golden|golden-openmetrics|empty|empty-openmetrics|decode-protobuf|native-golden|native-describe|time-parse"
+const usage = "usage: go-oracle parse|canon|openmetrics|golden|golden-openmetrics|empty|empty-openmetrics|decode-protobuf|native-golden|native-describe|describe-text|describe-protobuf|time-parse"
 
 // encoder is the signature shared by MetricFamilyToText and MetricFamilyToOpenMetrics.
 type encoder func(io.Writer, *dto.MetricFamily) (int, error)
@@ -139,6 +146,10 @@ func main() {
 		describeNative(out, mfs)
 	case "native-describe":
 		describeNative(out, decodeProtobuf(os.Stdin))
+	case "describe-text":
+		describeFamilies(out, parseStdin())
+	case "describe-protobuf":
+		describeFamilies(out, decodeProtobuf(os.Stdin))
 	case "time-parse":
 		timeParse(out)
 	default:
@@ -526,4 +537,38 @@ func emptyRegistry() *prometheus.Registry {
 	deleted.DeleteLabelValues("a")
 	usedH.WithLabelValues("/a").Observe(0.5)
 	return reg
+}
+
+// describeFamilies prints each family's dto type and each series' labels and values, so a
+// test can check the types Go read (GAUGE_HISTOGRAM has no text encoder in this version).
+func describeFamilies(out io.Writer, mfs []*dto.MetricFamily) {
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, mf := range mfs {
+		fmt.Fprintf(out, "%s %s\n", mf.GetName(), mf.GetType())
+		for _, m := range mf.Metric {
+			labels := make([]string, 0, len(m.Label))
+			for _, l := range m.Label {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			fmt.Fprintf(out, "  {%s}", strings.Join(labels, ","))
+			switch {
+			case m.Gauge != nil:
+				fmt.Fprintf(out, " gauge %s", g(m.Gauge.GetValue()))
+			case m.Counter != nil:
+				fmt.Fprintf(out, " counter %s", g(m.Counter.GetValue()))
+			case m.Untyped != nil:
+				fmt.Fprintf(out, " untyped %s", g(m.Untyped.GetValue()))
+			case m.Histogram != nil:
+				h := m.Histogram
+				buckets := make([]string, 0, len(h.Bucket))
+				for _, b := range h.Bucket {
+					buckets = append(buckets, fmt.Sprintf("%s:%d", g(b.GetUpperBound()), b.GetCumulativeCount()))
+				}
+				fmt.Fprintf(out, " histogram count=%d sum=%s buckets=%s", h.GetSampleCount(), g(h.GetSampleSum()), strings.Join(buckets, ","))
+			case m.Summary != nil:
+				fmt.Fprintf(out, " summary count=%d sum=%s", m.Summary.GetSampleCount(), g(m.Summary.GetSampleSum()))
+			}
+			fmt.Fprintln(out)
+		}
+	}
 }

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::io::Read;
 
-use promkit::model::{MetricFamily, SampleValue};
+use promkit::model::{MetricFamily, MetricType, SampleValue};
 use promkit_parse::ParseError;
 use promkit_parse::model::{Format, parse};
 use promkit_testutil::{Problem, lint};
@@ -92,6 +92,8 @@ pub fn read_input(path: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Families as JSON: `[{"name", "type", "help", "unit", "samples": [{"labels", ...}]}]`.
+/// `"type"` is the text format's word (`untyped`), or OpenMetrics' for its own types (`info`,
+/// `stateset`, `gaugehistogram`, whose samples are shaped as gauges and histograms).
 /// Counters, gauges and untyped values are `"value"`; histograms `"buckets"` (`[le, cumulative]`,
 /// `+Inf` last), `"count"`, `"sum"`; summaries `"quantiles"` (`[q, value]`), `"count"`, `"sum"`.
 /// Non-finite floats are strings (`"NaN"`, `"+Inf"`, `"-Inf"`).
@@ -151,7 +153,7 @@ pub fn to_json(families: &[MetricFamily]) -> String {
                 .collect();
             json!({
                 "name": f.name,
-                "type": f.kind.as_text(),
+                "type": type_word(f.kind),
                 "help": f.help,
                 "unit": f.unit,
                 "samples": samples,
@@ -161,6 +163,15 @@ pub fn to_json(families: &[MetricFamily]) -> String {
     let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// The `"type"` of a family in JSON: the text format's word, except for OpenMetrics' own
+/// types, which keep theirs (`info`, `stateset`, `gaugehistogram`).
+fn type_word(kind: MetricType) -> &'static str {
+    match kind {
+        MetricType::Info | MetricType::StateSet | MetricType::GaugeHistogram => kind.as_openmetrics(),
+        other => other.as_text(),
+    }
 }
 
 #[cfg(test)]

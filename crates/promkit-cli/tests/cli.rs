@@ -104,6 +104,41 @@ fn convert_round_trips_through_every_format() {
     assert!(json.contains("\"+Inf\""), "{json}");
 }
 
+/// OpenMetrics' own types, as promkit writes them.
+const OM_TYPES: &str = "# HELP app_build Build facts.\n# TYPE app_build info\n\
+                        app_build_info{version=\"1.2\"} 1.0\n\
+                        # HELP breaker Breaker state.\n# TYPE breaker stateset\n\
+                        breaker{breaker=\"closed\"} 0.0\nbreaker{breaker=\"open\"} 1.0\n\
+                        # HELP queue_seconds Wait.\n# TYPE queue_seconds gaugehistogram\n\
+                        queue_seconds_bucket{le=\"1.0\"} 1\nqueue_seconds_bucket{le=\"+Inf\"} 2\n\
+                        queue_seconds_gsum 2.5\nqueue_seconds_gcount 2\n# EOF\n";
+
+#[test]
+fn info_stateset_and_gaugehistogram_check_and_convert() {
+    let om = file("types.om", OM_TYPES.as_bytes());
+    let out = promkit(&["check", &om], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // OpenMetrics to OpenMetrics keeps every type, byte for byte.
+    let out = promkit(&["convert", "--to", "openmetrics", &om], b"");
+    assert_eq!(text(&out.stdout), OM_TYPES);
+    // Text has none of them: gauges and a histogram, as Go reads them.
+    let out = promkit(&["convert", "--to", "text", &om], b"");
+    let converted = text(&out.stdout);
+    for line in [
+        "# TYPE app_build_info gauge\napp_build_info{version=\"1.2\"} 1\n",
+        "# TYPE breaker gauge\nbreaker{breaker=\"closed\"} 0\nbreaker{breaker=\"open\"} 1\n",
+        "# TYPE queue_seconds histogram\n",
+        "queue_seconds_sum 2.5\nqueue_seconds_count 2\n",
+    ] {
+        assert!(converted.contains(line), "{line}\nin\n{converted}");
+    }
+    let out = promkit(&["convert", "--to", "json", &om], b"");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let types: Vec<&str> = json.as_array().unwrap().iter().map(|f| f["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["info", "stateset", "gaugehistogram"]);
+    assert_eq!(json[2]["samples"][0]["count"], 2);
+}
+
 #[test]
 fn diff_prints_the_changed_lines() {
     let a = file("diff-a.prom", CLEAN.as_bytes());

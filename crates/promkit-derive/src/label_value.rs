@@ -91,6 +91,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             const CARDINALITY: ::core::option::Option<::core::primitive::usize> =
                 ::core::option::Option::Some(#count);
 
+            const TEXTS: &'static [&'static ::core::primitive::str] = &[#(#texts),*];
+
             #[inline]
             fn index(&self) -> ::core::primitive::usize {
                 // A match, not `as usize`: explicit discriminants must not move the index.

@@ -61,7 +61,8 @@
 //!   second quoted name, the empty name. Names are borrowed from the line, so a quoted name
 //!   holding an escape sequence (`\"`, `\\`, `\n`) is refused with the same error rather than
 //!   read wrongly.
-//! - The model has no gauge histogram, stateset or info type: see [`model`] for the mapping.
+//! - Info, stateset and gauge histogram families keep their type from OpenMetrics (and a
+//!   gauge histogram from protobuf); see [`model`] for how each is held.
 
 mod error;
 mod labels;

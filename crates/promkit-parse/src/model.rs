@@ -1,10 +1,13 @@
 //! Owned promkit families built from parsed records: the one file that knows promkit's model.
 //!
-//! Types promkit's [`MetricType`] lacks are mapped as Go's text encoder writes them: an
-//! OpenMetrics `gaugehistogram` becomes a histogram (`_gcount`/`_gsum` its count and sum),
-//! `stateset` a gauge with one series per state, `info` a gauge named `<family>_info` with value
-//! 1, `unknown` untyped. A counter read from OpenMetrics is named with its `_total`, as promkit
-//! names counters. Summary quantiles get a rank error of 0 (the exposition does not carry it).
+//! OpenMetrics' own types keep their type: an `info` family is named `<family>_info` (as
+//! promkit names it) with gauge samples of value 1, a `stateset` has one gauge sample per state
+//! (the state label kept last, where promkit writes it), a `gaugehistogram` is a histogram
+//! whose `_gcount`/`_gsum` are its count and sum; `unknown` is untyped. Text 0.0.4 and
+//! protobuf have no info or stateset: those arrive as the gauges they are written as, and a
+//! protobuf `GAUGE_HISTOGRAM` stays a gauge histogram. A counter read from OpenMetrics is named
+//! with its `_total`, as promkit names counters. Summary quantiles get a rank error of 0 (the
+//! exposition does not carry it).
 
 use std::collections::HashMap;
 
@@ -259,8 +262,21 @@ impl Builder {
                 MetricKind::Unknown => SampleValue::Untyped(s.value),
                 _ => SampleValue::Gauge(s.value),
             };
+            // A stateset's state label stays last, where promkit writes it (as `le`).
+            let labels = if s.kind == MetricKind::StateSet {
+                let mut labels = owned_labels(s, Some(&fam.name));
+                labels.extend(
+                    s.labels
+                        .iter()
+                        .find(|(n, _)| *n == fam.name)
+                        .map(|(n, v)| (n.to_owned(), v.into_owned())),
+                );
+                labels
+            } else {
+                owned_labels(s, None)
+            };
             fam.direct.push(Series {
-                labels: owned_labels(s, None),
+                labels,
                 value,
                 timestamp_ms: s.timestamp.map(|t| t.as_millis()),
                 created: None,
@@ -327,9 +343,11 @@ impl Acc {
         let (kind, name) = match self.kind {
             MetricKind::Counter if openmetrics => (MetricType::Counter, format!("{}_total", self.name)),
             MetricKind::Counter => (MetricType::Counter, self.name),
-            MetricKind::Gauge | MetricKind::StateSet => (MetricType::Gauge, self.name),
-            MetricKind::Info => (MetricType::Gauge, format!("{}_info", self.name)),
-            MetricKind::Histogram | MetricKind::GaugeHistogram => (MetricType::Histogram, self.name),
+            MetricKind::Gauge => (MetricType::Gauge, self.name),
+            MetricKind::StateSet => (MetricType::StateSet, self.name),
+            MetricKind::Info => (MetricType::Info, format!("{}_info", self.name)),
+            MetricKind::Histogram => (MetricType::Histogram, self.name),
+            MetricKind::GaugeHistogram => (MetricType::GaugeHistogram, self.name),
             MetricKind::Summary => (MetricType::Summary, self.name),
             MetricKind::Unknown => (MetricType::Untyped, self.name),
         };
@@ -342,8 +360,12 @@ impl Acc {
         for s in self.series {
             let value = match kind {
                 MetricType::Counter => SampleValue::Counter(s.value.unwrap_or(0.0)),
-                MetricType::Gauge => SampleValue::Gauge(s.value.unwrap_or(0.0)),
-                MetricType::Histogram => SampleValue::Histogram(histogram(&name, &s, &mut bounds)?),
+                MetricType::Gauge | MetricType::Info | MetricType::StateSet => {
+                    SampleValue::Gauge(s.value.unwrap_or(0.0))
+                }
+                MetricType::Histogram | MetricType::GaugeHistogram => {
+                    SampleValue::Histogram(histogram(&name, &s, &mut bounds)?)
+                }
                 MetricType::Summary => SampleValue::Summary(summary(&name, &s)?),
                 _ => SampleValue::Untyped(s.value.unwrap_or(0.0)),
             };
@@ -438,7 +460,8 @@ fn from_proto(f: pb::MetricFamily) -> Result<MetricFamily, String> {
         pb::MetricType::Gauge => MetricType::Gauge,
         pb::MetricType::Summary => MetricType::Summary,
         pb::MetricType::Untyped => MetricType::Untyped,
-        pb::MetricType::Histogram | pb::MetricType::GaugeHistogram => MetricType::Histogram,
+        pb::MetricType::Histogram => MetricType::Histogram,
+        pb::MetricType::GaugeHistogram => MetricType::GaugeHistogram,
     };
     let name = f.name.unwrap_or_default();
     let mut samples = Vec::with_capacity(f.metric.len());
@@ -471,7 +494,7 @@ fn from_proto(f: pb::MetricFamily) -> Result<MetricFamily, String> {
                     sum: s.sample_sum.unwrap_or(0.0),
                 })
             }
-            MetricType::Histogram => {
+            MetricType::Histogram | MetricType::GaugeHistogram => {
                 let h = m.histogram.unwrap_or_default();
                 created = h.created_timestamp.as_ref().map(pb::Timestamp::as_secs_f64);
                 let total = h.sample_count.or(h.sample_count_float.map(count)).unwrap_or(0);
@@ -555,9 +578,9 @@ mod tests {
             names,
             [
                 ("c_total", MetricType::Counter),
-                ("i_info", MetricType::Gauge),
-                ("s", MetricType::Gauge),
-                ("g", MetricType::Histogram),
+                ("i_info", MetricType::Info),
+                ("s", MetricType::StateSet),
+                ("g", MetricType::GaugeHistogram),
                 ("u", MetricType::Untyped)
             ]
         );

@@ -10,7 +10,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
 use crate::request::Target;
 use crate::url::{base_url, check_grouping_name, push_url};
-use crate::{PushError, Pusher};
+use crate::{PushError, PushFormat, Pusher};
 
 /// The timeout of each request when the pusher makes its own HTTP client: a push that hangs
 /// would otherwise hold a batch job forever.
@@ -32,6 +32,7 @@ pub struct PusherBuilder {
     private: Option<Registry>,
     register_error: Option<PushError>,
     timeout: Option<Duration>,
+    format: PushFormat,
     client: Option<reqwest::Client>,
     #[cfg(feature = "blocking")]
     blocking_client: Option<reqwest::blocking::Client>,
@@ -49,6 +50,7 @@ impl std::fmt::Debug for PusherBuilder {
             .field("sources", &self.sources)
             .field("collectors", &self.private)
             .field("timeout", &self.timeout)
+            .field("format", &self.format)
             .finish_non_exhaustive()
     }
 }
@@ -65,6 +67,7 @@ impl PusherBuilder {
             private: None,
             register_error: None,
             timeout: None,
+            format: PushFormat::default(),
             client: None,
             #[cfg(feature = "blocking")]
             blocking_client: None,
@@ -82,6 +85,13 @@ impl PusherBuilder {
             Some(pair) => pair.1 = value,
             None => self.grouping.push((name, value)),
         }
+        self
+    }
+
+    /// The format the metrics are sent in: [`PushFormat::Protobuf`] by default (as Go), the
+    /// only one that carries native histograms and exemplars.
+    pub fn format(mut self, format: PushFormat) -> Self {
+        self.format = format;
         self
     }
 
@@ -254,7 +264,7 @@ impl PusherBuilder {
         }
         let reserved =
             std::iter::once("job".to_owned()).chain(self.grouping.iter().map(|(n, _)| n.clone())).collect();
-        Ok(Target { url, headers, timeout: self.timeout, reserved, sources })
+        Ok(Target { url, headers, timeout: self.timeout, reserved, sources, format: self.format })
     }
 }
 

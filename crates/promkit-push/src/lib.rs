@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use promkit::{Counter, Gauge, Registry};
-//! use promkit_push::{PushError, Pusher};
+//! use promkit_push::{PushError, PushFormat, Pusher};
 //!
 //! let registry = Registry::new();
 //! let rows = Counter::builder("backup_rows_total").help("Rows backed up.").register(&registry)?;
@@ -26,6 +26,7 @@
 //!     .grouping("db", "orders/eu") // has a `/`: sent base64-encoded
 //!     .grouping("host", "db 1") // URL-escaped
 //!     .registry(&registry)
+//!     .format(PushFormat::Text) // protobuf by default, as in Go
 //!     .build()?;
 //! assert_eq!(
 //!     pusher.url(),
@@ -60,8 +61,9 @@
 //! - A push or add succeeded when the gateway answers 200 or 202, a delete when it answers
 //!   202; any other answer is a [`PushError::Status`] with the status and the gateway's
 //!   message.
-//! - The metrics are sent in text format 0.0.4 (`text/plain; version=0.0.4; charset=utf-8`),
-//!   which every Pushgateway reads.
+//! - The metrics are sent in delimited protobuf by default, the only format that carries
+//!   native histograms and exemplars; [`PushFormat::Text`] sends text 0.0.4
+//!   (`text/plain; version=0.0.4; charset=utf-8`) instead.
 //!
 //! Grouping label names must be what the Pushgateway accepts: ASCII letters, digits and `_`,
 //! not starting with a digit or `__`; `job` is not one (it is the job). Everything is checked
@@ -85,6 +87,7 @@
 mod blocking;
 mod builder;
 mod error;
+mod format;
 mod pusher;
 mod request;
 mod url;
@@ -93,6 +96,7 @@ mod url;
 pub use blocking::BlockingPusher;
 pub use builder::{DEFAULT_TIMEOUT, PusherBuilder};
 pub use error::PushError;
+pub use format::PushFormat;
 pub use pusher::Pusher;
 /// The HTTP client crate, whose `Client` [`PusherBuilder::client`] takes.
 pub use reqwest;

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use promkit::encode::encode_families;
 use promkit::registry::Gatherers;
-use promkit::{Format, encode::TEXT_CONTENT_TYPE};
+
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
-use crate::PushError;
+use crate::{PushError, PushFormat};
 
 /// The three requests of the push API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,11 +63,13 @@ pub(crate) struct Target {
     /// `job` and the grouping label names: pushed series must not carry them.
     pub(crate) reserved: Vec<String>,
     pub(crate) sources: Gatherers,
+    /// What the body is encoded in.
+    pub(crate) format: PushFormat,
 }
 
 impl Target {
     /// Gathers every source, refuses series that carry a grouping label, and encodes the rest
-    /// as text 0.0.4.
+    /// in the pusher's format.
     pub(crate) fn body(&self) -> Result<Vec<u8>, PushError> {
         let families = self.sources.gather()?;
         for family in &families {
@@ -81,7 +83,7 @@ impl Target {
             }
         }
         let mut out = Vec::new();
-        encode_families(&families, Format::Text, &mut out);
+        encode_families(&families, self.format.encoding(), &mut out);
         Ok(out)
     }
 
@@ -89,7 +91,7 @@ impl Target {
     pub(crate) fn headers(&self, op: Op) -> HeaderMap {
         let mut headers = self.headers.clone();
         if op != Op::Delete {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(TEXT_CONTENT_TYPE));
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(self.format.content_type()));
         }
         headers
     }
@@ -138,6 +140,7 @@ mod tests {
             timeout: None,
             reserved: vec!["job".into()],
             sources: Gatherers::default(),
+            format: PushFormat::default(),
         };
         let body = format!("x{}", "é".repeat(MAX_ERROR_BODY));
         let PushError::Status { body, status, method, url } = target.refused(Op::Add, 502, body) else {

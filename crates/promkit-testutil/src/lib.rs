@@ -406,6 +406,27 @@ mod tests {
     }
 
     #[test]
+    fn openmetrics_types_read_as_their_samples() {
+        assert_eq!(to_f64(&promkit::Info::new()).unwrap(), 1.0);
+        let r = Registry::new();
+        let s = promkit::StateSet::builder("mode")
+            .help("M.")
+            .states(["a", "b"])
+            .labels(["x"])
+            .register(&r)
+            .unwrap();
+        s.with_label_values(&["1"]).unwrap().set("b").unwrap();
+        let s = s.with_label_values(&["1"]).unwrap();
+        // One sample per state: no single value.
+        assert!(matches!(to_f64(&s), Err(Error::SeriesCount(2))));
+        let g = promkit::GaugeHistogram::builder("q").help("Q.").register(&r).unwrap();
+        assert!(matches!(to_f64(&g), Err(Error::NotAScalar(MetricType::GaugeHistogram))));
+        let family = promkit::StateSet::builder("other").states(["a", "b"]).labels(["x"]).build().unwrap();
+        family.with_label_values(&["1"]).unwrap();
+        assert_eq!(collect_and_count(&family, &[]).unwrap(), 2);
+    }
+
+    #[test]
     fn comparison_ignores_order_and_spelling_but_not_values() {
         let r = Registry::new();
         let c = Counter::builder("c_total").help("C.").labels(["x", "y"]).register(&r).unwrap();

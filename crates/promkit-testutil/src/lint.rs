@@ -81,7 +81,8 @@ pub fn lint(families: &[MetricFamily]) -> Vec<Problem> {
         if !is_counter && parts.iter().any(|p| p.eq_ignore_ascii_case("total")) && !name.ends_with("_total") {
             problem("non-counter metrics should not have \"total\" in their name".into());
         }
-        let hist_or_summary = matches!(f.kind, MetricType::Histogram | MetricType::Summary);
+        let hist_or_summary =
+            matches!(f.kind, MetricType::Histogram | MetricType::GaugeHistogram | MetricType::Summary);
         if !hist_or_summary {
             for suffix in ["_count", "_sum", "_bucket"] {
                 if name.ends_with(suffix) {
@@ -92,7 +93,7 @@ pub fn lint(families: &[MetricFamily]) -> Vec<Problem> {
             }
         }
         let has_label = |l: &str| f.samples.iter().any(|s| s.labels.iter().any(|(n, _)| n == l));
-        if f.kind != MetricType::Histogram && has_label("le") {
+        if !matches!(f.kind, MetricType::Histogram | MetricType::GaugeHistogram) && has_label("le") {
             problem("non-histogram metrics should not have \"le\" label".into());
         }
         if f.kind != MetricType::Summary && has_label("quantile") {
@@ -146,6 +147,19 @@ mod tests {
             .iter()
             .map(ToString::to_string)
             .collect()
+    }
+
+    #[test]
+    fn openmetrics_types_are_linted_as_their_shapes() {
+        let om = "# HELP app Build.\n# TYPE app info\napp_info{v=\"1\"} 1\n# HELP mode S.\n# TYPE mode stateset\n\
+                  mode{mode=\"a\"} 1\n# HELP q_seconds Q.\n# TYPE q_seconds gaugehistogram\n\
+                  q_seconds_bucket{le=\"+Inf\"} 1\nq_seconds_gsum 1\nq_seconds_gcount 1\n# EOF\n";
+        let families = promkit_parse::model::from_openmetrics(om.as_bytes()).unwrap();
+        assert!(lint(&families).is_empty(), "{:?}", lint(&families));
+        let gh =
+            "# HELP q_bucket Q.\n# TYPE q_bucket gaugehistogram\nq_bucket_bucket{le=\"+Inf\"} 1\n# EOF\n";
+        let families = promkit_parse::model::from_openmetrics(gh.as_bytes()).unwrap();
+        assert!(lint(&families).is_empty(), "a gauge histogram may end in _bucket, as a histogram may");
     }
 
     #[test]

@@ -56,6 +56,9 @@
 //! | a value of unknown kind (mirrored from elsewhere) | [`Untyped`], [`UntypedFn`] |
 //! | a latency or size distribution | [`Histogram`] with [`Buckets`] ([`linear_buckets`], [`exponential_buckets`]) |
 //! | quantiles of recent observations, per instance | [`Summary`] with [`Quantiles`] (not aggregatable: prefer a histogram) |
+//! | facts as labels (version, configuration): OpenMetrics `info` | [`Info`] (a gauge of 1 in text and protobuf) |
+//! | which of a fixed set of states holds: OpenMetrics `stateset` | [`StateSet`] (string states), [`EnumStateSet`] (a `#[derive(LabelValue)]` enum) |
+//! | the current distribution of things that come and go: `gaugehistogram` | [`GaugeHistogram`] (`observe`, `remove`) |
 //! | labelled series, labels as strings | [`Family`] via [`Builder::labels`] |
 //! | labelled series, labels as a type | [`TypedFamily`] via [`Builder::typed_labels`] and `#[derive(LabelSet, LabelValue)]` |
 //! | values computed at scrape time | implement [`Collector`], emit through a [`model::Sink`] |
@@ -263,8 +266,9 @@ pub use collectors::default_registry;
 pub use encode::Format;
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
-    Builder, Counter, CounterF64, CounterFn, Family, Gauge, GaugeF64, GaugeFn, Histogram, LabelError,
-    NativeOptions, Summary, TypedFamily, Untyped, UntypedFn, WhenEmpty,
+    Builder, Counter, CounterF64, CounterFn, EnumStateSet, Family, Gauge, GaugeF64, GaugeFn, GaugeHistogram,
+    Histogram, Info, LabelError, NativeOptions, StateSet, Summary, TypedFamily, Untyped, UntypedFn,
+    WhenEmpty,
 };
 pub use model::{
     BucketError, Buckets, BuildError, CollectError, Collector, EscapingScheme, Exemplar, ExemplarError,

@@ -38,6 +38,9 @@ fn label_value_counts_variants_and_uses_their_names() {
     assert_eq!(Method::CARDINALITY, Some(4));
     assert_eq!(METHODS.map(|m| m.index()), [0, 1, 2, 3]);
     assert_eq!(METHODS.map(|m| text(&m)), ["Get", "Post", "Put", "DELETE"]);
+    // Every text in index order: what a stateset over the enum writes as its states.
+    assert_eq!(Method::TEXTS, ["Get", "Post", "Put", "DELETE"]);
+    assert_eq!(<&Method>::TEXTS, Method::TEXTS);
 }
 
 #[test]

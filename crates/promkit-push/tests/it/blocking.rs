@@ -1,7 +1,7 @@
 //! The blocking flavour against a real Pushgateway: the same requests, no runtime.
 
 use promkit::{Counter, Gauge, Registry};
-use promkit_push::{PushError, Pusher};
+use promkit_push::{PushError, PushFormat, Pusher};
 use serde_json::json;
 
 use crate::gateway::gateway_or_skip;
@@ -52,7 +52,13 @@ fn blocking_errors_match_the_async_ones() {
     let (url, server) = serve_once(400, "text format parsing error in line 1\n");
     let r = Registry::new();
     Gauge::builder("pk_g").help("G.").register(&r).unwrap();
-    let e = Pusher::builder(&url, "j").registry(&r).build_blocking().unwrap().push().unwrap_err();
+    let e = Pusher::builder(&url, "j")
+        .registry(&r)
+        .format(PushFormat::Text)
+        .build_blocking()
+        .unwrap()
+        .push()
+        .unwrap_err();
     let got = server.join().unwrap();
     assert_eq!(got.request_line, "PUT /metrics/job/j HTTP/1.1");
     assert_eq!(got.header("content-type"), ["text/plain; version=0.0.4; charset=utf-8"]);

@@ -4,7 +4,7 @@ use std::io::ErrorKind;
 use std::net::TcpListener;
 
 use promkit::{Counter, Gauge, Registry};
-use promkit_push::{PushError, Pusher};
+use promkit_push::{PushError, PushFormat, Pusher};
 
 use crate::gateway::gateway_or_skip;
 
@@ -39,7 +39,13 @@ async fn series_with_job_or_grouping_labels_are_refused_before_any_request() {
     // vector, or written as a bare header when it asks to be shown.
     let empty = Registry::new();
     Gauge::builder("pk_idle").help("I.").labels(["zone"]).register(&empty).unwrap();
-    let body = Pusher::builder(&url, "j").grouping("zone", "us").registry(&empty).build().unwrap().body();
+    let body = Pusher::builder(&url, "j")
+        .grouping("zone", "us")
+        .registry(&empty)
+        .format(PushFormat::Text)
+        .build()
+        .unwrap()
+        .body();
     assert_eq!(String::from_utf8(body.unwrap()).unwrap(), "");
     let shown = Registry::new();
     Gauge::builder("pk_idle")
@@ -48,7 +54,13 @@ async fn series_with_job_or_grouping_labels_are_refused_before_any_request() {
         .when_empty(promkit::WhenEmpty::Header)
         .register(&shown)
         .unwrap();
-    let body = Pusher::builder(&url, "j").grouping("zone", "us").registry(&shown).build().unwrap().body();
+    let body = Pusher::builder(&url, "j")
+        .grouping("zone", "us")
+        .registry(&shown)
+        .format(PushFormat::Text)
+        .build()
+        .unwrap()
+        .body();
     assert_eq!(String::from_utf8(body.unwrap()).unwrap(), "# HELP pk_idle I.\n# TYPE pk_idle gauge\n");
 
     // Nothing ever connected.

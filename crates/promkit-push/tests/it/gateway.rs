@@ -93,6 +93,22 @@ impl Gateway {
         Ok((status, body.to_owned()))
     }
 
+    /// `GET path` asking for `accept`: the raw body of a 200 answer (a protobuf exposition is
+    /// no text).
+    pub(crate) fn get_bytes(&self, path: &str, accept: &str) -> Vec<u8> {
+        let mut stream =
+            TcpStream::connect(("127.0.0.1", self.port)).unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\n\r\n")
+            .expect("request");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer");
+        let head = String::from_utf8_lossy(&raw[..split]);
+        assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "GET {path}: {head}");
+        raw[split + 4..].to_vec()
+    }
+
     /// `GET path`: the body of a 200 answer.
     pub(crate) fn get(&self, path: &str) -> String {
         let (status, body) = self.try_get(path).unwrap_or_else(|e| panic!("GET {path}: {e}"));
@@ -131,6 +147,16 @@ impl Gateway {
     /// [`Gateway::groups`] sorts them).
     pub(crate) fn expect_groups(&self, want: impl AsRef<[Value]>) {
         eventually("grouping labels", &want.as_ref().to_vec(), || self.group_labels());
+    }
+
+    /// Waits until `read()` equals `want` (what the gateway serves after a push).
+    pub(crate) fn eventually<T: PartialEq + std::fmt::Debug>(
+        &self,
+        what: &str,
+        want: &T,
+        read: impl FnMut() -> T,
+    ) {
+        eventually(what, want, read);
     }
 
     /// Waits until [`Gateway::exposition`] of `prefix` is exactly `want`.

@@ -11,6 +11,7 @@ mod batch_job;
 mod blocking;
 mod errors;
 mod examples;
+mod formats;
 mod gateway;
 mod requests;
 mod roundtrip;

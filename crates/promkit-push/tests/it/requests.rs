@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use promkit::{Counter, Registry};
-use promkit_push::{PushError, Pusher};
+use promkit_push::{PushError, PushFormat, Pusher};
 
 use crate::server::serve_once;
 
@@ -34,6 +34,7 @@ async fn push_sends_put_with_text_body_auth_and_headers() {
         .header("X-Extra", "b")
         .header("Content-Type", "application/json") // the pusher's own wins
         .registry(&registry())
+        .format(PushFormat::Text)
         .build()
         .unwrap();
     pusher.push().await.unwrap();
@@ -51,9 +52,26 @@ async fn push_sends_put_with_text_body_auth_and_headers() {
 }
 
 #[tokio::test]
+async fn protobuf_is_the_default_format_as_in_go() {
+    let (url, server) = serve_once(200, "");
+    let r = registry();
+    let pusher = Pusher::builder(&url, "j").registry(&r).build().unwrap();
+    pusher.push().await.unwrap();
+    let got = server.join().unwrap();
+    assert_eq!(
+        got.header("content-type"),
+        ["application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"]
+    );
+    let mut expected = Vec::new();
+    promkit::encode::encode_families(&r.gather().unwrap(), promkit::Format::Protobuf, &mut expected);
+    assert_eq!(got.raw, expected);
+    assert_eq!(pusher.body().unwrap(), expected);
+}
+
+#[tokio::test]
 async fn add_sends_post_and_delete_sends_no_body() {
     let (url, server) = serve_once(202, "");
-    let pusher = Pusher::builder(&url, "j").registry(&registry()).build().unwrap();
+    let pusher = Pusher::builder(&url, "j").registry(&registry()).format(PushFormat::Text).build().unwrap();
     pusher.add().await.unwrap();
     let got = server.join().unwrap();
     assert_eq!(got.request_line, "POST /metrics/job/j HTTP/1.1");

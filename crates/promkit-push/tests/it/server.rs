@@ -12,7 +12,10 @@ pub(crate) struct Received {
     pub(crate) request_line: String,
     /// Header lines as sent, names lower-cased, in order.
     pub(crate) headers: Vec<(String, String)>,
+    /// The body as text (lossy: a protobuf body is not UTF-8; see `raw`).
     pub(crate) body: String,
+    /// The body's bytes.
+    pub(crate) raw: Vec<u8>,
 }
 
 impl Received {
@@ -58,7 +61,8 @@ pub(crate) fn serve_once(status: u16, answer: &'static str) -> (String, JoinHand
         Received {
             request_line: request_line.trim_end().to_owned(),
             headers,
-            body: String::from_utf8(body).expect("UTF-8 body"),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            raw: body,
         }
     });
     (url, handle)

@@ -26,6 +26,11 @@ pub struct OpenMetricsEncoder<'a> {
     name: FamilyName,
     /// Whether the current family is a counter written as an OpenMetrics counter.
     counter: bool,
+    /// The suffix the current family's value samples carry: `_total` on a counter, `_info`
+    /// on an info (both stripped from the family name), or empty.
+    suffix: &'static str,
+    /// Whether the current family is a gauge histogram (`_gsum` and `_gcount`).
+    gauge_histogram: bool,
     escaping: EscapingScheme,
 }
 
@@ -39,6 +44,8 @@ impl<'a> OpenMetricsEncoder<'a> {
             created_samples,
             name: FamilyName::new(),
             counter: false,
+            suffix: "",
+            gauge_histogram: false,
             escaping: EscapingScheme::default(),
         }
     }
@@ -119,22 +126,27 @@ impl Encoder for OpenMetricsEncoder<'_> {
 
 impl Sink for OpenMetricsEncoder<'_> {
     fn family(&mut self, header: &FamilyHeader<'_>) {
-        // Escaped first, then `_total` dropped, as Go escapes the family before writing it
-        // (a quoted name ends in the same `_total`: quote escaping leaves ASCII letters alone).
+        // Escaped first, then `_total` (or an info's `_info`) dropped, as Go escapes the family
+        // before writing it (a quoted name ends in the same suffix: quote escaping leaves ASCII
+        // letters alone). A counter (or info) named without its suffix is no valid OpenMetrics
+        // counter (or info): it is written as `unknown`, as Go does for counters.
         self.name.set(header.name, self.escaping);
-        let kind = match header.kind {
-            MetricType::Counter => match self.name.body.strip_suffix("_total") {
+        let suffix = header.kind.family_suffix();
+        let kind = if suffix.is_empty() {
+            header.kind.as_openmetrics()
+        } else {
+            match self.name.body.strip_suffix(suffix) {
                 Some(short) => {
                     let len = short.len();
                     self.name.body.truncate(len);
-                    "counter"
+                    header.kind.as_openmetrics()
                 }
                 None => "unknown",
-            },
-            MetricType::Untyped => "unknown",
-            other => super::text::type_word(other),
+            }
         };
         self.counter = kind == "counter";
+        self.suffix = if kind == "unknown" { "" } else { suffix };
+        self.gauge_histogram = header.kind == MetricType::GaugeHistogram;
         let out = &mut *self.out;
         out.extend_from_slice(b"# HELP ");
         self.name.write(out);
@@ -156,7 +168,8 @@ impl Sink for OpenMetricsEncoder<'_> {
 
     fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         let counter = self.counter;
-        let total = if counter { "_total" } else { "" };
+        let gauge_histogram = self.gauge_histogram;
+        let total = self.suffix;
         let mut line = Line {
             out: self.out,
             name: &self.name,
@@ -181,13 +194,13 @@ impl Sink for OpenMetricsEncoder<'_> {
                 }
             }
             Value::GaugeI64(v) => {
-                line.series("", labels, None);
+                line.series(total, labels, None);
                 // Go holds every value as float64
                 write_om_float(line.out, v as f64);
                 end(line.out, meta, None);
             }
             Value::GaugeF64(v) | Value::Untyped(v) => {
-                line.series("", labels, None);
+                line.series(total, labels, None);
                 write_om_float(line.out, v);
                 end(line.out, meta, None);
             }
@@ -200,6 +213,17 @@ impl Sink for OpenMetricsEncoder<'_> {
                     write_int(line.out, count);
                     let exemplar = h.exemplar(i);
                     end(line.out, meta, exemplar.as_ref());
+                }
+                // A gauge histogram's `_gsum` may be negative: it is always written, with
+                // `_gcount`, and no `_created` (it is a gauge).
+                if gauge_histogram {
+                    line.series("_gsum", labels, None);
+                    write_om_float(line.out, sum);
+                    end(line.out, meta, None);
+                    line.series("_gcount", labels, None);
+                    write_int(line.out, counts.last().copied().unwrap_or(0));
+                    end(line.out, meta, None);
+                    return;
                 }
                 // OpenMetrics: with a negative bucket bound the sum is no counter, so there MUST
                 // be no `_sum`, and `_count` appears if and only if `_sum` does. (Go writes both,

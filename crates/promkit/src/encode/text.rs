@@ -1,6 +1,6 @@
 //! Prometheus text format 0.0.4, written exactly as Go's `expfmt.MetricFamilyToText` does.
 
-use crate::model::{EscapingScheme, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{EscapingScheme, FamilyHeader, Labels, SampleMeta, Sink, Value};
 
 use super::{Encoder, FamilyName, with_bucket_buffer, with_quantile_buffer, write_series};
 use crate::syntax::escape::write_help_text;
@@ -119,9 +119,4 @@ impl Sink for TextEncoder<'_> {
             }),
         }
     }
-}
-
-/// The `# TYPE` word for a family, exposed for the OpenMetrics encoder's fallback.
-pub(crate) fn type_word(kind: MetricType) -> &'static str {
-    kind.as_text()
 }

@@ -19,6 +19,11 @@ pub trait LabelValue {
     /// The number of distinct values, when it is fixed (enums, `bool`); `None` otherwise.
     const CARDINALITY: Option<usize>;
 
+    /// The label text of every value, in [`index`](Self::index) order, when the values are a
+    /// fixed set (`["false", "true"]` for `bool`, each variant's text for a derived enum);
+    /// empty otherwise. An [`EnumStateSet`](crate::EnumStateSet) writes one state per text.
+    const TEXTS: &'static [&'static str] = &[];
+
     /// This value's position in `0..CARDINALITY`. Only called when `CARDINALITY` is `Some`.
     fn index(&self) -> usize;
 
@@ -28,6 +33,7 @@ pub trait LabelValue {
 
 impl LabelValue for bool {
     const CARDINALITY: Option<usize> = Some(2);
+    const TEXTS: &'static [&'static str] = &["false", "true"];
     #[inline]
     fn index(&self) -> usize {
         usize::from(*self)
@@ -57,6 +63,7 @@ string_label_value!(str, String, Box<str>, Arc<str>, Cow<'_, str>);
 
 impl<T: LabelValue + ?Sized> LabelValue for &T {
     const CARDINALITY: Option<usize> = T::CARDINALITY;
+    const TEXTS: &'static [&'static str] = T::TEXTS;
     #[inline]
     fn index(&self) -> usize {
         (**self).index()

@@ -12,7 +12,10 @@ use crate::model::{
 use super::histogram::Histogram;
 use super::store::Store;
 use super::summary::Summary;
-use super::{Counter, CounterF64, Family, Gauge, GaugeF64, Metric, TypedFamily, Untyped};
+use super::{
+    Counter, CounterF64, Family, Gauge, GaugeF64, GaugeHistogram, Info, Metric, StateSet, TypedFamily,
+    Untyped,
+};
 
 /// Declares a metric; from `Counter::builder`, `Histogram::builder` and the like.
 ///
@@ -131,7 +134,9 @@ impl<M: Metric> Builder<M, Single> {
     pub fn build(self) -> Result<Described<M>, BuildError> {
         let desc = self.desc(Vec::new())?;
         let template = LabelTemplate::new(&[], &desc.const_labels);
-        Ok(Described { metric: M::create(&self.options), options: self.options, template, desc })
+        let mut options = self.options;
+        M::prepare(&mut options, &desc)?;
+        Ok(Described { metric: M::create(&options), options, template, desc })
     }
 }
 
@@ -143,7 +148,9 @@ impl<M: Metric> Builder<M, Labelled> {
     pub fn build(self) -> Result<Family<M>, BuildError> {
         let names = self.shape.0.clone();
         let desc = self.desc(names)?;
-        Ok(Family::from_store(Store::new(desc, self.options, self.limit, self.when_empty)))
+        let mut options = self.options;
+        M::prepare(&mut options, &desc)?;
+        Ok(Family::from_store(Store::new(desc, options, self.limit, self.when_empty)))
     }
 }
 
@@ -162,7 +169,9 @@ impl<L: LabelSet + 'static, M: Metric> Builder<M, Typed<L>> {
             });
         }
         let desc = self.desc(names)?;
-        Ok(TypedFamily::from_store(Store::new(desc, self.options, self.limit, self.when_empty)))
+        let mut options = self.options;
+        M::prepare(&mut options, &desc)?;
+        Ok(TypedFamily::from_store(Store::new(desc, options, self.limit, self.when_empty)))
     }
 }
 
@@ -199,6 +208,11 @@ impl<M: Metric, S> Builder<M, S> {
     pub fn name_validation(mut self, validation: NameValidation) -> Self {
         self.validation = validation;
         self
+    }
+
+    /// The options every series is built with, for the type-specific builder methods.
+    pub(super) fn options_mut(&mut self) -> &mut M::Options {
+        &mut self.options
     }
 
     /// The help text (`# HELP`).
@@ -365,7 +379,18 @@ macro_rules! builder_fn {
         }
     )*};
 }
-builder_fn!(Counter, CounterF64, Gauge, GaugeF64, Untyped, Histogram, Summary);
+builder_fn!(
+    Counter,
+    CounterF64,
+    Gauge,
+    GaugeF64,
+    Untyped,
+    Histogram,
+    Summary,
+    Info,
+    StateSet,
+    GaugeHistogram
+);
 
 #[cfg(all(test, not(loom)))]
 mod tests {

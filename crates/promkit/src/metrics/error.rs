@@ -1,4 +1,4 @@
-//! The error of a label lookup on a family.
+//! The error of a label lookup on a family (or of a state on a stateset).
 
 /// A label lookup on a family that does not fit its label names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +33,16 @@ pub enum LabelError {
         family: String,
         /// The repeated name.
         name: String,
+    },
+    /// A state a stateset was not declared with.
+    #[error("stateset `{family}` has no state `{state}` (its states: {states})")]
+    UnknownState {
+        /// The stateset.
+        family: String,
+        /// The state given.
+        state: String,
+        /// Its states, comma-separated.
+        states: String,
     },
 }
 

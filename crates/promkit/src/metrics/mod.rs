@@ -7,7 +7,10 @@ mod error;
 mod family;
 mod func;
 mod gauge;
+mod gauge_histogram;
 pub(crate) mod histogram;
+mod info;
+mod stateset;
 mod store;
 pub(crate) mod summary;
 mod typed;
@@ -18,11 +21,14 @@ pub use error::LabelError;
 pub use family::{Family, OVERFLOW_LABEL_VALUE};
 pub use func::{CounterFn, GaugeFn, UntypedFn};
 pub use gauge::{Gauge, GaugeF64, InflightGuard, Untyped};
+pub use gauge_histogram::{GaugeHistogram, GaugeHistogramOptions};
 pub use histogram::{DEFAULT_ZERO_THRESHOLD, Histogram, HistogramOptions, NativeOptions, Timer};
+pub use info::Info;
+pub use stateset::{EnumStateSet, MAX_STATES, StateSet, StateSetOptions};
 pub use summary::{Summary, SummaryOptions};
 pub use typed::TypedFamily;
 
-use crate::model::{Labels, MetricType, Sink};
+use crate::model::{BuildError, Desc, Labels, MetricType, Sink};
 
 /// A metric type that can be a series in a [`Family`]: a cheap-to-clone handle on shared state.
 pub trait Metric: Clone + Send + Sync + 'static {
@@ -31,6 +37,17 @@ pub trait Metric: Clone + Send + Sync + 'static {
 
     /// The family type this metric writes.
     const KIND: MetricType;
+
+    /// Checks the options against the validated description and completes them, once, when
+    /// the metric or family is built (a stateset takes its state label's name from the family
+    /// name, and refuses to be built without states). Most types keep the default.
+    ///
+    /// # Errors
+    /// A [`BuildError`] naming what to fix.
+    fn prepare(options: &mut Self::Options, desc: &Desc) -> Result<(), BuildError> {
+        let _ = (options, desc);
+        Ok(())
+    }
 
     /// A new series at its zero value.
     fn create(options: &Self::Options) -> Self;

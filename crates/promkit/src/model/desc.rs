@@ -54,8 +54,9 @@ impl Desc {
     /// collector checking its own names, which no registry option changes).
     fn check(&self, validation: NameValidation, suggest_utf8: bool) -> Result<(), BuildError> {
         check_metric_name_with(&self.name, validation, suggest_utf8)?;
+        self.validate_type_rules()?;
         let reserved = match self.kind {
-            MetricType::Histogram => "le",
+            MetricType::Histogram | MetricType::GaugeHistogram => "le",
             MetricType::Summary => "quantile",
             _ => "",
         };
@@ -76,11 +77,38 @@ impl Desc {
                     kind: self.kind,
                 });
             }
+            if self.kind == MetricType::StateSet && **n == self.name {
+                return Err(BuildError::StateLabel {
+                    metric: self.name.clone(),
+                    problem: format!(
+                        "the label `{n}` is the state label the stateset writes itself; rename it"
+                    ),
+                });
+            }
             if names[..i].contains(n) {
                 return Err(BuildError::DuplicateLabel { metric: self.name.clone(), name: (*n).clone() });
             }
         }
         Ok(())
+    }
+
+    /// The naming rules of OpenMetrics' own types: an info's name ends in `_info` (its one
+    /// sample), a stateset's name is also its state label's name, so it must be a valid label
+    /// name (no `:`).
+    fn validate_type_rules(&self) -> Result<(), BuildError> {
+        match self.kind {
+            MetricType::Info if self.name.strip_suffix("_info").is_none_or(str::is_empty) => {
+                Err(BuildError::MissingSuffix { metric: self.name.clone(), suffix: "_info" })
+            }
+            MetricType::StateSet if !is_valid_label_name(&self.name) => Err(BuildError::StateLabel {
+                metric: self.name.clone(),
+                problem: format!(
+                    "the name is also the state label's name, so it must be a valid label name: {}",
+                    name_fix_hint(&self.name, false)
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Checks that the unit, when there is one, ends the family name as OpenMetrics requires
@@ -91,6 +119,13 @@ impl Desc {
     pub(crate) fn validate_unit(&self) -> Result<(), BuildError> {
         if self.unit.is_empty() {
             return Ok(());
+        }
+        if matches!(self.kind, MetricType::Info | MetricType::StateSet) {
+            return Err(BuildError::UnitNotAllowed {
+                metric: self.name.clone(),
+                unit: self.unit.clone(),
+                kind: self.kind,
+            });
         }
         let base = match self.kind {
             MetricType::Counter => self.name.strip_suffix("_total").unwrap_or(&self.name),

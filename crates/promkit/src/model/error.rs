@@ -77,6 +77,46 @@ pub enum BuildError {
         /// The metric.
         metric: String,
     },
+    /// A type whose samples carry a fixed suffix was named without it (an info must end in
+    /// `_info`).
+    #[error(
+        "`{metric}` must end in `{suffix}`: its samples are written under that name; call it `{metric}{suffix}`"
+    )]
+    MissingSuffix {
+        /// The metric.
+        metric: String,
+        /// The suffix the name needs.
+        suffix: &'static str,
+    },
+    /// OpenMetrics gives this type no unit (info, stateset).
+    #[error(
+        "{kind:?} `{metric}` cannot have a unit (OpenMetrics allows none on this type); remove `.unit(\"{unit}\")`"
+    )]
+    UnitNotAllowed {
+        /// The metric.
+        metric: String,
+        /// The unit given.
+        unit: String,
+        /// The metric's type.
+        kind: MetricType,
+    },
+    /// A StateSet writes its state under a label named after the metric, so that name must be
+    /// a valid label name, and no other label may have it.
+    #[error("stateset `{metric}`: {problem}")]
+    StateLabel {
+        /// The metric.
+        metric: String,
+        /// What is wrong, and the fix.
+        problem: String,
+    },
+    /// A StateSet's states are wrong: none, one given twice, an empty one, or more than fit.
+    #[error("stateset `{metric}`: {problem}")]
+    InvalidStates {
+        /// The metric.
+        metric: String,
+        /// What is wrong, and the fix.
+        problem: String,
+    },
 }
 
 /// Invalid histogram bucket bounds, or invalid arguments to a bucket helper.
@@ -188,6 +228,14 @@ pub enum CollectError {
         family: String,
         /// `type`, `help` or `unit`.
         what: &'static str,
+    },
+    /// A binary format (protobuf) was asked for as a `String`.
+    #[error(
+        "{format} is a binary format and cannot be a String; encode it into a Vec<u8> with `Registry::encode`"
+    )]
+    BinaryFormat {
+        /// The format's name.
+        format: &'static str,
     },
 }
 

@@ -29,6 +29,16 @@ pub enum Labels<'a> {
     Pairs(&'a [(&'a str, &'a str)]),
     /// Unescaped owned pairs, as in a gathered snapshot.
     Owned(&'a [(String, String)]),
+    /// A series' labels and one more pair after them, unescaped: a stateset's state label,
+    /// written last as a histogram's `le` is.
+    Extra {
+        /// The series' own labels.
+        labels: &'a Labels<'a>,
+        /// The extra label's name.
+        name: &'a str,
+        /// Its value, unescaped.
+        value: &'a str,
+    },
 }
 
 impl Labels<'_> {
@@ -39,6 +49,7 @@ impl Labels<'_> {
             Labels::Stored { template, .. } => template.is_empty(),
             Labels::Pairs(p) => p.is_empty(),
             Labels::Owned(p) => p.is_empty(),
+            Labels::Extra { .. } => false,
         }
     }
 
@@ -52,16 +63,32 @@ impl Labels<'_> {
             Labels::Owned(pairs) => {
                 write_pairs(out, pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())), scheme);
             }
+            Labels::Extra { labels, name, value } => {
+                labels.write_escaped(out, scheme);
+                if !labels.is_empty() {
+                    out.push(b',');
+                }
+                write_pairs(out, std::iter::once((name, value)), scheme);
+            }
         }
     }
 
     /// Calls `f(name, value)` with unescaped pairs in written order.
     pub fn for_each(&self, mut f: impl FnMut(&str, &str)) {
+        self.for_each_dyn(&mut f);
+    }
+
+    // Not generic, so the nested labels of `Extra` do not instantiate it without end.
+    fn for_each_dyn(&self, f: &mut dyn FnMut(&str, &str)) {
         match *self {
             Labels::None => {}
-            Labels::Stored { template, values } => template.for_each(values, &mut f),
+            Labels::Stored { template, values } => template.for_each(values, f),
             Labels::Pairs(pairs) => pairs.iter().for_each(|(n, v)| f(n, v)),
             Labels::Owned(pairs) => pairs.iter().for_each(|(n, v)| f(n, v)),
+            Labels::Extra { labels, name, value } => {
+                labels.for_each_dyn(f);
+                f(name, value);
+            }
         }
     }
 }
@@ -145,7 +172,7 @@ impl LabelTemplate {
         }
     }
 
-    fn for_each(&self, values: &str, f: &mut impl FnMut(&str, &str)) {
+    fn for_each(&self, values: &str, f: &mut dyn FnMut(&str, &str)) {
         let mut segs = values.split('\n');
         for (name, konst) in self.names.iter() {
             match konst {

@@ -423,9 +423,24 @@ impl Registry {
 
     /// The whole exposition in `format` as a `String`.
     ///
+    /// ```
+    /// # #[cfg(feature = "protobuf")] {
+    /// let e = promkit::Registry::new().encode_string(promkit::Format::Protobuf).unwrap_err();
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "protobuf is a binary format and cannot be a String; encode it into a Vec<u8> with `Registry::encode`"
+    /// );
+    /// # }
+    /// ```
+    ///
     /// # Errors
-    /// As [`encode`](Self::encode).
+    /// As [`encode`](Self::encode); [`CollectError::BinaryFormat`] for protobuf, whose bytes
+    /// are no text.
     pub fn encode_string(&self, format: Format) -> Result<String, CollectError> {
+        #[cfg(feature = "protobuf")]
+        if format == Format::Protobuf {
+            return Err(CollectError::BinaryFormat { format: "protobuf" });
+        }
         let mut out = Vec::new();
         self.encode(format, &mut out)?;
         // Every byte written comes from &str input or ASCII: the buffer is valid UTF-8.
@@ -577,8 +592,12 @@ fn sample_names(d: &Desc) -> Vec<String> {
         }
         names.push(format!("{base}{s}"));
     }
-    if d.kind == MetricType::Histogram {
-        names.retain(|n| n != &d.name);
+    match d.kind {
+        MetricType::Histogram | MetricType::GaugeHistogram => names.retain(|n| n != &d.name),
+        // OpenMetrics names an info family without its `_info`: a family of that name would
+        // be a second `# TYPE` line for it.
+        MetricType::Info => names.extend(d.name.strip_suffix("_info").map(str::to_owned)),
+        _ => {}
     }
     names
 }
@@ -590,7 +609,7 @@ fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> 
         // Rendered for the message: plain words, quoted text, `none` for nothing.
         let text = |t: &str| if t.is_empty() { "none".to_owned() } else { format!("{t:?}") };
         let diff = if existing.kind != new.kind {
-            Some(("type", existing.kind.as_text().to_owned(), new.kind.as_text().to_owned()))
+            Some(("type", type_word(existing.kind).to_owned(), type_word(new.kind).to_owned()))
         } else if existing.help != new.help {
             Some(("help", text(&existing.help), text(&new.help)))
         } else if existing.unit != new.unit {
@@ -618,6 +637,19 @@ fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> 
             new: new_v,
         }));
     }
+    // An info is written in OpenMetrics under its name without `_info`, as a counter is
+    // without `_total`: two such families of one OpenMetrics name would be two `# TYPE` lines.
+    if existing.kind == MetricType::Info || new.kind == MetricType::Info {
+        let family = openmetrics_family(new);
+        if family == openmetrics_family(existing) {
+            return Err(Some(RegisterError::Collision {
+                name: new.name.clone(),
+                sample: family.to_owned(),
+                samples: format!("`{family}` (its OpenMetrics family name)"),
+                other: existing.name.clone(),
+            }));
+        }
+    }
     let (a, b) = (sample_names(existing), sample_names(new));
     let mut shared: Vec<String> =
         b.iter().filter(|n| a.contains(n) || **n == existing.name).cloned().collect();
@@ -634,6 +666,24 @@ fn check_pair(existing: &Desc, new: &Desc) -> Result<(), Option<RegisterError>> 
         }));
     }
     Ok(())
+}
+
+/// A type as a message names it: the text format's word, but OpenMetrics' for its own types
+/// (an info is no gauge to the person who declared it, though text writes it as one).
+fn type_word(kind: MetricType) -> &'static str {
+    match kind {
+        MetricType::Info | MetricType::StateSet | MetricType::GaugeHistogram => kind.as_openmetrics(),
+        other => other.as_text(),
+    }
+}
+
+/// The name OpenMetrics gives a family: a counter's without `_total`, an info's without
+/// `_info`.
+fn openmetrics_family(d: &Desc) -> &str {
+    match d.kind.family_suffix() {
+        "" => &d.name,
+        suffix => d.name.strip_suffix(suffix).unwrap_or(&d.name),
+    }
 }
 
 fn sorted(v: &[String]) -> Vec<&str> {

@@ -9,6 +9,7 @@
 //! | `alloc` | warm encoding and series lookups allocate nothing |
 //! | `concurrency` | scrapes during heavy updates are never torn; totals are exact |
 //! | `features` | exemplars, summaries, `_created` and protobuf, as the oracles read them |
+//! | `openmetrics_types` | Info, StateSet, GaugeHistogram: bytes in each format, suffix rules; Python, Go, promtool and Prometheus reading them |
 //! | `registry` | registration errors, unregister, gatherers, wrapping, limits |
 //! | `examples` | the files in `examples/`, compiled in here, run, their output checked |
 //! | `layering` | `src/` imports point down the layers of the crate guide's "How it works" |
@@ -25,6 +26,7 @@ mod golden;
 mod layering;
 mod messages;
 mod names;
+mod openmetrics_types;
 mod oracles;
 mod pitfalls;
 mod registry;

@@ -82,6 +82,9 @@ fn kind(k: MetricType) -> proto::MetricType {
         MetricType::Histogram => proto::MetricType::Histogram,
         MetricType::Summary => proto::MetricType::Summary,
         MetricType::Untyped => proto::MetricType::Untyped,
+        // The protobuf format has no info or stateset: Go and Prometheus map them to gauges.
+        MetricType::Info | MetricType::StateSet => proto::MetricType::Gauge,
+        MetricType::GaugeHistogram => proto::MetricType::GaugeHistogram,
     }
 }
 
