@@ -109,7 +109,9 @@ impl Line<'_> {
         if let (CreatedSamples::Write, Some(created)) = (self.created_samples, meta.created) {
             self.series("_created", labels, None);
             write_om_float(self.out, created);
-            self.out.push(b'\n');
+            // The `_created` sample belongs to the same MetricPoint as the value, so it carries
+            // the point's timestamp too, as Go's `writeOpenMetricsCreated` writes it.
+            end(self.out, meta, None);
         }
     }
 }
@@ -255,5 +257,28 @@ impl Sink for OpenMetricsEncoder<'_> {
                 line.created(labels, meta);
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A point with an explicit timestamp writes it on every one of its lines, `_created`
+    /// included (OpenMetrics keeps a MetricPoint's samples at one time; Go writes it so, and
+    /// Python's parser refuses the point when `_created` lacks it: "Mix of timestamp presence
+    /// within a group").
+    #[test]
+    fn a_created_line_carries_its_points_timestamp() {
+        let mut out = Vec::new();
+        let mut enc = OpenMetricsEncoder::new(&mut out, CreatedSamples::Write);
+        enc.family(&FamilyHeader { name: "jobs_total", help: "Jobs.", unit: "", kind: MetricType::Counter });
+        let meta = SampleMeta { timestamp_ms: Some(1_500), created: Some(1.25), exemplar: None };
+        enc.sample(&Labels::None, Value::CounterU64(3), &meta);
+        enc.finish();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "# HELP jobs Jobs.\n# TYPE jobs counter\njobs_total 3.0 1.5\njobs_created 1.25 1.5\n# EOF\n"
+        );
     }
 }
