@@ -41,6 +41,7 @@
 //! }
 //! ```
 
+pub mod alloc;
 mod go;
 mod locate;
 mod policy;
