@@ -246,6 +246,7 @@ impl App {
             heartbeat: (config.stale_after / 4).clamp(Duration::from_millis(200), Duration::from_secs(5)),
             stale_after: config.stale_after,
             overdue_after: overdue_after(&config),
+            job_timeout: config.job_timeout,
         };
         let scheduler = Scheduler::new(store.clone(), runs.clone(), Arc::clone(&metrics), scheduler_options);
         let retention =

@@ -175,10 +175,21 @@ pub struct FlowSpec {
     /// attempt's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<u32>,
+    /// Seconds between this flow's scheduled jobs, overriding the site's interval; 0 runs it
+    /// only when the whole site is run by hand; absent: the site's interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_secs: Option<u64>,
+    /// Longest a job of this flow may run, in seconds (1 to [`MAX_TIMEOUT_SECS`]); absent:
+    /// the runner's `--job-timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
 }
 
 /// Most retries a flow may ask for.
 pub const MAX_RETRIES: u32 = 10;
+
+/// Longest timeout a flow may ask for, in seconds.
+pub const MAX_TIMEOUT_SECS: u64 = 600;
 
 /// The driver a flow runs on when its file names none.
 pub fn default_driver() -> String {

@@ -149,6 +149,8 @@ mod tests {
                 Step::ExpectText { text: "costs ${5} ${other.X} ${secrets.bad.name} ${secrets.PW}".into() },
             ],
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
         }
     }
 
@@ -220,6 +222,8 @@ mod password_tests {
                 Step::Fill { selector: selector.into(), value: value.into() },
             ],
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
         };
         assert_eq!(plain_passwords(&[flow("hunter2", "input[type=password]")]), [(0, 1)]);
         assert_eq!(plain_passwords(&[flow("x", "#user"), flow("hunter2", "[name=PWD]")]), [(1, 1)]);

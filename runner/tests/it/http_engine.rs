@@ -26,6 +26,8 @@ async fn run_on(base: &str, start: &str, steps: Vec<Step>, options: HttpOptions)
         base_url: Url::parse(base).unwrap(),
         flow: FlowSpec {
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
             name: "f".into(),
             driver: "http".into(),
             start_url: start.into(),

@@ -229,6 +229,8 @@ fn job(base: &Url, start_url: &str, steps: Vec<Step>) -> JobSpec {
         base_url: base.clone(),
         flow: FlowSpec {
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
             name: "flow".into(),
             driver: "webdriver".into(),
             start_url: start_url.into(),
