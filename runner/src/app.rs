@@ -203,6 +203,7 @@ impl App {
         let mut http_options = config.http.clone();
         http_options.egress.policy = Arc::new(policy);
         webdriver.set_egress(http_options.egress.clone());
+        webdriver.set_files(http_options.files.clone());
         let http = HttpDriver::new(&http_options)?;
         drivers.register(Arc::new(http), metrics.driver_sessions("http")?)?;
         drivers.register(Arc::new(webdriver), metrics.driver_sessions("webdriver")?)?;

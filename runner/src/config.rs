@@ -116,6 +116,12 @@ pub struct Cli {
     #[arg(long, env = "RUNNER_CHROMIUM", value_name = "PATH")]
     pub chromium: Option<PathBuf>,
 
+    /// The folder `attach` steps read files from (`file: cv.pdf` is DIR/cv.pdf); paths that
+    /// leave it (`..`, absolute, symbolic links out) are refused. Without it, `attach` steps
+    /// may only give their content inline.
+    #[arg(long, env = "RUNNER_FILES_DIR", value_name = "DIR")]
+    pub files_dir: Option<PathBuf>,
+
     /// How often to look for jobs enqueued by other instances, in milliseconds.
     #[arg(long, env = "RUNNER_POLL_INTERVAL", value_name = "MS", default_value_t = 500)]
     pub poll_interval: u64,
@@ -363,6 +369,7 @@ impl Cli {
                 read_timeout: Duration::from_secs(self.read_timeout),
                 request_timeout: Duration::from_secs(self.job_timeout.max(1)),
                 max_page_bytes: self.max_page_bytes,
+                files: crate::driver::files::FilesDir::new(self.files_dir.clone()),
                 ..HttpOptions::default()
             },
             webdriver_url: self.webdriver_url,
@@ -547,6 +554,7 @@ mod tests {
         ("connect-timeout", "6", |c| format!("{:?}", c.http.connect_timeout), "6s"),
         ("read-timeout", "7", |c| format!("{:?}", c.http.read_timeout), "7s"),
         ("max-page-bytes", "4096", |c| c.http.max_page_bytes.to_string(), "4096"),
+        ("files-dir", "\"/srv/forms\"", |c| format!("{:?}", c.http.files), "FilesDir(Some(\"/srv/forms\"))"),
         (
             "webdriver-url",
             "\"http://grid.test:4444/wd/hub\"",

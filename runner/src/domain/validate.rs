@@ -183,6 +183,27 @@ impl Checker<'_> {
             Step::Click { selector } | Step::ExpectSelector { selector } => {
                 self.selector(&f("selector"), selector)
             }
+            Step::Attach { selector, file, content, filename, content_type } => {
+                self.selector(&f("selector"), selector);
+                match (file, content) {
+                    (Some(path), None) => {
+                        if let Err(e) = crate::driver::files::check_relative(path) {
+                            self.push(f("file"), e);
+                        }
+                    }
+                    (None, Some(text)) => self.text(&f("content"), text, true),
+                    (Some(_), Some(_)) => self.push(f("file"), "give either `file` or `content`, not both"),
+                    (None, None) => self.push(
+                        f("file"),
+                        "give `file` (a path relative to --files-dir) or `content` (the file's text inline)",
+                    ),
+                }
+                for (name, value) in [("filename", filename), ("content_type", content_type)] {
+                    if let Some(v) = value {
+                        self.text(&f(name), v, false);
+                    }
+                }
+            }
             Step::Submit { selector } => {
                 if let Some(selector) = selector {
                     self.selector(&f("selector"), selector);

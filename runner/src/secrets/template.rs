@@ -77,6 +77,10 @@ fn strings_mut(flow: &mut FlowSpec) -> Vec<&mut String> {
                 out.push(selector);
             }
             Step::Submit { selector } => out.extend(selector.as_mut()),
+            Step::Attach { selector, file, content, filename, content_type } => {
+                out.push(selector);
+                out.extend([file, content, filename, content_type].into_iter().flatten());
+            }
             Step::ExpectText { text } => out.push(text),
             Step::ExpectStatus { .. } => {}
         }
