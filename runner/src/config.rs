@@ -34,6 +34,11 @@ use crate::metrics::MetricsOptions;
 ///
 /// Every flag can also be set by the environment variable shown, or by a key of the same
 /// name in the --config file. Precedence: flag, environment, file, default.
+///
+/// Flows run on their own interval_secs, else their site's, each at a fixed per-flow offset
+/// (jitter, under half an interval). The job queue holds at most one job per flow: a flow
+/// whose job is still queued or running skips its next slot, and "run now" is refused (409)
+/// while its site has an unfinished run.
 #[derive(Debug, Clone, Parser, Deserialize)]
 #[command(name = "runner", version, max_term_width = 100)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
@@ -73,7 +78,8 @@ pub struct Cli {
     #[arg(long, env = "RUNNER_NORM_DOMAIN", value_name = "MS", default_value_t = crate::metrics::DEFAULT_NORM_DOMAIN)]
     pub norm_domain: f64,
 
-    /// Longest a job may run before it ends as timed_out, in seconds.
+    /// Longest a job may run before it ends as timed_out, in seconds, for flows that set no
+    /// timeout_secs of their own.
     #[arg(long, env = "RUNNER_JOB_TIMEOUT", value_name = "SECS", default_value_t = 30)]
     pub job_timeout: u64,
 

@@ -154,6 +154,13 @@ async fn every_page_renders_in_a_browser() {
         runs["items"].as_array()?.iter().find(|r| r["status"] == "failed").and_then(|r| r["id"].as_i64())
     })
     .await;
+    // The demo's flows each run on their own jittered slot, so a finished run may hold one
+    // job only: wait for enough completed jobs to draw the chart.
+    wait_for("five completed jobs", Duration::from_secs(60), || async {
+        let summary = get(&format!("{base}/api/summary")).await.json();
+        (summary["durations"].as_array()?.len() >= 5).then_some(())
+    })
+    .await;
 
     let server = Chromedriver::spawn(&chromedriver).await.expect("chromedriver starts");
     let profile = tempfile::tempdir().unwrap();

@@ -189,6 +189,10 @@ pub(crate) async fn crash_recovery(store: Store) {
     // A late result from the dead worker is refused.
     let late = store.finish_job(second.id, "crashed", &JobOutcome::passed(), 1, 13).await.unwrap();
     assert!(!late.recorded);
+    // The totals (kept by triggers) followed every change.
+    let t = store.totals(None).await.unwrap();
+    assert_eq!((t.jobs, t.failed, t.interrupted, t.passed, t.queued, t.running), (3, 1, 1, 1, 0, 0));
+    assert_eq!(store.totals(Some("webdriver")).await.unwrap().jobs, 0);
 }
 
 #[tokio::test]
@@ -353,6 +357,9 @@ pub(crate) async fn prune(store: Store) {
         .collect();
     assert_eq!(left, [unfinished.id, runs[4]]);
     store.reclaim_space().await.unwrap();
+    // Deleted jobs left the totals (kept by triggers) too.
+    let t = store.totals(Some("http")).await.unwrap();
+    assert_eq!((t.jobs, t.passed, t.queued), (2, 1, 1));
 }
 
 /// Flows run on their own interval (or their site's), each with its jitter; a slot is taken
