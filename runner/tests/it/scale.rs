@@ -177,7 +177,11 @@ async fn every_read_on_a_million_jobs() {
         slowest = slowest.max(took);
     }
     let (status, took) = time_get(&http, &format!("{base}/api/jobs/{job}/screenshot"), 5).await;
-    eprintln!("{:<48} {status:>6} {:>8.1} ms", format!("/api/jobs/{job}/screenshot"), took.as_secs_f64() * 1000.0);
+    eprintln!(
+        "{:<48} {status:>6} {:>8.1} ms",
+        format!("/api/jobs/{job}/screenshot"),
+        took.as_secs_f64() * 1000.0
+    );
     assert_eq!(status, 404, "no screenshot was kept for a passed job");
     eprintln!("slowest: {:.1} ms", slowest.as_secs_f64() * 1000.0);
     app.shutdown().await;

@@ -519,7 +519,8 @@ fn browser_listen_ports(group: u32) -> Vec<u16> {
     for pid in entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
         // After the `(comm)` field: state, ppid, pgrp.
-        let pgrp = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<u32>().ok());
+        let pgrp =
+            stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<u32>().ok());
         if pid == group || pgrp != Some(group) {
             continue;
         }
@@ -586,13 +587,14 @@ async fn attach_uploads_as_chromium_does_and_the_browser_opens_no_devtools_port(
     });
     driver.set_files(files_dir.clone());
     let (base, seen) = upload_site(server.pid()).await;
-    let attach = |selector: &str, file: Option<&str>, content: Option<&str>, filename: Option<&str>| Step::Attach {
-        selector: selector.into(),
-        file: file.map(Into::into),
-        content: content.map(Into::into),
-        filename: filename.map(Into::into),
-        content_type: None,
-    };
+    let attach =
+        |selector: &str, file: Option<&str>, content: Option<&str>, filename: Option<&str>| Step::Attach {
+            selector: selector.into(),
+            file: file.map(Into::into),
+            content: content.map(Into::into),
+            filename: filename.map(Into::into),
+            content_type: None,
+        };
     let steps = vec![
         Step::Fill { selector: css("input[name=who]"), value: "Ada \"L\"".into() },
         attach("input[name=cv]", Some("ada.pdf"), None, None),
@@ -612,18 +614,23 @@ async fn attach_uploads_as_chromium_does_and_the_browser_opens_no_devtools_port(
     http_job.flow.driver = "http".into();
     assert_eq!(http.run(&http_job).await, JobOutcome::passed());
 
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().unwrap().clone();
     let unbound = |(ct, body, _): &(String, Vec<u8>, Vec<u16>)| {
         let boundary = ct.strip_prefix("multipart/form-data; boundary=").expect(ct);
         String::from_utf8_lossy(body).replace(boundary, "BOUNDARY")
     };
     let (chrome, ours) = (unbound(&seen[0]), unbound(&seen[1]));
-    assert!(chrome.contains("name=\"cv\"; filename=\"ada.pdf\"\r\nContent-Type: application/pdf"), "{chrome}");
-    assert!(chrome.contains("filename=\"rows.csv\"\r\nContent-Type: text/csv\r\n\r\na,b\n1,2\n\r\n"), "{chrome}");
+    assert!(
+        chrome.contains("name=\"cv\"; filename=\"ada.pdf\"\r\nContent-Type: application/pdf"),
+        "{chrome}"
+    );
+    assert!(
+        chrome.contains("filename=\"rows.csv\"\r\nContent-Type: text/csv\r\n\r\na,b\n1,2\n\r\n"),
+        "{chrome}"
+    );
     assert_eq!(ours, chrome, "the http engine's multipart body differs from Chromium's");
 
     assert_eq!(seen[0].2, Vec::<u16>::new(), "the engine's browser listens on TCP ports (DevTools?)");
-    drop(seen);
 
     // The check sees a browser's DevTools port when there is one: a session of the test's
     // own, without the pipe, listens on one.
