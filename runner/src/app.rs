@@ -203,6 +203,7 @@ impl App {
         let mut http_options = config.http.clone();
         http_options.egress.policy = Arc::new(policy);
         webdriver.set_egress(http_options.egress.clone());
+        webdriver.set_files(http_options.files.clone());
         let http = HttpDriver::new(&http_options)?;
         drivers.register(Arc::new(http), metrics.driver_sessions("http")?)?;
         drivers.register(Arc::new(webdriver), metrics.driver_sessions("webdriver")?)?;
@@ -246,6 +247,7 @@ impl App {
             heartbeat: (config.stale_after / 4).clamp(Duration::from_millis(200), Duration::from_secs(5)),
             stale_after: config.stale_after,
             overdue_after: overdue_after(&config),
+            job_timeout: config.job_timeout,
         };
         let scheduler = Scheduler::new(store.clone(), runs.clone(), Arc::clone(&metrics), scheduler_options);
         let retention =

@@ -34,6 +34,11 @@ use crate::metrics::MetricsOptions;
 ///
 /// Every flag can also be set by the environment variable shown, or by a key of the same
 /// name in the --config file. Precedence: flag, environment, file, default.
+///
+/// Flows run on their own interval_secs, else their site's, each at a fixed per-flow offset
+/// (jitter, under half an interval). The job queue holds at most one job per flow: a flow
+/// whose job is still queued or running skips its next slot, and "run now" is refused (409)
+/// while its site has an unfinished run.
 #[derive(Debug, Clone, Parser, Deserialize)]
 #[command(name = "runner", version, max_term_width = 100)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
@@ -73,7 +78,8 @@ pub struct Cli {
     #[arg(long, env = "RUNNER_NORM_DOMAIN", value_name = "MS", default_value_t = crate::metrics::DEFAULT_NORM_DOMAIN)]
     pub norm_domain: f64,
 
-    /// Longest a job may run before it ends as timed_out, in seconds.
+    /// Longest a job may run before it ends as timed_out, in seconds, for flows that set no
+    /// timeout_secs of their own.
     #[arg(long, env = "RUNNER_JOB_TIMEOUT", value_name = "SECS", default_value_t = 30)]
     pub job_timeout: u64,
 
@@ -115,6 +121,12 @@ pub struct Cli {
     /// The Chromium binary webdriver sessions start; default /usr/bin/chromium when it exists.
     #[arg(long, env = "RUNNER_CHROMIUM", value_name = "PATH")]
     pub chromium: Option<PathBuf>,
+
+    /// The folder `attach` steps read files from (`file: cv.pdf` is DIR/cv.pdf); paths that
+    /// leave it (`..`, absolute, symbolic links out) are refused. Without it, `attach` steps
+    /// may only give their content inline.
+    #[arg(long, env = "RUNNER_FILES_DIR", value_name = "DIR")]
+    pub files_dir: Option<PathBuf>,
 
     /// How often to look for jobs enqueued by other instances, in milliseconds.
     #[arg(long, env = "RUNNER_POLL_INTERVAL", value_name = "MS", default_value_t = 500)]
@@ -363,6 +375,7 @@ impl Cli {
                 read_timeout: Duration::from_secs(self.read_timeout),
                 request_timeout: Duration::from_secs(self.job_timeout.max(1)),
                 max_page_bytes: self.max_page_bytes,
+                files: crate::driver::files::FilesDir::new(self.files_dir.clone()),
                 ..HttpOptions::default()
             },
             webdriver_url: self.webdriver_url,
@@ -547,6 +560,7 @@ mod tests {
         ("connect-timeout", "6", |c| format!("{:?}", c.http.connect_timeout), "6s"),
         ("read-timeout", "7", |c| format!("{:?}", c.http.read_timeout), "7s"),
         ("max-page-bytes", "4096", |c| c.http.max_page_bytes.to_string(), "4096"),
+        ("files-dir", "\"/srv/forms\"", |c| format!("{:?}", c.http.files), "FilesDir(Some(\"/srv/forms\"))"),
         (
             "webdriver-url",
             "\"http://grid.test:4444/wd/hub\"",

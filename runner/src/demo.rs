@@ -236,6 +236,8 @@ pub fn site(base_url: &str) -> SiteSpec {
         flows: Some(vec![
             FlowSpec {
                 retries: None,
+                interval_secs: None,
+                timeout_secs: None,
                 name: "contact form".into(),
                 driver: "http".into(),
                 start_url: "/contact".into(),
@@ -252,6 +254,8 @@ pub fn site(base_url: &str) -> SiteSpec {
             },
             FlowSpec {
                 retries: None,
+                interval_secs: None,
+                timeout_secs: None,
                 name: "login with wrong password".into(),
                 driver: "http".into(),
                 start_url: "/login".into(),
@@ -264,6 +268,8 @@ pub fn site(base_url: &str) -> SiteSpec {
             },
             FlowSpec {
                 retries: None,
+                interval_secs: None,
+                timeout_secs: None,
                 name: "slow page".into(),
                 driver: "http".into(),
                 start_url: "/slow?ms=800".into(),
@@ -271,6 +277,8 @@ pub fn site(base_url: &str) -> SiteSpec {
             },
             FlowSpec {
                 retries: None,
+                interval_secs: None,
+                timeout_secs: None,
                 name: "server error page".into(),
                 driver: "http".into(),
                 start_url: "/broken".into(),

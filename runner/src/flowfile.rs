@@ -127,6 +127,12 @@ struct ImportDoc {
     start_url: Option<String>,
     #[serde(default)]
     steps: Option<Vec<Step>>,
+    #[serde(default)]
+    retries: Option<u32>,
+    #[serde(default)]
+    interval_secs: Option<u64>,
+    #[serde(default)]
+    timeout_secs: Option<u64>,
 }
 
 /// Whether the document's first content is a sequence (`[` in JSON; `-` or `[` in YAML).
@@ -150,17 +156,28 @@ pub fn parse_flows(body: &[u8], format: Format) -> Result<Vec<FlowSpec>, FlowFil
     }
     let doc: ImportDoc = parse(body, format)?;
     match doc {
-        ImportDoc { flows: Some(flows), name: None, driver: None, start_url: None, steps: None } => Ok(flows),
+        ImportDoc {
+            flows: Some(flows),
+            name: None,
+            driver: None,
+            start_url: None,
+            steps: None,
+            retries: None,
+            interval_secs: None,
+            timeout_secs: None,
+        } => Ok(flows),
         ImportDoc { flows: Some(_), .. } => {
             Err(FlowFileError::Shape("a document with `flows` holds nothing else at its top level".into()))
         }
-        ImportDoc { flows: None, name, driver, start_url, steps } => {
+        ImportDoc { flows: None, name, driver, start_url, steps, retries, interval_secs, timeout_secs } => {
             let name =
                 name.ok_or_else(|| FlowFileError::Shape("missing field `name` (or a `flows` list)".into()))?;
             let start_url =
                 start_url.ok_or_else(|| FlowFileError::Shape("missing field `start_url`".into()))?;
             Ok(vec![FlowSpec {
-                retries: None,
+                retries,
+                interval_secs,
+                timeout_secs,
                 name,
                 driver: driver.unwrap_or_else(crate::domain::default_driver_name),
                 start_url,
@@ -201,6 +218,8 @@ mod tests {
     fn flow() -> FlowSpec {
         FlowSpec {
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
             name: "contact: \"quoted\" <b>".into(),
             driver: "http".into(),
             start_url: "/contact?x=1#top".into(),
@@ -236,6 +255,21 @@ mod tests {
         assert_eq!(flows[1].driver, "webdriver");
         let json = r#"{"flows":[{"name":"a","start_url":"/a","steps":[{"kind":"click","selector":"a"}]}]}"#;
         assert_eq!(parse_flows(json.as_bytes(), Format::Json).unwrap()[0].steps.len(), 1);
+    }
+
+    #[test]
+    fn a_single_flow_keeps_its_schedule_timeout_and_retries() {
+        let yaml = "name: a\nstart_url: /a\nretries: 2\ninterval_secs: 300\ntimeout_secs: 45\n";
+        let flows = parse_flows(yaml.as_bytes(), Format::Yaml).unwrap();
+        assert_eq!(
+            (flows[0].retries, flows[0].interval_secs, flows[0].timeout_secs),
+            (Some(2), Some(300), Some(45))
+        );
+        let text = write(&flows[0], Format::Yaml).unwrap();
+        assert!(text.contains("interval_secs: 300\ntimeout_secs: 45\n"), "{text}");
+        assert_eq!(parse_flows(text.as_bytes(), Format::Yaml).unwrap(), flows);
+        let json = write(&flows[0], Format::Json).unwrap();
+        assert_eq!(parse_flows(json.as_bytes(), Format::Json).unwrap(), flows);
     }
 
     #[test]

@@ -204,13 +204,12 @@ fn prepare(job: &ClaimedJob) -> Result<JobSpec, JobOutcome> {
 }
 
 fn timeout_reason(spec: &JobSpec, limit: Duration) -> (Option<usize>, String) {
+    let whose = if spec.flow.timeout_secs.is_some() { "the flow's timeout_secs" } else { "--job-timeout" };
     match spec.progress.position() {
-        Position::Start => {
-            (None, format!("timed out after {limit:?} (--job-timeout) loading the start page"))
-        }
+        Position::Start => (None, format!("timed out after {limit:?} ({whose}) loading the start page")),
         Position::Step(i) => {
             let kind = spec.flow.steps.get(i).map_or("?", |s| s.kind().as_str());
-            (Some(i), format!("timed out after {limit:?} (--job-timeout) at step {i} ({kind})"))
+            (Some(i), format!("timed out after {limit:?} ({whose}) at step {i} ({kind})"))
         }
     }
 }
@@ -334,7 +333,7 @@ impl Inner {
             );
         };
         let driver = Arc::clone(slot.driver());
-        let limit = self.options.job_timeout;
+        let limit = spec.flow.timeout_secs.map_or(self.options.job_timeout, Duration::from_secs);
         let task_spec = spec.clone();
         let mut task = tokio::spawn(async move { driver.run(&task_spec).await });
         match tokio::time::timeout(limit, &mut task).await {
@@ -377,11 +376,15 @@ impl Inner {
         }
     }
 
-    /// Updates the per-flow health of a job just counted. The interval is read now, so an
-    /// edited schedule shows from the next job on; a store that fails this read leaves it 0.
+    /// Updates the per-flow health of a job just counted. The interval is the flow's own
+    /// (as enqueued), else the site's read now, so an edited site schedule shows from the
+    /// next job on; a store that fails this read leaves it 0.
     async fn flow_completed(&self, job: &ClaimedJob, status: JobStatus, took: Duration, now: i64) {
+        let own = serde_json::from_str::<crate::domain::FlowSpec>(&job.flow_json)
+            .ok()
+            .and_then(|f| f.interval_secs);
         let interval_secs = match self.store.site(job.site_id).await {
-            Ok(site) => site.enabled.then_some(site.interval_secs).flatten(),
+            Ok(site) => site.enabled.then(|| own.or(site.interval_secs)).flatten().filter(|&s| s > 0),
             Err(e) => {
                 tracing::warn!(site = %job.site_name, error = %e, "cannot read the site's interval");
                 None

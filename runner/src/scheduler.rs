@@ -1,20 +1,23 @@
-//! The scheduler: enqueues runs of sites whose interval came due, keeps this instance's
+//! The scheduler: enqueues jobs of flows whose interval came due, keeps this instance's
 //! heartbeat, marks jobs of dead instances interrupted and keeps the queue-depth gauge.
 //!
-//! Leader-free: every instance ticks, and a due run is enqueued only by the instance whose
-//! conditional update moves the site's `next_run_at` (see [`Store::take_due`]). A site whose
-//! previous run is still queued or running is skipped until the next interval, so a hanging
-//! site cannot pile runs up.
+//! Leader-free: every instance ticks, and a due flow is enqueued only by the instance whose
+//! conditional update moves the flow's `next_run_at` (see [`Store::take_flow_slot`]). Flows
+//! of one site that come due in one tick share a run. A flow whose previous job is still
+//! queued or running skips its slot, so a hanging site cannot pile jobs up: the queue holds
+//! at most one job per flow. Each flow's slots carry a per-flow offset (jitter), so flows
+//! with one interval do not all start in the same second.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::domain::Trigger;
+use crate::domain::{Flow, Trigger, first_run_at, next_run_after};
 use crate::metrics::Metrics;
 use crate::now_ms;
-use crate::service::Runs;
+use crate::service::{RunError, Runs};
 use crate::store::Store;
 
 /// How the scheduler behaves.
@@ -29,8 +32,20 @@ pub struct SchedulerOptions {
     /// After how long without a beat an instance counts as dead.
     pub stale_after: Duration,
     /// After how long a running job is past anything its timeout, retries and the grace
-    /// period allow, and is closed as interrupted.
+    /// period allow, and is closed as interrupted, for jobs at `job_timeout`.
     pub overdue_after: Duration,
+    /// The runner's `--job-timeout`: a flow with a longer `timeout_secs` lengthens
+    /// `overdue_after` by the difference for each of its possible attempts.
+    pub job_timeout: Duration,
+}
+
+impl SchedulerOptions {
+    /// How long a job may run before it is closed as overdue, when the longest flow timeout
+    /// stored is `longest`.
+    pub fn overdue_with(&self, longest: Duration) -> Duration {
+        let extra = longest.saturating_sub(self.job_timeout);
+        self.overdue_after + extra.saturating_mul(crate::domain::MAX_RETRIES + 1)
+    }
 }
 
 /// Longest the store probe behind `runner_store_up` may take before the store counts as
@@ -106,12 +121,18 @@ impl Scheduler {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot look for interrupted jobs"),
         }
+        let overdue_after = match self.store.longest_flow_timeout().await {
+            Ok(secs) => self.options.overdue_with(Duration::from_secs(secs)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the longest flow timeout");
+                return;
+            }
+        };
         let reason = format!(
-            "closed after running {:?}, longer than its timeouts, retries and grace allow; \
+            "closed after running {overdue_after:?}, longer than its timeouts, retries and grace allow; \
              the instance running it lost it",
-            self.options.overdue_after
         );
-        match self.store.close_overdue(now - ms(self.options.overdue_after), &reason, now).await {
+        match self.store.close_overdue(now - ms(overdue_after), &reason, now).await {
             Ok(done) if done.jobs > 0 => {
                 tracing::warn!(jobs = done.jobs, "closed overdue jobs");
                 for status in done.settled {
@@ -136,38 +157,84 @@ impl Scheduler {
         }
     }
 
-    /// Enqueues a run of every site that came due (each by exactly one instance).
+    /// Plans the flows that have no next run yet, and enqueues a run of each site with the
+    /// flows that came due (each slot taken by exactly one instance). A flow whose previous
+    /// job is still queued or running skips this slot.
     pub async fn enqueue_due(&self, now: i64) {
-        let sites = match self.store.due_sites(now).await {
-            Ok(sites) => sites,
-            Err(e) => return tracing::warn!(error = %e, "cannot read due sites"),
+        let due = match self.store.due_flows(now).await {
+            Ok(due) => due,
+            Err(e) => return tracing::warn!(error = %e, "cannot read due flows"),
         };
-        for site in sites {
-            let (Some(due), Some(secs)) = (site.next_run_at, site.interval_secs) else { continue };
-            let next =
-                now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX / 1000).saturating_mul(1000));
-            match self.store.take_due(site.id, due, next).await {
-                Ok(true) => {}
-                Ok(false) => continue, // another instance took it
-                Err(e) => {
-                    tracing::warn!(site = %site.name, error = %e, "cannot take the due run");
-                    continue;
-                }
-            }
-            match self.store.has_unfinished_run(site.id).await {
-                Ok(false) => {}
+        let mut taken: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        let mut touched = BTreeSet::new();
+        for flow in due {
+            let next = match flow.next_run_at {
+                None => first_run_at(flow.flow_id, flow.interval_secs, now),
+                Some(slot) => next_run_after(slot, flow.interval_secs, now),
+            };
+            match self.store.take_flow_slot(flow.flow_id, flow.next_run_at, next).await {
                 Ok(true) => {
-                    tracing::info!(site = %site.name, "previous run not finished; skipping this interval");
-                    continue;
+                    touched.insert(flow.site_id);
+                    if flow.next_run_at.is_some() {
+                        taken.entry(flow.site_id).or_default().push(flow.flow_id);
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!(site = %site.name, error = %e, "cannot check for unfinished runs");
-                    continue;
-                }
-            }
-            if let Err(e) = self.runs.start_site(&site, Trigger::Schedule, now).await {
-                tracing::warn!(site = %site.name, error = %e, "scheduled run not started");
+                Ok(false) => {} // another instance took it
+                Err(e) => tracing::warn!(flow = flow.flow_id, error = %e, "cannot take the due slot"),
             }
         }
+        for (site_id, flow_ids) in taken {
+            if let Err(e) = self.start_due(site_id, &flow_ids, now).await {
+                tracing::warn!(site = site_id, error = %e, "scheduled run not started");
+            }
+        }
+        for site_id in touched {
+            if let Err(e) = self.store.sync_site_next_run(site_id).await {
+                tracing::warn!(site = site_id, error = %e, "cannot update the site's next run");
+            }
+        }
+    }
+
+    async fn start_due(&self, site_id: i64, flow_ids: &[i64], now: i64) -> Result<(), RunError> {
+        let site = self.store.site(site_id).await?;
+        let busy = self.store.busy_flows(site_id).await?;
+        let flows: Vec<Flow> = self
+            .store
+            .flows(site_id)
+            .await?
+            .into_iter()
+            .filter(|f| flow_ids.contains(&f.id))
+            .filter(|f| {
+                let free = !busy.contains(&f.id);
+                if !free {
+                    tracing::info!(site = %site.name, flow = %f.spec.name, "previous job not finished; skipping this slot");
+                }
+                free
+            })
+            .collect();
+        if flows.is_empty() {
+            return Ok(());
+        }
+        self.runs.start_flows(&site, &flows, Trigger::Schedule, now).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_longer_flow_timeout_lengthens_the_overdue_limit() {
+        let options = SchedulerOptions {
+            instance: "i".into(),
+            tick: Duration::from_secs(1),
+            heartbeat: Duration::from_secs(1),
+            stale_after: Duration::from_secs(1),
+            overdue_after: Duration::from_secs(1000),
+            job_timeout: Duration::from_secs(30),
+        };
+        assert_eq!(options.overdue_with(Duration::ZERO), Duration::from_secs(1000));
+        assert_eq!(options.overdue_with(Duration::from_secs(10)), Duration::from_secs(1000));
+        assert_eq!(options.overdue_with(Duration::from_secs(40)), Duration::from_secs(1000 + 11 * 10));
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::domain::{Run, Site, Trigger};
+use crate::domain::{Flow, Run, Site, Trigger};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
@@ -97,10 +97,25 @@ impl Runs {
                 return Err(RunError::FlowsNotFetched { site: site.name.clone(), run_id, source });
             }
         };
+        self.start_flows(site, &flows, trigger, now).await
+    }
+
+    /// Starts a run of some of `site`'s flows (the scheduler's: those that came due).
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::NoFlows`] when `flows` is empty; [`RunError::Store`].
+    pub async fn start_flows(
+        &self,
+        site: &Site,
+        flows: &[Flow],
+        trigger: Trigger,
+        now: i64,
+    ) -> Result<Run, RunError> {
         if flows.is_empty() {
             return Err(RunError::NoFlows { id: site.id, site: site.name.clone() });
         }
-        let run = self.store.enqueue_run(site, &flows, trigger, now).await?;
+        let run = self.store.enqueue_run(site, flows, trigger, now).await?;
         tracing::info!(site = %site.name, run = run.id, jobs = run.jobs_total, trigger = trigger.as_str(), "run enqueued");
         self.wake.notify_one();
         Ok(run)

@@ -29,6 +29,26 @@ pub enum Step {
         /// Option value or text.
         value: String,
     },
+    /// Give a file input a file, for a `multipart/form-data` form: a file from the runner's
+    /// `--files-dir` (`file`, a path relative to it) or `content` given inline.
+    Attach {
+        /// CSS selector of the `<input type="file">`.
+        selector: String,
+        /// A path relative to `--files-dir` (no `..`, not absolute).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file: Option<String>,
+        /// The file's content, inline (instead of `file`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<String>,
+        /// The name the file is sent under; default: the file's own name, `upload.txt` for
+        /// inline content.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filename: Option<String>,
+        /// Its media type; default: guessed from the name's extension (as browsers do),
+        /// else `application/octet-stream`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content_type: Option<String>,
+    },
     /// Click a link (follows it) or a submit button (submits its form with the button).
     Click {
         /// CSS selector of the element.
@@ -82,6 +102,8 @@ pub enum StepKind {
     Fill,
     /// `select`
     Select,
+    /// `attach`
+    Attach,
     /// `click`
     Click,
     /// `submit`
@@ -105,6 +127,7 @@ impl StepKind {
             Self::Open => "open",
             Self::Fill => "fill",
             Self::Select => "select",
+            Self::Attach => "attach",
             Self::Click => "click",
             Self::Submit => "submit",
             Self::WaitFor => "wait_for",
@@ -129,6 +152,7 @@ impl Step {
             Self::Open { .. } => StepKind::Open,
             Self::Fill { .. } => StepKind::Fill,
             Self::Select { .. } => StepKind::Select,
+            Self::Attach { .. } => StepKind::Attach,
             Self::Click { .. } => StepKind::Click,
             Self::Submit { .. } => StepKind::Submit,
             Self::WaitFor { .. } => StepKind::WaitFor,
@@ -144,6 +168,7 @@ impl Step {
         match self {
             Self::Fill { selector, .. }
             | Self::Select { selector, .. }
+            | Self::Attach { selector, .. }
             | Self::Click { selector }
             | Self::WaitFor { selector, .. }
             | Self::ExpectSelector { selector } => Some(selector),
@@ -175,10 +200,21 @@ pub struct FlowSpec {
     /// attempt's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<u32>,
+    /// Seconds between this flow's scheduled jobs, overriding the site's interval; 0 runs it
+    /// only when the whole site is run by hand; absent: the site's interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_secs: Option<u64>,
+    /// Longest a job of this flow may run, in seconds (1 to [`MAX_TIMEOUT_SECS`]); absent:
+    /// the runner's `--job-timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
 }
 
 /// Most retries a flow may ask for.
 pub const MAX_RETRIES: u32 = 10;
+
+/// Longest timeout a flow may ask for, in seconds.
+pub const MAX_TIMEOUT_SECS: u64 = 600;
 
 /// The driver a flow runs on when its file names none.
 pub fn default_driver() -> String {

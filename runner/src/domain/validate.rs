@@ -183,6 +183,27 @@ impl Checker<'_> {
             Step::Click { selector } | Step::ExpectSelector { selector } => {
                 self.selector(&f("selector"), selector)
             }
+            Step::Attach { selector, file, content, filename, content_type } => {
+                self.selector(&f("selector"), selector);
+                match (file, content) {
+                    (Some(path), None) => {
+                        if let Err(e) = crate::driver::files::check_relative(path) {
+                            self.push(f("file"), e);
+                        }
+                    }
+                    (None, Some(text)) => self.text(&f("content"), text, true),
+                    (Some(_), Some(_)) => self.push(f("file"), "give either `file` or `content`, not both"),
+                    (None, None) => self.push(
+                        f("file"),
+                        "give `file` (a path relative to --files-dir) or `content` (the file's text inline)",
+                    ),
+                }
+                for (name, value) in [("filename", filename), ("content_type", content_type)] {
+                    if let Some(v) = value {
+                        self.text(&f(name), v, false);
+                    }
+                }
+            }
             Step::Submit { selector } => {
                 if let Some(selector) = selector {
                     self.selector(&f("selector"), selector);
@@ -233,6 +254,30 @@ impl Checker<'_> {
             self.flow_url(&format!("{at}.start_url"), &flow.start_url, base);
             if flow.retries.is_some_and(|r| r > super::flow::MAX_RETRIES) {
                 self.push(format!("{at}.retries"), format!("at most {} retries", super::flow::MAX_RETRIES));
+            }
+            if let Some(secs) = flow.interval_secs
+                && secs != 0
+                && !(self.limits.min_interval_secs..=self.limits.max_interval_secs).contains(&secs)
+            {
+                self.push(
+                    format!("{at}.interval_secs"),
+                    format!(
+                        "must be between {} and {} seconds, 0 for runs of the whole site only, or absent for \
+                         the site's interval",
+                        self.limits.min_interval_secs, self.limits.max_interval_secs
+                    ),
+                );
+            }
+            if let Some(secs) = flow.timeout_secs
+                && !(1..=super::flow::MAX_TIMEOUT_SECS).contains(&secs)
+            {
+                self.push(
+                    format!("{at}.timeout_secs"),
+                    format!(
+                        "must be between 1 and {} seconds, or absent for the runner's --job-timeout",
+                        super::flow::MAX_TIMEOUT_SECS
+                    ),
+                );
             }
             if flow.steps.len() > self.limits.max_steps {
                 self.push(format!("{at}.steps"), format!("at most {} steps per flow", self.limits.max_steps));
@@ -314,6 +359,8 @@ mod tests {
         s.interval_secs = Some(60);
         s.flows = Some(vec![FlowSpec {
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
             name: "contact".into(),
             driver: "http".into(),
             start_url: "/contact".into(),
@@ -334,6 +381,8 @@ mod tests {
         s.flows = Some(vec![
             FlowSpec {
                 retries: None,
+                interval_secs: None,
+                timeout_secs: None,
                 name: "a".into(),
                 driver: "selenium".into(),
                 start_url: "javascript:alert(1)".into(),
@@ -345,6 +394,8 @@ mod tests {
             },
             FlowSpec {
                 retries: None,
+                interval_secs: None,
+                timeout_secs: None,
                 name: "a".into(),
                 driver: "http".into(),
                 start_url: "/".into(),
@@ -369,6 +420,30 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("unknown driver `selenium`; known: http"), "{text}");
         assert!(text.contains("`##` is not a valid CSS selector"), "{text}");
+    }
+
+    #[test]
+    fn flow_schedules_and_timeouts_are_bounded() {
+        let flow = |interval_secs, timeout_secs| FlowSpec {
+            retries: None,
+            interval_secs,
+            timeout_secs,
+            name: "f".into(),
+            driver: "http".into(),
+            start_url: "/".into(),
+            steps: vec![],
+        };
+        let check = |flows: Vec<FlowSpec>| Limits::default().check_flows(&flows, "http://h/", &["http"]);
+        assert_eq!(check(vec![flow(Some(0), Some(1))]), Ok(()));
+        assert_eq!(check(vec![flow(Some(60), Some(crate::domain::MAX_TIMEOUT_SECS))]), Ok(()));
+        let err = check(vec![flow(Some(2), Some(0))]).unwrap_err();
+        assert_eq!(fields(err.clone()), ["flows[0].interval_secs", "flows[0].timeout_secs"]);
+        let text = err.to_string();
+        assert!(
+            text.contains("must be between 5 and 604800 seconds, 0 for runs of the whole site only"),
+            "{text}"
+        );
+        assert!(text.contains("must be between 1 and 600 seconds"), "{text}");
     }
 
     #[test]

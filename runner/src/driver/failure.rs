@@ -65,6 +65,8 @@ mod tests {
             base_url: Url::parse("http://shop.test/").unwrap(),
             flow: FlowSpec {
                 retries: None,
+                interval_secs: None,
+                timeout_secs: None,
                 name: "contact".into(),
                 driver: "http".into(),
                 start_url: "/contact".into(),

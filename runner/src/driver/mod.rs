@@ -15,6 +15,7 @@
 //! never needs its own.
 
 mod failure;
+pub mod files;
 pub mod http;
 mod rules;
 pub mod webdriver;

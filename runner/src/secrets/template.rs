@@ -77,6 +77,10 @@ fn strings_mut(flow: &mut FlowSpec) -> Vec<&mut String> {
                 out.push(selector);
             }
             Step::Submit { selector } => out.extend(selector.as_mut()),
+            Step::Attach { selector, file, content, filename, content_type } => {
+                out.push(selector);
+                out.extend([file, content, filename, content_type].into_iter().flatten());
+            }
             Step::ExpectText { text } => out.push(text),
             Step::ExpectStatus { .. } => {}
         }
@@ -149,6 +153,8 @@ mod tests {
                 Step::ExpectText { text: "costs ${5} ${other.X} ${secrets.bad.name} ${secrets.PW}".into() },
             ],
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
         }
     }
 
@@ -220,6 +226,8 @@ mod password_tests {
                 Step::Fill { selector: selector.into(), value: value.into() },
             ],
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
         };
         assert_eq!(plain_passwords(&[flow("hunter2", "input[type=password]")]), [(0, 1)]);
         assert_eq!(plain_passwords(&[flow("x", "#user"), flow("hunter2", "[name=PWD]")]), [(1, 1)]);

@@ -20,11 +20,13 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, "secrets", include_str!("../../migrations/sqlite/0002_secrets.sql")),
     (3, "operations", include_str!("../../migrations/sqlite/0003_operations.sql")),
+    (4, "flow schedule", include_str!("../../migrations/sqlite/0004_flow_schedule.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
     (2, "secrets", include_str!("../../migrations/postgres/0002_secrets.sql")),
     (3, "operations", include_str!("../../migrations/postgres/0003_operations.sql")),
+    (4, "flow schedule", include_str!("../../migrations/postgres/0004_flow_schedule.sql")),
 ];
 
 /// The embedded migrations of one backend.

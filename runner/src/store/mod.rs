@@ -17,6 +17,7 @@ mod queue;
 mod recovery;
 mod rows;
 mod runs;
+mod schedule;
 mod secrets;
 mod sites;
 mod stats;
@@ -30,6 +31,7 @@ pub use attempts::Attempt;
 pub use prune::Pruned;
 pub use queue::{ClaimedJob, Finished, Recovered};
 pub use runs::{Page, RunFilter};
+pub use schedule::DueFlow;
 pub use secrets::{SecretInfo, Var};
 pub use stats::{DurationPoint, Summary, Totals};
 

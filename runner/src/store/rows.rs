@@ -24,8 +24,8 @@ pub(super) fn site(row: &AnyRow) -> Result<Site, StoreError> {
     })
 }
 
-pub(super) const FLOW_COLUMNS: &str =
-    "id, site_id, position, name, driver, start_url, steps, retries, created_at, updated_at";
+pub(super) const FLOW_COLUMNS: &str = "id, site_id, position, name, driver, start_url, steps, retries, interval_secs, timeout_secs, created_at, \
+     updated_at";
 
 pub(super) fn flow(row: &AnyRow) -> Result<Flow, StoreError> {
     let id: i64 = row.try_get("id")?;
@@ -45,6 +45,10 @@ pub(super) fn flow(row: &AnyRow) -> Result<Flow, StoreError> {
             start_url: row.try_get("start_url")?,
             steps,
             retries: row.try_get::<Option<i64>, _>("retries")?.and_then(|r| u32::try_from(r).ok()),
+            interval_secs: row
+                .try_get::<Option<i64>, _>("interval_secs")?
+                .and_then(|s| u64::try_from(s).ok()),
+            timeout_secs: row.try_get::<Option<i64>, _>("timeout_secs")?.and_then(|s| u64::try_from(s).ok()),
         },
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,

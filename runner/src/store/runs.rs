@@ -124,41 +124,6 @@ impl Store {
         rows::run(&row)
     }
 
-    /// Takes the due slot of a scheduled site: moves its `next_run_at` from `due` to `next`
-    /// unless another instance did first. Only the instance that gets `true` enqueues.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Db`].
-    pub async fn take_due(&self, site_id: i64, due: i64, next: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE sites SET next_run_at = $1 WHERE id = $2 AND next_run_at = $3")
-            .bind(next)
-            .bind(site_id)
-            .bind(due)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Enabled, scheduled sites whose next run is due at `now`.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Db`].
-    pub async fn due_sites(&self, now: i64) -> Result<Vec<Site>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {} FROM sites WHERE enabled = 1 AND interval_secs IS NOT NULL AND interval_secs > 0 \
-             AND next_run_at IS NOT NULL AND next_run_at <= $1 ORDER BY next_run_at",
-            rows::SITE_COLUMNS
-        ))
-        .bind(now)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(rows::site)
-        .collect()
-    }
-
     /// The oldest queued or running run of a site, if any.
     ///
     /// # Errors

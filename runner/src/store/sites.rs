@@ -25,6 +25,11 @@ fn to_i64(v: Option<u64>) -> Option<i64> {
     v.and_then(|v| i64::try_from(v).ok()).filter(|&v| v > 0)
 }
 
+/// A flow's optional seconds as stored (0 kept: a flow interval of 0 means "by hand only").
+fn secs(v: Option<u64>) -> Option<i64> {
+    v.and_then(|v| i64::try_from(v).ok())
+}
+
 fn steps_json(flow: &FlowSpec) -> String {
     // Serializing plain enums of strings and integers to JSON cannot fail.
     serde_json::to_string(&flow.steps).unwrap_or_else(|_| "[]".to_owned())
@@ -55,7 +60,10 @@ async fn upsert_flows(
             let position = if delete_missing { position } else { old_position };
             sqlx::query(
                 "UPDATE flows SET position = $1, driver = $2, start_url = $3, steps = $4, updated_at = $5, \
-                                  retries = $7 \
+                                  retries = $7, timeout_secs = $9, \
+                                  next_run_at = CASE WHEN interval_secs IS NOT DISTINCT FROM $8 \
+                                                     THEN next_run_at ELSE NULL END, \
+                                  interval_secs = $8 \
                  WHERE id = $6",
             )
             .bind(position)
@@ -65,13 +73,16 @@ async fn upsert_flows(
             .bind(now)
             .bind(id)
             .bind(flow.retries.map(i64::from))
+            .bind(secs(flow.interval_secs))
+            .bind(secs(flow.timeout_secs))
             .execute(&mut *conn)
             .await?;
             kept.push(id);
         } else {
             sqlx::query(
-                "INSERT INTO flows (site_id, position, name, driver, start_url, steps, created_at, updated_at, retries) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
+                "INSERT INTO flows (site_id, position, name, driver, start_url, steps, created_at, updated_at, retries, \
+                                    interval_secs, timeout_secs) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10)",
             )
             .bind(site_id)
             .bind(position)
@@ -81,6 +92,8 @@ async fn upsert_flows(
             .bind(steps_json(flow))
             .bind(now)
             .bind(flow.retries.map(i64::from))
+            .bind(secs(flow.interval_secs))
+            .bind(secs(flow.timeout_secs))
             .execute(&mut *conn)
             .await?;
             next_position += 1;
@@ -207,6 +220,18 @@ impl Store {
     /// [`StoreError::NotFound`]; [`StoreError::DuplicateSite`]; [`StoreError::Db`].
     pub async fn update_site(&self, id: i64, spec: &SiteSpec, now: i64) -> Result<Site, StoreError> {
         let mut tx = self.pool().begin().await?;
+        // A changed site schedule re-plans the flows that follow it (the scheduler gives them
+        // their first run again, with their jitter).
+        sqlx::query(
+            "UPDATE flows SET next_run_at = NULL WHERE site_id = $1 AND interval_secs IS NULL AND \
+             EXISTS (SELECT 1 FROM sites WHERE id = $1 AND \
+                     (interval_secs IS DISTINCT FROM $2 OR enabled <> $3))",
+        )
+        .bind(id)
+        .bind(to_i64(spec.interval_secs))
+        .bind(i64::from(spec.enabled))
+        .execute(&mut *tx)
+        .await?;
         // The next run: unchanged when the schedule is, else one interval from now.
         let next = first_run_at(spec, now)
             .map(|_| now.saturating_add(to_i64(spec.interval_secs).unwrap_or(0).saturating_mul(1000)));

@@ -120,13 +120,43 @@ async fn flows_import_and_export_as_yaml_and_json() {
 - name: login
   driver: webdriver
   start_url: /login
+  interval_secs: 300
+  timeout_secs: 45
+  steps:
+    - kind: attach
+      selector: input[name=cv]
+      content: \"a,b\\n\"
+      filename: rows.csv
 ";
     let imported = post(&format!("{}/api/sites/{id}/flows/import", t.base), "application/yaml", yaml).await;
     assert_eq!(imported.status, 200, "{}", imported.body);
     let flows = imported.json();
     assert_eq!(flows[0]["steps"][0]["value"], "Ada: \"the first\"");
     assert_eq!(flows[1]["driver"], "webdriver");
+    assert_eq!(
+        (flows[1]["interval_secs"].as_u64(), flows[1]["timeout_secs"].as_u64()),
+        (Some(300), Some(45))
+    );
+    assert_eq!(
+        flows[1]["steps"][0],
+        json!({"kind": "attach", "selector": "input[name=cv]", "content": "a,b\n", "filename": "rows.csv"})
+    );
     let flow_id = flows[0]["id"].as_i64().unwrap();
+    let login_id = flows[1]["id"].as_i64().unwrap();
+    let exported = get(&format!("{}/api/flows/{login_id}/export?format=yaml", t.base)).await.body;
+    assert!(exported.contains("interval_secs: 300\ntimeout_secs: 45\n"), "{exported}");
+    // Out of range, and a path out of the files folder: 422 naming each field.
+    let bad = "name: x\nstart_url: /\ntimeout_secs: 0\ninterval_secs: 2\nsteps:\n  - kind: attach\n    selector: input\n    file: ../etc/passwd\n";
+    let refused = post(&format!("{}/api/sites/{id}/flows/import", t.base), "application/yaml", bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    for want in [
+        "flows[0].interval_secs",
+        "flows[0].timeout_secs",
+        "flows[0].steps[0].file",
+        "leaves the files folder by `..`",
+    ] {
+        assert!(refused.body.contains(want), "{want}: {}", refused.body);
+    }
 
     for format in ["yaml", "json"] {
         let exported = get(&format!("{}/api/flows/{flow_id}/export?format={format}", t.base)).await;

@@ -16,6 +16,7 @@ mod pool;
 mod postgres;
 mod prometheus;
 mod retries;
+mod scale;
 mod secrets;
 mod store;
 mod tls;

@@ -38,6 +38,8 @@ impl Driver for Panicky {
 fn flow(name: &str, start_url: &str, driver: &str) -> FlowSpec {
     FlowSpec {
         retries: None,
+        interval_secs: None,
+        timeout_secs: None,
         name: name.into(),
         driver: driver.into(),
         start_url: start_url.into(),
@@ -59,7 +61,8 @@ async fn bad_sites_fail_their_own_jobs_and_the_pool_keeps_going() {
     let (good, hang, garbage) = (test_site().await, hanging_site().await, garbage_site().await);
     let mut flows = vec![
         flow("hangs 1", &format!("http://{hang}/"), "http"),
-        flow("hangs 2", &format!("http://{hang}/other"), "http"),
+        // Its own timeout, longer than --job-timeout.
+        FlowSpec { timeout_secs: Some(2), ..flow("hangs 2", &format!("http://{hang}/other"), "http") },
         flow("garbage", &format!("http://{garbage}/"), "http"),
         flow("engine bug", "/hit?n=999", "panicky"),
     ];
@@ -103,11 +106,15 @@ async fn bad_sites_fail_their_own_jobs_and_the_pool_keeps_going() {
 
     let jobs = store.jobs_of_run(run.id).await.unwrap();
     let by_name = |n: &str| jobs.iter().find(|j| j.flow_name == n).unwrap();
-    for name in ["hangs 1", "hangs 2"] {
-        let j = by_name(name);
-        assert_eq!(j.status, "timed_out", "{j:?}");
-        assert_eq!(j.reason.as_deref(), Some("timed out after 1s (--job-timeout) loading the start page"));
-    }
+    let j = by_name("hangs 1");
+    assert_eq!(j.status, "timed_out", "{j:?}");
+    assert_eq!(j.reason.as_deref(), Some("timed out after 1s (--job-timeout) loading the start page"));
+    let j = by_name("hangs 2");
+    assert_eq!(j.status, "timed_out", "{j:?}");
+    assert_eq!(
+        j.reason.as_deref(),
+        Some("timed out after 2s (the flow's timeout_secs) loading the start page")
+    );
     let g = by_name("garbage");
     assert_eq!(g.status, "error");
     assert!(g.reason.as_deref().unwrap().contains("failed: error sending request"), "{g:?}");

@@ -211,6 +211,8 @@ async fn two_instances_share_the_queue_and_run_each_job_once() {
     let flows: Vec<FlowSpec> = (0..200)
         .map(|i| FlowSpec {
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
             name: format!("hit {i}"),
             driver: "http".into(),
             start_url: format!("/hit?n={i}"),
@@ -226,12 +228,15 @@ async fn two_instances_share_the_queue_and_run_each_job_once() {
     };
     let created = a.create_site(&spec, None, runner::now_ms()).await.unwrap();
 
-    // A scheduled site's due slot goes to exactly one instance.
-    let mut scheduled = SiteSpec { name: "due".into(), interval_secs: Some(60), flows: None, ..spec.clone() };
-    scheduled.base_url = site.base();
-    let due = a.create_site(&scheduled, None, 1_000).await.unwrap();
-    let slot = due.next_run_at.unwrap();
-    let (took_a, took_b) = tokio::join!(a.take_due(due.id, slot, 61_000), b.take_due(due.id, slot, 61_000));
+    // A flow's due slot (its first planning, then each run) goes to exactly one instance.
+    let flow_id = a.flows(created.id).await.unwrap()[0].id;
+    let (took_a, took_b) =
+        tokio::join!(a.take_flow_slot(flow_id, None, 61_000), b.take_flow_slot(flow_id, None, 61_000));
+    assert_eq!(u8::from(took_a.unwrap()) + u8::from(took_b.unwrap()), 1);
+    let (took_a, took_b) = tokio::join!(
+        a.take_flow_slot(flow_id, Some(61_000), 121_000),
+        b.take_flow_slot(flow_id, Some(61_000), 121_000)
+    );
     assert_eq!(u8::from(took_a.unwrap()) + u8::from(took_b.unwrap()), 1);
 
     let (stop, stop_rx) = watch::channel(false);

@@ -14,6 +14,8 @@ use crate::support::sqlite_store;
 fn flow(name: &str) -> FlowSpec {
     FlowSpec {
         retries: None,
+        interval_secs: None,
+        timeout_secs: None,
         name: name.into(),
         driver: "http".into(),
         start_url: format!("/{name}"),
@@ -187,6 +189,10 @@ pub(crate) async fn crash_recovery(store: Store) {
     // A late result from the dead worker is refused.
     let late = store.finish_job(second.id, "crashed", &JobOutcome::passed(), 1, 13).await.unwrap();
     assert!(!late.recorded);
+    // The totals (kept by triggers) followed every change.
+    let t = store.totals(None).await.unwrap();
+    assert_eq!((t.jobs, t.failed, t.interrupted, t.passed, t.queued, t.running), (3, 1, 1, 1, 0, 0));
+    assert_eq!(store.totals(Some("webdriver")).await.unwrap().jobs, 0);
 }
 
 #[tokio::test]
@@ -351,4 +357,72 @@ pub(crate) async fn prune(store: Store) {
         .collect();
     assert_eq!(left, [unfinished.id, runs[4]]);
     store.reclaim_space().await.unwrap();
+    // Deleted jobs left the totals (kept by triggers) too.
+    let t = store.totals(Some("http")).await.unwrap();
+    assert_eq!((t.jobs, t.passed, t.queued), (2, 1, 1));
+}
+
+/// Flows run on their own interval (or their site's), each with its jitter; a slot is taken
+/// once, and a flow whose job is still queued skips its slot.
+#[tokio::test]
+async fn flows_are_scheduled_on_their_own_interval_with_jitter() {
+    use runner::domain::{first_run_at, next_run_after};
+    use runner::scheduler::{Scheduler, SchedulerOptions};
+    use std::time::Duration;
+
+    let (store, _dir) = sqlite_store().await;
+    let mut spec = site("sched", &["inherits", "own", "by hand"]);
+    let flows = spec.flows.as_mut().unwrap();
+    flows[1].interval_secs = Some(10);
+    flows[2].interval_secs = Some(0);
+    let created = store.create_site(&spec, None, 0).await.unwrap();
+    let ids: Vec<i64> = store.flows(created.id).await.unwrap().iter().map(|f| f.id).collect();
+    let metrics = Arc::new(Metrics::new(&promkit::Registry::new(), &MetricsOptions::default()).unwrap());
+    let runs = Runs::new(store.clone(), Arc::clone(&metrics), Arc::new(Notify::new()));
+    let options = SchedulerOptions {
+        instance: "sched".into(),
+        tick: Duration::from_secs(1),
+        heartbeat: Duration::from_secs(1),
+        stale_after: Duration::from_secs(10),
+        overdue_after: Duration::from_secs(600),
+        job_timeout: Duration::from_secs(30),
+    };
+    let scheduler = Scheduler::new(store.clone(), runs, metrics, options);
+
+    // The first tick plans: no run yet, each scheduled flow one offset from now.
+    let t0 = 1_000_000;
+    scheduler.enqueue_due(t0).await;
+    assert_eq!(
+        store.runs(&RunFilter { page: 1, per_page: 10, ..RunFilter::default() }).await.unwrap().total,
+        0
+    );
+    let planned = store.due_flows(i64::MAX).await.unwrap();
+    let slot = |id: i64| planned.iter().find(|d| d.flow_id == id).map(|d| (d.next_run_at, d.interval_secs));
+    let (inherits, own) = (first_run_at(ids[0], 60, t0), first_run_at(ids[1], 10, t0));
+    assert_eq!(slot(ids[0]), Some((Some(inherits), 60)));
+    assert_eq!(slot(ids[1]), Some((Some(own), 10)));
+    assert_eq!(slot(ids[2]), None, "an interval of 0 is never scheduled");
+    assert!((t0..t0 + 30_000).contains(&inherits) && (t0..t0 + 5_000).contains(&own));
+    assert_eq!(store.site(created.id).await.unwrap().next_run_at, Some(inherits.min(own)));
+
+    // When both came due, one run holds both; the same tick again takes nothing.
+    let now = inherits.max(own);
+    scheduler.enqueue_due(now).await;
+    scheduler.enqueue_due(now).await;
+    let listed = store.runs(&RunFilter { page: 1, per_page: 10, ..RunFilter::default() }).await.unwrap();
+    assert_eq!(listed.total, 1);
+    let jobs = store.jobs_of_run(listed.items[0].id).await.unwrap();
+    let mut names: Vec<&str> = jobs.iter().map(|j| j.flow_name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["inherits", "own"]);
+    let planned = store.due_flows(i64::MAX).await.unwrap();
+    let slot = |id: i64| planned.iter().find(|d| d.flow_id == id).and_then(|d| d.next_run_at);
+    assert_eq!(slot(ids[1]), Some(next_run_after(own, 10, now)));
+
+    // The own-interval flow comes due again while its job is still queued: skipped.
+    let again = slot(ids[1]).unwrap();
+    scheduler.enqueue_due(again).await;
+    let listed = store.runs(&RunFilter { page: 1, per_page: 10, ..RunFilter::default() }).await.unwrap();
+    assert_eq!(listed.total, 1, "{:?}", listed.items);
+    assert_eq!(store.queued_jobs().await.unwrap(), 2);
 }

@@ -66,6 +66,8 @@ async fn an_untrusted_certificate_is_an_error_naming_it() {
         base_url: Url::parse(&format!("https://localhost:{}/", addr.port())).unwrap(),
         flow: FlowSpec {
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
             name: "f".into(),
             driver: "http".into(),
             start_url: "/".into(),

@@ -229,6 +229,8 @@ fn job(base: &Url, start_url: &str, steps: Vec<Step>) -> JobSpec {
         base_url: base.clone(),
         flow: FlowSpec {
             retries: None,
+            interval_secs: None,
+            timeout_secs: None,
             name: "flow".into(),
             driver: "webdriver".into(),
             start_url: start_url.into(),
@@ -493,4 +495,153 @@ async fn the_engine_adds_a_site_through_the_dashboard() {
         assert_eq!(outcome, JobOutcome::passed(), "round {round}");
     }
     t.app.shutdown().await;
+}
+
+/// The TCP ports in LISTEN state owned by processes of process group `group` other than its
+/// leader (chromedriver's browsers), from `/proc`.
+#[cfg(target_os = "linux")]
+fn browser_listen_ports(group: u32) -> Vec<u16> {
+    let mut listening = std::collections::HashMap::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        for line in std::fs::read_to_string(table).unwrap_or_default().lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            // local_address is HEX_ADDR:HEX_PORT; state 0A is LISTEN; column 9 the inode.
+            if cols.get(3) == Some(&"0A")
+                && let (Some(local), Some(inode)) = (cols.get(1), cols.get(9))
+                && let Some(port) = local.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok())
+            {
+                listening.insert((*inode).to_owned(), port);
+            }
+        }
+    }
+    let mut ports = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return ports };
+    for pid in entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // After the `(comm)` field: state, ppid, pgrp.
+        let pgrp =
+            stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<u32>().ok());
+        if pid == group || pgrp != Some(group) {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
+        for fd in fds.filter_map(Result::ok) {
+            let link = std::fs::read_link(fd.path()).map(|l| l.display().to_string()).unwrap_or_default();
+            if let Some(inode) = link.strip_prefix("socket:[").and_then(|l| l.strip_suffix(']'))
+                && let Some(port) = listening.get(inode)
+            {
+                ports.push(*port);
+            }
+        }
+    }
+    ports
+}
+
+/// An upload form (`multipart/form-data`) whose POST records the raw body and, while the
+/// browser that sent it is still open, the TCP ports that browser listens on.
+#[cfg(target_os = "linux")]
+async fn upload_site(group: Option<u32>) -> (Url, Arc<Mutex<Vec<(String, Vec<u8>, Vec<u16>)>>>) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, header};
+    type Seen = Arc<Mutex<Vec<(String, Vec<u8>, Vec<u16>)>>>;
+    let seen: Seen = Arc::default();
+    let page = || async {
+        Html(
+            r#"<!doctype html><html><head><title>Upload</title></head><body>
+            <form method="post" action="/upload" enctype="multipart/form-data">
+              <input type="hidden" name="csrf" value="t0k"><input name="who">
+              <input type="file" name="cv"><input type="file" name="rows"><input type="file" name="none">
+              <button name="go" value="send">Send</button></form></body></html>"#,
+        )
+    };
+    let post = move |State(seen): State<Seen>, headers: HeaderMap, body: Bytes| async move {
+        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let ports = group.map(browser_listen_ports).unwrap_or_default();
+        seen.lock().unwrap().push((ct, body.to_vec(), ports));
+        Html("<p id=done>Uploaded</p>")
+    };
+    let app = Router::new().route("/upload", get(page).post(post)).with_state(Arc::clone(&seen));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (Url::parse(&format!("http://{addr}/")).unwrap(), seen)
+}
+
+/// Chromium uploads a file from `--files-dir` and inline content; the http engine, given
+/// the same flow, sends the same bytes (boundaries aside). While the browser runs, it
+/// listens on no TCP port: DevTools goes over a pipe, so no page can reach it.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn attach_uploads_as_chromium_does_and_the_browser_opens_no_devtools_port() {
+    let test = "attach_uploads_as_chromium_does_and_the_browser_opens_no_devtools_port";
+    let Some((chromedriver, chromium)) = browser_tools(test) else { return };
+    let server = Chromedriver::spawn(&chromedriver).await.expect("chromedriver starts");
+    let files = tempfile::tempdir().unwrap();
+    std::fs::write(files.path().join("ada.pdf"), b"%PDF-1.7\n\x00\xffbinary").unwrap();
+    let files_dir = runner::driver::files::FilesDir::new(Some(files.path().to_owned()));
+    let mut driver = WebDriverDriver::with_options(WebDriverOptions {
+        url: Some(server.url().clone()),
+        capacity: 1,
+        browser: Some(chromium.clone()),
+        ..WebDriverOptions::default()
+    });
+    driver.set_files(files_dir.clone());
+    let (base, seen) = upload_site(server.pid()).await;
+    let attach =
+        |selector: &str, file: Option<&str>, content: Option<&str>, filename: Option<&str>| Step::Attach {
+            selector: selector.into(),
+            file: file.map(Into::into),
+            content: content.map(Into::into),
+            filename: filename.map(Into::into),
+            content_type: None,
+        };
+    let steps = vec![
+        Step::Fill { selector: css("input[name=who]"), value: "Ada \"L\"".into() },
+        attach("input[name=cv]", Some("ada.pdf"), None, None),
+        attach("input[name=rows]", None, Some("a,b\n1,2\n"), Some("rows.csv")),
+        Step::Click { selector: css("button[name=go]") },
+        Step::ExpectText { text: "Uploaded".into() },
+    ];
+    let outcome = driver.run(&job(&base, "/upload", steps.clone())).await;
+    assert_eq!(outcome, JobOutcome::passed());
+
+    let http = runner::driver::http::HttpDriver::new(&runner::driver::http::HttpOptions {
+        files: files_dir,
+        ..runner::driver::http::HttpOptions::default()
+    })
+    .unwrap();
+    let mut http_job = job(&base, "/upload", steps);
+    http_job.flow.driver = "http".into();
+    assert_eq!(http.run(&http_job).await, JobOutcome::passed());
+
+    let seen = seen.lock().unwrap().clone();
+    let unbound = |(ct, body, _): &(String, Vec<u8>, Vec<u16>)| {
+        let boundary = ct.strip_prefix("multipart/form-data; boundary=").expect(ct);
+        String::from_utf8_lossy(body).replace(boundary, "BOUNDARY")
+    };
+    let (chrome, ours) = (unbound(&seen[0]), unbound(&seen[1]));
+    assert!(
+        chrome.contains("name=\"cv\"; filename=\"ada.pdf\"\r\nContent-Type: application/pdf"),
+        "{chrome}"
+    );
+    assert!(
+        chrome.contains("filename=\"rows.csv\"\r\nContent-Type: text/csv\r\n\r\na,b\n1,2\n\r\n"),
+        "{chrome}"
+    );
+    assert_eq!(ours, chrome, "the http engine's multipart body differs from Chromium's");
+
+    assert_eq!(seen[0].2, Vec::<u16>::new(), "the engine's browser listens on TCP ports (DevTools?)");
+
+    // The check sees a browser's DevTools port when there is one: a session of the test's
+    // own, without the pipe, listens on one.
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&server, &chromium, profile.path()).await;
+    let group = server.pid().unwrap();
+    let ports = crate::support::wait_for("a DevTools port", Duration::from_secs(10), || async {
+        let ports = browser_listen_ports(group);
+        (!ports.is_empty()).then_some(ports)
+    })
+    .await;
+    assert_eq!(ports.len(), 1, "{ports:?}");
+    client.close().await.unwrap();
 }

@@ -60,62 +60,29 @@ impl Clients {
     }
 }
 
-/// One stored cookie.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Cookie {
-    /// The host it was set by, or the `Domain` it names (then sub-domains match too).
-    domain: String,
-    host_only: bool,
-    name: String,
-    value: String,
-}
-
-/// A job's cookies: enough of RFC 6265 for logins and CSRF tokens (paths, expiry dates and
-/// `Secure` are not tracked; `Max-Age=0` deletes).
+/// A job's cookies, kept by the rules of RFC 6265 (the `cookie_store` crate): `Path` and
+/// `Domain` scope them (a site may set cookies for itself or a parent domain, never another
+/// site), `Expires` and `Max-Age` end them (a date in the past deletes), `Secure` ones go
+/// only to https or loopback (as browsers treat `localhost`), and `HttpOnly` ones as usual
+/// (every request here is HTTP). Without a public-suffix list, a `Domain` naming a public
+/// suffix (`co.uk`) is not refused; each job starts with an empty jar, so no such cookie
+/// outlives its job.
 #[derive(Debug, Default)]
 pub(crate) struct Jar {
-    cookies: Vec<Cookie>,
+    store: cookie_store::CookieStore,
 }
 
 impl Jar {
     fn store(&mut self, url: &Url, header: &str) {
-        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else { return };
-        let mut parts = header.split(';');
-        let Some((name, value)) = parts.next().and_then(|nv| nv.split_once('=')) else { return };
-        let (name, value) = (name.trim().to_owned(), value.trim().trim_matches('"').to_owned());
-        if name.is_empty() {
-            return;
-        }
-        let (mut domain, mut host_only, mut delete) = (host.clone(), true, false);
-        for attr in parts {
-            let (key, val) = attr.split_once('=').map_or((attr.trim(), ""), |(k, v)| (k.trim(), v.trim()));
-            if key.eq_ignore_ascii_case("domain") && !val.is_empty() {
-                let d = val.trim_start_matches('.').to_ascii_lowercase();
-                // A site may only set cookies for itself or a parent domain of itself.
-                if host == d || host.ends_with(&format!(".{d}")) {
-                    domain = d;
-                    host_only = false;
-                } else {
-                    return;
-                }
-            } else if key.eq_ignore_ascii_case("max-age") && val.parse::<i64>().is_ok_and(|s| s <= 0) {
-                delete = true;
-            }
-        }
-        self.cookies.retain(|c| !(c.name == name && c.domain == domain));
-        if !delete {
-            self.cookies.push(Cookie { domain, host_only, name, value });
+        // A cookie the rules refuse (a foreign Domain, a bad syntax) is dropped, as browsers do.
+        if let Err(e) = self.store.parse(header, url) {
+            tracing::debug!(%url, error = %e, "cookie refused");
         }
     }
 
     fn header_for(&self, url: &Url) -> Option<String> {
-        let host = url.host_str()?.to_ascii_lowercase();
-        let pairs: Vec<String> = self
-            .cookies
-            .iter()
-            .filter(|c| host == c.domain || (!c.host_only && host.ends_with(&format!(".{}", c.domain))))
-            .map(|c| format!("{}={}", c.name, c.value))
-            .collect();
+        let pairs: Vec<String> =
+            self.store.get_request_values(url).map(|(name, value)| format!("{name}={value}")).collect();
         (!pairs.is_empty()).then(|| pairs.join("; "))
     }
 }
@@ -158,7 +125,7 @@ impl Clients {
         nav: Navigation,
         referer: Option<&Url>,
     ) -> Result<Page, FetchError> {
-        let (mut method, mut url, mut body) = (nav.method, nav.url, nav.form_body);
+        let (mut method, mut url, mut body) = (nav.method, nav.url, nav.body);
         let mut referer = referer.cloned();
         for _ in 0..=self.max_redirects {
             self.check_egress(&url)?;
@@ -173,7 +140,7 @@ impl Clients {
                 req = req.header(REFERER, r.as_str());
             }
             if let Some(b) = &body {
-                req = req.header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(b.clone());
+                req = req.header(CONTENT_TYPE, b.content_type.as_str()).body(b.bytes.clone());
             }
             let what = method.as_str().to_owned();
             let mut resp = req.send().await.map_err(|e| self.failure(&what, &url, e))?;
@@ -245,19 +212,51 @@ impl Clients {
 mod tests {
     use super::*;
 
+    fn sorted(header: Option<String>) -> Vec<String> {
+        let mut v: Vec<String> =
+            header.unwrap_or_default().split("; ").filter(|p| !p.is_empty()).map(str::to_owned).collect();
+        v.sort();
+        v
+    }
+
     #[test]
     fn jar_keeps_cookies_per_host_and_domain() {
         let mut jar = Jar::default();
         let a = Url::parse("http://a.shop.test/login").unwrap();
         let b = Url::parse("http://b.shop.test/").unwrap();
         jar.store(&a, "sid=1; Path=/; HttpOnly");
-        jar.store(&a, "wide=2; Domain=.shop.test");
+        jar.store(&a, "wide=2; Domain=.shop.test; Path=/");
         jar.store(&a, "evil=3; Domain=other.test");
-        assert_eq!(jar.header_for(&a).as_deref(), Some("sid=1; wide=2"));
-        assert_eq!(jar.header_for(&b).as_deref(), Some("wide=2"));
-        jar.store(&a, "sid=9");
-        jar.store(&a, "wide=; Domain=shop.test; Max-Age=0");
-        assert_eq!(jar.header_for(&a).as_deref(), Some("sid=9"));
+        assert_eq!(sorted(jar.header_for(&a)), ["sid=1", "wide=2"]);
+        assert_eq!(sorted(jar.header_for(&b)), ["wide=2"]);
+        jar.store(&a, "sid=9; Path=/");
+        jar.store(&a, "wide=; Domain=shop.test; Path=/; Max-Age=0");
+        assert_eq!(sorted(jar.header_for(&a)), ["sid=9"]);
         assert_eq!(jar.header_for(&b), None);
+    }
+
+    #[test]
+    fn jar_follows_path_expiry_and_secure() {
+        let mut jar = Jar::default();
+        let login = Url::parse("http://shop.test/account/login").unwrap();
+        jar.store(&login, "scoped=1; Path=/account");
+        // No Path: the default path is the request path's directory, `/account`.
+        jar.store(&login, "dir=2");
+        jar.store(&login, "gone=3; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+        jar.store(&login, "later=4; Path=/; Expires=Fri, 01 Jan 2100 00:00:00 GMT");
+        jar.store(&login, "safe=5; Path=/; Secure");
+        let root = Url::parse("http://shop.test/").unwrap();
+        let account = Url::parse("http://shop.test/account/orders").unwrap();
+        let accounts = Url::parse("http://shop.test/accounts").unwrap();
+        assert_eq!(sorted(jar.header_for(&root)), ["later=4"]);
+        assert_eq!(sorted(jar.header_for(&account)), ["dir=2", "later=4", "scoped=1"]);
+        assert_eq!(sorted(jar.header_for(&accounts)), ["later=4"], "a path matches at a `/` only");
+        // Secure: over https, and loopback (a browser's secure context), not plain http.
+        let https = Url::parse("https://shop.test/").unwrap();
+        assert_eq!(sorted(jar.header_for(&https)), ["later=4", "safe=5"]);
+        let mut local = Jar::default();
+        let lo = Url::parse("http://127.0.0.1:8080/").unwrap();
+        local.store(&lo, "safe=1; Path=/; Secure");
+        assert_eq!(sorted(local.header_for(&lo)), ["safe=1"]);
     }
 }

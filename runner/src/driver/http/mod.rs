@@ -3,9 +3,10 @@
 //!
 //! - `open` and links: GET, redirects followed, cookies kept for the job.
 //! - `fill` / `select`: remember field values on the current page.
+//! - `attach`: remember a file for a file input (from `--files-dir`, or inline).
 //! - `submit`, or `click` on a submit button: build the request the browser would (method,
-//!   action resolved against the page URL, urlencoded fields including hidden inputs, chosen
-//!   options and checked boxes) and load the answer.
+//!   action resolved against the page URL, urlencoded or `multipart/form-data` fields
+//!   including hidden inputs, chosen options, checked boxes and files) and load the answer.
 //! - `wait_for`: no scripts run, so the element must be in the page as served.
 //! - `expect_*`: check the current page's status, text, elements or URL.
 //!
@@ -15,6 +16,7 @@
 //! (`driver::rules`).
 
 mod fetch;
+mod multipart;
 mod page;
 
 use std::sync::Arc;
@@ -24,9 +26,10 @@ use fetch::{Clients, FetchError, Jar};
 use page::{Navigation, Page};
 use url::Url;
 
+use super::files::FilesDir;
 use super::rules::{check_status, checks_status, collapse, resolve, start_url, url_matches};
 use super::{BoxFuture, Driver, Health, JobSpec, StepFailure};
-use crate::domain::{JobOutcome, Step};
+use crate::domain::{JobOutcome, JobStatus, Step};
 
 /// Limits and identity of the http engine.
 #[derive(Debug, Clone)]
@@ -47,6 +50,8 @@ pub struct HttpOptions {
     pub user_agent: String,
     /// Where jobs may connect, and how names are resolved for that check.
     pub egress: crate::egress::Egress,
+    /// Where `attach` steps read their files.
+    pub files: FilesDir,
 }
 
 impl Default for HttpOptions {
@@ -60,6 +65,7 @@ impl Default for HttpOptions {
             max_redirects: 10,
             user_agent: format!("promkit-runner/{} (form check)", env!("CARGO_PKG_VERSION")),
             egress: crate::egress::Egress::default(),
+            files: FilesDir::default(),
         }
     }
 }
@@ -74,6 +80,7 @@ pub struct BuildError(#[from] reqwest::Error);
 pub struct HttpDriver {
     clients: Clients,
     capacity: usize,
+    files: FilesDir,
 }
 
 impl From<FetchError> for StepFailure {
@@ -121,7 +128,7 @@ impl HttpDriver {
             read_timeout: options.read_timeout,
             policy: Arc::clone(&options.egress.policy),
         };
-        Ok(Self { clients, capacity: options.capacity })
+        Ok(Self { clients, capacity: options.capacity, files: options.files.clone() })
     }
 
     async fn run_flow(&self, job: &JobSpec) -> JobOutcome {
@@ -173,6 +180,13 @@ impl HttpDriver {
             Step::Fill { selector, value } => return page.fill(selector, value).map_err(StepFailure::failed),
             Step::Select { selector, value } => {
                 return page.select(selector, value).map_err(StepFailure::failed);
+            }
+            Step::Attach { selector, file, content, filename, content_type } => {
+                let upload = self
+                    .files
+                    .upload(file.as_deref(), content.as_deref(), filename.as_deref(), content_type.as_deref())
+                    .map_err(|e| StepFailure::new(JobStatus::Error, e))?;
+                return page.attach(selector, upload).map_err(StepFailure::failed);
             }
             Step::Click { selector } => page.click(selector).map_err(StepFailure::failed)?,
             Step::Submit { selector } => page.submit(selector.as_deref()).map_err(StepFailure::failed)?,

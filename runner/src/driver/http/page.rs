@@ -12,6 +12,8 @@ use reqwest::Method;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+use super::multipart;
+use crate::driver::files::Upload;
 use crate::driver::rules::{collapse, radio_chosen, truthy};
 
 /// A value a step set on a form field.
@@ -23,6 +25,15 @@ pub(crate) enum FieldValue {
     Checked(bool),
     /// The chosen option of a select, by option value.
     Option(String),
+    /// The file attached to a file input.
+    File(Upload),
+}
+
+/// An entry of a form's data set: text, or a file input's file (`None`: no file chosen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Entry {
+    Text(String),
+    File(Option<Upload>),
 }
 
 /// A request to make: a link to follow or a form to submit.
@@ -30,13 +41,20 @@ pub(crate) enum FieldValue {
 pub(crate) struct Navigation {
     pub(crate) method: Method,
     pub(crate) url: Url,
-    /// An `application/x-www-form-urlencoded` body.
-    pub(crate) form_body: Option<String>,
+    /// The body a form submits, with its `Content-Type`.
+    pub(crate) body: Option<Body>,
+}
+
+/// A request body and its media type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Body {
+    pub(crate) content_type: String,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl Navigation {
     pub(crate) fn get(url: Url) -> Self {
-        Self { method: Method::GET, url, form_body: None }
+        Self { method: Method::GET, url, body: None }
     }
 }
 
@@ -213,6 +231,18 @@ impl Page {
         Ok(())
     }
 
+    /// `attach`: gives a file input its file.
+    pub(crate) fn attach(&mut self, sel: &str, upload: Upload) -> Result<(), Wanting> {
+        let parsed = selector(sel)?;
+        let html = self.html()?;
+        let el = html.select(&parsed).next().ok_or_else(|| format!("no element matches `{sel}`"))?;
+        if tag(el) != "input" || input_type(el) != "file" {
+            return Err(format!("{} matched by `{sel}` is not an <input type=\"file\">", describe(el)));
+        }
+        self.values.insert(position(&html, el), FieldValue::File(upload));
+        Ok(())
+    }
+
     /// `click`: a link to follow or a submit button to press.
     pub(crate) fn click(&self, sel: &str) -> Result<Navigation, Wanting> {
         let parsed = selector(sel)?;
@@ -273,12 +303,7 @@ impl Page {
                 _ => Method::GET,
             };
         let enctype = pick("formenctype").or_else(|| pick("enctype")).map(str::to_ascii_lowercase);
-        if method == Method::POST && enctype.as_deref() == Some("multipart/form-data") {
-            return Err(
-                "the form posts multipart/form-data, which the http engine does not send (use the webdriver engine)"
-                    .to_owned(),
-            );
-        }
+        let multipart = method == Method::POST && enctype.as_deref() == Some("multipart/form-data");
         let action = pick("formaction").or_else(|| pick("action")).map(str::trim).filter(|a| !a.is_empty());
         let mut url = match action {
             Some(a) => self.url.join(a).map_err(|e| format!("form action `{a}` is not a URL ({e})"))?,
@@ -286,16 +311,33 @@ impl Page {
         };
         url.set_fragment(None);
         let fields = self.form_fields(html, form, submitter);
+        if multipart {
+            let boundary = multipart::boundary();
+            let bytes = multipart::encode(&fields, &boundary);
+            let content_type = format!("multipart/form-data; boundary={boundary}");
+            return Ok(Navigation { method, url, body: Some(Body { content_type, bytes }) });
+        }
+        // Outside multipart, a file input sends its file's name only (the HTML standard's
+        // conversion of the form data set).
         let mut encoder = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in &fields {
-            encoder.append_pair(name, value);
+        for (name, entry) in &fields {
+            match entry {
+                Entry::Text(value) => encoder.append_pair(name, value),
+                Entry::File(file) => {
+                    encoder.append_pair(name, file.as_ref().map_or("", |f| f.filename.as_str()))
+                }
+            };
         }
         let encoded = encoder.finish();
         if method == Method::GET {
             url.set_query(if encoded.is_empty() { None } else { Some(&encoded) });
             Ok(Navigation::get(url))
         } else {
-            Ok(Navigation { method, url, form_body: Some(encoded) })
+            let body = Body {
+                content_type: "application/x-www-form-urlencoded".to_owned(),
+                bytes: encoded.into_bytes(),
+            };
+            Ok(Navigation { method, url, body: Some(body) })
         }
     }
 
@@ -305,8 +347,11 @@ impl Page {
         html: &Html,
         form: ElementRef<'_>,
         submitter: Option<ElementRef<'_>>,
-    ) -> Vec<(String, String)> {
-        let mut out = Vec::new();
+    ) -> Vec<(String, Entry)> {
+        fn push_text(out: &mut Vec<(String, Entry)>, name: String, value: String) {
+            out.push((name, Entry::Text(value)));
+        }
+        let mut out: Vec<(String, Entry)> = Vec::new();
         for (index, el) in elements(html).enumerate() {
             let kind = tag(el);
             if !matches!(kind.as_str(), "input" | "select" | "textarea" | "button") {
@@ -321,7 +366,7 @@ impl Page {
             match kind.as_str() {
                 "button" => {
                     if is_submitter {
-                        out.push((name.to_owned(), attr(el, "value").unwrap_or("").to_owned()));
+                        push_text(&mut out, name.to_owned(), attr(el, "value").unwrap_or("").to_owned());
                     }
                 }
                 "textarea" => {
@@ -332,33 +377,48 @@ impl Page {
                             text.strip_prefix('\n').map(str::to_owned).unwrap_or(text)
                         }
                     };
-                    out.push((name.to_owned(), value));
+                    push_text(&mut out, name.to_owned(), value);
                 }
                 "select" => {
                     for value in selected_options(el, set) {
-                        out.push((name.to_owned(), value));
+                        push_text(&mut out, name.to_owned(), value);
                     }
                 }
                 _ => match input_type(el).as_str() {
                     "submit" => {
                         if is_submitter {
-                            out.push((name.to_owned(), attr(el, "value").unwrap_or("Submit").to_owned()));
+                            push_text(
+                                &mut out,
+                                name.to_owned(),
+                                attr(el, "value").unwrap_or("Submit").to_owned(),
+                            );
                         }
                     }
                     "image" => {
                         if is_submitter {
-                            out.push((format!("{name}.x"), "0".to_owned()));
-                            out.push((format!("{name}.y"), "0".to_owned()));
+                            push_text(&mut out, format!("{name}.x"), "0".to_owned());
+                            push_text(&mut out, format!("{name}.y"), "0".to_owned());
                         }
                     }
-                    "button" | "reset" | "file" => {}
+                    "button" | "reset" => {}
+                    "file" => {
+                        let file = match set {
+                            Some(FieldValue::File(upload)) => Some(upload.clone()),
+                            _ => None,
+                        };
+                        out.push((name.to_owned(), Entry::File(file)));
+                    }
                     "checkbox" | "radio" => {
                         let checked = match set {
                             Some(FieldValue::Checked(c)) => *c,
                             _ => attr(el, "checked").is_some(),
                         };
                         if checked {
-                            out.push((name.to_owned(), attr(el, "value").unwrap_or("on").to_owned()));
+                            push_text(
+                                &mut out,
+                                name.to_owned(),
+                                attr(el, "value").unwrap_or("on").to_owned(),
+                            );
                         }
                     }
                     _ => {
@@ -366,7 +426,7 @@ impl Page {
                             Some(FieldValue::Text(v)) => v.clone(),
                             _ => attr(el, "value").unwrap_or("").to_owned(),
                         };
-                        out.push((name.to_owned(), value));
+                        push_text(&mut out, name.to_owned(), value);
                     }
                 },
             }
@@ -495,7 +555,8 @@ line</textarea>
     }
 
     fn body(nav: &Navigation) -> Vec<(String, String)> {
-        form_urlencoded::parse(nav.form_body.as_deref().unwrap_or("").as_bytes()).into_owned().collect()
+        let bytes = nav.body.as_ref().map_or(&[][..], |b| &b.bytes[..]);
+        form_urlencoded::parse(bytes).into_owned().collect()
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -517,6 +578,7 @@ line</textarea>
                 ("empty", "y"),
                 ("terms", "on"),
                 ("r", "1"),
+                ("upload", ""),
                 ("outside", "o"),
             ])
         );
@@ -542,6 +604,7 @@ line</textarea>
                 ("empty", "y"),
                 ("news", "yes"),
                 ("r", "2"),
+                ("upload", ""),
                 ("go", "send"),
                 ("outside", "o"),
             ])

@@ -77,6 +77,11 @@ pub(super) fn of(
     }
     if let Some(dir) = profile {
         args.push(format!("--user-data-dir={}", dir.display()));
+        // DevTools over a pipe to chromedriver instead of a TCP port: otherwise Chromium
+        // listens on a loopback port chromedriver picks (`--remote-debugging-port=0`), which
+        // a page could reach through the egress proxy (loopback is allowed by default) and
+        // drive the browser with. With the pipe there is no such port to refuse.
+        args.push("--remote-debugging-pipe".to_owned());
     }
     let mut chrome = json!({ "args": args });
     let browser = options.browser.clone().or_else(|| {
@@ -118,6 +123,7 @@ mod tests {
             "--window-size=1280,800",
             "--proxy-server=http://127.0.0.1:3128",
             "--proxy-bypass-list=<-loopback>",
+            "--remote-debugging-pipe",
         ] {
             assert!(args.contains(&flag), "{flag} missing from {args:?}");
         }

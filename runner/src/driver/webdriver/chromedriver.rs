@@ -109,6 +109,11 @@ impl Chromedriver {
     pub fn url(&self) -> &Url {
         &self.url
     }
+
+    /// Its process id (also its browsers' process group), while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.lock().ok()?.id()
+    }
 }
 
 impl Drop for Chromedriver {

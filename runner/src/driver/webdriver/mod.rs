@@ -78,6 +78,8 @@ pub struct WebDriverOptions {
     /// The egress policy the browser's requests go through (a local browser only); `None`:
     /// unchecked.
     pub egress: Option<crate::egress::Egress>,
+    /// Where `attach` steps read their files (a local browser only).
+    pub files: crate::driver::files::FilesDir,
 }
 
 impl Default for WebDriverOptions {
@@ -89,6 +91,7 @@ impl Default for WebDriverOptions {
             page_load_timeout: Duration::from_secs(30),
             window: (1280, 800),
             egress: None,
+            files: crate::driver::files::FilesDir::default(),
         }
     }
 }
@@ -161,6 +164,11 @@ impl WebDriverDriver {
         self.options.egress = Some(egress);
     }
 
+    /// Where `attach` steps read their files.
+    pub fn set_files(&mut self, files: crate::driver::files::FilesDir) {
+        self.options.files = files;
+    }
+
     /// The WebDriver server's URL, when configured.
     pub fn url(&self) -> Option<&Url> {
         self.options.url.as_ref()
@@ -183,9 +191,12 @@ impl WebDriverDriver {
             Ok(b) => b,
             Err(e) => return JobOutcome::not_passed(JobStatus::Error, None, e),
         };
+        let scratch = browser.profile().map(|p| p.join("runner-uploads"));
         let outcome = {
             let client = browser.client();
             let mut tab = Tab::new(client, self.options.page_load_timeout + COMMAND_SLACK);
+            tab.files = self.options.files.clone();
+            tab.scratch = scratch;
             match tab.run(job, &start).await {
                 Ok(()) => JobOutcome::passed(),
                 Err((step, failure)) => {

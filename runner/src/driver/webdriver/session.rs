@@ -82,6 +82,11 @@ impl Browser {
         self.proxy.as_ref().map(Proxy::refusals).unwrap_or_default()
     }
 
+    /// The profile directory, on this machine, when the browser is local.
+    pub(super) fn profile(&self) -> Option<&std::path::Path> {
+        self.profile.as_ref().map(TempDir::path)
+    }
+
     /// The session.
     pub(super) fn client(&mut self) -> &Client {
         self.client.as_ref().unwrap_or_else(|| unreachable!("the client is taken only by close and drop"))

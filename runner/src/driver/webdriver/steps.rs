@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::failure::{click_intercepted, command_failure, no_answer};
 use super::script;
 use super::tab::{POLL, Tab};
-use crate::domain::Step;
+use crate::domain::{JobStatus, Step};
 use crate::driver::rules::{collapse, radio_chosen, resolve, truthy, url_matches};
 use crate::driver::{JobSpec, StepFailure};
 
@@ -42,6 +42,16 @@ impl Tab<'_> {
                     )));
                 }
                 self.choose(&el, &field, value).await
+            }
+            Step::Attach { selector, file, content, filename, content_type } => {
+                self.attach(
+                    selector,
+                    file.as_deref(),
+                    content.as_deref(),
+                    filename.as_deref(),
+                    content_type.as_deref(),
+                )
+                .await
             }
             Step::Click { selector } => {
                 let el = self.find(selector).await?;
@@ -141,6 +151,65 @@ impl Tab<'_> {
                 }
             }
         }
+    }
+
+    /// `attach`: types the file's path into the file input, as WebDriver has browsers take
+    /// files. The browser must be on this machine: a file that is not named as it is in
+    /// `--files-dir` (inline content, another `filename`) is written to the session's profile
+    /// folder first. The browser picks the media type from the name, so `content_type` is
+    /// not used.
+    async fn attach(
+        &mut self,
+        selector: &str,
+        file: Option<&str>,
+        content: Option<&str>,
+        filename: Option<&str>,
+        content_type: Option<&str>,
+    ) -> Result<(), StepFailure> {
+        let Some(scratch) = self.scratch.clone() else {
+            return Err(StepFailure::new(
+                JobStatus::Error,
+                "`attach` in the webdriver engine needs the browser on this machine (a chromedriver on \
+                 loopback): a remote --webdriver-url's browser cannot read the runner's files"
+                    .to_owned(),
+            ));
+        };
+        let path = match (file, filename) {
+            (Some(relative), None) => {
+                self.files.resolve(relative).map_err(|e| StepFailure::new(JobStatus::Error, e))?
+            }
+            _ => {
+                let upload = self
+                    .files
+                    .upload(file, content, filename, content_type)
+                    .map_err(|e| StepFailure::new(JobStatus::Error, e))?;
+                // Only the last component of the name: it must not lead out of the folder.
+                let name = std::path::Path::new(&upload.filename)
+                    .file_name()
+                    .map_or_else(|| "upload".into(), std::ffi::OsStr::to_os_string);
+                let dir = scratch.join(format!("{}", self.uploads));
+                self.uploads += 1;
+                let written = std::fs::create_dir_all(&dir)
+                    .and_then(|()| std::fs::write(dir.join(&name), &upload.bytes));
+                written.map_err(|e| {
+                    StepFailure::new(
+                        JobStatus::Error,
+                        format!("cannot write the upload for the browser: {e}"),
+                    )
+                })?;
+                dir.join(name)
+            }
+        };
+        let el = self.find(selector).await?;
+        let field: FieldInfo = self.script("inspecting", script::FIELD_INFO, vec![json!(el)]).await?;
+        if (field.tag.as_str(), field.kind.as_str()) != ("input", "file") {
+            return Err(StepFailure::failed(format!(
+                "{} matched by `{selector}` is not an <input type=\"file\">",
+                field.desc
+            )));
+        }
+        let text = path.display().to_string();
+        self.cmd(&format!("attaching a file to {}", field.desc), el.send_keys(&text)).await
     }
 
     async fn fill(&mut self, selector: &str, value: &str) -> Result<(), StepFailure> {

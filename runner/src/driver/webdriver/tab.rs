@@ -3,6 +3,7 @@
 //! itself is in [`super::steps`]).
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use fantoccini::error::CmdError;
@@ -13,6 +14,7 @@ use url::Url;
 
 use super::failure::{command_failure, no_answer};
 use super::script;
+use crate::driver::files::FilesDir;
 use crate::driver::rules::{check_status, checks_status};
 use crate::driver::{JobSpec, StepFailure};
 
@@ -27,6 +29,13 @@ pub(super) struct Tab<'a> {
     /// `performance.timeOrigin` of the document last checked, to see whether a step loaded a
     /// new page.
     origin: Option<f64>,
+    /// Where `attach` steps read files.
+    pub(super) files: FilesDir,
+    /// A folder on the browser's machine for files written for it (inline content, renamed
+    /// files); `None` when the browser is remote.
+    pub(super) scratch: Option<PathBuf>,
+    /// Files written to `scratch` so far (each in a folder of its own, keeping its name).
+    pub(super) uploads: u32,
 }
 
 /// The document's identity, load state and HTTP status.
@@ -48,7 +57,7 @@ type Failed = (Option<usize>, StepFailure);
 impl<'a> Tab<'a> {
     /// A tab on `client`'s current page; `limit` bounds every command.
     pub(super) fn new(client: &'a Client, limit: Duration) -> Self {
-        Self { client, limit, origin: None }
+        Self { client, limit, origin: None, files: FilesDir::default(), scratch: None, uploads: 0 }
     }
 
     /// Runs a WebDriver command under the command time limit.

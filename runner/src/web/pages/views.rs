@@ -150,6 +150,8 @@ pub(crate) struct FlowView {
     /// The steps' kinds in order: `fill, fill, submit, expect_text`.
     pub(crate) steps: String,
     pub(crate) step_count: usize,
+    /// Its schedule and timeout when it has its own: `every 300 s, timeout 45 s`.
+    pub(crate) own: String,
 }
 
 impl FlowView {
@@ -162,6 +164,18 @@ impl FlowView {
             start_url: flow.spec.start_url.clone(),
             steps: kinds.join(", "),
             step_count: kinds.len(),
+            own: {
+                let mut own = Vec::new();
+                match flow.spec.interval_secs {
+                    Some(0) => own.push("by hand only".to_owned()),
+                    Some(s) => own.push(format!("every {s} s")),
+                    None => {}
+                }
+                if let Some(t) = flow.spec.timeout_secs {
+                    own.push(format!("timeout {t} s"));
+                }
+                own.join(", ")
+            },
         }
     }
 }
