@@ -8,6 +8,12 @@
 //! every value again. Series live in a slab indexed by a hash table of slab positions, so the
 //! scrape order (sorted as Go sorts: by label values) can be cached as positions and reused
 //! until a series is added or removed.
+//!
+//! In front of the table sits a small per-thread cache of recent lookups (one per store and
+//! thread): a hit hashes the raw values, compares them in place with the cached copy and uses
+//! the cached handle, touching no lock and no shared cache line that anything writes. Removals
+//! bump the store's epoch, and a cache whose epoch is stale is emptied before it is read, so a
+//! removed series is never handed out again.
 
 use std::cell::RefCell;
 use std::cmp::Ordering as CmpOrdering;
@@ -15,7 +21,9 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::{PoisonError, RwLock};
 
+use crossbeam_utils::CachePadded;
 use hashbrown::HashTable;
+use thread_local::ThreadLocal;
 
 use crate::model::{Desc, FamilyHeader, LabelTemplate, Labels, Sink};
 use crate::sync::{AtomicU64, Mutex, lock};
@@ -41,6 +49,55 @@ pub(crate) struct Store<M: Metric> {
     hasher: foldhash::fast::RandomState,
     inner: RwLock<Inner<M>>,
     order: Mutex<OrderCache>,
+    /// Bumped (under the write lock) by every removal. Padded: hits read it on every lookup,
+    /// and it must not share a line with the lock word that misses and inserts write.
+    epoch: CachePadded<std::sync::atomic::AtomicU64>,
+    /// Each thread's recent lookups in this store.
+    cache: ThreadLocal<RefCell<Cache<M>>>,
+}
+
+/// How many recent lookups a thread remembers per store: enough for the handful of label
+/// combinations a request handler touches, small enough that a linear scan of the hashes is a
+/// few compares.
+const CACHE_SLOTS: usize = 8;
+
+/// One thread's recent lookups in one store.
+#[derive(Debug)]
+struct Cache<M> {
+    /// The store's epoch when these slots were filled; a different epoch empties them.
+    epoch: u64,
+    /// The next slot to overwrite (round robin).
+    next: usize,
+    slots: [Slot<M>; CACHE_SLOTS],
+}
+
+#[derive(Debug)]
+struct Slot<M> {
+    hash: u64,
+    /// The raw values in label-name order, each followed by a 0xff byte (the hash's input).
+    /// Reused: it grows to the longest key seen and then allocates no more.
+    raw: Vec<u8>,
+    metric: Option<M>,
+}
+
+impl<M> Cache<M> {
+    fn new(epoch: u64) -> Self {
+        Self {
+            epoch,
+            next: 0,
+            slots: std::array::from_fn(|_| Slot { hash: 0, raw: Vec::new(), metric: None }),
+        }
+    }
+
+    /// Drops every cached handle (a removal happened since they were cached).
+    #[cold]
+    fn reset(&mut self, epoch: u64) {
+        for slot in &mut self.slots {
+            slot.metric = None;
+        }
+        self.epoch = epoch;
+        self.next = 0;
+    }
 }
 
 #[derive(Debug)]
@@ -92,6 +149,8 @@ impl<M: Metric> Store<M> {
                 len: 0,
             }),
             order: Mutex::new(OrderCache::default()),
+            epoch: CachePadded::new(std::sync::atomic::AtomicU64::new(0)),
+            cache: ThreadLocal::new(),
             desc,
         }
     }
@@ -163,7 +222,7 @@ impl<M: Metric> Store<M> {
 
     /// The same hash from raw values (`get` maps a declared label index to its value).
     #[inline]
-    fn hash_raw<'v>(&self, get: &dyn Fn(usize) -> &'v str) -> u64 {
+    fn hash_raw<'v>(&self, get: &impl Fn(usize) -> &'v str) -> u64 {
         let mut h = self.hasher.build_hasher();
         for &i in self.sorted.iter() {
             h.write(get(i).as_bytes());
@@ -175,7 +234,7 @@ impl<M: Metric> Store<M> {
     /// Whether a stored key holds exactly these raw values. A segment without a backslash is
     /// compared as bytes; only a value that needed escaping is unescaped to compare.
     #[inline]
-    fn key_matches<'v>(&self, key: &str, get: &dyn Fn(usize) -> &'v str) -> bool {
+    fn key_matches<'v>(&self, key: &str, get: &impl Fn(usize) -> &'v str) -> bool {
         if self.sorted.is_empty() {
             return key.is_empty();
         }
@@ -205,12 +264,81 @@ impl<M: Metric> Store<M> {
         true
     }
 
-    /// The series with these raw values (`get` maps a declared label index to its value),
-    /// created if it does not exist. A hit hashes and compares the input in place: no escaping,
-    /// no copy, no allocation.
+    /// Runs `f` on the series with these raw values (`get` maps a declared label index to its
+    /// value), created if it does not exist. A hit in this thread's cache takes no lock, clones
+    /// no handle and allocates nothing; a miss looks in the table (creating the series if
+    /// needed) and caches the handle.
     #[inline]
-    pub(crate) fn get_or_create_raw<'v>(&self, get: &dyn Fn(usize) -> &'v str) -> M {
+    pub(crate) fn with_series<'v, R>(&self, get: &impl Fn(usize) -> &'v str, f: impl FnOnce(&M) -> R) -> R {
         let hash = self.hash_raw(get);
+        // Acquire, read before any table lookup this call makes: pairs with the Release bump
+        // of a removal. Reading epoch E means every removal that bumped to E happens-before the
+        // rest of this call, so (a) slots filled at epoch E were filled from a table lookup that
+        // itself started after reading E, hence hold no series removed at or before E; and (b) a
+        // table lookup below that follows this read sees those removals too, so the handle it
+        // caches under E is not one they removed. A removal that bumps to E+1 later makes this
+        // thread's next lookup (which reads E+1) empty the cache. A lookup that starts after
+        // `remove` returned (ordered by any synchronisation) reads E+1 or later by coherence.
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let cell = self.cache.get_or(|| RefCell::new(Cache::new(epoch)));
+        // Borrowed while `f` runs: `f` may look up this store again (a nested call), which
+        // then finds the cache busy and takes the uncached path instead of panicking.
+        let Ok(mut cache) = cell.try_borrow_mut() else {
+            return f(&self.lookup(hash, get));
+        };
+        if cache.epoch != epoch {
+            cache.reset(epoch);
+        }
+        let hit = cache
+            .slots
+            .iter()
+            .position(|s| s.hash == hash && s.metric.is_some() && self.raw_matches(&s.raw, get));
+        let pos = match hit {
+            Some(pos) => pos,
+            None => self.fill(&mut cache, hash, get),
+        };
+        match &cache.slots[pos].metric {
+            Some(m) => f(m),
+            None => f(&self.lookup(hash, get)),
+        }
+    }
+
+    /// Looks the values up in the table and caches the handle in the next slot; its position.
+    #[cold]
+    #[inline(never)]
+    fn fill<'v>(&self, cache: &mut Cache<M>, hash: u64, get: &impl Fn(usize) -> &'v str) -> usize {
+        let metric = self.lookup(hash, get);
+        let pos = cache.next;
+        cache.next = (pos + 1) % CACHE_SLOTS;
+        let slot = &mut cache.slots[pos];
+        slot.hash = hash;
+        slot.raw.clear();
+        for &i in self.sorted.iter() {
+            slot.raw.extend_from_slice(get(i).as_bytes());
+            slot.raw.push(0xff);
+        }
+        slot.metric = Some(metric);
+        pos
+    }
+
+    /// Whether a cache slot's raw values are exactly these values.
+    #[inline]
+    fn raw_matches<'v>(&self, raw: &[u8], get: &impl Fn(usize) -> &'v str) -> bool {
+        let mut rest = raw;
+        for &i in self.sorted.iter() {
+            let v = get(i).as_bytes();
+            // 0xff never occurs in UTF-8, so it ends a value unambiguously.
+            match rest.get(v.len()) {
+                Some(&0xff) if bytes_eq(&rest[..v.len()], v) => rest = &rest[v.len() + 1..],
+                _ => return false,
+            }
+        }
+        rest.is_empty()
+    }
+
+    /// The table lookup behind the cache: hashes and compares the input in place (no escaping,
+    /// no copy, no allocation on a hit); creates the series on a miss.
+    fn lookup<'v>(&self, hash: u64, get: &impl Fn(usize) -> &'v str) -> M {
         {
             let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
             let slab = &inner.slab;
@@ -227,7 +355,7 @@ impl<M: Metric> Store<M> {
     }
 
     /// The series with these raw values if it exists; never creates one.
-    pub(crate) fn get_existing_raw<'v>(&self, get: &dyn Fn(usize) -> &'v str) -> Option<M> {
+    pub(crate) fn get_existing_raw<'v>(&self, get: &impl Fn(usize) -> &'v str) -> Option<M> {
         let hash = self.hash_raw(get);
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let slab = &inner.slab;
@@ -337,6 +465,7 @@ impl<M: Metric> Store<M> {
         inner.free.push(pos);
         inner.len -= 1;
         inner.generation += 1;
+        self.bump_epoch();
         true
     }
 
@@ -357,8 +486,17 @@ impl<M: Metric> Store<M> {
         inner.len -= removed;
         if removed > 0 {
             inner.generation += 1;
+            self.bump_epoch();
         }
         removed
+    }
+
+    /// Tells every thread's cache that series were removed. Called with the write lock held,
+    /// after the table changed. Release: a lookup that reads the new epoch (Acquire) sees the
+    /// removal, so it neither uses slots filled before it nor caches a removed handle. The
+    /// increment needs no stronger ordering: writers are serialised by the lock.
+    fn bump_epoch(&self) {
+        self.epoch.fetch_add(1, Ordering::Release);
     }
 
     /// The unescaped value of label `declared` (declared index) in a stored key.
