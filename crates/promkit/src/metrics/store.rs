@@ -73,8 +73,9 @@ struct Cache<M> {
 
 #[derive(Debug)]
 struct Slot<M> {
-    hash: u64,
-    /// The raw values in label-name order, each followed by a 0xff byte (the hash's input).
+    /// The values' [`fingerprint`].
+    fp: u64,
+    /// The raw values in declared order, each followed by a 0xff byte.
     /// Reused: it grows to the longest key seen and then allocates no more.
     raw: Vec<u8>,
     metric: Option<M>,
@@ -85,7 +86,7 @@ impl<M> Cache<M> {
         Self {
             epoch,
             next: 0,
-            slots: std::array::from_fn(|_| Slot { hash: 0, raw: Vec::new(), metric: None }),
+            slots: std::array::from_fn(|_| Slot { fp: 0, raw: Vec::new(), metric: None }),
         }
     }
 
@@ -270,7 +271,8 @@ impl<M: Metric> Store<M> {
     /// needed) and caches the handle.
     #[inline]
     pub(crate) fn with_series<'v, R>(&self, get: &impl Fn(usize) -> &'v str, f: impl FnOnce(&M) -> R) -> R {
-        let hash = self.hash_raw(get);
+        let n = self.sorted.len();
+        let fp = fingerprint(n, get);
         // Acquire, read before any table lookup this call makes: pairs with the Release bump
         // of a removal. Reading epoch E means every removal that bumped to E happens-before the
         // rest of this call, so (a) slots filled at epoch E were filled from a table lookup that
@@ -284,7 +286,7 @@ impl<M: Metric> Store<M> {
         // Borrowed while `f` runs: `f` may look up this store again (a nested call), which
         // then finds the cache busy and takes the uncached path instead of panicking.
         let Ok(mut cache) = cell.try_borrow_mut() else {
-            return f(&self.lookup(hash, get));
+            return f(&self.lookup(self.hash_raw(get), get));
         };
         if cache.epoch != epoch {
             cache.reset(epoch);
@@ -292,48 +294,33 @@ impl<M: Metric> Store<M> {
         let hit = cache
             .slots
             .iter()
-            .position(|s| s.hash == hash && s.metric.is_some() && self.raw_matches(&s.raw, get));
+            .position(|s| s.fp == fp && s.metric.is_some() && raw_matches(&s.raw, n, get));
         let pos = match hit {
             Some(pos) => pos,
-            None => self.fill(&mut cache, hash, get),
+            None => self.fill(&mut cache, fp, get),
         };
         match &cache.slots[pos].metric {
             Some(m) => f(m),
-            None => f(&self.lookup(hash, get)),
+            None => f(&self.lookup(self.hash_raw(get), get)),
         }
     }
 
     /// Looks the values up in the table and caches the handle in the next slot; its position.
     #[cold]
     #[inline(never)]
-    fn fill<'v>(&self, cache: &mut Cache<M>, hash: u64, get: &impl Fn(usize) -> &'v str) -> usize {
-        let metric = self.lookup(hash, get);
+    fn fill<'v>(&self, cache: &mut Cache<M>, fp: u64, get: &impl Fn(usize) -> &'v str) -> usize {
+        let metric = self.lookup(self.hash_raw(get), get);
         let pos = cache.next;
         cache.next = (pos + 1) % CACHE_SLOTS;
         let slot = &mut cache.slots[pos];
-        slot.hash = hash;
+        slot.fp = fp;
         slot.raw.clear();
-        for &i in self.sorted.iter() {
+        for i in 0..self.sorted.len() {
             slot.raw.extend_from_slice(get(i).as_bytes());
             slot.raw.push(0xff);
         }
         slot.metric = Some(metric);
         pos
-    }
-
-    /// Whether a cache slot's raw values are exactly these values.
-    #[inline]
-    fn raw_matches<'v>(&self, raw: &[u8], get: &impl Fn(usize) -> &'v str) -> bool {
-        let mut rest = raw;
-        for &i in self.sorted.iter() {
-            let v = get(i).as_bytes();
-            // 0xff never occurs in UTF-8, so it ends a value unambiguously.
-            match rest.get(v.len()) {
-                Some(&0xff) if bytes_eq(&rest[..v.len()], v) => rest = &rest[v.len() + 1..],
-                _ => return false,
-            }
-        }
-        rest.is_empty()
     }
 
     /// The table lookup behind the cache: hashes and compares the input in place (no escaping,
@@ -589,6 +576,64 @@ impl<M> Inner<M> {
     }
 }
 
+/// Whether a cache slot's raw values (declared order, each followed by 0xff) are exactly the
+/// `n` values `get(i)`.
+#[inline(always)]
+fn raw_matches<'v>(raw: &[u8], n: usize, get: &impl Fn(usize) -> &'v str) -> bool {
+    let mut rest = raw;
+    for i in 0..n {
+        let v = get(i).as_bytes();
+        // 0xff never occurs in UTF-8, so it ends a value unambiguously.
+        match rest.get(v.len()) {
+            Some(&0xff) if short_eq(&rest[..v.len()], v) => rest = &rest[v.len() + 1..],
+            _ => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// A cheap 64-bit digest of `n` values `get(i)` (declared order) that picks the cache slot to
+/// compare: one multiply per value over its length and first and last bytes (all of a value up
+/// to 16 bytes). Unkeyed: a collision (values alike but for their middle bytes) costs only a
+/// comparison among the few slots, never a wrong answer, since slots are compared in full.
+#[inline(always)]
+fn fingerprint<'v>(n: usize, get: &impl Fn(usize) -> &'v str) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = n as u64;
+    for i in 0..n {
+        let v = get(i).as_bytes();
+        let (head, tail) = head_tail(v);
+        let x = u128::from(head ^ h ^ K) * u128::from(tail ^ (v.len() as u64).rotate_left(32) ^ K.rotate_left(17));
+        h = (x as u64) ^ ((x >> 64) as u64);
+    }
+    h
+}
+
+/// The first and last eight bytes of `v` (overlapping when shorter than 16; for fewer than
+/// eight bytes, the first and last four, or three bytes spread over the value).
+#[inline(always)]
+fn head_tail(v: &[u8]) -> (u64, u64) {
+    let n = v.len();
+    let u64_at = |i: usize| u64::from_le_bytes(v[i..i + 8].try_into().unwrap_or_default());
+    let u32_at = |i: usize| u64::from(u32::from_le_bytes(v[i..i + 4].try_into().unwrap_or_default()));
+    if n >= 8 {
+        (u64_at(0), u64_at(n - 8))
+    } else if n >= 4 {
+        (u32_at(0), u32_at(n - 4))
+    } else if n > 0 {
+        (u64::from(v[0]) << 16 | u64::from(v[n / 2]) << 8 | u64::from(v[n - 1]), 0)
+    } else {
+        (0, 0)
+    }
+}
+
+/// Equality of two slices of equal length: for up to 16 bytes, [`head_tail`]'s overlapping
+/// loads cover every byte (no loop, no call); [`bytes_eq`] beyond.
+#[inline(always)]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() <= 16 { head_tail(a) == head_tail(b) } else { bytes_eq(a, b) }
+}
+
 /// Byte equality of two slices of equal length, inline: label values are short, and a call to
 /// libc's `memcmp` costs more than comparing them eight bytes at a time here.
 #[inline]
@@ -646,6 +691,35 @@ mod tests {
         assert!(bytes_eq(b"0123456789abcdef-x", b"0123456789abcdef-x"));
         assert!(!bytes_eq(b"0123456789abcdef-x", b"0123456789abcdeX-x"));
         assert!(!bytes_eq(b"0123456789abcdef-x", b"0123456789abcdef-y"));
+    }
+
+    #[test]
+    fn short_comparisons_see_every_byte() {
+        let base: Vec<u8> = (b'a'..=b'z').collect();
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            assert!(short_eq(a, a));
+            for flip in 0..len {
+                let mut b = a.to_vec();
+                b[flip] ^= 0x20;
+                assert!(!short_eq(a, &b), "length {len}, byte {flip}");
+            }
+        }
+    }
+
+    #[test]
+    fn cached_values_match_only_themselves() {
+        let get = |v: &'static [&'static str]| move |i: usize| v[i];
+        let mut raw = Vec::new();
+        for v in ["GET", "200"] {
+            raw.extend_from_slice(v.as_bytes());
+            raw.push(0xff);
+        }
+        assert!(raw_matches(&raw, 2, &get(&["GET", "200"])));
+        assert!(!raw_matches(&raw, 2, &get(&["GET", "20"])));
+        assert!(!raw_matches(&raw, 2, &get(&["GET2", "00"])));
+        assert!(!raw_matches(&raw, 1, &get(&["GET"])));
+        assert_ne!(fingerprint(2, &get(&["GET", "200"])), fingerprint(2, &get(&["200", "GET"])));
     }
 
     #[test]
