@@ -458,6 +458,57 @@ mod tests {
     }
 
     #[test]
+    fn cached_lookups_see_removals_in_every_form() {
+        let r = Registry::new();
+        let f = Counter::builder("cache_total").labels(["a", "b"]).register(&r).unwrap();
+        let a1 = f.must_curry_with(&[("a", "1")]);
+        let removals: [&dyn Fn(); 4] = [
+            &|| assert!(f.remove(&["1", "x"]).unwrap()),
+            &|| assert_eq!(f.remove_partial_match(&[("b", "x")]), 1),
+            &|| f.clear(),
+            &|| assert!(a1.remove(&["x"]).unwrap()),
+        ];
+        for (n, remove) in removals.iter().enumerate() {
+            f.with_series(&["1", "x"], |c| c.inc_by(5)).unwrap();
+            a1.with_series(&["x"], |c| c.inc()).unwrap();
+            assert_eq!(f.with_label_values(&["1", "x"]).unwrap().get(), 6, "removal {n}");
+            remove();
+            assert_eq!(f.with_series(&["1", "x"], |c| c.get()).unwrap(), 0, "removal {n}");
+            assert_eq!(a1.with_series(&["x"], |c| c.get()).unwrap(), 0, "removal {n}");
+            f.clear();
+        }
+    }
+
+    #[test]
+    fn lookups_past_the_cache_size_and_nested_lookups_count_exactly() {
+        let r = Registry::new();
+        let f = Counter::builder("many_total").labels(["k"]).register(&r).unwrap();
+        let keys: Vec<String> = (0..20).map(|i| format!("key-{i}")).collect();
+        for round in 0..5 {
+            for (i, k) in keys.iter().enumerate() {
+                // A nested lookup of the same family while the cache is borrowed.
+                let inner = f.with_series(&[k], |c| {
+                    c.inc();
+                    f.with_series(&[&keys[(i + 1) % keys.len()]], |n| n.get()).unwrap()
+                });
+                assert_eq!(inner.unwrap(), if i + 1 < keys.len() { round } else { round + 1 });
+            }
+        }
+        assert!(keys.iter().all(|k| f.with_label_values(&[k]).unwrap().get() == 5));
+        // Values alike but for their middle bytes share a fingerprint and still differ.
+        let long = ["0123456789abcdefAAAA0123456789abcdef", "0123456789abcdefBBBB0123456789abcdef"];
+        f.with_series(&[long[0]], |c| c.inc()).unwrap();
+        assert_eq!(f.with_series(&[long[1]], |c| c.get()).unwrap(), 0);
+        assert!(matches!(f.with_series(&[], |c| c.get()), Err(LabelError::WrongCount { .. })));
+        assert!(matches!(f.with_series(&["a", "b"], |c| c.get()), Err(LabelError::WrongCount { .. })));
+        assert!(matches!(a_curried(&r).with_series(&["1", "2"], |c| c.get()), Err(LabelError::WrongCount { .. })));
+    }
+
+    fn a_curried(r: &Registry) -> crate::Family<Counter> {
+        Counter::builder("cur_total").labels(["a", "b"]).register(r).unwrap().must_curry_with(&[("a", "1")])
+    }
+
+    #[test]
     fn removed_series_restart_at_zero() {
         let r = Registry::new();
         let f = Counter::builder("c_total").labels(["a"]).register(&r).unwrap();
