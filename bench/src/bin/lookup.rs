@@ -35,8 +35,9 @@ impl Fixtures {
             .labels(["method", "status"])
             .register(&registry)
             .expect("registers");
-        let prom = prometheus::IntCounterVec::new(prometheus::Opts::new("req_total", "r"), &["method", "status"])
-            .expect("valid");
+        let prom =
+            prometheus::IntCounterVec::new(prometheus::Opts::new("req_total", "r"), &["method", "status"])
+                .expect("valid");
         Self { pk, prom, pc: PcFamily::default(), me: with_measured::str_counter_vec(), _registry: registry }
     }
 
@@ -60,8 +61,11 @@ const CONTENDERS: [(&str, bool, Op); 5] = [
     }),
     ("prometheus", false, |f, m| f.prom.with_label_values(&[black_box(m), black_box("200")]).inc()),
     ("prometheus-client", false, |f, m| {
-        f.pc.get_or_create(&with_prometheus_client::RequestStr { method: black_box(m), status: black_box("200") })
-            .inc();
+        f.pc.get_or_create(&with_prometheus_client::RequestStr {
+            method: black_box(m),
+            status: black_box("200"),
+        })
+        .inc();
     }),
     ("measured", false, |f, m| {
         f.me.inc(with_measured::RequestStr { method: black_box(m), status: black_box("200") })
@@ -125,18 +129,10 @@ fn scenario(title: &str, methods: &[&'static str], rounds: usize, only: Option<&
             (t[0], t[t.len() / 2])
         })
         .collect();
-    let best_peer = CONTENDERS
-        .iter()
-        .zip(&stats)
-        .filter(|(c, _)| !c.1)
-        .map(|(_, s)| s.0)
-        .fold(f64::INFINITY, f64::min);
-    let peer_median = CONTENDERS
-        .iter()
-        .zip(&stats)
-        .filter(|(c, _)| !c.1)
-        .map(|(_, s)| s.1)
-        .fold(f64::INFINITY, f64::min);
+    let best_peer =
+        CONTENDERS.iter().zip(&stats).filter(|(c, _)| !c.1).map(|(_, s)| s.0).fold(f64::INFINITY, f64::min);
+    let peer_median =
+        CONTENDERS.iter().zip(&stats).filter(|(c, _)| !c.1).map(|(_, s)| s.1).fold(f64::INFINITY, f64::min);
     for ((name, ours, _), (best, median)) in CONTENDERS.iter().zip(&stats) {
         let ratio = if *ours {
             format!("  {:.2}x best peer (medians {:.2}x)", best / best_peer, median / peer_median)

@@ -501,7 +501,10 @@ mod tests {
         assert_eq!(f.with_series(&[long[1]], |c| c.get()).unwrap(), 0);
         assert!(matches!(f.with_series(&[], |c| c.get()), Err(LabelError::WrongCount { .. })));
         assert!(matches!(f.with_series(&["a", "b"], |c| c.get()), Err(LabelError::WrongCount { .. })));
-        assert!(matches!(a_curried(&r).with_series(&["1", "2"], |c| c.get()), Err(LabelError::WrongCount { .. })));
+        assert!(matches!(
+            a_curried(&r).with_series(&["1", "2"], |c| c.get()),
+            Err(LabelError::WrongCount { .. })
+        ));
     }
 
     fn a_curried(r: &Registry) -> crate::Family<Counter> {

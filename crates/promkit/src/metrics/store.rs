@@ -83,11 +83,7 @@ struct Slot<M> {
 
 impl<M> Cache<M> {
     fn new(epoch: u64) -> Self {
-        Self {
-            epoch,
-            next: 0,
-            slots: std::array::from_fn(|_| Slot { fp: 0, raw: Vec::new(), metric: None }),
-        }
+        Self { epoch, next: 0, slots: std::array::from_fn(|_| Slot { fp: 0, raw: Vec::new(), metric: None }) }
     }
 
     /// Drops every cached handle (a removal happened since they were cached).
@@ -291,10 +287,8 @@ impl<M: Metric> Store<M> {
         if cache.epoch != epoch {
             cache.reset(epoch);
         }
-        let hit = cache
-            .slots
-            .iter()
-            .position(|s| s.fp == fp && s.metric.is_some() && raw_matches(&s.raw, n, get));
+        let hit =
+            cache.slots.iter().position(|s| s.fp == fp && s.metric.is_some() && raw_matches(&s.raw, n, get));
         let pos = match hit {
             Some(pos) => pos,
             None => self.fill(&mut cache, fp, get),
@@ -603,7 +597,8 @@ fn fingerprint<'v>(n: usize, get: &impl Fn(usize) -> &'v str) -> u64 {
     for i in 0..n {
         let v = get(i).as_bytes();
         let (head, tail) = head_tail(v);
-        let x = u128::from(head ^ h ^ K) * u128::from(tail ^ (v.len() as u64).rotate_left(32) ^ K.rotate_left(17));
+        let x = u128::from(head ^ h ^ K)
+            * u128::from(tail ^ (v.len() as u64).rotate_left(32) ^ K.rotate_left(17));
         h = (x as u64) ^ ((x >> 64) as u64);
     }
     h
@@ -730,5 +725,59 @@ mod tests {
         // Escaped backslash sorts by the backslash, not by the escape.
         assert_eq!(compare_keys(r"a\\", "a]"), CmpOrdering::Less);
         assert_eq!(compare_keys("x\n1", "x\n1"), CmpOrdering::Equal);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::Cache;
+    use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use loom::sync::{Arc, Mutex};
+
+    /// A model of the lookup cache's handoff with removals: the store's steps in
+    /// `Store::with_series` (epoch read with Acquire before any table lookup, a stale cache
+    /// emptied, a miss filled from the table) and a removal's (table changed, then the epoch
+    /// bumped with Release, under the lock), with the real [`Cache`]. The table maps one key to
+    /// a series id: the remover replaces series 1 by series 2 (remove, then re-create). A
+    /// lookup that starts after the removal returned (here: after reading its flag with
+    /// Acquire) and any lookup after both threads finished must find series 2, never the
+    /// removed series 1 from a cache slot.
+    #[test]
+    fn loom_a_removal_empties_stale_lookup_caches() {
+        loom::model(|| {
+            let table = Arc::new(Mutex::new(1u32));
+            let epoch = Arc::new(AtomicU64::new(0));
+            let removed = Arc::new(AtomicBool::new(false));
+            let lookup = |cache: &mut Cache<u32>, table: &Mutex<u32>, epoch: &AtomicU64| -> u32 {
+                let now = epoch.load(Ordering::Acquire);
+                if cache.epoch != now {
+                    cache.reset(now);
+                }
+                if let Some(m) = cache.slots[0].metric {
+                    return m;
+                }
+                let m = *table.lock().unwrap();
+                cache.slots[0].metric = Some(m);
+                m
+            };
+            let (t, e, r) = (Arc::clone(&table), Arc::clone(&epoch), Arc::clone(&removed));
+            let reader = loom::thread::spawn(move || {
+                let mut cache = Cache::new(e.load(Ordering::Acquire));
+                let first = lookup(&mut cache, &t, &e);
+                assert!(first == 1 || first == 2);
+                if r.load(Ordering::Acquire) {
+                    assert_eq!(lookup(&mut cache, &t, &e), 2, "a removed series came from the cache");
+                }
+                cache
+            });
+            {
+                let mut t = table.lock().unwrap();
+                *t = 2;
+                epoch.fetch_add(1, Ordering::Release);
+            }
+            removed.store(true, Ordering::Release);
+            let mut cache = reader.join().unwrap();
+            assert_eq!(lookup(&mut cache, &table, &epoch), 2, "a stale slot outlived the removal");
+        });
     }
 }
