@@ -282,7 +282,7 @@ impl<M: Metric> Store<M> {
         // Borrowed while `f` runs: `f` may look up this store again (a nested call), which
         // then finds the cache busy and takes the uncached path instead of panicking.
         let Ok(mut cache) = cell.try_borrow_mut() else {
-            return f(&self.lookup(self.hash_raw(get), get));
+            return f(&self.lookup(self.hash_raw(get), get).0);
         };
         if cache.epoch != epoch {
             cache.reset(epoch);
@@ -291,19 +291,28 @@ impl<M: Metric> Store<M> {
             cache.slots.iter().position(|s| s.fp == fp && s.metric.is_some() && raw_matches(&s.raw, n, get));
         let pos = match hit {
             Some(pos) => pos,
-            None => self.fill(&mut cache, fp, get),
+            None => match self.fill(&mut cache, fp, get) {
+                Ok(pos) => pos,
+                Err(overflow) => return f(&overflow),
+            },
         };
         match &cache.slots[pos].metric {
             Some(m) => f(m),
-            None => f(&self.lookup(self.hash_raw(get), get)),
+            None => f(&self.lookup(self.hash_raw(get), get).0),
         }
     }
 
     /// Looks the values up in the table and caches the handle in the next slot; its position.
+    /// The overflow series is returned uncached (`Err`): every lookup that finds the limit
+    /// reached must count in [`overflowed`](Self::overflowed), and a later removal may make
+    /// room for these values.
     #[cold]
     #[inline(never)]
-    fn fill<'v>(&self, cache: &mut Cache<M>, fp: u64, get: &impl Fn(usize) -> &'v str) -> usize {
-        let metric = self.lookup(self.hash_raw(get), get);
+    fn fill<'v>(&self, cache: &mut Cache<M>, fp: u64, get: &impl Fn(usize) -> &'v str) -> Result<usize, M> {
+        let (metric, overflowed) = self.lookup(self.hash_raw(get), get);
+        if overflowed {
+            return Err(metric);
+        }
         let pos = cache.next;
         cache.next = (pos + 1) % CACHE_SLOTS;
         let slot = &mut cache.slots[pos];
@@ -314,12 +323,13 @@ impl<M: Metric> Store<M> {
             slot.raw.push(0xff);
         }
         slot.metric = Some(metric);
-        pos
+        Ok(pos)
     }
 
     /// The table lookup behind the cache: hashes and compares the input in place (no escaping,
-    /// no copy, no allocation on a hit); creates the series on a miss.
-    fn lookup<'v>(&self, hash: u64, get: &impl Fn(usize) -> &'v str) -> M {
+    /// no copy, no allocation on a hit); creates the series on a miss. True with the overflow
+    /// series (the limit was reached).
+    fn lookup<'v>(&self, hash: u64, get: &impl Fn(usize) -> &'v str) -> (M, bool) {
         {
             let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
             let slab = &inner.slab;
@@ -327,12 +337,12 @@ impl<M: Metric> Store<M> {
                 .table
                 .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| self.key_matches(&e.key, get)));
             if let Some(e) = found.and_then(|&p| slab[p as usize].as_ref()) {
-                return e.metric.clone();
+                return (e.metric.clone(), false);
             }
         }
         let mut key = Vec::new();
         self.fill_key(&mut key, &mut |i, buf| write_label_value(buf, get(i)));
-        self.insert(hash, &key)
+        self.insert_counted(hash, &key)
     }
 
     /// The series with these raw values if it exists; never creates one.
@@ -369,9 +379,16 @@ impl<M: Metric> Store<M> {
 
     #[cold]
     fn insert(&self, hash: u64, key: &[u8]) -> M {
+        self.insert_counted(hash, key).0
+    }
+
+    /// Creates the series with this key, or returns it if another thread just did; true with
+    /// the overflow series.
+    #[cold]
+    fn insert_counted(&self, hash: u64, key: &[u8]) -> (M, bool) {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(m) = inner.find(hash, key) {
-            return m.metric.clone();
+            return (m.metric.clone(), false);
         }
         if self.limit.is_some_and(|limit| inner.len >= limit) {
             // Relaxed: a statistic, read at scrape time.
@@ -381,12 +398,12 @@ impl<M: Metric> Store<M> {
             let hash = self.hash_key(overflow.as_bytes());
             let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
             if let Some(m) = inner.find(hash, overflow.as_bytes()) {
-                return m.metric.clone();
+                return (m.metric.clone(), true);
             }
-            return self.insert_locked(&mut inner, hash, overflow.into_boxed_str());
+            return (self.insert_locked(&mut inner, hash, overflow.into_boxed_str()), true);
         }
         let key = String::from_utf8_lossy(key).into_owned().into_boxed_str();
-        self.insert_locked(&mut inner, hash, key)
+        (self.insert_locked(&mut inner, hash, key), false)
     }
 
     fn insert_locked(&self, inner: &mut Inner<M>, hash: u64, key: Box<str>) -> M {
