@@ -347,6 +347,12 @@ fn labeled_counter_inc(c: &mut Criterion) {
         let text = r.encode_text_string().expect("encodes");
         assert!(text.contains("req_total{method=\"GET\",status=\"200\"} "));
     });
+    g.bench_function("promkit_with_series", |b| {
+        b.iter(|| {
+            pk.with_series(&[black_box("GET"), black_box("200")], |c| c.inc()).expect("two values");
+        });
+        assert!(pk.with_series(&["GET", "200"], |c| c.get()).expect("two values") > 0);
+    });
     let pk_typed = promkit::Counter::builder("req_typed_total")
         .help("r")
         .typed_labels::<with_promkit::Request>()
@@ -428,6 +434,84 @@ fn labeled_counter_inc(c: &mut Criterion) {
         b.iter(|| me_typed.inc(*black_box(&me_labels)));
     });
     g.finish();
+}
+
+/// String-labelled lookups on two threads at once, of the same series and of different ones
+/// (`method` GET on both, or GET and POST): promkit's lookup cache is per thread, so different
+/// series share nothing written; the peers' tables take a shared read lock.
+fn labeled_counter_inc_contended(c: &mut Criterion) {
+    for (scenario, methods) in [("same", ["GET", "GET"]), ("different", ["GET", "POST"])] {
+        let mut g = c.benchmark_group(format!("labeled_counter_inc_contended_{scenario}"));
+        let total = |read: &dyn Fn(&str) -> u64| {
+            if methods[0] == methods[1] { read(methods[0]) } else { read(methods[0]) + read(methods[1]) }
+        };
+        // Thread `t` of the two looks up `methods[t]`; `two_threads` runs one body per thread.
+        let next = AtomicU64::new(0);
+        let method = || methods[(next.fetch_add(1, Ordering::Relaxed) % 2) as usize];
+
+        let r = promkit::Registry::new();
+        let pk = promkit::Counter::builder("req_total")
+            .help("r")
+            .labels(["method", "status"])
+            .register(&r)
+            .expect("registers");
+        let pk_total = |pk: &promkit::Family<promkit::Counter>| {
+            total(&|m| pk.get_existing(&[m, "200"]).expect("two values").map_or(0, |c| c.get()))
+        };
+        g.bench_function("promkit_str", |b| {
+            contended_counter(b, &pk, pk_total, |pk, iters, start| {
+                let m = method();
+                timed(iters, start, || {
+                    pk.with_label_values(&[black_box(m), black_box("200")]).expect("two").inc()
+                })
+            });
+        });
+        g.bench_function("promkit_with_series", |b| {
+            contended_counter(b, &pk, pk_total, |pk, iters, start| {
+                let m = method();
+                timed(iters, start, || {
+                    pk.with_series(&[black_box(m), black_box("200")], |c| c.inc()).expect("two")
+                })
+            });
+        });
+
+        let prom =
+            prometheus::IntCounterVec::new(prometheus::Opts::new("req_total", "r"), &["method", "status"])
+                .expect("valid");
+        let prom_total =
+            |prom: &prometheus::IntCounterVec| total(&|m| prom.with_label_values(&[m, "200"]).get());
+        g.bench_function("prometheus", |b| {
+            contended_counter(b, &prom, prom_total, |prom, iters, start| {
+                let m = method();
+                timed(iters, start, || prom.with_label_values(&[black_box(m), black_box("200")]).inc())
+            });
+        });
+
+        type PcFamily = prometheus_client::metrics::family::Family<
+            with_prometheus_client::RequestStr,
+            prometheus_client::metrics::counter::Counter,
+        >;
+        let pc = PcFamily::default();
+        let pc_total = |pc: &PcFamily| {
+            total(&|m| {
+                let m: &'static str = if m == "GET" { "GET" } else { "POST" };
+                pc.get_or_create(&with_prometheus_client::RequestStr { method: m, status: "200" }).get()
+            })
+        };
+        g.bench_function("prometheus_client", |b| {
+            contended_counter(b, &pc, pc_total, |pc, iters, start| {
+                let m = method();
+                timed(iters, start, || {
+                    pc.get_or_create(&with_prometheus_client::RequestStr {
+                        method: black_box(m),
+                        status: black_box("200"),
+                    })
+                    .inc();
+                })
+            });
+        });
+        g.finish();
+    }
 }
 
 /// A pool of `id-{i}` strings grown on demand and shared by every crate's miss-path bench.
@@ -844,6 +928,7 @@ criterion_group!(
     histogram_observe,
     histogram_observe_contended,
     labeled_counter_inc,
+    labeled_counter_inc_contended,
     labeled_new_series,
     encode_10k,
     encode_100k,

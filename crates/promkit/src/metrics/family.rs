@@ -40,18 +40,20 @@ pub struct Family<M: Metric> {
     store: Arc<Store<M>>,
     /// Values bound by [`curry_with`](Self::curry_with), by declared label index.
     curried: Arc<[Option<Box<str>>]>,
+    /// True when no label is curried, so lookups map values to labels one to one.
+    uncurried: bool,
 }
 
 impl<M: Metric> Clone for Family<M> {
     fn clone(&self) -> Self {
-        Self { store: Arc::clone(&self.store), curried: Arc::clone(&self.curried) }
+        Self { store: Arc::clone(&self.store), curried: Arc::clone(&self.curried), uncurried: self.uncurried }
     }
 }
 
 impl<M: Metric> Family<M> {
     pub(crate) fn from_store(store: Store<M>) -> Self {
         let n = store.arity();
-        Self { store: Arc::new(store), curried: (0..n).map(|_| None).collect() }
+        Self { store: Arc::new(store), curried: (0..n).map(|_| None).collect(), uncurried: true }
     }
 
     /// The family's name.
@@ -107,15 +109,48 @@ impl<M: Metric> Family<M> {
     /// The series for these label values (in the order the label names were declared),
     /// created at zero on first use.
     ///
+    /// Each thread remembers its last few lookups in each family, so a repeated lookup takes no
+    /// lock; it still clones the handle it returns. To update a series without holding a handle,
+    /// [`with_series`](Self::with_series) is faster still.
+    ///
     /// # Errors
     /// [`LabelError::WrongCount`] when the number of values is not the number of labels.
     #[inline]
     pub fn with_label_values(&self, values: &[&str]) -> Result<M, LabelError> {
+        self.with_series(values, M::clone)
+    }
+
+    /// Runs `f` on the series for these label values (declared order), created at zero on
+    /// first use, and returns what `f` returns: the handle-free form of
+    /// [`with_label_values`](Self::with_label_values), for a label value known only per call.
+    /// A repeated lookup takes no lock, moves no reference count and allocates nothing.
+    ///
+    /// ```
+    /// use promkit::{Counter, Registry};
+    /// let registry = Registry::new();
+    /// let requests = Counter::builder("requests_total").labels(["method", "code"]).register(&registry)?;
+    /// for code in ["200", "200", "404"] {
+    ///     requests.with_series(&["GET", code], |c| c.inc())?;
+    /// }
+    /// assert_eq!(requests.with_series(&["GET", "200"], |c| c.get())?, 2);
+    /// # Ok::<(), promkit::Error>(())
+    /// ```
+    ///
+    /// `f` may look up series of this family again; such a nested lookup bypasses the cache.
+    ///
+    /// # Errors
+    /// [`LabelError::WrongCount`] when the number of values is not the number of labels.
+    #[inline]
+    pub fn with_series<R>(&self, values: &[&str], f: impl FnOnce(&M) -> R) -> Result<R, LabelError> {
+        if self.uncurried && values.len() == self.curried.len() {
+            return Ok(self.store.with_series(&|i| values[i], f));
+        }
+        self.with_series_curried(values, f)
+    }
+
+    fn with_series_curried<R>(&self, values: &[&str], f: impl FnOnce(&M) -> R) -> Result<R, LabelError> {
         if values.len() != self.free_count() {
             return Err(self.wrong_count(values.len()));
-        }
-        if values.len() == self.curried.len() {
-            return Ok(self.store.get_or_create_raw(&|i| values[i]));
         }
         let get = |i: usize| -> &str {
             match &self.curried[i] {
@@ -123,7 +158,7 @@ impl<M: Metric> Family<M> {
                 None => values[self.curried[..i].iter().filter(|c| c.is_none()).count()],
             }
         };
-        Ok(self.store.get_or_create_raw(&get))
+        Ok(self.store.with_series(&get, f))
     }
 
     /// The series for these label values if it exists, without creating it: the read for tests
@@ -319,7 +354,8 @@ impl<M: Metric> Family<M> {
                 }
             }
         }
-        Ok(Self { store: Arc::clone(&self.store), curried: curried.into() })
+        let uncurried = curried.iter().all(Option::is_none);
+        Ok(Self { store: Arc::clone(&self.store), curried: curried.into(), uncurried })
     }
 
     /// As [`curry_with`](Self::curry_with), panicking on a bad name (Go's `MustCurryWith`).
@@ -419,6 +455,60 @@ mod tests {
         f.clear();
         assert!(f.is_empty());
         assert_eq!(f.remove_partial_match(&[("nope", "x")]), 0);
+    }
+
+    #[test]
+    fn cached_lookups_see_removals_in_every_form() {
+        let r = Registry::new();
+        let f = Counter::builder("cache_total").labels(["a", "b"]).register(&r).unwrap();
+        let a1 = f.must_curry_with(&[("a", "1")]);
+        let removals: [&dyn Fn(); 4] = [
+            &|| assert!(f.remove(&["1", "x"]).unwrap()),
+            &|| assert_eq!(f.remove_partial_match(&[("b", "x")]), 1),
+            &|| f.clear(),
+            &|| assert!(a1.remove(&["x"]).unwrap()),
+        ];
+        for (n, remove) in removals.iter().enumerate() {
+            f.with_series(&["1", "x"], |c| c.inc_by(5)).unwrap();
+            a1.with_series(&["x"], |c| c.inc()).unwrap();
+            assert_eq!(f.with_label_values(&["1", "x"]).unwrap().get(), 6, "removal {n}");
+            remove();
+            assert_eq!(f.with_series(&["1", "x"], |c| c.get()).unwrap(), 0, "removal {n}");
+            assert_eq!(a1.with_series(&["x"], |c| c.get()).unwrap(), 0, "removal {n}");
+            f.clear();
+        }
+    }
+
+    #[test]
+    fn lookups_past_the_cache_size_and_nested_lookups_count_exactly() {
+        let r = Registry::new();
+        let f = Counter::builder("many_total").labels(["k"]).register(&r).unwrap();
+        let keys: Vec<String> = (0..20).map(|i| format!("key-{i}")).collect();
+        for round in 0..5 {
+            for (i, k) in keys.iter().enumerate() {
+                // A nested lookup of the same family while the cache is borrowed.
+                let inner = f.with_series(&[k], |c| {
+                    c.inc();
+                    f.with_series(&[&keys[(i + 1) % keys.len()]], |n| n.get()).unwrap()
+                });
+                assert_eq!(inner.unwrap(), if i + 1 < keys.len() { round } else { round + 1 });
+            }
+        }
+        assert!(keys.iter().all(|k| f.with_label_values(&[k]).unwrap().get() == 5));
+        // Values alike but for their middle bytes share a fingerprint and still differ.
+        let long = ["0123456789abcdefAAAA0123456789abcdef", "0123456789abcdefBBBB0123456789abcdef"];
+        f.with_series(&[long[0]], |c| c.inc()).unwrap();
+        assert_eq!(f.with_series(&[long[1]], |c| c.get()).unwrap(), 0);
+        assert!(matches!(f.with_series(&[], |c| c.get()), Err(LabelError::WrongCount { .. })));
+        assert!(matches!(f.with_series(&["a", "b"], |c| c.get()), Err(LabelError::WrongCount { .. })));
+        assert!(matches!(
+            a_curried(&r).with_series(&["1", "2"], |c| c.get()),
+            Err(LabelError::WrongCount { .. })
+        ));
+    }
+
+    fn a_curried(r: &Registry) -> crate::Family<Counter> {
+        Counter::builder("cur_total").labels(["a", "b"]).register(r).unwrap().must_curry_with(&[("a", "1")])
     }
 
     #[test]

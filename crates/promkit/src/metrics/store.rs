@@ -8,6 +8,12 @@
 //! every value again. Series live in a slab indexed by a hash table of slab positions, so the
 //! scrape order (sorted as Go sorts: by label values) can be cached as positions and reused
 //! until a series is added or removed.
+//!
+//! In front of the table sits a small per-thread cache of recent lookups (one per store and
+//! thread): a hit hashes the raw values, compares them in place with the cached copy and uses
+//! the cached handle, touching no lock and no shared cache line that anything writes. Removals
+//! bump the store's epoch, and a cache whose epoch is stale is emptied before it is read, so a
+//! removed series is never handed out again.
 
 use std::cell::RefCell;
 use std::cmp::Ordering as CmpOrdering;
@@ -15,7 +21,9 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::{PoisonError, RwLock};
 
+use crossbeam_utils::CachePadded;
 use hashbrown::HashTable;
+use thread_local::ThreadLocal;
 
 use crate::model::{Desc, FamilyHeader, LabelTemplate, Labels, Sink};
 use crate::sync::{AtomicU64, Mutex, lock};
@@ -41,6 +49,52 @@ pub(crate) struct Store<M: Metric> {
     hasher: foldhash::fast::RandomState,
     inner: RwLock<Inner<M>>,
     order: Mutex<OrderCache>,
+    /// Bumped (under the write lock) by every removal. Padded: hits read it on every lookup,
+    /// and it must not share a line with the lock word that misses and inserts write.
+    epoch: CachePadded<std::sync::atomic::AtomicU64>,
+    /// Each thread's recent lookups in this store.
+    cache: ThreadLocal<RefCell<Cache<M>>>,
+}
+
+/// How many recent lookups a thread remembers per store: enough for the handful of label
+/// combinations a request handler touches, small enough that a linear scan of the hashes is a
+/// few compares.
+const CACHE_SLOTS: usize = 8;
+
+/// One thread's recent lookups in one store.
+#[derive(Debug)]
+struct Cache<M> {
+    /// The store's epoch when these slots were filled; a different epoch empties them.
+    epoch: u64,
+    /// The next slot to overwrite (round robin).
+    next: usize,
+    slots: [Slot<M>; CACHE_SLOTS],
+}
+
+#[derive(Debug)]
+struct Slot<M> {
+    /// The values' [`fingerprint`].
+    fp: u64,
+    /// The raw values in declared order, each followed by a 0xff byte.
+    /// Reused: it grows to the longest key seen and then allocates no more.
+    raw: Vec<u8>,
+    metric: Option<M>,
+}
+
+impl<M> Cache<M> {
+    fn new(epoch: u64) -> Self {
+        Self { epoch, next: 0, slots: std::array::from_fn(|_| Slot { fp: 0, raw: Vec::new(), metric: None }) }
+    }
+
+    /// Drops every cached handle (a removal happened since they were cached).
+    #[cold]
+    fn reset(&mut self, epoch: u64) {
+        for slot in &mut self.slots {
+            slot.metric = None;
+        }
+        self.epoch = epoch;
+        self.next = 0;
+    }
 }
 
 #[derive(Debug)]
@@ -92,6 +146,8 @@ impl<M: Metric> Store<M> {
                 len: 0,
             }),
             order: Mutex::new(OrderCache::default()),
+            epoch: CachePadded::new(std::sync::atomic::AtomicU64::new(0)),
+            cache: ThreadLocal::new(),
             desc,
         }
     }
@@ -163,7 +219,7 @@ impl<M: Metric> Store<M> {
 
     /// The same hash from raw values (`get` maps a declared label index to its value).
     #[inline]
-    fn hash_raw<'v>(&self, get: &dyn Fn(usize) -> &'v str) -> u64 {
+    fn hash_raw<'v>(&self, get: &impl Fn(usize) -> &'v str) -> u64 {
         let mut h = self.hasher.build_hasher();
         for &i in self.sorted.iter() {
             h.write(get(i).as_bytes());
@@ -175,7 +231,7 @@ impl<M: Metric> Store<M> {
     /// Whether a stored key holds exactly these raw values. A segment without a backslash is
     /// compared as bytes; only a value that needed escaping is unescaped to compare.
     #[inline]
-    fn key_matches<'v>(&self, key: &str, get: &dyn Fn(usize) -> &'v str) -> bool {
+    fn key_matches<'v>(&self, key: &str, get: &impl Fn(usize) -> &'v str) -> bool {
         if self.sorted.is_empty() {
             return key.is_empty();
         }
@@ -205,12 +261,75 @@ impl<M: Metric> Store<M> {
         true
     }
 
-    /// The series with these raw values (`get` maps a declared label index to its value),
-    /// created if it does not exist. A hit hashes and compares the input in place: no escaping,
-    /// no copy, no allocation.
+    /// Runs `f` on the series with these raw values (`get` maps a declared label index to its
+    /// value), created if it does not exist. A hit in this thread's cache takes no lock, clones
+    /// no handle and allocates nothing; a miss looks in the table (creating the series if
+    /// needed) and caches the handle.
     #[inline]
-    pub(crate) fn get_or_create_raw<'v>(&self, get: &dyn Fn(usize) -> &'v str) -> M {
-        let hash = self.hash_raw(get);
+    pub(crate) fn with_series<'v, R>(&self, get: &impl Fn(usize) -> &'v str, f: impl FnOnce(&M) -> R) -> R {
+        let n = self.sorted.len();
+        let fp = fingerprint(n, get);
+        // Acquire, read before any table lookup this call makes: pairs with the Release bump
+        // of a removal. Reading epoch E means every removal that bumped to E happens-before the
+        // rest of this call, so (a) slots filled at epoch E were filled from a table lookup that
+        // itself started after reading E, hence hold no series removed at or before E; and (b) a
+        // table lookup below that follows this read sees those removals too, so the handle it
+        // caches under E is not one they removed. A removal that bumps to E+1 later makes this
+        // thread's next lookup (which reads E+1) empty the cache. A lookup that starts after
+        // `remove` returned (ordered by any synchronisation) reads E+1 or later by coherence.
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let cell = self.cache.get_or(|| RefCell::new(Cache::new(epoch)));
+        // Borrowed while `f` runs: `f` may look up this store again (a nested call), which
+        // then finds the cache busy and takes the uncached path instead of panicking.
+        let Ok(mut cache) = cell.try_borrow_mut() else {
+            return f(&self.lookup(self.hash_raw(get), get).0);
+        };
+        if cache.epoch != epoch {
+            cache.reset(epoch);
+        }
+        let hit =
+            cache.slots.iter().position(|s| s.fp == fp && s.metric.is_some() && raw_matches(&s.raw, n, get));
+        let pos = match hit {
+            Some(pos) => pos,
+            None => match self.fill(&mut cache, fp, get) {
+                Ok(pos) => pos,
+                Err(overflow) => return f(&overflow),
+            },
+        };
+        match &cache.slots[pos].metric {
+            Some(m) => f(m),
+            None => f(&self.lookup(self.hash_raw(get), get).0),
+        }
+    }
+
+    /// Looks the values up in the table and caches the handle in the next slot; its position.
+    /// The overflow series is returned uncached (`Err`): every lookup that finds the limit
+    /// reached must count in [`overflowed`](Self::overflowed), and a later removal may make
+    /// room for these values.
+    #[cold]
+    #[inline(never)]
+    fn fill<'v>(&self, cache: &mut Cache<M>, fp: u64, get: &impl Fn(usize) -> &'v str) -> Result<usize, M> {
+        let (metric, overflowed) = self.lookup(self.hash_raw(get), get);
+        if overflowed {
+            return Err(metric);
+        }
+        let pos = cache.next;
+        cache.next = (pos + 1) % CACHE_SLOTS;
+        let slot = &mut cache.slots[pos];
+        slot.fp = fp;
+        slot.raw.clear();
+        for i in 0..self.sorted.len() {
+            slot.raw.extend_from_slice(get(i).as_bytes());
+            slot.raw.push(0xff);
+        }
+        slot.metric = Some(metric);
+        Ok(pos)
+    }
+
+    /// The table lookup behind the cache: hashes and compares the input in place (no escaping,
+    /// no copy, no allocation on a hit); creates the series on a miss. True with the overflow
+    /// series (the limit was reached).
+    fn lookup<'v>(&self, hash: u64, get: &impl Fn(usize) -> &'v str) -> (M, bool) {
         {
             let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
             let slab = &inner.slab;
@@ -218,16 +337,16 @@ impl<M: Metric> Store<M> {
                 .table
                 .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| self.key_matches(&e.key, get)));
             if let Some(e) = found.and_then(|&p| slab[p as usize].as_ref()) {
-                return e.metric.clone();
+                return (e.metric.clone(), false);
             }
         }
         let mut key = Vec::new();
         self.fill_key(&mut key, &mut |i, buf| write_label_value(buf, get(i)));
-        self.insert(hash, &key)
+        self.insert_counted(hash, &key)
     }
 
     /// The series with these raw values if it exists; never creates one.
-    pub(crate) fn get_existing_raw<'v>(&self, get: &dyn Fn(usize) -> &'v str) -> Option<M> {
+    pub(crate) fn get_existing_raw<'v>(&self, get: &impl Fn(usize) -> &'v str) -> Option<M> {
         let hash = self.hash_raw(get);
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let slab = &inner.slab;
@@ -260,9 +379,16 @@ impl<M: Metric> Store<M> {
 
     #[cold]
     fn insert(&self, hash: u64, key: &[u8]) -> M {
+        self.insert_counted(hash, key).0
+    }
+
+    /// Creates the series with this key, or returns it if another thread just did; true with
+    /// the overflow series.
+    #[cold]
+    fn insert_counted(&self, hash: u64, key: &[u8]) -> (M, bool) {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(m) = inner.find(hash, key) {
-            return m.metric.clone();
+            return (m.metric.clone(), false);
         }
         if self.limit.is_some_and(|limit| inner.len >= limit) {
             // Relaxed: a statistic, read at scrape time.
@@ -272,12 +398,12 @@ impl<M: Metric> Store<M> {
             let hash = self.hash_key(overflow.as_bytes());
             let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
             if let Some(m) = inner.find(hash, overflow.as_bytes()) {
-                return m.metric.clone();
+                return (m.metric.clone(), true);
             }
-            return self.insert_locked(&mut inner, hash, overflow.into_boxed_str());
+            return (self.insert_locked(&mut inner, hash, overflow.into_boxed_str()), true);
         }
         let key = String::from_utf8_lossy(key).into_owned().into_boxed_str();
-        self.insert_locked(&mut inner, hash, key)
+        (self.insert_locked(&mut inner, hash, key), false)
     }
 
     fn insert_locked(&self, inner: &mut Inner<M>, hash: u64, key: Box<str>) -> M {
@@ -337,6 +463,7 @@ impl<M: Metric> Store<M> {
         inner.free.push(pos);
         inner.len -= 1;
         inner.generation += 1;
+        self.bump_epoch();
         true
     }
 
@@ -357,8 +484,17 @@ impl<M: Metric> Store<M> {
         inner.len -= removed;
         if removed > 0 {
             inner.generation += 1;
+            self.bump_epoch();
         }
         removed
+    }
+
+    /// Tells every thread's cache that series were removed. Called with the write lock held,
+    /// after the table changed. Release: a lookup that reads the new epoch (Acquire) sees the
+    /// removal, so it neither uses slots filled before it nor caches a removed handle. The
+    /// increment needs no stronger ordering: writers are serialised by the lock.
+    fn bump_epoch(&self) {
+        self.epoch.fetch_add(1, Ordering::Release);
     }
 
     /// The unescaped value of label `declared` (declared index) in a stored key.
@@ -451,6 +587,65 @@ impl<M> Inner<M> {
     }
 }
 
+/// Whether a cache slot's raw values (declared order, each followed by 0xff) are exactly the
+/// `n` values `get(i)`.
+#[inline(always)]
+fn raw_matches<'v>(raw: &[u8], n: usize, get: &impl Fn(usize) -> &'v str) -> bool {
+    let mut rest = raw;
+    for i in 0..n {
+        let v = get(i).as_bytes();
+        // 0xff never occurs in UTF-8, so it ends a value unambiguously.
+        match rest.get(v.len()) {
+            Some(&0xff) if short_eq(&rest[..v.len()], v) => rest = &rest[v.len() + 1..],
+            _ => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// A cheap 64-bit digest of `n` values `get(i)` (declared order) that picks the cache slot to
+/// compare: one multiply per value over its length and first and last bytes (all of a value up
+/// to 16 bytes). Unkeyed: a collision (values alike but for their middle bytes) costs only a
+/// comparison among the few slots, never a wrong answer, since slots are compared in full.
+#[inline(always)]
+fn fingerprint<'v>(n: usize, get: &impl Fn(usize) -> &'v str) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = n as u64;
+    for i in 0..n {
+        let v = get(i).as_bytes();
+        let (head, tail) = head_tail(v);
+        let x = u128::from(head ^ h ^ K)
+            * u128::from(tail ^ (v.len() as u64).rotate_left(32) ^ K.rotate_left(17));
+        h = (x as u64) ^ ((x >> 64) as u64);
+    }
+    h
+}
+
+/// The first and last eight bytes of `v` (overlapping when shorter than 16; for fewer than
+/// eight bytes, the first and last four, or three bytes spread over the value).
+#[inline(always)]
+fn head_tail(v: &[u8]) -> (u64, u64) {
+    let n = v.len();
+    let u64_at = |i: usize| u64::from_le_bytes(v[i..i + 8].try_into().unwrap_or_default());
+    let u32_at = |i: usize| u64::from(u32::from_le_bytes(v[i..i + 4].try_into().unwrap_or_default()));
+    if n >= 8 {
+        (u64_at(0), u64_at(n - 8))
+    } else if n >= 4 {
+        (u32_at(0), u32_at(n - 4))
+    } else if n > 0 {
+        (u64::from(v[0]) << 16 | u64::from(v[n / 2]) << 8 | u64::from(v[n - 1]), 0)
+    } else {
+        (0, 0)
+    }
+}
+
+/// Equality of two slices of equal length: for up to 16 bytes, [`head_tail`]'s overlapping
+/// loads cover every byte (no loop, no call); [`bytes_eq`] beyond.
+#[inline(always)]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() <= 16 { head_tail(a) == head_tail(b) } else { bytes_eq(a, b) }
+}
+
 /// Byte equality of two slices of equal length, inline: label values are short, and a call to
 /// libc's `memcmp` costs more than comparing them eight bytes at a time here.
 #[inline]
@@ -511,6 +706,35 @@ mod tests {
     }
 
     #[test]
+    fn short_comparisons_see_every_byte() {
+        let base: Vec<u8> = (b'a'..=b'z').collect();
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            assert!(short_eq(a, a));
+            for flip in 0..len {
+                let mut b = a.to_vec();
+                b[flip] ^= 0x20;
+                assert!(!short_eq(a, &b), "length {len}, byte {flip}");
+            }
+        }
+    }
+
+    #[test]
+    fn cached_values_match_only_themselves() {
+        let get = |v: &'static [&'static str]| move |i: usize| v[i];
+        let mut raw = Vec::new();
+        for v in ["GET", "200"] {
+            raw.extend_from_slice(v.as_bytes());
+            raw.push(0xff);
+        }
+        assert!(raw_matches(&raw, 2, &get(&["GET", "200"])));
+        assert!(!raw_matches(&raw, 2, &get(&["GET", "20"])));
+        assert!(!raw_matches(&raw, 2, &get(&["GET2", "00"])));
+        assert!(!raw_matches(&raw, 1, &get(&["GET"])));
+        assert_ne!(fingerprint(2, &get(&["GET", "200"])), fingerprint(2, &get(&["200", "GET"])));
+    }
+
+    #[test]
     fn keys_compare_like_unescaped_values() {
         // Raw: "a" < "a!" (prefix), which a plain comparison of the joined keys also gives
         // only because the separator sorts first; escaped values need unescaping.
@@ -518,5 +742,59 @@ mod tests {
         // Escaped backslash sorts by the backslash, not by the escape.
         assert_eq!(compare_keys(r"a\\", "a]"), CmpOrdering::Less);
         assert_eq!(compare_keys("x\n1", "x\n1"), CmpOrdering::Equal);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::Cache;
+    use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use loom::sync::{Arc, Mutex};
+
+    /// A model of the lookup cache's handoff with removals: the store's steps in
+    /// `Store::with_series` (epoch read with Acquire before any table lookup, a stale cache
+    /// emptied, a miss filled from the table) and a removal's (table changed, then the epoch
+    /// bumped with Release, under the lock), with the real [`Cache`]. The table maps one key to
+    /// a series id: the remover replaces series 1 by series 2 (remove, then re-create). A
+    /// lookup that starts after the removal returned (here: after reading its flag with
+    /// Acquire) and any lookup after both threads finished must find series 2, never the
+    /// removed series 1 from a cache slot.
+    #[test]
+    fn loom_a_removal_empties_stale_lookup_caches() {
+        loom::model(|| {
+            let table = Arc::new(Mutex::new(1u32));
+            let epoch = Arc::new(AtomicU64::new(0));
+            let removed = Arc::new(AtomicBool::new(false));
+            let lookup = |cache: &mut Cache<u32>, table: &Mutex<u32>, epoch: &AtomicU64| -> u32 {
+                let now = epoch.load(Ordering::Acquire);
+                if cache.epoch != now {
+                    cache.reset(now);
+                }
+                if let Some(m) = cache.slots[0].metric {
+                    return m;
+                }
+                let m = *table.lock().unwrap();
+                cache.slots[0].metric = Some(m);
+                m
+            };
+            let (t, e, r) = (Arc::clone(&table), Arc::clone(&epoch), Arc::clone(&removed));
+            let reader = loom::thread::spawn(move || {
+                let mut cache = Cache::new(e.load(Ordering::Acquire));
+                let first = lookup(&mut cache, &t, &e);
+                assert!(first == 1 || first == 2);
+                if r.load(Ordering::Acquire) {
+                    assert_eq!(lookup(&mut cache, &t, &e), 2, "a removed series came from the cache");
+                }
+                cache
+            });
+            {
+                let mut t = table.lock().unwrap();
+                *t = 2;
+                epoch.fetch_add(1, Ordering::Release);
+            }
+            removed.store(true, Ordering::Release);
+            let mut cache = reader.join().unwrap();
+            assert_eq!(lookup(&mut cache, &table, &epoch), 2, "a stale slot outlived the removal");
+        });
     }
 }

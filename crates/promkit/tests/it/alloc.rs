@@ -141,6 +141,29 @@ fn looking_up_an_existing_series_allocates_nothing() {
 }
 
 #[test]
+fn a_handle_free_lookup_allocates_nothing_even_past_the_cache() {
+    let f = fixture();
+    // Twelve series: more than a thread's cache holds, so lookups also evict and refill.
+    let codes: Vec<String> = (0..12).map(|i| format!("{}", 200 + i)).collect();
+    let round = || {
+        for code in &codes {
+            f.family.with_series(&["GET", code], |c| c.inc()).unwrap();
+        }
+    };
+    round(); // create the series
+    round(); // grow every cache slot's key buffer
+    let ((), allocations) = crate::count_allocations(|| {
+        for _ in 0..3 {
+            round();
+        }
+        f.family.with_series(&["GET", "201"], |c| c.inc()).unwrap();
+    });
+    assert_eq!(allocations, 0, "existing-series lookups allocated {allocations} times");
+    assert_eq!(f.family.with_series(&["GET", "201"], |c| c.get()).unwrap(), 6);
+    assert_eq!(f.family.with_series(&["GET", "211"], |c| c.get()).unwrap(), 5);
+}
+
+#[test]
 fn a_dense_typed_lookup_allocates_nothing() {
     let f = fixture();
     let labels = Request { method: Method::Post, outcome: Outcome::ServerError, cached: true };

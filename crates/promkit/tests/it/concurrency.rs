@@ -3,6 +3,7 @@
 //! go back between scrapes, and the final exposition is exact.
 
 use std::collections::BTreeMap;
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use promkit::{Buckets, Counter, Format, Gauge, GaugeF64, Histogram, LabelSet, Registry};
@@ -173,6 +174,96 @@ fn scrapes_during_heavy_updates_are_consistent_and_the_totals_exact() {
 }
 
 /// An integer as Go writes a float64 holding it: exponent form from a million.
+/// Four threads increment four series through cached lookups (both forms) while a fifth keeps
+/// removing them: every increment lands either on a series still exported or on one that was
+/// removed, and the two add up to exactly what was done.
+#[test]
+fn removals_during_cached_lookups_keep_the_totals_exact() {
+    const OPS: u64 = 100_000;
+    let r = Registry::new();
+    let f = Counter::builder("churn_total").labels(["k"]).register(&r).unwrap();
+    let keys = ["a", "b", "c", "d"];
+    let done = AtomicBool::new(false);
+    let removed = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let f = &f;
+                s.spawn(move || {
+                    for i in 0..OPS {
+                        let k = keys[(i as usize + t) % keys.len()];
+                        if i % 2 == 0 {
+                            f.with_series(&[k], |c| c.inc()).unwrap();
+                        } else {
+                            f.with_label_values(&[k]).unwrap().inc();
+                        }
+                    }
+                })
+            })
+            .collect();
+        let remover = s.spawn(|| {
+            let mut removed = Vec::new();
+            // Relaxed: only ends the loop; the joins below order everything else.
+            while !done.load(Ordering::Relaxed) {
+                for k in keys {
+                    // Only this thread removes, so the series read here is the one removed.
+                    if let Some(c) = f.get_existing(&[k]).unwrap() {
+                        assert!(f.remove(&[k]).unwrap());
+                        removed.push(c);
+                    }
+                }
+                std::thread::yield_now();
+            }
+            removed
+        });
+        for w in workers {
+            w.join().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        remover.join().unwrap()
+    });
+    assert!(!removed.is_empty(), "the remover never removed a series");
+    let live: u64 = keys.iter().filter_map(|k| f.get_existing(&[k]).unwrap()).map(|c| c.get()).sum();
+    let gone: u64 = removed.iter().map(Counter::get).sum();
+    assert_eq!(live + gone, THREADS as u64 * OPS, "{} removals", removed.len());
+}
+
+/// A lookup that starts after `remove`, `remove_partial_match` or `clear` returned on another
+/// thread never gets the removed series back from its thread's cache.
+#[test]
+fn a_lookup_after_a_removal_on_another_thread_gets_a_new_series() {
+    const ROUNDS: usize = 3_000;
+    let r = Registry::new();
+    let f = Counter::builder("handoff_total").labels(["k", "v"]).register(&r).unwrap();
+    let step = Barrier::new(2);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for round in 0..ROUNDS {
+                step.wait(); // the series exists and this thread's cache holds it
+                match round % 3 {
+                    0 => assert!(f.remove(&["x", "1"]).unwrap()),
+                    1 => assert_eq!(f.remove_partial_match(&[("k", "x")]), 1),
+                    _ => f.clear(),
+                }
+                step.wait(); // the removal has returned
+            }
+        });
+        // Failures are collected, not asserted here: a panic between the barriers would leave
+        // the other thread waiting forever.
+        let mut stale = Vec::new();
+        for round in 0..ROUNDS {
+            let old = f.with_label_values(&["x", "1"]).unwrap();
+            f.with_series(&["x", "1"], |c| c.inc()).unwrap();
+            step.wait();
+            step.wait();
+            let new = f.with_series(&["x", "1"], Counter::clone).unwrap();
+            if new.same_as(&old) || (old.get(), new.get()) != (1, 0) {
+                stale.push(round);
+            }
+        }
+        assert!(stale.is_empty(), "the removed series came back from the cache in rounds {stale:?}");
+    });
+}
+
 fn go_int(n: u64) -> String {
     if n < 1_000_000 {
         return n.to_string();
