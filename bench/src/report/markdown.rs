@@ -30,7 +30,7 @@ const OPENMETRICS_PEERS: [Option<&str>; 4] = [None, Some("prometheus_client"), N
 
 const NONE: [Option<&str>; 4] = [None, None, None, None];
 
-const ROWS: [Row; 21] = [
+const ROWS: [Row; 26] = [
     Row {
         scenario: "counter_inc: `Counter::inc()`",
         group: "counter_inc",
@@ -178,7 +178,45 @@ const ROWS: [Row; 21] = [
         peers: [None, Some("prometheus_client_counter"), None, None],
         floor: None,
     },
+    Row {
+        scenario: "labeled_counter_inc: string labels, `with_series` (no handle)",
+        group: "labeled_counter_inc",
+        promkit: "promkit_with_series",
+        peers: [Some("prometheus"), Some("prometheus_client"), Some("metrics"), Some("measured_str")],
+        floor: None,
+    },
+    Row {
+        scenario: "labeled_counter_inc, 2 threads, same series: `with_label_values`",
+        group: "labeled_counter_inc_contended_same",
+        promkit: "promkit_str",
+        peers: CONTENDED_LOOKUP_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "labeled_counter_inc, 2 threads, same series: `with_series`",
+        group: "labeled_counter_inc_contended_same",
+        promkit: "promkit_with_series",
+        peers: CONTENDED_LOOKUP_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "labeled_counter_inc, 2 threads, different series: `with_label_values`",
+        group: "labeled_counter_inc_contended_different",
+        promkit: "promkit_str",
+        peers: CONTENDED_LOOKUP_PEERS,
+        floor: None,
+    },
+    Row {
+        scenario: "labeled_counter_inc, 2 threads, different series: `with_series`",
+        group: "labeled_counter_inc_contended_different",
+        promkit: "promkit_with_series",
+        peers: CONTENDED_LOOKUP_PEERS,
+        floor: None,
+    },
 ];
+
+/// The peers of the two-thread string-label lookups (the crates with a string-keyed family).
+const CONTENDED_LOOKUP_PEERS: [Option<&str>; 4] = [Some("prometheus"), Some("prometheus_client"), None, None];
 
 /// What a target compares promkit with.
 enum Bound {
@@ -199,7 +237,7 @@ struct Target {
     max_ratio: f64,
 }
 
-const TARGETS: [Target; 12] = [
+const TARGETS: [Target; 17] = [
     Target {
         text: "counter_inc ≤ 1.0× relaxed `fetch_add` floor",
         row: 0,
@@ -268,6 +306,36 @@ const TARGETS: [Target; 12] = [
         row: 12,
         bound: Bound::FastestPeer,
         max_ratio: 0.7,
+    },
+    Target {
+        text: "labeled_counter_inc, `with_series` ≤ 0.5× fastest peer",
+        row: 21,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.5,
+    },
+    Target {
+        text: "2 threads, same series, `with_label_values` ≤ 0.5× fastest peer",
+        row: 22,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.5,
+    },
+    Target {
+        text: "2 threads, same series, `with_series` ≤ 0.5× fastest peer",
+        row: 23,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.5,
+    },
+    Target {
+        text: "2 threads, different series, `with_label_values` ≤ 0.5× fastest peer",
+        row: 24,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.5,
+    },
+    Target {
+        text: "2 threads, different series, `with_series` ≤ 0.5× fastest peer",
+        row: 25,
+        bound: Bound::FastestPeer,
+        max_ratio: 0.5,
     },
 ];
 

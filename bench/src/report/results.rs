@@ -6,12 +6,14 @@ use std::path::Path;
 use super::Result;
 
 /// Every group the suite defines (their old results are cleared before a run).
-pub(crate) const GROUPS: [&str; 15] = [
+pub(crate) const GROUPS: [&str; 17] = [
     "counter_inc",
     "counter_inc_contended",
     "histogram_observe",
     "histogram_observe_contended",
     "labeled_counter_inc",
+    "labeled_counter_inc_contended_same",
+    "labeled_counter_inc_contended_different",
     "labeled_new_series",
     "encode_10k_text",
     "encode_10k_openmetrics",
