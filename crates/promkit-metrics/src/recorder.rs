@@ -92,6 +92,7 @@ impl PromkitRecorderBuilder {
                 counters: Cache::default(),
                 gauges: Cache::default(),
                 histograms: Cache::default(),
+                families: RwLock::default(),
                 cold: Mutex::default(),
             }),
         }
@@ -174,7 +175,11 @@ struct Inner {
     counters: Cache<CounterHandle>,
     gauges: Cache<GaugeHandle>,
     histograms: Cache<HistogramHandle>,
-    /// Creation and description: taken only when a key is seen for the first time.
+    /// The families registered so far, by exported name: a copy of `Cold::names` that a key
+    /// the handle cache does not hold is resolved through without the creation lock.
+    families: RwLock<HashMap<String, Entry>>,
+    /// Creation and description: taken only when a name is seen for the first time (or a
+    /// call site is refused).
     cold: Mutex<Cold>,
 }
 
@@ -231,6 +236,14 @@ impl Hasher for KeyHasher {
 
 const SHARDS: usize = 16;
 
+/// Keys one shard keeps handles for: 4,096 in all. A key owns copies of its name and labels
+/// (about 240 bytes with its handle, more than the promkit series itself), so the cache keeps
+/// the call sites seen first, which are the hot ones of a typical program, and a key past
+/// the bound is resolved through its promkit family each time (a hash of the raw label values,
+/// no allocation in promkit; the facade's own `Key` and handle are allocated per call then,
+/// as metrics-exporter-prometheus allocates a `Key` for runtime label values anyway).
+const SHARD_CAPACITY: usize = 256;
+
 type Map<H> = hashbrown::HashMap<Key, Option<Arc<H>>, BuildHasherDefault<KeyHasher>>;
 
 /// Resolved handles by facade key, sharded so threads on different keys do not share a lock.
@@ -256,7 +269,13 @@ impl<H> Cache<H> {
         }
         let made = resolve();
         let mut map = shard.write().unwrap_or_else(PoisonError::into_inner);
-        map.entry(key.clone()).or_insert(made).clone()
+        if let Some(hit) = map.get(key) {
+            return hit.clone();
+        }
+        if map.len() < SHARD_CAPACITY {
+            map.insert(key.clone(), made.clone());
+        }
+        made
     }
 }
 
@@ -301,6 +320,7 @@ impl Inner {
             }
         };
         cold.names.insert(name.to_owned(), entry.clone());
+        self.families.write().unwrap_or_else(PoisonError::into_inner).insert(name.to_owned(), entry.clone());
         entry
     }
 
@@ -311,10 +331,20 @@ impl Inner {
         wanted: &'static str,
         reserved: Option<&str>,
         make: impl FnOnce(&Self, String, Arc<RwLock<Description>>) -> (Entry, Arc<dyn Collector>),
-        pick: impl FnOnce(&Entry) -> Option<&Arc<FacadeFamily<M>>>,
+        pick: impl Fn(&Entry) -> Option<&Arc<FacadeFamily<M>>>,
         wrap: impl FnOnce(M) -> H,
     ) -> Option<Arc<H>> {
         let name = metric_name(key.name());
+        // A family that exists already needs no creation lock: the series is found (or made)
+        // in it directly. Anything else (a new name, a refusal to log) takes the slow path.
+        {
+            let families = self.families.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(family) = families.get(name.as_ref()).and_then(&pick)
+                && let Ok(m) = family.series(&mapped_labels(key, reserved).pairs())
+            {
+                return Some(Arc::new(wrap(m)));
+            }
+        }
         let mut cold = self.cold.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = self.entry(&mut cold, &name, |n, d| make(self, n, d));
         let Some(family) = pick(&entry) else {
@@ -326,10 +356,7 @@ impl Inner {
             }
             return None;
         };
-        let labels: Vec<(String, &str)> =
-            key.labels().map(|l| (label_name_for(l.key(), reserved).into_owned(), l.value())).collect();
-        let pairs: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        match family.series(&pairs) {
+        match family.series(&mapped_labels(key, reserved).pairs()) {
             Ok(m) => Some(Arc::new(wrap(m))),
             Err(e) => {
                 self.warn_once(&mut cold, &name, || {
@@ -391,6 +418,19 @@ impl Inner {
             }
         }
     }
+}
+
+/// A facade key's labels with their names mapped as Prometheus needs them.
+struct MappedLabels<'k>(Vec<(std::borrow::Cow<'k, str>, &'k str)>);
+
+impl MappedLabels<'_> {
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), *v)).collect()
+    }
+}
+
+fn mapped_labels<'k>(key: &'k Key, reserved: Option<&str>) -> MappedLabels<'k> {
+    MappedLabels(key.labels().map(|l| (label_name_for(l.key(), reserved), l.value())).collect())
 }
 
 /// The unit name promkit writes for a facade unit (as metrics-exporter-prometheus names it

@@ -191,3 +191,33 @@ events_total{kind=\"a\"} 2
 "
     );
 }
+
+/// Past the handle cache's bound (4,096 keys), calls resolve through the promkit family each
+/// time and land in the same series as before: every count is exact, across all three kinds.
+#[test]
+fn keys_past_the_handle_cache_still_reach_their_series() {
+    const KEYS: usize = 6_000;
+    let registry = Registry::new();
+    let recorder = PromkitRecorder::new(&registry);
+    with_local_recorder(&recorder, || {
+        for round in 0..3 {
+            for i in 0..KEYS {
+                counter!("jobs_total", "id" => i.to_string()).increment(1);
+                gauge!("depth", "id" => i.to_string()).set(round as f64);
+                histogram!("took_seconds", "id" => i.to_string()).record(0.5);
+            }
+        }
+    });
+    let out = text(&registry);
+    let series = |prefix: &str| out.lines().filter(|l| l.starts_with(prefix)).collect::<Vec<_>>();
+    let jobs = series("jobs_total{");
+    assert_eq!(jobs.len(), KEYS);
+    assert!(jobs.iter().all(|l| l.ends_with("} 3")), "{:?}", jobs.iter().find(|l| !l.ends_with("} 3")));
+    let depth = series("depth{");
+    assert_eq!(depth.len(), KEYS);
+    assert!(depth.iter().all(|l| l.ends_with("} 2")));
+    let counts = series("took_seconds_count{");
+    assert_eq!(counts.len(), KEYS);
+    assert!(counts.iter().all(|l| l.ends_with("} 3")));
+    assert!(out.contains("jobs_total{id=\"5999\"} 3\n"), "the last key, far past the cache");
+}
