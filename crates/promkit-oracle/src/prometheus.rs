@@ -471,6 +471,45 @@ impl PrometheusServer {
     }
 }
 
+impl PrometheusServer {
+    /// Polls [`query_exemplars`](Self::query_exemplars) for `promql` (every 100 ms) until the
+    /// series it returns hold `n` exemplars or more in all, and returns that answer. Exemplars
+    /// arrive with the scrape that `up` reports, but nothing promises they are queryable in
+    /// the same instant.
+    ///
+    /// # Errors
+    ///
+    /// After `timeout`: how many exemplars the last answer held (or the last error), with the
+    /// server's log.
+    pub fn wait_exemplars(&self, promql: &str, n: usize, timeout: Duration) -> Result<Value, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let last = match self.query_exemplars(promql) {
+                Ok(data) => {
+                    let held: usize = data
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|series| series["exemplars"].as_array().map_or(0, Vec::len))
+                        .sum();
+                    if held >= n {
+                        return Ok(data);
+                    }
+                    format!("{held} exemplars in the last answer: {data}")
+                }
+                Err(e) => format!("last error: {e}"),
+            };
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{promql}: fewer than {n} exemplars within {timeout:?}; {last}\n{}",
+                    self.log()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Drop for PrometheusServer {
     fn drop(&mut self) {
         // Only the child this value started; waiting reaps it so no zombie is left.

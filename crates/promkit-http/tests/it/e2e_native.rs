@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use promkit::model::SampleValue;
 use promkit::{Buckets, Counter, Histogram, NativeOptions, Quantiles, Registry, Summary};
@@ -119,34 +119,27 @@ struct SeenExemplar {
     timestamp: f64,
 }
 
-/// Polls `/api/v1/query_exemplars` for `promql` until it returns `n` exemplars (they arrive
-/// with the scrape that `up` reports, but nothing promises they are queryable in the same
-/// instant), and returns them sorted by trace id.
+/// The exemplars `/api/v1/query_exemplars` returns for `promql` once it holds `n` (polled,
+/// within [`WITHIN`]), sorted by trace id.
 fn wait_exemplars(prom: &PrometheusServer, promql: &str, n: usize) -> Vec<SeenExemplar> {
-    let deadline = Instant::now() + WITHIN;
-    loop {
-        let data = prom.query_exemplars(promql).unwrap_or_else(|e| panic!("{e}\n{}", prom.log()));
-        let mut seen: Vec<SeenExemplar> = data
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|series| {
-                let le = series["seriesLabels"]["le"].as_str().map(str::to_owned);
-                series["exemplars"].as_array().into_iter().flatten().map(move |e| SeenExemplar {
-                    le: le.clone(),
-                    trace_id: e["labels"]["trace_id"].as_str().unwrap_or_default().to_owned(),
-                    value: e["value"].as_str().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN),
-                    timestamp: e["timestamp"].as_f64().unwrap_or(f64::NAN),
-                })
+    let data = prom.wait_exemplars(promql, n, WITHIN).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("exemplars {promql} => {data}");
+    let mut seen: Vec<SeenExemplar> = data
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|series| {
+            let le = series["seriesLabels"]["le"].as_str().map(str::to_owned);
+            series["exemplars"].as_array().into_iter().flatten().map(move |e| SeenExemplar {
+                le: le.clone(),
+                trace_id: e["labels"]["trace_id"].as_str().unwrap_or_default().to_owned(),
+                value: e["value"].as_str().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN),
+                timestamp: e["timestamp"].as_f64().unwrap_or(f64::NAN),
             })
-            .collect();
-        if seen.len() >= n || Instant::now() > deadline {
-            eprintln!("exemplars {promql} => {data}");
-            seen.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
-            return seen;
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
+        })
+        .collect();
+    seen.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
+    seen
 }
 
 /// The millisecond timestamps of the exemplars `registry` holds, by trace id: what Prometheus

@@ -2,7 +2,7 @@
 //! app over OpenMetrics, and `/api/v1/query_exemplars` returns the trace id of the request's
 //! span.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use opentelemetry_sdk::trace::Sampler;
 use promkit::Registry;
@@ -15,9 +15,11 @@ use crate::{App, REQUEST_SPAN, Tracing};
 /// the exemplars to be queryable after it.
 const WITHIN: Duration = Duration::from_secs(30);
 
-/// `(trace_id, span_id, value)` of every exemplar `/api/v1/query_exemplars` returns for `promql`.
-fn exemplars(prom: &PrometheusServer, promql: &str) -> Vec<(String, String, String)> {
-    let data = prom.query_exemplars(promql).unwrap_or_else(|e| panic!("{e}\n{}", prom.log()));
+/// `(trace_id, span_id, value)` of every exemplar `/api/v1/query_exemplars` returns for
+/// `promql`, once there is at least one (polled, within [`WITHIN`]).
+fn wait_exemplars(prom: &PrometheusServer, promql: &str) -> Vec<(String, String, String)> {
+    let data = prom.wait_exemplars(promql, 1, WITHIN).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("query_exemplars {promql} => {data}");
     let mut out = Vec::new();
     for series in data.as_array().into_iter().flatten() {
         for e in series["exemplars"].as_array().into_iter().flatten() {
@@ -30,25 +32,6 @@ fn exemplars(prom: &PrometheusServer, promql: &str) -> Vec<(String, String, Stri
         }
     }
     out
-}
-
-/// Polls until `promql` has at least one exemplar; panics naming what was awaited after
-/// [`WITHIN`].
-fn wait_exemplars(prom: &PrometheusServer, promql: &str) -> Vec<(String, String, String)> {
-    let deadline = Instant::now() + WITHIN;
-    loop {
-        let seen = exemplars(prom, promql);
-        if !seen.is_empty() {
-            eprintln!("query_exemplars {promql} => {seen:?}");
-            return seen;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no exemplar for {promql} within {WITHIN:?}; Prometheus log:\n{}",
-            prom.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
