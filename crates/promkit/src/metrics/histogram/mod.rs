@@ -3,6 +3,7 @@
 mod cells;
 mod native;
 mod native_bounds;
+mod search;
 mod timer;
 
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ use crate::sync::{Arc, Mutex, lock, unix_now};
 
 use super::Metric;
 use cells::Cells;
+use search::BucketSearch;
 
 /// Observations (latencies, sizes) counted into buckets, with their count and sum.
 ///
@@ -55,6 +57,8 @@ pub struct Histogram {
 #[derive(Debug)]
 struct Core {
     buckets: Buckets,
+    /// The bounds again, laid out for a branch-free search.
+    search: BucketSearch,
     storage: Storage,
     created: f64,
     /// One slot per bucket and `+Inf`, allocated on the first exemplar.
@@ -95,13 +99,22 @@ impl Histogram {
             Some(n) => Storage::Native(native::NativeCells::new(buckets.len(), shards, n.clone())),
             None => Storage::Classic(Cells::new(buckets.len(), shards)),
         };
-        Self { core: Arc::new(Core { storage, buckets, created: unix_now(), exemplars: OnceLock::new() }) }
+        let search = BucketSearch::new(&buckets);
+        Self {
+            core: Arc::new(Core {
+                storage,
+                search,
+                buckets,
+                created: unix_now(),
+                exemplars: OnceLock::new(),
+            }),
+        }
     }
 
     /// Records one observation. NaN lands in the `+Inf` bucket and makes the sum NaN, as in Go.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.core.observe(self.core.buckets.index(v), v);
+        self.core.observe(self.core.search.index(&self.core.buckets, v), v);
     }
 
     /// Records an observation and an exemplar for its bucket (a trace id, say), replacing that
@@ -111,7 +124,7 @@ impl Histogram {
     /// # Errors
     /// [`ExemplarError`] for an invalid label name or more than 128 code points of labels.
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
-        let bucket = self.core.buckets.index(v);
+        let bucket = self.core.search.index(&self.core.buckets, v);
         self.core.observe(bucket, v);
         let e = Exemplar::new(labels.iter().copied(), v)?;
         if let Storage::Native(n) = &self.core.storage {
