@@ -36,10 +36,12 @@ impl BucketSearch {
         if self.len > INLINE {
             return buckets.index(v);
         }
-        // `!(v <= b)` rather than `v > b`: NaN is above every bound, so it counts them all
-        // (padding included) and the `min` puts it in `+Inf`. A finite or infinite `v` is
-        // never above the `+Inf` padding, so the padding adds nothing for it.
-        let above = self.padded.iter().map(|&b| usize::from(!(v <= b))).sum::<usize>();
+        // Counting the bounds at or above `v` and taking them from the total, rather than
+        // counting `v > b`: NaN is at or above no bound, so it counts as above them all
+        // (padding included) and the `min` puts it in `+Inf`. Any other `v` is at or below
+        // the `+Inf` padding, so the padding cancels out.
+        let at_or_above = self.padded.iter().map(|&b| usize::from(v <= b)).sum::<usize>();
+        let above = INLINE - at_or_above;
         above.min(self.len)
     }
 }
