@@ -18,7 +18,7 @@ const LEN: u32 = 2;
 #[inline]
 pub(super) fn varint_len(v: u64) -> usize {
     // 1 for 0..=127, +1 for each further 7 bits.
-    ((64 - (v | 1).leading_zeros() as usize) + 6) / 7
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// Appends `v` as a minimal varint.
