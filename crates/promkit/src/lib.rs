@@ -248,7 +248,7 @@
 //! | feature | default | what |
 //! |---|---|---|
 //! | `derive` | yes | `#[derive(LabelSet, LabelValue)]` from `promkit-derive` |
-//! | `protobuf` | yes | the delimited protobuf exposition ([`Format::Protobuf`]), via `prost` |
+//! | `protobuf` | yes | the delimited protobuf exposition ([`Format::Protobuf`]), streamed with no dependency |
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 // Every type in a public signature can be named by users (not just reached).
 #![warn(unnameable_types)]

@@ -78,6 +78,22 @@ impl Labels<'_> {
         self.for_each_dyn(&mut f);
     }
 
+    /// Calls `f(name, value, escaped)` in written order without unescaping: `escaped` says
+    /// the value is in promkit's stored (escaped) form, for encoders that unescape it straight
+    /// into their output instead of allocating.
+    pub(crate) fn for_each_raw(&self, f: &mut dyn FnMut(&str, &str, bool)) {
+        match *self {
+            Labels::None => {}
+            Labels::Stored { template, values } => template.for_each_raw(values, f),
+            Labels::Pairs(pairs) => pairs.iter().for_each(|(n, v)| f(n, v, false)),
+            Labels::Owned(pairs) => pairs.iter().for_each(|(n, v)| f(n, v, false)),
+            Labels::Extra { labels, name, value } => {
+                labels.for_each_raw(f);
+                f(name, value, false);
+            }
+        }
+    }
+
     // Not generic, so the nested labels of `Extra` do not instantiate it without end.
     fn for_each_dyn(&self, f: &mut dyn FnMut(&str, &str)) {
         match *self {
@@ -169,6 +185,16 @@ impl LabelTemplate {
             out.extend_from_slice(&values[..end]);
             out.extend_from_slice(lit);
             values = values.get(end + 1..).unwrap_or_default();
+        }
+    }
+
+    fn for_each_raw(&self, values: &str, f: &mut dyn FnMut(&str, &str, bool)) {
+        let mut segs = values.split('\n');
+        for (name, konst) in self.names.iter() {
+            match konst {
+                Some(v) => f(name, v, false),
+                None => f(name, segs.next().unwrap_or_default(), true),
+            }
         }
     }
 

@@ -95,6 +95,26 @@ pub(crate) fn write_help_openmetrics(out: &mut Vec<u8>, v: &str) {
     Rule::Quoted.write(out, v);
 }
 
+/// Appends the unescaped form of a stored label value (undoes [`write_label_value`]) without
+/// allocating. Input that `write_label_value` cannot produce (a lone trailing `\`, or `\t`)
+/// is kept verbatim, as in [`unescape_label_value`].
+#[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
+pub(crate) fn write_unescaped_label_value(out: &mut Vec<u8>, escaped: &str) {
+    let mut rest = escaped.as_bytes();
+    while let Some(i) = rest.iter().position(|&b| b == b'\\') {
+        out.extend_from_slice(&rest[..i]);
+        let (unescaped, used) = match rest.get(i + 1) {
+            Some(b'\\') => (b'\\', 2),
+            Some(b'"') => (b'"', 2),
+            Some(b'n') => (b'\n', 2),
+            _ => (b'\\', 1),
+        };
+        out.push(unescaped);
+        rest = &rest[i + used..];
+    }
+    out.extend_from_slice(rest);
+}
+
 /// Undoes [`write_label_value`], to recover values stored in escaped form; borrows when there is
 /// nothing to undo.
 ///

@@ -233,27 +233,27 @@ fn unescape_values(name: &str) -> Option<String> {
     Some(out)
 }
 
-/// A metric name as Go's `EscapeMetricFamily` leaves it for `scheme`: unchanged when it is a
-/// legacy name (even under `dots`) or UTF-8 is allowed, escaped otherwise.
-pub(crate) fn escape_if_needed(name: &str, scheme: EscapingScheme) -> Cow<'_, str> {
+/// Appends a metric name as Go's `EscapeMetricFamily` leaves it for `scheme`, for formats that
+/// need no quoting (protobuf): unchanged when it is a legacy name (even under `dots`) or UTF-8
+/// is allowed, escaped otherwise.
+#[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
+pub(crate) fn write_name_if_needed(out: &mut Vec<u8>, name: &str, scheme: EscapingScheme) {
     if scheme == EscapingScheme::AllowUtf8 || is_valid_metric_name(name) {
-        Cow::Borrowed(name)
+        out.extend_from_slice(name.as_bytes());
     } else {
-        escape_name(name, scheme)
+        write_escape_name(out, name, scheme);
     }
 }
 
-/// A label name as written under `scheme`, for formats that need no quoting (protobuf):
-/// unchanged when it is a legacy label name or UTF-8 is allowed, escaped otherwise (`:`
-/// included; see the module's note).
-pub(crate) fn escape_label_if_needed(name: &str, scheme: EscapingScheme) -> Cow<'_, str> {
+/// Appends a label name as written under `scheme`, for formats that need no quoting
+/// (protobuf): unchanged when it is a legacy label name or UTF-8 is allowed, escaped otherwise
+/// (`:` included; see the module's note).
+#[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
+pub(crate) fn write_label_if_needed(out: &mut Vec<u8>, name: &str, scheme: EscapingScheme) {
     if scheme == EscapingScheme::AllowUtf8 || is_legacy_label_name(name) {
-        Cow::Borrowed(name)
+        out.extend_from_slice(name.as_bytes());
     } else {
-        let mut out = Vec::with_capacity(name.len() + 8);
-        write_escaped(&mut out, name, scheme, Rule::Label);
-        // Every byte written is ASCII or copied from whole characters of `name`.
-        Cow::Owned(String::from_utf8(out).unwrap_or_default())
+        write_escaped(out, name, scheme, Rule::Label);
     }
 }
 
@@ -338,8 +338,13 @@ mod tests {
         assert_eq!(l("k8s:pod", EscapingScheme::Values), "U__k8s_3a_pod");
         assert_eq!(l("a_b", EscapingScheme::Dots), "a_b");
         assert_eq!(l("k8s.pod", EscapingScheme::Dots), "k8s_dot_pod");
-        assert_eq!(escape_label_if_needed("a:b", EscapingScheme::Underscores), "a_b");
-        assert_eq!(escape_label_if_needed("a:b", EscapingScheme::AllowUtf8), "a:b");
+        let bare = |n: &str, s| {
+            let mut out = Vec::new();
+            write_label_if_needed(&mut out, n, s);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(bare("a:b", EscapingScheme::Underscores), "a_b");
+        assert_eq!(bare("a:b", EscapingScheme::AllowUtf8), "a:b");
         assert_eq!(q("http.server.duration"), "\"http.server.duration\"");
         assert_eq!(q("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(q("2xx"), "\"2xx\"");

@@ -125,6 +125,11 @@ fn warm_openmetrics_encode_allocates_nothing() {
 }
 
 #[test]
+fn warm_protobuf_encode_allocates_nothing() {
+    assert_warm_encode_allocates_nothing(Format::Protobuf);
+}
+
+#[test]
 fn looking_up_an_existing_series_allocates_nothing() {
     let f = fixture();
     // Warm the thread's key buffer with the longest key first.
@@ -205,7 +210,9 @@ fn warm_encode_of_utf8_names_allocates_nothing_in_any_scheme() {
         .unwrap()
         .set(3);
     for scheme in EscapingScheme::ALL {
-        for format in [Format::Text, Format::OpenMetrics { created_samples: CreatedSamples::Write }] {
+        for format in
+            [Format::Text, Format::OpenMetrics { created_samples: CreatedSamples::Write }, Format::Protobuf]
+        {
             let options = EncodeOptions::new(format).escaping(scheme);
             let mut buf = Vec::new();
             for _ in 0..2 {

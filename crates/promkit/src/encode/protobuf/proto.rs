@@ -1,6 +1,7 @@
 //! The `io.prometheus.client` messages (client_model's `metrics.proto`), declared with prost's
-//! derive so no `protoc` is needed to build. Field numbers follow the current proto, including
-//! the additive fields older readers ignore (created timestamps, native exemplars, unit).
+//! derive: the independent decoder the streaming encoder's tests read its output with. Field
+//! numbers follow the current proto, including the additive fields older readers ignore
+//! (created timestamps, native exemplars, unit).
 
 #![allow(missing_docs, unreachable_pub, unnameable_types)] // wire types mirror the proto one to one; prost's derives make them reachable
 
@@ -172,13 +173,4 @@ pub struct Timestamp {
     pub seconds: i64,
     #[prost(int32, tag = "2")]
     pub nanos: i32,
-}
-
-impl Timestamp {
-    /// From float seconds since the epoch.
-    pub fn from_secs(secs: f64) -> Self {
-        let whole = secs.floor();
-        #[allow(clippy::cast_possible_truncation)] // timestamps are far inside i64 seconds
-        Self { seconds: whole as i64, nanos: ((secs - whole) * 1e9).round().min(999_999_999.0) as i32 }
-    }
 }
