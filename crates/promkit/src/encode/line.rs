@@ -93,7 +93,8 @@ impl Spare {
 impl Pieces {
     /// Pieces with the thread's reusable buffers (empty ones if another encoder holds them).
     pub(crate) fn take() -> Self {
-        let Spare { buf, mids, scratch } = SPARE.try_with(|cell| cell.replace(Spare::EMPTY)).unwrap_or(Spare::EMPTY);
+        let Spare { buf, mids, scratch } =
+            SPARE.try_with(|cell| cell.replace(Spare::EMPTY)).unwrap_or(Spare::EMPTY);
         Pieces {
             shape: Shape {
                 valid: false,

@@ -103,8 +103,10 @@ impl<'a> OpenMetricsEncoder<'a> {
             | Value::CounterF64(_)
             | Value::GaugeF64(_)
             | Value::Untyped(_) => {
-                let kinds =
-                    [LineKind { suffix: self.suffix, extra: false }, LineKind { suffix: "_created", extra: false }];
+                let kinds = [
+                    LineKind { suffix: self.suffix, extra: false },
+                    LineKind { suffix: "_created", extra: false },
+                ];
                 shape.prepare(template, esc, name, &kinds, "");
                 let mut room = Room::new(self.out, scratch, 2 * shape.line_bound(key.len(), 0));
                 room.series(shape, 0, key, false);
