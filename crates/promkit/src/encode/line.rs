@@ -250,9 +250,10 @@ impl<'o> Room<'o> {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, n: usize) {
-        // At least 4 KiB at a time, so a run of lines resizes rarely. The same exposition asks
-        // for the same sizes, so a buffer grown by one scrape has room for the next.
-        self.out.resize(self.pos + n.max(4096) + PAD, 0);
+        // Exactly what is asked (callers ask once for a series' lines): the zeroing is paid per
+        // byte. The same exposition asks for the same sizes, so a buffer grown by one scrape has
+        // room for the next.
+        self.out.resize(self.pos + n + PAD, 0);
     }
 
     /// Copies piece `(start, len)` of `buf`, which has [`PAD`] readable bytes after it.
