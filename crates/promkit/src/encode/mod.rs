@@ -1,6 +1,7 @@
 //! Exposition formats: each format in its own file, and the one place a [`Format`] picks its
 //! encoder. Adding a format touches this module only.
 
+mod line;
 mod openmetrics;
 #[cfg(feature = "protobuf")]
 mod protobuf;

@@ -1,7 +1,10 @@
 //! OpenMetrics 1.0.0 text, written as Go's `expfmt.MetricFamilyToOpenMetrics` does.
 
-use crate::model::{EscapingScheme, Exemplar, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use crate::model::{
+    EscapingScheme, Exemplar, FamilyHeader, LabelTemplate, Labels, MetricType, SampleMeta, Sink, Value,
+};
 
+use super::line::{LineKind, Pieces, Room};
 use super::{CreatedSamples, Encoder, FamilyName, with_bucket_buffer, with_quantile_buffer, write_series};
 use crate::syntax::escape::{write_help_openmetrics, write_label_value};
 use crate::syntax::float::{write_int, write_om_float, write_om_timestamp_ms, write_om_u64};
@@ -32,6 +35,8 @@ pub struct OpenMetricsEncoder<'a> {
     /// Whether the current family is a gauge histogram (`_gsum` and `_gcount`).
     gauge_histogram: bool,
     escaping: EscapingScheme,
+    /// The current family's line pieces, for series in promkit's stored form.
+    pieces: Pieces,
 }
 
 impl<'a> OpenMetricsEncoder<'a> {
@@ -47,6 +52,7 @@ impl<'a> OpenMetricsEncoder<'a> {
             suffix: "",
             gauge_histogram: false,
             escaping: EscapingScheme::default(),
+            pieces: Pieces::take(),
         }
     }
 
@@ -61,6 +67,120 @@ impl<'a> OpenMetricsEncoder<'a> {
     pub fn finish(self) {
         self.out.extend_from_slice(b"# EOF\n");
     }
+
+    /// Writes one series in the stored form, with no timestamp and no counter exemplar,
+    /// through the line pieces (gauge histograms take the general path).
+    fn stored_sample(&mut self, template: &LabelTemplate, key: &str, value: Value<'_>, created: Option<f64>) {
+        const HISTOGRAM: &[LineKind] = &[
+            LineKind { suffix: "_bucket", extra: true },
+            LineKind { suffix: "_sum", extra: false },
+            LineKind { suffix: "_count", extra: false },
+            LineKind { suffix: "_created", extra: false },
+        ];
+        const SUMMARY: &[LineKind] = &[
+            LineKind { suffix: "", extra: true },
+            LineKind { suffix: "_sum", extra: false },
+            LineKind { suffix: "_count", extra: false },
+            LineKind { suffix: "_created", extra: false },
+        ];
+        let created = created.filter(|_| self.created_samples == CreatedSamples::Write);
+        let counter = self.counter;
+        let Pieces { shape, scratch } = &mut self.pieces;
+        let key = key.as_bytes();
+        let (name, esc) = (&self.name, self.escaping);
+        // `_created`, after the point's other lines: the last head of every kind.
+        let write_created = |room: &mut Room<'_>, shape: &super::line::Shape, head: usize| {
+            if let Some(created) = created {
+                room.ensure(shape.line_bound(key.len(), 0));
+                room.series(shape, head, key, false);
+                room.om_float(created);
+                room.byte(b'\n');
+            }
+        };
+        match value {
+            Value::CounterU64(_)
+            | Value::GaugeI64(_)
+            | Value::CounterF64(_)
+            | Value::GaugeF64(_)
+            | Value::Untyped(_) => {
+                let kinds = [
+                    LineKind { suffix: self.suffix, extra: false },
+                    LineKind { suffix: "_created", extra: false },
+                ];
+                shape.prepare(template, esc, name, &kinds, "");
+                let mut room = Room::new(self.out, scratch, 2 * shape.line_bound(key.len(), 0));
+                room.series(shape, 0, key, false);
+                match value {
+                    Value::CounterU64(v) => room.om_u64(v),
+                    Value::CounterF64(v) => room.om_float(v),
+                    // Go holds every value as float64
+                    Value::GaugeI64(v) => room.om_float(v as f64),
+                    Value::GaugeF64(v) | Value::Untyped(v) => room.om_float(v),
+                    Value::Histogram(_) | Value::Summary(_) => {}
+                }
+                room.byte(b'\n');
+                if counter && matches!(value, Value::CounterU64(_) | Value::CounterF64(_)) {
+                    write_created(&mut room, shape, 1);
+                }
+            }
+            Value::Histogram(h) => with_bucket_buffer(|counts| {
+                let sum = h.read(counts);
+                let bounds = h.bounds();
+                shape.prepare(template, esc, name, HISTOGRAM, "le");
+                let estimate = (counts.len() + 3) * shape.line_bound(key.len(), 24);
+                let mut room = Room::new(self.out, scratch, estimate);
+                for (i, &count) in counts.iter().enumerate() {
+                    let le = if i < bounds.len() { bounds.le_openmetrics(i) } else { "+Inf" };
+                    room.ensure(shape.line_bound(key.len(), le.len()));
+                    room.series(shape, 0, key, true);
+                    room.bytes(le.as_bytes());
+                    room.close_extra();
+                    room.int(count);
+                    if let Some(e) = h.exemplar(i) {
+                        room.with_scratch(|out| write_exemplar(out, &e));
+                    }
+                    room.byte(b'\n');
+                }
+                // As the general path: no `_sum` and `_count` with a negative bucket bound.
+                if bounds.bounds().first().is_none_or(|&lowest| lowest >= 0.0) {
+                    room.ensure(shape.line_bound(key.len(), 0));
+                    room.series(shape, 1, key, false);
+                    room.om_float(sum);
+                    room.byte(b'\n');
+                    room.ensure(shape.line_bound(key.len(), 0));
+                    room.series(shape, 2, key, false);
+                    room.int(counts.last().copied().unwrap_or(0));
+                    room.byte(b'\n');
+                }
+                write_created(&mut room, shape, 3);
+            }),
+            Value::Summary(q) => with_quantile_buffer(|values| {
+                let (count, sum) = q.read(values);
+                let quantiles = q.quantiles();
+                shape.prepare(template, esc, name, SUMMARY, "quantile");
+                let estimate = (values.len() + 3) * shape.line_bound(key.len(), 24);
+                let mut room = Room::new(self.out, scratch, estimate);
+                for (i, &v) in values.iter().enumerate() {
+                    let label = quantiles.label_openmetrics(i);
+                    room.ensure(shape.line_bound(key.len(), label.len()));
+                    room.series(shape, 0, key, true);
+                    room.bytes(label.as_bytes());
+                    room.close_extra();
+                    room.om_float(v);
+                    room.byte(b'\n');
+                }
+                room.ensure(shape.line_bound(key.len(), 0));
+                room.series(shape, 1, key, false);
+                room.om_float(sum);
+                room.byte(b'\n');
+                room.ensure(shape.line_bound(key.len(), 0));
+                room.series(shape, 2, key, false);
+                room.int(count);
+                room.byte(b'\n');
+                write_created(&mut room, shape, 3);
+            }),
+        }
+    }
 }
 
 /// Ends a sample line: the timestamp, then the exemplar (only counters' `_total` lines and
@@ -71,25 +191,30 @@ fn end(out: &mut Vec<u8>, meta: &SampleMeta<'_>, exemplar: Option<&Exemplar>) {
         write_om_timestamp_ms(out, ts);
     }
     if let Some(e) = exemplar {
-        out.extend_from_slice(b" # {");
-        for (i, (n, v)) in e.labels().iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(n.as_bytes());
-            out.extend_from_slice(b"=\"");
-            write_label_value(out, v);
-            out.push(b'"');
-        }
-        out.extend_from_slice(b"} ");
-        write_om_float(out, e.value());
-        if let Some(nanos) = e.timestamp_nanos() {
-            out.push(b' ');
-            // Go writes float64(nanoseconds) / 1e9 in its OpenMetrics float form.
-            write_om_float(out, nanos as f64 / 1e9);
-        }
+        write_exemplar(out, e);
     }
     out.push(b'\n');
+}
+
+/// Appends ` # {labels} value [timestamp]`.
+fn write_exemplar(out: &mut Vec<u8>, e: &Exemplar) {
+    out.extend_from_slice(b" # {");
+    for (i, (n, v)) in e.labels().iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(n.as_bytes());
+        out.extend_from_slice(b"=\"");
+        write_label_value(out, v);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"} ");
+    write_om_float(out, e.value());
+    if let Some(nanos) = e.timestamp_nanos() {
+        out.push(b' ');
+        // Go writes float64(nanoseconds) / 1e9 in its OpenMetrics float form.
+        write_om_float(out, nanos as f64 / 1e9);
+    }
 }
 
 /// What a sample line needs besides its value: the encoder's fields, borrowed apart.
@@ -133,6 +258,7 @@ impl Sink for OpenMetricsEncoder<'_> {
         // letters alone). A counter (or info) named without its suffix is no valid OpenMetrics
         // counter (or info): it is written as `unknown`, as Go does for counters.
         self.name.set(header.name, self.escaping);
+        self.pieces.reset();
         let suffix = header.kind.family_suffix();
         let kind = if suffix.is_empty() {
             header.kind.as_openmetrics()
@@ -169,6 +295,11 @@ impl Sink for OpenMetricsEncoder<'_> {
     }
 
     fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
+        if let (Labels::Stored { template, values }, None, None, false) =
+            (labels, meta.timestamp_ms, meta.exemplar, self.gauge_histogram)
+        {
+            return self.stored_sample(template, values, value, meta.created);
+        }
         let counter = self.counter;
         let gauge_histogram = self.gauge_histogram;
         let total = self.suffix;

@@ -1,7 +1,8 @@
 //! Prometheus text format 0.0.4, written exactly as Go's `expfmt.MetricFamilyToText` does.
 
-use crate::model::{EscapingScheme, FamilyHeader, Labels, SampleMeta, Sink, Value};
+use crate::model::{EscapingScheme, FamilyHeader, LabelTemplate, Labels, SampleMeta, Sink, Value};
 
+use super::line::{LineKind, Pieces, Room};
 use super::{Encoder, FamilyName, with_bucket_buffer, with_quantile_buffer, write_series};
 use crate::syntax::escape::write_help_text;
 use crate::syntax::float::{write_go_float, write_go_u64, write_int};
@@ -18,6 +19,8 @@ pub struct TextEncoder<'a> {
     out: &'a mut Vec<u8>,
     name: FamilyName,
     escaping: EscapingScheme,
+    /// The current family's line pieces, for series in promkit's stored form.
+    pieces: Pieces,
 }
 
 impl<'a> TextEncoder<'a> {
@@ -29,7 +32,92 @@ impl<'a> TextEncoder<'a> {
 
     /// An encoder appending to `out`, names written as `escaping` says.
     pub fn with_escaping(out: &'a mut Vec<u8>, escaping: EscapingScheme) -> Self {
-        Self { out, name: FamilyName::new(), escaping }
+        Self { out, name: FamilyName::new(), escaping, pieces: Pieces::take() }
+    }
+
+    /// Writes one series in the stored form, with no timestamp, through the line pieces.
+    fn stored_sample(&mut self, template: &LabelTemplate, key: &str, value: Value<'_>) {
+        const SCALAR: &[LineKind] = &[LineKind { suffix: "", extra: false }];
+        const HISTOGRAM: &[LineKind] = &[
+            LineKind { suffix: "_bucket", extra: true },
+            LineKind { suffix: "_sum", extra: false },
+            LineKind { suffix: "_count", extra: false },
+        ];
+        const SUMMARY: &[LineKind] = &[
+            LineKind { suffix: "", extra: true },
+            LineKind { suffix: "_sum", extra: false },
+            LineKind { suffix: "_count", extra: false },
+        ];
+        let Pieces { shape, scratch } = &mut self.pieces;
+        let key = key.as_bytes();
+        let (name, esc) = (&self.name, self.escaping);
+        match value {
+            Value::CounterU64(_)
+            | Value::GaugeI64(_)
+            | Value::CounterF64(_)
+            | Value::GaugeF64(_)
+            | Value::Untyped(_) => {
+                shape.prepare(template, esc, name, SCALAR, "");
+                let mut room = Room::new(self.out, scratch, shape.line_bound(key.len(), 0));
+                room.series(shape, 0, key, false);
+                match value {
+                    Value::CounterU64(v) => room.go_u64(v),
+                    // Go holds every value as float64
+                    Value::GaugeI64(v) => room.go_float(v as f64),
+                    Value::CounterF64(v) | Value::GaugeF64(v) | Value::Untyped(v) => room.go_float(v),
+                    Value::Histogram(_) | Value::Summary(_) => {}
+                }
+                room.byte(b'\n');
+            }
+            Value::Histogram(h) => with_bucket_buffer(|counts| {
+                let sum = h.read(counts);
+                let bounds = h.bounds();
+                shape.prepare(template, esc, name, HISTOGRAM, "le");
+                let estimate = (counts.len() + 2) * shape.line_bound(key.len(), 24);
+                let mut room = Room::new(self.out, scratch, estimate);
+                for (i, &count) in counts.iter().enumerate() {
+                    let le = if i < bounds.len() { bounds.le_text(i) } else { "+Inf" };
+                    room.ensure(shape.line_bound(key.len(), le.len()));
+                    room.series(shape, 0, key, true);
+                    room.bytes(le.as_bytes());
+                    room.close_extra();
+                    room.go_u64(count);
+                    room.byte(b'\n');
+                }
+                room.ensure(shape.line_bound(key.len(), 0));
+                room.series(shape, 1, key, false);
+                room.go_float(sum);
+                room.byte(b'\n');
+                room.ensure(shape.line_bound(key.len(), 0));
+                room.series(shape, 2, key, false);
+                room.go_u64(counts.last().copied().unwrap_or(0));
+                room.byte(b'\n');
+            }),
+            Value::Summary(q) => with_quantile_buffer(|values| {
+                let (count, sum) = q.read(values);
+                let quantiles = q.quantiles();
+                shape.prepare(template, esc, name, SUMMARY, "quantile");
+                let estimate = (values.len() + 2) * shape.line_bound(key.len(), 24);
+                let mut room = Room::new(self.out, scratch, estimate);
+                for (i, &v) in values.iter().enumerate() {
+                    let label = quantiles.label_text(i);
+                    room.ensure(shape.line_bound(key.len(), label.len()));
+                    room.series(shape, 0, key, true);
+                    room.bytes(label.as_bytes());
+                    room.close_extra();
+                    room.go_float(v);
+                    room.byte(b'\n');
+                }
+                room.ensure(shape.line_bound(key.len(), 0));
+                room.series(shape, 1, key, false);
+                room.go_float(sum);
+                room.byte(b'\n');
+                room.ensure(shape.line_bound(key.len(), 0));
+                room.series(shape, 2, key, false);
+                room.go_u64(count);
+                room.byte(b'\n');
+            }),
+        }
     }
 }
 
@@ -54,6 +142,7 @@ impl Sink for TextEncoder<'_> {
         // The name is kept for the samples that follow, rendered into a reused buffer, so a
         // warm encoder does not allocate.
         self.name.set(header.name, self.escaping);
+        self.pieces.reset();
         let out = &mut *self.out;
         out.extend_from_slice(b"# HELP ");
         self.name.write(out);
@@ -67,6 +156,9 @@ impl Sink for TextEncoder<'_> {
     }
 
     fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
+        if let (Labels::Stored { template, values }, None) = (labels, meta.timestamp_ms) {
+            return self.stored_sample(template, values, value);
+        }
         let Self { out, name, escaping, .. } = self;
         let (out, name, esc) = (&mut **out, &*name, *escaping);
         match value {

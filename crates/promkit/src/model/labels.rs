@@ -166,6 +166,14 @@ impl LabelTemplate {
         self.names.is_empty()
     }
 
+    /// The literals written around a series' values with `scheme`: `lits[0] v0 lits[1] v1 …
+    /// lits[n]`, one more than there are variable values (an encoder pre-renders them once per
+    /// family).
+    #[inline]
+    pub(crate) fn literals(&self, scheme: EscapingScheme) -> &[Box<[u8]>] {
+        &self.variants.get(scheme.index()).unwrap_or(&self.variants[0]).lits
+    }
+
     #[inline]
     fn write(&self, out: &mut Vec<u8>, values: &str, scheme: EscapingScheme) {
         // One variant: every scheme writes these names alike.
