@@ -1,4 +1,6 @@
-//! `memory <crate>`: heap and RSS cost of 100,000 labelled counter series in one crate.
+//! `memory <crate> [--series N] [--kind counter|histogram]`: heap and RSS cost of N (100,000
+//! unless told) labelled counter series, or histogram series with the 11 default buckets, in
+//! one crate.
 //!
 //! One process per crate, so no crate's allocations or freed-but-kept pages skew another's.
 //! The id strings are made before the baseline; what each crate copies of them is its own
@@ -10,7 +12,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bench::check::{assert_holds, expected_counters};
+use bench::check::{assert_holds, expected_counters, expected_histograms};
 use bench::peers::{
     with_measured, with_metrics, with_prometheus, with_prometheus_client, with_promkit, with_promkit_metrics,
 };
@@ -68,7 +70,26 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// Series made unless `--series` says otherwise.
 const SERIES: usize = 100_000;
+
+/// What the probe measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Labelled counters (`method`, `id`).
+    Counter,
+    /// Labelled histograms with the 11 default buckets, 5 observations each.
+    Histogram,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Histogram => "histogram",
+        }
+    }
+}
 
 /// Resident set size in bytes: `/proc/self/statm`'s second field, in pages.
 fn rss_bytes() -> usize {
@@ -147,6 +168,58 @@ impl Fixture for with_measured::Counters {
     }
 }
 
+impl Fixture for with_promkit::Histograms {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(promkit::Format::Text, &mut out);
+        out
+    }
+}
+
+impl Fixture for with_prometheus::Histograms {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_text(&mut out);
+        out
+    }
+}
+
+impl Fixture for with_prometheus_client::Histograms {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = String::new();
+        self.encode_openmetrics(&mut out);
+        out.into_bytes()
+    }
+}
+
+impl Fixture for with_metrics::Histograms {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_text(&mut out);
+        out
+    }
+}
+
+impl Fixture for with_measured::Histograms {
+    fn encode(&self) -> Vec<u8> {
+        let mut enc = measured::text::BufferedTextEncoder::new();
+        self.encode_text(&mut enc);
+        enc.finish().to_vec()
+    }
+}
+
+/// One crate's histogram fixture; `None` for a crate that has none (`promkit_metrics`).
+fn build_histograms(name: &str, series: usize) -> Option<Box<dyn Fixture>> {
+    Some(match name {
+        "promkit" => Box::new(with_promkit::Histograms::new(series)),
+        "prometheus" => Box::new(with_prometheus::Histograms::new(series)),
+        "prometheus_client" => Box::new(with_prometheus_client::Histograms::new(series)),
+        "metrics" => Box::new(with_metrics::Histograms::new(series)),
+        "measured" => Box::new(with_measured::Histograms::new(series)),
+        _ => return None,
+    })
+}
+
 fn build(name: &str, ids: &[String]) -> Option<Box<dyn Fixture>> {
     Some(match name {
         "promkit" => Box::new(with_promkit::Counters::new(1, ids)),
@@ -159,17 +232,42 @@ fn build(name: &str, ids: &[String]) -> Option<Box<dyn Fixture>> {
     })
 }
 
+const USAGE: &str = "usage: memory <promkit|prometheus|prometheus_client|metrics|measured|promkit_metrics> \
+                     [--series N] [--kind counter|histogram]";
+
+/// The crate, series count and kind from the command line; exits with the usage on a bad one.
+fn args() -> (String, usize, Kind) {
+    let mut args = std::env::args().skip(1);
+    let name = args.next().unwrap_or_default();
+    let (mut series, mut kind) = (SERIES, Kind::Counter);
+    while let Some(flag) = args.next() {
+        let value = args.next().unwrap_or_default();
+        match (flag.as_str(), value.as_str()) {
+            ("--series", n) if n.parse::<usize>().is_ok_and(|n| n > 0) => series = n.parse().unwrap_or(SERIES),
+            ("--kind", "counter") => kind = Kind::Counter,
+            ("--kind", "histogram") => kind = Kind::Histogram,
+            _ => {
+                eprintln!("{USAGE}; got {flag:?} {value:?}");
+                std::process::exit(2);
+            }
+        }
+    }
+    (name, series, kind)
+}
+
 fn main() {
-    let name = std::env::args().nth(1).unwrap_or_default();
-    let ids = bench::ids(SERIES);
+    let (name, series, kind) = args();
+    let ids = if kind == Kind::Counter { bench::ids(series) } else { Vec::new() };
     let heap_before = LIVE.load(Ordering::Relaxed);
     let rss_before = rss_bytes();
     PEAK.store(heap_before, Ordering::Relaxed);
 
-    let Some(fixture) = build(&name, &ids) else {
-        eprintln!(
-            "usage: memory <promkit|prometheus|prometheus_client|metrics|measured|promkit_metrics>, got {name:?}"
-        );
+    let fixture = match kind {
+        Kind::Counter => build(&name, &ids),
+        Kind::Histogram => build_histograms(&name, series),
+    };
+    let Some(fixture) = fixture else {
+        eprintln!("{USAGE}; got {name:?} (no {} fixture)", kind.name());
         std::process::exit(2);
     };
 
@@ -178,15 +276,20 @@ fn main() {
     let rss = rss_bytes().saturating_sub(rss_before);
 
     let encoded = fixture.encode();
-    assert_holds(&name, &encoded, &expected_counters(1, SERIES));
+    let expected = match kind {
+        Kind::Counter => expected_counters(1, series),
+        Kind::Histogram => expected_histograms(series),
+    };
+    assert_holds(&name, &encoded, &expected);
     let encoded_len = encoded.len();
     drop(encoded);
     let heap_after_encode = LIVE.load(Ordering::Relaxed) - heap_before;
 
-    let per = |bytes: usize| bytes as f64 / SERIES as f64;
+    let per = |bytes: usize| bytes as f64 / series as f64;
     let report = serde_json::json!({
         "crate": name,
-        "series": SERIES,
+        "series": series,
+        "kind": kind.name(),
         "heap_bytes": heap,
         "heap_bytes_per_series": per(heap),
         "heap_peak_bytes": peak,
