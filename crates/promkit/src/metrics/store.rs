@@ -23,6 +23,8 @@ use std::sync::{PoisonError, RwLock};
 
 use crossbeam_utils::CachePadded;
 use hashbrown::HashTable;
+
+use super::slab::Slab;
 use thread_local::ThreadLocal;
 
 use crate::model::{Desc, FamilyHeader, LabelTemplate, Labels, Sink};
@@ -100,7 +102,7 @@ impl<M> Cache<M> {
 #[derive(Debug)]
 struct Inner<M> {
     table: HashTable<u32>,
-    slab: Vec<Option<Entry<M>>>,
+    slab: Slab<Option<Entry<M>>>,
     free: Vec<u32>,
     /// Bumped on every insert and removal; the scrape order is rebuilt when it changes.
     generation: u64,
@@ -140,7 +142,7 @@ impl<M: Metric> Store<M> {
             hasher: foldhash::fast::RandomState::default(),
             inner: RwLock::new(Inner {
                 table: HashTable::new(),
-                slab: Vec::new(),
+                slab: Slab::new(),
                 free: Vec::new(),
                 generation: 0,
                 len: 0,
@@ -440,7 +442,7 @@ impl<M: Metric> Store<M> {
         self.insert_entry(&mut inner, hash, Entry { key, metric });
     }
 
-    fn hash_of(&self, slab: &[Option<Entry<M>>], pos: u32) -> u64 {
+    fn hash_of(&self, slab: &Slab<Option<Entry<M>>>, pos: u32) -> u64 {
         slab[pos as usize].as_ref().map_or(0, |e| self.hash_key(e.key.as_bytes()))
     }
 
