@@ -243,7 +243,9 @@ fn args() -> (String, usize, Kind) {
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_default();
         match (flag.as_str(), value.as_str()) {
-            ("--series", n) if n.parse::<usize>().is_ok_and(|n| n > 0) => series = n.parse().unwrap_or(SERIES),
+            ("--series", n) if n.parse::<usize>().is_ok_and(|n| n > 0) => {
+                series = n.parse().unwrap_or(SERIES)
+            }
             ("--kind", "counter") => kind = Kind::Counter,
             ("--kind", "histogram") => kind = Kind::Histogram,
             _ => {
