@@ -10,6 +10,7 @@ mod gauge;
 mod gauge_histogram;
 pub(crate) mod histogram;
 mod info;
+mod keys;
 mod slab;
 mod stateset;
 mod store;

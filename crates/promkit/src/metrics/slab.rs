@@ -46,6 +46,11 @@ impl<E> Slab<E> {
     pub(super) fn iter(&self) -> impl Iterator<Item = &E> {
         self.chunks.iter().flatten()
     }
+
+    /// Every entry, mutably, in position order.
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut E> {
+        self.chunks.iter_mut().flatten()
+    }
 }
 
 impl<E> Index<usize> for Slab<E> {
