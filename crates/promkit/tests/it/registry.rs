@@ -486,7 +486,7 @@ fn removing_most_series_keeps_the_rest_whole() {
     f.with_label_values(&["new", &pad]).unwrap().inc();
     let text = registry.encode_text_string().unwrap();
     let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
-    assert_eq!(lines.len(), 2_001, "1,000 kept series, one new");
+    assert_eq!(lines.len(), 2_001, "2,000 kept series, one new");
     assert!(lines.contains(&format!("kept_total{{id=\"id-19990\",pad=\"{pad}\"}} 19990").as_str()));
     assert!(lines.contains(&format!("kept_total{{id=\"new\",pad=\"{pad}\"}} 1").as_str()));
 }
