@@ -339,9 +339,9 @@ impl<M: Metric> Store<M> {
         {
             let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
             let (slab, keys) = (&inner.slab, &inner.keys);
-            let found = inner
-                .table
-                .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| self.key_matches(keys.get(e.key), get)));
+            let found = inner.table.find(hash, |&p| {
+                slab[p as usize].as_ref().is_some_and(|e| self.key_matches(keys.get(e.key), get))
+            });
             if let Some(e) = found.and_then(|&p| slab[p as usize].as_ref()) {
                 return (e.metric.clone(), false);
             }
@@ -356,9 +356,9 @@ impl<M: Metric> Store<M> {
         let hash = self.hash_raw(get);
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let (slab, keys) = (&inner.slab, &inner.keys);
-        let found = inner
-            .table
-            .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| self.key_matches(keys.get(e.key), get)));
+        let found = inner.table.find(hash, |&p| {
+            slab[p as usize].as_ref().is_some_and(|e| self.key_matches(keys.get(e.key), get))
+        });
         found.and_then(|&p| slab[p as usize].as_ref()).map(|e| e.metric.clone())
     }
 
@@ -458,9 +458,9 @@ impl<M: Metric> Store<M> {
         let hash = self.hash_key(key);
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let Inner { table, slab, keys, .. } = &mut *inner;
-        let Ok(found) =
-            table.find_entry(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| keys.get(e.key).as_bytes() == key))
-        else {
+        let Ok(found) = table.find_entry(hash, |&p| {
+            slab[p as usize].as_ref().is_some_and(|e| keys.get(e.key).as_bytes() == key)
+        }) else {
             return false;
         };
         let (pos, _) = found.remove();

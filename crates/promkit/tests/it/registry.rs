@@ -470,7 +470,7 @@ fn a_failing_collector_stops_the_scrape_or_is_skipped_without_a_trace() {
 fn removing_most_series_keeps_the_rest_whole() {
     let registry = Registry::new();
     let f: Family<Counter> =
-        Counter::builder("kept_total").help("Kept.").labels(&["id", "pad"]).register(&registry).unwrap();
+        Counter::builder("kept_total").help("Kept.").labels(["id", "pad"]).register(&registry).unwrap();
     let pad = "p".repeat(40);
     let n = 20_000u64;
     for i in 0..n {
