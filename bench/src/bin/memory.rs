@@ -10,7 +10,7 @@
 //! Prints one JSON object.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
 use bench::check::{assert_holds, expected_counters, expected_histograms};
 use bench::peers::{
@@ -23,9 +23,24 @@ struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
+/// Live allocations by requested size, in 8-byte classes up to 4 KiB (the last class holds
+/// everything larger), for `--sizes`: where a series' bytes go.
+static SIZES: [AtomicIsize; SIZE_CLASSES] = [const { AtomicIsize::new(0) }; SIZE_CLASSES];
+const SIZE_CLASSES: usize = 513;
+
+fn size_class(size: usize) -> usize {
+    size.div_ceil(8).min(SIZE_CLASSES - 1)
+}
+
 fn grew(by: usize) {
     let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
     PEAK.fetch_max(now, Ordering::Relaxed);
+    SIZES[size_class(by)].fetch_add(1, Ordering::Relaxed);
+}
+
+fn shrank(by: usize) {
+    LIVE.fetch_sub(by, Ordering::Relaxed);
+    SIZES[size_class(by)].fetch_sub(1, Ordering::Relaxed);
 }
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged, and only
@@ -53,14 +68,14 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from this allocator, which got it from `System`.
         unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        shrank(layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: as for `dealloc`, and `new_size` is the caller's.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            shrank(layout.size());
             grew(new_size);
         }
         p
@@ -233,14 +248,18 @@ fn build(name: &str, ids: &[String]) -> Option<Box<dyn Fixture>> {
 }
 
 const USAGE: &str = "usage: memory <promkit|prometheus|prometheus_client|metrics|measured|promkit_metrics> \
-                     [--series N] [--kind counter|histogram]";
+                     [--series N] [--kind counter|histogram] [--sizes]";
 
 /// The crate, series count and kind from the command line; exits with the usage on a bad one.
-fn args() -> (String, usize, Kind) {
+fn args() -> (String, usize, Kind, bool) {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_default();
-    let (mut series, mut kind) = (SERIES, Kind::Counter);
+    let (mut series, mut kind, mut sizes) = (SERIES, Kind::Counter, false);
     while let Some(flag) = args.next() {
+        if flag == "--sizes" {
+            sizes = true;
+            continue;
+        }
         let value = args.next().unwrap_or_default();
         match (flag.as_str(), value.as_str()) {
             ("--series", n) if n.parse::<usize>().is_ok_and(|n| n > 0) => {
@@ -254,15 +273,34 @@ fn args() -> (String, usize, Kind) {
             }
         }
     }
-    (name, series, kind)
+    (name, series, kind, sizes)
+}
+
+/// The live allocations made while building the fixture, by size class, as
+/// `[class upper bound, count, bytes per series]` for classes with at least one allocation per
+/// hundred series: the byte breakdown of a series.
+fn sizes(before: &[isize], series: usize) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = SIZES
+        .iter()
+        .zip(before)
+        .enumerate()
+        .filter_map(|(class, (now, was))| {
+            let count = now.load(Ordering::Relaxed) - was;
+            let bound = class * 8;
+            (count * 100 >= series as isize)
+                .then(|| serde_json::json!([bound, count, (count * bound as isize) as f64 / series as f64]))
+        })
+        .collect();
+    serde_json::Value::Array(rows)
 }
 
 fn main() {
-    let (name, series, kind) = args();
+    let (name, series, kind, want_sizes) = args();
     let ids = if kind == Kind::Counter { bench::ids(series) } else { Vec::new() };
     let heap_before = LIVE.load(Ordering::Relaxed);
     let rss_before = rss_bytes();
     PEAK.store(heap_before, Ordering::Relaxed);
+    let sizes_before: Vec<isize> = SIZES.iter().map(|c| c.load(Ordering::Relaxed)).collect();
 
     let fixture = match kind {
         Kind::Counter => build(&name, &ids),
@@ -276,6 +314,7 @@ fn main() {
     let heap = LIVE.load(Ordering::Relaxed) - heap_before;
     let peak = PEAK.load(Ordering::Relaxed) - heap_before;
     let rss = rss_bytes().saturating_sub(rss_before);
+    let breakdown = want_sizes.then(|| sizes(&sizes_before, series));
 
     let encoded = fixture.encode();
     let expected = match kind {
@@ -288,7 +327,7 @@ fn main() {
     let heap_after_encode = LIVE.load(Ordering::Relaxed) - heap_before;
 
     let per = |bytes: usize| bytes as f64 / series as f64;
-    let report = serde_json::json!({
+    let mut report = serde_json::json!({
         "crate": name,
         "series": series,
         "kind": kind.name(),
@@ -301,6 +340,9 @@ fn main() {
         "heap_bytes_per_series_after_encode": per(heap_after_encode),
         "encoded_bytes": encoded_len,
     });
+    if let Some(b) = breakdown {
+        report["live_allocations_by_size"] = b;
+    }
     println!("{report}");
     drop(fixture);
 }
