@@ -1,4 +1,6 @@
-//! `memory <crate>`: heap and RSS cost of 100,000 labelled counter series in one crate.
+//! `memory <crate> [--series N] [--kind counter|histogram]`: heap and RSS cost of N (100,000
+//! unless told) labelled counter series, or histogram series with the 11 default buckets, in
+//! one crate.
 //!
 //! One process per crate, so no crate's allocations or freed-but-kept pages skew another's.
 //! The id strings are made before the baseline; what each crate copies of them is its own
@@ -8,9 +10,9 @@
 //! Prints one JSON object.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
-use bench::check::{assert_holds, expected_counters};
+use bench::check::{assert_holds, expected_counters, expected_histograms};
 use bench::peers::{
     with_measured, with_metrics, with_prometheus, with_prometheus_client, with_promkit, with_promkit_metrics,
 };
@@ -21,9 +23,24 @@ struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
+/// Live allocations by requested size, in 8-byte classes up to 4 KiB (the last class holds
+/// everything larger), for `--sizes`: where a series' bytes go.
+static SIZES: [AtomicIsize; SIZE_CLASSES] = [const { AtomicIsize::new(0) }; SIZE_CLASSES];
+const SIZE_CLASSES: usize = 513;
+
+fn size_class(size: usize) -> usize {
+    size.div_ceil(8).min(SIZE_CLASSES - 1)
+}
+
 fn grew(by: usize) {
     let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
     PEAK.fetch_max(now, Ordering::Relaxed);
+    SIZES[size_class(by)].fetch_add(1, Ordering::Relaxed);
+}
+
+fn shrank(by: usize) {
+    LIVE.fetch_sub(by, Ordering::Relaxed);
+    SIZES[size_class(by)].fetch_sub(1, Ordering::Relaxed);
 }
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged, and only
@@ -51,14 +68,14 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from this allocator, which got it from `System`.
         unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        shrank(layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: as for `dealloc`, and `new_size` is the caller's.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            shrank(layout.size());
             grew(new_size);
         }
         p
@@ -68,7 +85,26 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// Series made unless `--series` says otherwise.
 const SERIES: usize = 100_000;
+
+/// What the probe measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Labelled counters (`method`, `id`).
+    Counter,
+    /// Labelled histograms with the 11 default buckets, 5 observations each.
+    Histogram,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Histogram => "histogram",
+        }
+    }
+}
 
 /// Resident set size in bytes: `/proc/self/statm`'s second field, in pages.
 fn rss_bytes() -> usize {
@@ -147,6 +183,58 @@ impl Fixture for with_measured::Counters {
     }
 }
 
+impl Fixture for with_promkit::Histograms {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(promkit::Format::Text, &mut out);
+        out
+    }
+}
+
+impl Fixture for with_prometheus::Histograms {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_text(&mut out);
+        out
+    }
+}
+
+impl Fixture for with_prometheus_client::Histograms {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = String::new();
+        self.encode_openmetrics(&mut out);
+        out.into_bytes()
+    }
+}
+
+impl Fixture for with_metrics::Histograms {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_text(&mut out);
+        out
+    }
+}
+
+impl Fixture for with_measured::Histograms {
+    fn encode(&self) -> Vec<u8> {
+        let mut enc = measured::text::BufferedTextEncoder::new();
+        self.encode_text(&mut enc);
+        enc.finish().to_vec()
+    }
+}
+
+/// One crate's histogram fixture; `None` for a crate that has none (`promkit_metrics`).
+fn build_histograms(name: &str, series: usize) -> Option<Box<dyn Fixture>> {
+    Some(match name {
+        "promkit" => Box::new(with_promkit::Histograms::new(series)),
+        "prometheus" => Box::new(with_prometheus::Histograms::new(series)),
+        "prometheus_client" => Box::new(with_prometheus_client::Histograms::new(series)),
+        "metrics" => Box::new(with_metrics::Histograms::new(series)),
+        "measured" => Box::new(with_measured::Histograms::new(series)),
+        _ => return None,
+    })
+}
+
 fn build(name: &str, ids: &[String]) -> Option<Box<dyn Fixture>> {
     Some(match name {
         "promkit" => Box::new(with_promkit::Counters::new(1, ids)),
@@ -159,34 +247,90 @@ fn build(name: &str, ids: &[String]) -> Option<Box<dyn Fixture>> {
     })
 }
 
+const USAGE: &str = "usage: memory <promkit|prometheus|prometheus_client|metrics|measured|promkit_metrics> \
+                     [--series N] [--kind counter|histogram] [--sizes]";
+
+/// The crate, series count and kind from the command line; exits with the usage on a bad one.
+fn args() -> (String, usize, Kind, bool) {
+    let mut args = std::env::args().skip(1);
+    let name = args.next().unwrap_or_default();
+    let (mut series, mut kind, mut sizes) = (SERIES, Kind::Counter, false);
+    while let Some(flag) = args.next() {
+        if flag == "--sizes" {
+            sizes = true;
+            continue;
+        }
+        let value = args.next().unwrap_or_default();
+        match (flag.as_str(), value.as_str()) {
+            ("--series", n) if n.parse::<usize>().is_ok_and(|n| n > 0) => {
+                series = n.parse().unwrap_or(SERIES)
+            }
+            ("--kind", "counter") => kind = Kind::Counter,
+            ("--kind", "histogram") => kind = Kind::Histogram,
+            _ => {
+                eprintln!("{USAGE}; got {flag:?} {value:?}");
+                std::process::exit(2);
+            }
+        }
+    }
+    (name, series, kind, sizes)
+}
+
+/// The live allocations made while building the fixture, by size class, as
+/// `[class upper bound, count, bytes per series]` for classes with at least one allocation per
+/// hundred series: the byte breakdown of a series.
+fn sizes(before: &[isize], series: usize) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = SIZES
+        .iter()
+        .zip(before)
+        .enumerate()
+        .filter_map(|(class, (now, was))| {
+            let count = now.load(Ordering::Relaxed) - was;
+            let bound = class * 8;
+            (count * 100 >= series as isize)
+                .then(|| serde_json::json!([bound, count, (count * bound as isize) as f64 / series as f64]))
+        })
+        .collect();
+    serde_json::Value::Array(rows)
+}
+
 fn main() {
-    let name = std::env::args().nth(1).unwrap_or_default();
-    let ids = bench::ids(SERIES);
+    let (name, series, kind, want_sizes) = args();
+    let ids = if kind == Kind::Counter { bench::ids(series) } else { Vec::new() };
     let heap_before = LIVE.load(Ordering::Relaxed);
     let rss_before = rss_bytes();
     PEAK.store(heap_before, Ordering::Relaxed);
+    let sizes_before: Vec<isize> = SIZES.iter().map(|c| c.load(Ordering::Relaxed)).collect();
 
-    let Some(fixture) = build(&name, &ids) else {
-        eprintln!(
-            "usage: memory <promkit|prometheus|prometheus_client|metrics|measured|promkit_metrics>, got {name:?}"
-        );
+    let fixture = match kind {
+        Kind::Counter => build(&name, &ids),
+        Kind::Histogram => build_histograms(&name, series),
+    };
+    let Some(fixture) = fixture else {
+        eprintln!("{USAGE}; got {name:?} (no {} fixture)", kind.name());
         std::process::exit(2);
     };
 
     let heap = LIVE.load(Ordering::Relaxed) - heap_before;
     let peak = PEAK.load(Ordering::Relaxed) - heap_before;
     let rss = rss_bytes().saturating_sub(rss_before);
+    let breakdown = want_sizes.then(|| sizes(&sizes_before, series));
 
     let encoded = fixture.encode();
-    assert_holds(&name, &encoded, &expected_counters(1, SERIES));
+    let expected = match kind {
+        Kind::Counter => expected_counters(1, series),
+        Kind::Histogram => expected_histograms(series),
+    };
+    assert_holds(&name, &encoded, &expected);
     let encoded_len = encoded.len();
     drop(encoded);
     let heap_after_encode = LIVE.load(Ordering::Relaxed) - heap_before;
 
-    let per = |bytes: usize| bytes as f64 / SERIES as f64;
-    let report = serde_json::json!({
+    let per = |bytes: usize| bytes as f64 / series as f64;
+    let mut report = serde_json::json!({
         "crate": name,
-        "series": SERIES,
+        "series": series,
+        "kind": kind.name(),
         "heap_bytes": heap,
         "heap_bytes_per_series": per(heap),
         "heap_peak_bytes": peak,
@@ -196,6 +340,9 @@ fn main() {
         "heap_bytes_per_series_after_encode": per(heap_after_encode),
         "encoded_bytes": encoded_len,
     });
+    if let Some(b) = breakdown {
+        report["live_allocations_by_size"] = b;
+    }
     println!("{report}");
     drop(fixture);
 }

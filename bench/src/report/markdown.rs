@@ -391,8 +391,12 @@ pub(super) fn render(
     machine: &Machine,
     versions: &[(String, String)],
     results: &Results,
-    memory: &[MemoryRow],
+    all_memory: &[MemoryRow],
 ) -> String {
+    // The headline memory table, target and facade section use the 100,000-counter probe;
+    // the other probes get their own table and targets below them.
+    let headline: Vec<MemoryRow> = all_memory.iter().filter(|m| m.is_headline()).cloned().collect();
+    let memory = headline.as_slice();
     let mut s = String::new();
     let w = &mut s;
     let _ = writeln!(w, "# Benchmarks: promkit and its peers\n");
@@ -576,7 +580,11 @@ pub(super) fn render(
         );
     }
 
+    memory_targets(w, all_memory);
+
     facade(w, results, memory);
+
+    memory_probes(w, all_memory);
 
     let _ = writeln!(w, "\n## What is not like-for-like\n");
     for item in CAVEATS {
@@ -708,3 +716,68 @@ const CAVEATS: [&str; 14] = [
      protobuf); promkit runs from this workspace as it was when the run started (see \
      \"promkit sources\" above).",
 ];
+
+/// The best ranked peer (not promkit, not promkit behind the facade) of one probe by `bytes`.
+fn best_peer<'m>(rows: &[&'m MemoryRow], bytes: impl Fn(&MemoryRow) -> f64) -> Option<&'m MemoryRow> {
+    rows.iter()
+        .filter(|m| m.krate != "promkit" && m.krate != "promkit_metrics")
+        .min_by(|a, b| bytes(a).total_cmp(&bytes(b)))
+        .copied()
+}
+
+/// Reads one bytes-per-series figure (heap or RSS) from a row.
+type BytesPerSeries = fn(&MemoryRow) -> f64;
+
+/// Target rows: promkit's heap and RSS per series at most 0.6x the best peer's, for every probe.
+fn memory_targets(w: &mut String, all: &[MemoryRow]) {
+    const MAX: f64 = 0.6;
+    for &(kind, series) in &super::memory::PROBES {
+        let rows: Vec<&MemoryRow> = all.iter().filter(|m| m.kind == kind && m.series == series).collect();
+        let measures: [(&str, BytesPerSeries); 2] =
+            [("heap", |m| m.heap_per_series), ("RSS", |m| m.rss_per_series)];
+        for (what, bytes) in measures {
+            let text = format!("{kind} {what} B/series at {series} series ≤ 0.6× best peer");
+            let promkit = rows.iter().find(|m| m.krate == "promkit");
+            match (promkit, best_peer(&rows, bytes)) {
+                (Some(p), Some(b)) => {
+                    let r = bytes(p) / bytes(b);
+                    let verdict = if r <= MAX { "met" } else { "**missed**" };
+                    let _ = writeln!(
+                        w,
+                        "| {text} | {:.1} B | {} {:.1} B | {} | {verdict} |",
+                        bytes(p),
+                        b.krate.replace('_', "-"),
+                        bytes(b),
+                        ratio(r)
+                    );
+                }
+                _ => {
+                    let _ = writeln!(w, "| {text} | — | — | — | no data |");
+                }
+            }
+        }
+    }
+}
+
+/// The table of every memory probe: counters and 11-bucket histograms at 100,000 and
+/// 1,000,000 series, heap and RSS.
+fn memory_probes(w: &mut String, all: &[MemoryRow]) {
+    let _ = writeln!(w, "\n## Memory: counters and histograms at 100,000 and 1,000,000 series\n");
+    let _ = writeln!(
+        w,
+        "`memory <crate> --kind counter|histogram --series N`, one process each. Histograms \
+         have the 11 default buckets and 5 observations per series, with each crate's own \
+         histogram type (promkit-metrics has no histogram fixture).\n"
+    );
+    let _ = writeln!(w, "| kind | series | crate | heap B/series | RSS B/series | peak heap B/series |");
+    let _ = writeln!(w, "|---|---:|---|---:|---:|---:|");
+    for m in all {
+        let name = m.krate.replace('_', "-");
+        let name = if name == "promkit" { format!("**{name}**") } else { name };
+        let _ = writeln!(
+            w,
+            "| {} | {} | {name} | {:.1} | {:.1} | {:.1} |",
+            m.kind, m.series, m.heap_per_series, m.rss_per_series, m.peak_per_series
+        );
+    }
+}

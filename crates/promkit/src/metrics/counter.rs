@@ -1,10 +1,12 @@
 //! `Counter` (u64) and `CounterF64`: totals that only go up, plus thread-owned local handles.
 
 use std::marker::PhantomData;
-use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
 use crossbeam_utils::CachePadded;
+// One word where `OnceLock<Box<_>>` takes two: the rarely used parts of a series cost 8 bytes
+// until first used. Racing initialisers may each build a value; the losers' are dropped.
+use once_cell::race::OnceBox;
 
 use crate::model::{Exemplar, Labels, MetricType, SampleMeta, Sink, Value};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, lock, unix_now};
@@ -42,7 +44,7 @@ struct CounterCore {
     value: AtomicU64,
     created: f64,
     /// Allocated on first use of a local handle or an exemplar, so a plain counter stays small.
-    extras: OnceLock<Box<Extras>>,
+    extras: OnceBox<Extras>,
 }
 
 #[derive(Debug, Default)]
@@ -73,7 +75,7 @@ impl Counter {
             core: Arc::new(CounterCore {
                 value: AtomicU64::new(0),
                 created: unix_now(),
-                extras: OnceLock::new(),
+                extras: OnceBox::new(),
             }),
         }
     }
@@ -234,7 +236,7 @@ pub struct CounterF64 {
 struct CounterF64Core {
     bits: AtomicU64,
     created: f64,
-    exemplar: OnceLock<Box<Mutex<Option<Exemplar>>>>,
+    exemplar: OnceBox<Mutex<Option<Exemplar>>>,
 }
 
 impl Default for CounterF64 {
@@ -250,7 +252,7 @@ impl CounterF64 {
             core: Arc::new(CounterF64Core {
                 bits: AtomicU64::new(0f64.to_bits()),
                 created: unix_now(),
-                exemplar: OnceLock::new(),
+                exemplar: OnceBox::new(),
             }),
         }
     }

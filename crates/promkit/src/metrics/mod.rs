@@ -10,6 +10,8 @@ mod gauge;
 mod gauge_histogram;
 pub(crate) mod histogram;
 mod info;
+mod keys;
+mod slab;
 mod stateset;
 mod store;
 pub(crate) mod summary;

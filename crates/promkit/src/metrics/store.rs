@@ -23,6 +23,9 @@ use std::sync::{PoisonError, RwLock};
 
 use crossbeam_utils::CachePadded;
 use hashbrown::HashTable;
+
+use super::keys::{KeyRef, Keys};
+use super::slab::Slab;
 use thread_local::ThreadLocal;
 
 use crate::model::{Desc, FamilyHeader, LabelTemplate, Labels, Sink};
@@ -100,7 +103,9 @@ impl<M> Cache<M> {
 #[derive(Debug)]
 struct Inner<M> {
     table: HashTable<u32>,
-    slab: Vec<Option<Entry<M>>>,
+    slab: Slab<Option<Entry<M>>>,
+    /// Every entry's key bytes.
+    keys: Keys,
     free: Vec<u32>,
     /// Bumped on every insert and removal; the scrape order is rebuilt when it changes.
     generation: u64,
@@ -109,7 +114,7 @@ struct Inner<M> {
 
 #[derive(Debug)]
 struct Entry<M> {
-    key: Box<str>,
+    key: KeyRef,
     metric: M,
 }
 
@@ -140,7 +145,8 @@ impl<M: Metric> Store<M> {
             hasher: foldhash::fast::RandomState::default(),
             inner: RwLock::new(Inner {
                 table: HashTable::new(),
-                slab: Vec::new(),
+                slab: Slab::new(),
+                keys: Keys::new(),
                 free: Vec::new(),
                 generation: 0,
                 len: 0,
@@ -332,10 +338,10 @@ impl<M: Metric> Store<M> {
     fn lookup<'v>(&self, hash: u64, get: &impl Fn(usize) -> &'v str) -> (M, bool) {
         {
             let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-            let slab = &inner.slab;
-            let found = inner
-                .table
-                .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| self.key_matches(&e.key, get)));
+            let (slab, keys) = (&inner.slab, &inner.keys);
+            let found = inner.table.find(hash, |&p| {
+                slab[p as usize].as_ref().is_some_and(|e| self.key_matches(keys.get(e.key), get))
+            });
             if let Some(e) = found.and_then(|&p| slab[p as usize].as_ref()) {
                 return (e.metric.clone(), false);
             }
@@ -349,10 +355,10 @@ impl<M: Metric> Store<M> {
     pub(crate) fn get_existing_raw<'v>(&self, get: &impl Fn(usize) -> &'v str) -> Option<M> {
         let hash = self.hash_raw(get);
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        let slab = &inner.slab;
-        let found = inner
-            .table
-            .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| self.key_matches(&e.key, get)));
+        let (slab, keys) = (&inner.slab, &inner.keys);
+        let found = inner.table.find(hash, |&p| {
+            slab[p as usize].as_ref().is_some_and(|e| self.key_matches(keys.get(e.key), get))
+        });
         found.and_then(|&p| slab[p as usize].as_ref()).map(|e| e.metric.clone())
     }
 
@@ -400,19 +406,19 @@ impl<M: Metric> Store<M> {
             if let Some(m) = inner.find(hash, overflow.as_bytes()) {
                 return (m.metric.clone(), true);
             }
-            return (self.insert_locked(&mut inner, hash, overflow.into_boxed_str()), true);
+            return (self.insert_locked(&mut inner, hash, &overflow), true);
         }
-        let key = String::from_utf8_lossy(key).into_owned().into_boxed_str();
-        (self.insert_locked(&mut inner, hash, key), false)
+        (self.insert_locked(&mut inner, hash, &String::from_utf8_lossy(key)), false)
     }
 
-    fn insert_locked(&self, inner: &mut Inner<M>, hash: u64, key: Box<str>) -> M {
+    fn insert_locked(&self, inner: &mut Inner<M>, hash: u64, key: &str) -> M {
         let metric = M::create(&self.options);
-        self.insert_entry(inner, hash, Entry { key, metric: metric.clone() });
+        self.insert_entry(inner, hash, key, metric.clone());
         metric
     }
 
-    fn insert_entry(&self, inner: &mut Inner<M>, hash: u64, entry: Entry<M>) {
+    fn insert_entry(&self, inner: &mut Inner<M>, hash: u64, key: &str, metric: M) {
+        let entry = Entry { key: inner.keys.push(key), metric };
         let pos = match inner.free.pop() {
             Some(pos) => {
                 inner.slab[pos as usize] = Some(entry);
@@ -423,8 +429,8 @@ impl<M: Metric> Store<M> {
                 u32::try_from(inner.slab.len() - 1).unwrap_or(u32::MAX)
             }
         };
-        let Inner { table, slab, .. } = inner;
-        table.insert_unique(hash, pos, |&p| self.hash_of(slab, p));
+        let Inner { table, slab, keys, .. } = inner;
+        table.insert_unique(hash, pos, |&p| self.hash_of(slab, keys, p));
         inner.len += 1;
         inner.generation += 1;
     }
@@ -436,12 +442,11 @@ impl<M: Metric> Store<M> {
         if inner.find(hash, key).is_some() {
             return;
         }
-        let key = String::from_utf8_lossy(key).into_owned().into_boxed_str();
-        self.insert_entry(&mut inner, hash, Entry { key, metric });
+        self.insert_entry(&mut inner, hash, &String::from_utf8_lossy(key), metric);
     }
 
-    fn hash_of(&self, slab: &[Option<Entry<M>>], pos: u32) -> u64 {
-        slab[pos as usize].as_ref().map_or(0, |e| self.hash_key(e.key.as_bytes()))
+    fn hash_of(&self, slab: &Slab<Option<Entry<M>>>, keys: &Keys, pos: u32) -> u64 {
+        slab[pos as usize].as_ref().map_or(0, |e| self.hash_key(keys.get(e.key).as_bytes()))
     }
 
     fn overflow_key(&self) -> String {
@@ -452,15 +457,18 @@ impl<M: Metric> Store<M> {
     pub(crate) fn remove_key(&self, key: &[u8]) -> bool {
         let hash = self.hash_key(key);
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        let Inner { table, slab, .. } = &mut *inner;
-        let Ok(found) =
-            table.find_entry(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| e.key.as_bytes() == key))
-        else {
+        let Inner { table, slab, keys, .. } = &mut *inner;
+        let Ok(found) = table.find_entry(hash, |&p| {
+            slab[p as usize].as_ref().is_some_and(|e| keys.get(e.key).as_bytes() == key)
+        }) else {
             return false;
         };
         let (pos, _) = found.remove();
-        inner.slab[pos as usize] = None;
+        if let Some(e) = inner.slab[pos as usize].take() {
+            inner.keys.remove(e.key);
+        }
         inner.free.push(pos);
+        inner.compact_keys();
         inner.len -= 1;
         inner.generation += 1;
         self.bump_epoch();
@@ -470,17 +478,20 @@ impl<M: Metric> Store<M> {
     /// Removes every series for which `keep` is false; returns how many went.
     pub(crate) fn retain(&self, mut keep: impl FnMut(&str) -> bool) -> usize {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        let Inner { table, slab, free, .. } = &mut *inner;
+        let Inner { table, slab, free, keys, .. } = &mut *inner;
         let mut removed = 0;
         table.retain(|&mut p| {
-            let keep = slab[p as usize].as_ref().is_some_and(|e| keep(&e.key));
+            let keep = slab[p as usize].as_ref().is_some_and(|e| keep(keys.get(e.key)));
             if !keep {
-                slab[p as usize] = None;
+                if let Some(e) = slab[p as usize].take() {
+                    keys.remove(e.key);
+                }
                 free.push(p);
                 removed += 1;
             }
             keep
         });
+        inner.compact_keys();
         inner.len -= removed;
         if removed > 0 {
             inner.generation += 1;
@@ -541,7 +552,7 @@ impl<M: Metric> Store<M> {
                     .map(|(p, _)| u32::try_from(p).unwrap_or(0)),
             );
             order.order.sort_by(|&a, &b| {
-                let key = |p: u32| inner.slab[p as usize].as_ref().map_or("", |e| &e.key);
+                let key = |p: u32| inner.slab[p as usize].as_ref().map_or("", |e| inner.keys.get(e.key));
                 compare_keys(key(a), key(b))
             });
             order.generation = inner.generation;
@@ -551,7 +562,7 @@ impl<M: Metric> Store<M> {
             if let Some(e) = &inner.slab[p as usize] {
                 e.metric.write(
                     &self.options,
-                    &Labels::Stored { template: &self.template, values: &e.key },
+                    &Labels::Stored { template: &self.template, values: inner.keys.get(e.key) },
                     sink,
                 );
             }
@@ -562,7 +573,7 @@ impl<M: Metric> Store<M> {
     pub(crate) fn for_each(&self, mut f: impl FnMut(&str, &M)) {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         for e in inner.slab.iter().flatten() {
-            f(&e.key, &e.metric);
+            f(inner.keys.get(e.key), &e.metric);
         }
     }
 }
@@ -580,10 +591,19 @@ impl<M: Metric> crate::model::LimitStats for Store<M> {
 impl<M> Inner<M> {
     #[inline]
     fn find(&self, hash: u64, key: &[u8]) -> Option<&Entry<M>> {
-        let slab = &self.slab;
+        let (slab, keys) = (&self.slab, &self.keys);
         self.table
-            .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| e.key.as_bytes() == key))
+            .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| keys.get(e.key).as_bytes() == key))
             .and_then(|&p| slab[p as usize].as_ref())
+    }
+
+    /// Rewrites the keys without the removed ones once those outweigh the live ones. Positions
+    /// and the hash table are untouched: only the entries' key references change.
+    fn compact_keys(&mut self) {
+        if self.keys.wants_compaction() {
+            let Self { slab, keys, .. } = self;
+            keys.compact(slab.iter_mut().flatten().map(|e| &mut e.key));
+        }
     }
 }
 

@@ -462,3 +462,31 @@ fn a_failing_collector_stops_the_scrape_or_is_skipped_without_a_trace() {
     }
     assert!(r.gather().is_err());
 }
+
+/// Removing most series of a large family (enough that the store rewrites its key storage
+/// without the removed keys) keeps every remaining series: found by lookup with its count,
+/// encoded with its labels, and new series still go in.
+#[test]
+fn removing_most_series_keeps_the_rest_whole() {
+    let registry = Registry::new();
+    let f: Family<Counter> =
+        Counter::builder("kept_total").help("Kept.").labels(["id", "pad"]).register(&registry).unwrap();
+    let pad = "p".repeat(40);
+    let n = 20_000u64;
+    for i in 0..n {
+        f.with_label_values(&[&format!("id-{i}"), &pad]).unwrap().inc_by(i);
+    }
+    for i in (0..n).filter(|i| i % 10 != 0) {
+        assert!(f.remove(&[&format!("id-{i}"), &pad]).unwrap(), "series id-{i} existed");
+    }
+    assert_eq!(f.remove_partial_match(&[("id", "id-3")]), 0, "id-3 was removed already");
+    for i in (0..n).step_by(10) {
+        assert_eq!(f.with_label_values(&[&format!("id-{i}"), &pad]).unwrap().get(), i, "series id-{i}");
+    }
+    f.with_label_values(&["new", &pad]).unwrap().inc();
+    let text = registry.encode_text_string().unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(lines.len(), 2_001, "2,000 kept series, one new");
+    assert!(lines.contains(&format!("kept_total{{id=\"id-19990\",pad=\"{pad}\"}} 19990").as_str()));
+    assert!(lines.contains(&format!("kept_total{{id=\"new\",pad=\"{pad}\"}} 1").as_str()));
+}
