@@ -267,8 +267,8 @@ pub use encode::Format;
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
     Builder, Counter, CounterF64, CounterFn, EnumStateSet, Family, Gauge, GaugeF64, GaugeFn, GaugeHistogram,
-    Histogram, Info, LabelError, NativeOptions, StateSet, Summary, TypedFamily, Untyped, UntypedFn,
-    WhenEmpty,
+    Histogram, Info, LabelError, NativeOptions, SeriesRef, StateSet, Summary, TypedFamily, Untyped,
+    UntypedFn, WhenEmpty,
 };
 pub use model::{
     BucketError, Buckets, BuildError, CollectError, Collector, EscapingScheme, Exemplar, ExemplarError,

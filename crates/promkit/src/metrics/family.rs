@@ -9,6 +9,7 @@ use super::LabelError;
 use crate::model::{Collector, Desc, Sink};
 
 use super::Metric;
+use super::series_ref::SeriesRef;
 pub use super::store::OVERFLOW_LABEL_VALUE;
 use super::store::Store;
 
@@ -107,17 +108,31 @@ impl<M: Metric> Family<M> {
     }
 
     /// The series for these label values (in the order the label names were declared),
-    /// created at zero on first use.
+    /// created at zero on first use, borrowed from this thread's lookup cache.
     ///
     /// Each thread remembers its last few lookups in each family, so a repeated lookup takes no
-    /// lock; it still clones the handle it returns. To update a series without holding a handle,
-    /// [`with_series`](Self::with_series) is faster still.
+    /// lock, allocates nothing and moves no reference count: `with_label_values(&[..])?.inc()`
+    /// is a cache probe and the update. Take [`SeriesRef::to_owned`] to keep the handle (in a
+    /// struct, in another thread): resolve once, then each update is one atomic operation.
+    /// [`with_series`](Self::with_series) is the closure form.
     ///
     /// # Errors
     /// [`LabelError::WrongCount`] when the number of values is not the number of labels.
     #[inline]
-    pub fn with_label_values(&self, values: &[&str]) -> Result<M, LabelError> {
-        self.with_series(values, M::clone)
+    pub fn with_label_values(&self, values: &[&str]) -> Result<SeriesRef<'_, M>, LabelError> {
+        if self.uncurried && values.len() == self.curried.len() {
+            return Ok(self.store.series_ref(&|i| values[i]));
+        }
+        if values.len() != self.free_count() {
+            return Err(self.wrong_count(values.len()));
+        }
+        let get = |i: usize| -> &str {
+            match &self.curried[i] {
+                Some(v) => v,
+                None => values[self.curried[..i].iter().filter(|c| c.is_none()).count()],
+            }
+        };
+        Ok(self.store.series_ref(&get))
     }
 
     /// Runs `f` on the series for these label values (declared order), created at zero on
@@ -209,7 +224,7 @@ impl<M: Metric> Family<M> {
     /// When the number of values is not the number of labels: a programming error, for label
     /// values fixed in the source. Never use it with values from input.
     #[track_caller]
-    pub fn must_with_label_values(&self, values: &[&str]) -> M {
+    pub fn must_with_label_values(&self, values: &[&str]) -> SeriesRef<'_, M> {
         self.with_label_values(values).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -217,7 +232,7 @@ impl<M: Metric> Family<M> {
     ///
     /// # Errors
     /// [`LabelError`] for an unknown, missing or repeated name.
-    pub fn with(&self, pairs: &[(&str, &str)]) -> Result<M, LabelError> {
+    pub fn with(&self, pairs: &[(&str, &str)]) -> Result<SeriesRef<'_, M>, LabelError> {
         let values = self.values_from_pairs(pairs)?;
         self.with_label_values(&values)
     }
