@@ -122,3 +122,244 @@ impl<M: Metric + fmt::Debug> fmt::Debug for SeriesRef<'_, M> {
         f.debug_tuple("SeriesRef").field(&**self).finish()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use crate::metrics::{Builder, Family, Metric};
+    use crate::model::{Labels, MetricType, SampleMeta, Sink, Value};
+
+    thread_local! {
+        /// Clones of `Probe` made by this thread: each is a reference-count increment.
+        static CLONES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// A counter whose clones are counted, so a test sees every reference-count increment.
+    #[derive(Debug)]
+    struct Probe(Arc<AtomicU64>);
+
+    impl Clone for Probe {
+        fn clone(&self) -> Self {
+            CLONES.with(|c| c.set(c.get() + 1));
+            Self(Arc::clone(&self.0))
+        }
+    }
+
+    impl Probe {
+        fn inc(&self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+        fn get(&self) -> u64 {
+            self.0.load(Ordering::Relaxed)
+        }
+    }
+
+    impl Metric for Probe {
+        type Options = ();
+        const KIND: MetricType = MetricType::Counter;
+        fn create((): &()) -> Self {
+            Self(Arc::new(AtomicU64::new(0)))
+        }
+        fn write(&self, (): &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
+            sink.sample(labels, Value::CounterU64(self.get()), &SampleMeta::default());
+        }
+        fn reset(&self) {
+            self.0.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn family(labels: &[&str]) -> Family<Probe> {
+        Builder::<Probe>::new("probe_total").labels(labels.iter().copied()).build().expect("valid")
+    }
+
+    fn clones() -> usize {
+        CLONES.with(Cell::get)
+    }
+
+    fn value(f: &Family<Probe>, values: &[&str]) -> u64 {
+        f.get_existing(values).expect("arity").map_or(0, |p| p.get())
+    }
+
+    #[test]
+    fn a_hit_moves_no_reference_count() {
+        let f = family(&["k"]);
+        f.with_label_values(&["a"]).unwrap().inc(); // miss: fills the cache
+        let before = clones();
+        for _ in 0..100 {
+            f.with_label_values(&["a"]).unwrap().inc();
+        }
+        let held = f.with_label_values(&["a"]).unwrap();
+        let again = f.with_label_values(&["a"]).unwrap(); // a hit while pinned
+        held.inc();
+        again.inc();
+        assert_eq!(clones(), before, "a cached lookup cloned the handle");
+        drop((held, again));
+        let owned = f.with_label_values(&["a"]).unwrap().into_owned();
+        assert_eq!(clones(), before + 1, "into_owned is one clone");
+        assert_eq!(value(&f, &["a"]), 103);
+        assert_eq!(owned.get(), 103);
+    }
+
+    #[test]
+    fn a_guard_survives_lookups_that_would_evict_its_slot() {
+        let f = family(&["k"]);
+        let g = f.with_label_values(&["held"]).unwrap();
+        let keys: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        for k in &keys {
+            f.with_label_values(&[k]).unwrap().inc();
+            f.with_series(&[k], |p| p.inc()).unwrap();
+            g.inc();
+        }
+        assert_eq!(g.get(), 40);
+        drop(g);
+        for k in &keys {
+            assert_eq!(value(&f, &[k]), 2, "{k}");
+        }
+        // Unpinned again: the cache fills and hits as before.
+        f.with_label_values(&["k0"]).unwrap().inc();
+        let before = clones();
+        f.with_label_values(&["k0"]).unwrap().inc();
+        assert_eq!(clones(), before);
+        assert_eq!(value(&f, &["k0"]), 4);
+    }
+
+    #[test]
+    fn a_removal_while_a_guard_is_alive_hands_out_the_new_series() {
+        let f = family(&["k"]);
+        let old = f.with_label_values(&["a"]).unwrap();
+        old.inc();
+        assert!(f.remove(&["a"]).unwrap());
+        let new = f.with_label_values(&["a"]).unwrap();
+        new.inc();
+        new.inc();
+        old.inc(); // still valid, no longer exported
+        assert_eq!((old.get(), new.get()), (2, 2));
+        drop(old);
+        assert_eq!(value(&f, &["a"]), 2);
+        drop(new);
+        assert!(f.remove(&["a"]).unwrap());
+        assert_eq!(f.with_label_values(&["a"]).unwrap().get(), 0, "a removed series came back");
+    }
+
+    #[test]
+    fn a_leaked_guard_freezes_the_cache_but_lookups_stay_right() {
+        let f = family(&["k"]);
+        std::mem::forget(f.with_label_values(&["a"]).unwrap());
+        for _ in 0..3 {
+            f.with_label_values(&["a"]).unwrap().inc();
+            f.with_label_values(&["b"]).unwrap().inc(); // a miss while pinned: owned
+        }
+        assert!(f.remove(&["a"]).unwrap());
+        f.with_label_values(&["a"]).unwrap().inc(); // stale cache: not read
+        assert_eq!((value(&f, &["a"]), value(&f, &["b"])), (1, 3));
+    }
+
+    #[test]
+    fn nested_lookups_in_either_order() {
+        let f = family(&["k"]);
+        let g = f.with_label_values(&["a"]).unwrap();
+        f.with_series(&["a"], |p| {
+            p.inc();
+            let inner = f.with_label_values(&["b"]).unwrap();
+            inner.inc();
+        })
+        .unwrap();
+        drop(g);
+        f.with_series(&["a"], |p| {
+            let inner = f.with_label_values(&["a"]).unwrap(); // cache busy: owned
+            inner.inc();
+            p.inc();
+        })
+        .unwrap();
+        assert_eq!((value(&f, &["a"]), value(&f, &["b"])), (3, 1));
+    }
+
+    #[test]
+    fn the_overflow_series_and_curried_lookups() {
+        let f: Family<Probe> =
+            Builder::<Probe>::new("probe_total").labels(["k", "c"]).max_series(1).build().expect("valid");
+        f.with_label_values(&["a", "x"]).unwrap().inc();
+        let over = f.with_label_values(&["b", "x"]).unwrap();
+        over.inc();
+        f.with_label_values(&["c", "x"]).unwrap().inc();
+        drop(over);
+        let o = crate::metrics::OVERFLOW_LABEL_VALUE;
+        assert_eq!(value(&f, &[o, o]), 2);
+        let g = family(&["k", "c"]);
+        let curried = g.curry_with(&[("c", "x")]).unwrap();
+        let held = curried.with_label_values(&["a"]).unwrap();
+        held.inc();
+        curried.with_label_values(&["a"]).unwrap().inc();
+        drop(held);
+        assert_eq!(value(&g, &["a", "x"]), 2);
+    }
+
+    #[test]
+    fn a_guard_dropped_by_a_thread_local_destructor() {
+        let f: &'static Family<Probe> = Box::leak(Box::new(family(&["k"])));
+        thread_local! {
+            static HELD: RefCell<Vec<super::SeriesRef<'static, Probe>>> = const { RefCell::new(Vec::new()) };
+        }
+        for round in 0..20 {
+            std::thread::scope(|s| {
+                // This thread's destructors may drop its guard after the thread's cache entry
+                // was handed to one of the threads below.
+                s.spawn(|| {
+                    HELD.with(|h| h.borrow_mut().push(f.with_label_values(&["a"]).unwrap()));
+                    HELD.with(|h| h.borrow()[0].inc());
+                });
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        for i in 0..200 {
+                            f.with_label_values(&["a"]).unwrap().inc();
+                            f.with_series(&[&format!("k{}", i % 16)], |p| p.inc()).unwrap();
+                        }
+                    });
+                }
+            });
+            assert_eq!(value(f, &["a"]), (round + 1) * 401);
+        }
+    }
+
+    #[test]
+    fn threads_remove_and_re_add_keys_under_held_guards() {
+        let f = family(&["k"]);
+        let keys = ["a", "b", "c"];
+        std::thread::scope(|s| {
+            for (t, key) in keys.iter().enumerate() {
+                let f = &f;
+                // The only thread incrementing `key`: its counts are exact.
+                s.spawn(move || {
+                    for i in 0..2000 {
+                        let g = f.with_label_values(&[key]).unwrap();
+                        let other = f.with_label_values(&[keys[(t + i) % 3]]).unwrap();
+                        let before = g.get();
+                        for _ in 0..5 {
+                            g.inc();
+                            f.with_label_values(&[&format!("x{}", i % 12)]).unwrap().get();
+                        }
+                        assert_eq!(g.get(), before + 5);
+                        drop(other);
+                    }
+                });
+                // Another removes and re-adds it.
+                s.spawn(move || {
+                    for i in 0..2000 {
+                        let held = f.with_label_values(&[keys[(t + 1) % 3]]).unwrap();
+                        if i % 3 == 0 {
+                            f.remove(&[key]).unwrap();
+                        }
+                        let _ = f.with_label_values(&[key]).unwrap().get();
+                        drop(held);
+                    }
+                });
+            }
+        });
+        for key in keys {
+            assert!(value(&f, &[key]) <= 10_000);
+        }
+    }
+}
