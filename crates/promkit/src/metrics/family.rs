@@ -15,9 +15,16 @@ use super::store::Store;
 
 /// Labelled series of one metric type, looked up by label values (Go's `CounterVec` & co.).
 ///
-/// A lookup returns an owned handle: keep it and later updates are one atomic operation, with no
-/// lookup and no lock. Nothing the family hands out holds a lock, so no handle can deadlock a
-/// scrape. Looking up an existing series allocates nothing.
+/// A lookup returns a [`SeriesRef`]: the handle borrowed from this thread's lookup cache, so
+/// `with_label_values(&[..])?.inc()` on a series this thread used recently takes no lock,
+/// allocates nothing and moves no reference count. Which form to use:
+/// - an update now, values known per call: `with_label_values(&[..])?.inc()`, or
+///   [`with_series`](Self::with_series) with a closure (slightly faster still);
+/// - a series updated often with fixed values, or kept in a struct or sent to another thread:
+///   resolve it once with [`SeriesRef::to_owned`] (one reference-count increment) and keep the
+///   owned handle; each update is then one atomic operation, with no lookup at all.
+///
+/// Nothing the family hands out holds a lock, so no handle can deadlock a scrape.
 ///
 /// ```
 /// use promkit::{Counter, Registry};
@@ -27,7 +34,7 @@ use super::store::Store;
 ///     .labels(["method", "code"])
 ///     .register(&registry)?;
 /// requests.with_label_values(&["GET", "200"])?.inc();
-/// let ok_get = requests.with(&[("code", "200"), ("method", "GET")])?; // any order
+/// let ok_get: Counter = requests.with(&[("code", "200"), ("method", "GET")])?.to_owned(); // any order
 /// ok_get.inc_by(2);
 /// assert_eq!(registry.encode_text_string()?, "\
 /// ## HELP http_requests_total Requests by method and code.
@@ -228,7 +235,8 @@ impl<M: Metric> Family<M> {
         self.with_label_values(values).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// The series for these `(name, value)` pairs, in any order (Go's `With(Labels)`).
+    /// The series for these `(name, value)` pairs, in any order (Go's `With(Labels)`), borrowed
+    /// as [`with_label_values`](Self::with_label_values) borrows it.
     ///
     /// # Errors
     /// [`LabelError`] for an unknown, missing or repeated name.

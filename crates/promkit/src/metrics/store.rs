@@ -14,6 +14,10 @@
 //! the cached handle, touching no lock and no shared cache line that anything writes. Removals
 //! bump the store's epoch, and a cache whose epoch is stale is emptied before it is read, so a
 //! removed series is never handed out again.
+//!
+//! A [`SeriesRef`] borrows a cached handle instead of cloning it. While any guard from a thread
+//! is alive, that thread's cache is only read: no slot is filled, reset or dropped (a miss or a
+//! stale cache gets an owned clone instead), so each guard's pointer stays valid.
 
 use std::cell::RefCell;
 use std::cmp::Ordering as CmpOrdering;
