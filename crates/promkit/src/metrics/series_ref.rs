@@ -63,15 +63,16 @@ impl<'a, M: Metric> SeriesRef<'a, M> {
     }
 
     /// Counts one more guard in `pins`; false (nothing counted) if it cannot count more.
-    /// Relaxed: `pins` is written by the thread that owns the cache entry, and read with
-    /// Acquire by whichever thread next wants to modify it; see `Drop`.
+    /// A load and a store, not a read-modify-write: only the thread that owns the cache entry
+    /// writes `pins` (see `Drop` for the one exception, which never overlaps an owner's write).
     pub(crate) fn pin(pins: &AtomicUsize) -> bool {
+        let n = pins.load(Ordering::Relaxed);
         // A leaked (`mem::forget`) guard never decrements: refuse before the count could wrap,
         // so a count of zero always means no guard is alive.
-        if pins.load(Ordering::Relaxed) >= usize::MAX / 2 {
+        if n >= usize::MAX / 2 {
             return false;
         }
-        pins.fetch_add(1, Ordering::Relaxed);
+        pins.store(n + 1, Ordering::Relaxed);
         true
     }
 
@@ -111,8 +112,11 @@ impl<M: Metric> Drop for SeriesRef<'_, M> {
             // the cache entry by whichever thread reads zero here with Acquire. That is this
             // thread, except when the guard is dropped by a thread-local destructor after the
             // thread gave its cache entry back (the `thread_local` crate hands it to the next
-            // new thread): a read-modify-write, so two threads never lose a count.
-            pins.fetch_sub(1, Ordering::Release);
+            // new thread). That thread takes the entry over only once it reads zero, so until
+            // then this thread is the only writer, and afterwards no guard of this thread
+            // counts in it (it could not create one: a lookup from a thread that gave its
+            // entry back gets a new entry). So a load and a store lose no count.
+            pins.store(pins.load(Ordering::Relaxed) - 1, Ordering::Release);
         }
     }
 }

@@ -70,6 +70,11 @@ struct Local<M> {
     /// a guard dropped by a thread-local destructor after its thread gave the entry back
     /// (see `SeriesRef`'s `Drop`); otherwise only the owning thread touches it.
     pins: std::sync::atomic::AtomicUsize,
+    /// The [`thread_token`] of the thread using this entry. The `thread_local` crate hands an
+    /// exited thread's entry to the next new thread, possibly while the old thread's
+    /// thread-local destructors still drop guards; the new thread takes the entry over only
+    /// once it reads `pins` as zero, and until then neither reads nor writes the cache.
+    owner: std::sync::atomic::AtomicUsize,
     cache: RefCell<Cache<M>>,
 }
 
@@ -139,6 +144,17 @@ struct OrderCache {
 
 thread_local! {
     static KEY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A number that tells the running threads apart: the address of a thread-local byte (which no
+/// other running thread shares; a thread started after one exited may get the same address,
+/// and then it is that thread's heir, which is what the lookup cache's `owner` asks).
+#[inline]
+fn thread_token() -> usize {
+    thread_local! {
+        static TOKEN: u8 = const { 0 };
+    }
+    TOKEN.with(|t| std::ptr::from_ref(t).addr())
 }
 
 impl<M: Metric> Store<M> {
@@ -295,7 +311,9 @@ impl<M: Metric> Store<M> {
         // thread's next lookup (which reads E+1) empty the cache. A lookup that starts after
         // `remove` returned (ordered by any synchronisation) reads E+1 or later by coherence.
         let epoch = self.epoch.load(Ordering::Acquire);
-        let local = self.local(epoch);
+        let Some(local) = self.local(epoch) else {
+            return f(&self.lookup(self.hash_raw(get), get).0);
+        };
         // Acquire: pairs with a guard's Release unpin, so its reads of a slot happen-before
         // this call modifies the slots. Non-zero: guards borrow from the cache; use one too.
         if local.pins.load(Ordering::Acquire) != 0 {
@@ -315,15 +333,38 @@ impl<M: Metric> Store<M> {
         }
     }
 
-    /// This thread's cache entry.
+    /// This thread's cache entry, or `None` while guards of the thread that used it before
+    /// (and exited) are still alive.
     #[inline]
-    fn local(&self, epoch: u64) -> &Local<M> {
-        self.cache.get_or(|| {
+    fn local(&self, epoch: u64) -> Option<&Local<M>> {
+        let me = thread_token();
+        let local = self.cache.get_or(|| {
             CachePadded::new(Local {
                 pins: std::sync::atomic::AtomicUsize::new(0),
+                owner: std::sync::atomic::AtomicUsize::new(me),
                 cache: RefCell::new(Cache::new(epoch)),
             })
-        })
+        });
+        // Relaxed: `owner` is only ever compared with the reader's own token; the ordering
+        // with the old owner's guards comes from `pins` (Acquire below, Release in their drop)
+        // and, for its other accesses, from the `thread_local` crate's hand-over lock.
+        if local.owner.load(Ordering::Relaxed) != me {
+            return self.take_over(local, me);
+        }
+        Some(local)
+    }
+
+    /// Takes over the entry of an exited thread once none of its guards is alive.
+    #[cold]
+    #[inline(never)]
+    fn take_over<'s>(&self, local: &'s Local<M>, me: usize) -> Option<&'s Local<M>> {
+        // Acquire: pairs with the old owner's last guard drop (Release), so its reads of the
+        // slots happen-before this thread modifies them.
+        if local.pins.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        local.owner.store(me, Ordering::Relaxed);
+        Some(local)
     }
 
     /// The slot holding these values' handle (filled on a miss), with the cache emptied first
@@ -356,7 +397,9 @@ impl<M: Metric> Store<M> {
         let fp = fingerprint(self.sorted.len(), get);
         // Acquire: as in `with_series`.
         let epoch = self.epoch.load(Ordering::Acquire);
-        let local = self.local(epoch);
+        let Some(local) = self.local(epoch) else {
+            return SeriesRef::owned(self.lookup(self.hash_raw(get), get).0);
+        };
         // Acquire: as in `with_series`; zero means no guard reads any slot now.
         if local.pins.load(Ordering::Acquire) != 0 {
             return self.series_ref_pinned(local, epoch, fp, get);
@@ -383,8 +426,8 @@ impl<M: Metric> Store<M> {
         // so for the guard's lifetime (it borrows the family, which owns the store). The slot
         // is not modified while `pins` is non-zero: every path that fills, resets or drops a
         // slot (`with_series` and this function) first reads `pins` as zero with Acquire, and
-        // with a guard alive it reads at least one (its own increment, program order; or,
-        // for another thread inheriting the entry, via the thread-id hand-over's lock).
+        // with a guard alive it reads at least one: its own increment, in program order; and
+        // a thread inheriting the entry does not touch it until it reads zero (`take_over`).
         unsafe { SeriesRef::pinned(metric, &local.pins) }
     }
 
