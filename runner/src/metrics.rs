@@ -234,7 +234,7 @@ impl Metrics {
     ///
     /// A label error (never for one label value).
     pub fn driver_sessions(&self, driver: &str) -> Result<Gauge, promkit::LabelError> {
-        self.sessions.with_label_values(&[driver])
+        self.sessions.with_label_values(&[driver]).map(promkit::SeriesRef::into_owned)
     }
 
     /// The seed success counter's value.

@@ -83,7 +83,7 @@ impl<M: Metric> FacadeFamily<M> {
                 }
             }
         };
-        family.with(pairs).map_err(SeriesError::Label)
+        family.with(pairs).map(promkit::SeriesRef::into_owned).map_err(SeriesError::Label)
     }
 }
 

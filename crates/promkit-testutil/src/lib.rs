@@ -416,7 +416,7 @@ mod tests {
             .register(&r)
             .unwrap();
         s.with_label_values(&["1"]).unwrap().set("b").unwrap();
-        let s = s.with_label_values(&["1"]).unwrap();
+        let s = s.with_label_values(&["1"]).unwrap().into_owned();
         // One sample per state: no single value.
         assert!(matches!(to_f64(&s), Err(Error::SeriesCount(2))));
         let g = promkit::GaugeHistogram::builder("q").help("Q.").register(&r).unwrap();

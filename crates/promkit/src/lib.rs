@@ -60,6 +60,8 @@
 //! | which of a fixed set of states holds: OpenMetrics `stateset` | [`StateSet`] (string states), [`EnumStateSet`] (a `#[derive(LabelValue)]` enum) |
 //! | the current distribution of things that come and go: `gaugehistogram` | [`GaugeHistogram`] (`observe`, `remove`) |
 //! | labelled series, labels as strings | [`Family`] via [`Builder::labels`] |
+//! | update a labelled series now | `family.with_label_values(&[..])?.inc()` (a [`SeriesRef`] borrowed from the thread's lookup cache: no lock, no reference count on a repeat) or the closure form [`Family::with_series`] |
+//! | keep a labelled series (in a struct, another thread) | [`SeriesRef::to_owned`] once, then each update is one atomic operation |
 //! | labelled series, labels as a type | [`TypedFamily`] via [`Builder::typed_labels`] and `#[derive(LabelSet, LabelValue)]` |
 //! | values computed at scrape time | implement [`Collector`], emit through a [`model::Sink`] |
 //! | serve the exposition | [`Registry::encode`] into a reused buffer, with the format's [`content_type`](Format::content_type) |
@@ -267,8 +269,8 @@ pub use encode::Format;
 pub use labels::{LabelSet, LabelValue};
 pub use metrics::{
     Builder, Counter, CounterF64, CounterFn, EnumStateSet, Family, Gauge, GaugeF64, GaugeFn, GaugeHistogram,
-    Histogram, Info, LabelError, NativeOptions, StateSet, Summary, TypedFamily, Untyped, UntypedFn,
-    WhenEmpty,
+    Histogram, Info, LabelError, NativeOptions, SeriesRef, StateSet, Summary, TypedFamily, Untyped,
+    UntypedFn, WhenEmpty,
 };
 pub use model::{
     BucketError, Buckets, BuildError, CollectError, Collector, EscapingScheme, Exemplar, ExemplarError,

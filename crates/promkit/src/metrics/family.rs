@@ -9,14 +9,22 @@ use super::LabelError;
 use crate::model::{Collector, Desc, Sink};
 
 use super::Metric;
+use super::series_ref::SeriesRef;
 pub use super::store::OVERFLOW_LABEL_VALUE;
 use super::store::Store;
 
 /// Labelled series of one metric type, looked up by label values (Go's `CounterVec` & co.).
 ///
-/// A lookup returns an owned handle: keep it and later updates are one atomic operation, with no
-/// lookup and no lock. Nothing the family hands out holds a lock, so no handle can deadlock a
-/// scrape. Looking up an existing series allocates nothing.
+/// A lookup returns a [`SeriesRef`]: the handle borrowed from this thread's lookup cache, so
+/// `with_label_values(&[..])?.inc()` on a series this thread used recently takes no lock,
+/// allocates nothing and moves no reference count. Which form to use:
+/// - an update now, values known per call: `with_label_values(&[..])?.inc()`, or
+///   [`with_series`](Self::with_series) with a closure (slightly faster still);
+/// - a series updated often with fixed values, or kept in a struct or sent to another thread:
+///   resolve it once with [`SeriesRef::to_owned`] (one reference-count increment) and keep the
+///   owned handle; each update is then one atomic operation, with no lookup at all.
+///
+/// Nothing the family hands out holds a lock, so no handle can deadlock a scrape.
 ///
 /// ```
 /// use promkit::{Counter, Registry};
@@ -26,7 +34,7 @@ use super::store::Store;
 ///     .labels(["method", "code"])
 ///     .register(&registry)?;
 /// requests.with_label_values(&["GET", "200"])?.inc();
-/// let ok_get = requests.with(&[("code", "200"), ("method", "GET")])?; // any order
+/// let ok_get: Counter = requests.with(&[("code", "200"), ("method", "GET")])?.to_owned(); // any order
 /// ok_get.inc_by(2);
 /// assert_eq!(registry.encode_text_string()?, "\
 /// ## HELP http_requests_total Requests by method and code.
@@ -107,17 +115,31 @@ impl<M: Metric> Family<M> {
     }
 
     /// The series for these label values (in the order the label names were declared),
-    /// created at zero on first use.
+    /// created at zero on first use, borrowed from this thread's lookup cache.
     ///
     /// Each thread remembers its last few lookups in each family, so a repeated lookup takes no
-    /// lock; it still clones the handle it returns. To update a series without holding a handle,
-    /// [`with_series`](Self::with_series) is faster still.
+    /// lock, allocates nothing and moves no reference count: `with_label_values(&[..])?.inc()`
+    /// is a cache probe and the update. Take [`SeriesRef::to_owned`] to keep the handle (in a
+    /// struct, in another thread): resolve once, then each update is one atomic operation.
+    /// [`with_series`](Self::with_series) is the closure form.
     ///
     /// # Errors
     /// [`LabelError::WrongCount`] when the number of values is not the number of labels.
     #[inline]
-    pub fn with_label_values(&self, values: &[&str]) -> Result<M, LabelError> {
-        self.with_series(values, M::clone)
+    pub fn with_label_values(&self, values: &[&str]) -> Result<SeriesRef<'_, M>, LabelError> {
+        if self.uncurried && values.len() == self.curried.len() {
+            return Ok(self.store.series_ref(&|i| values[i]));
+        }
+        if values.len() != self.free_count() {
+            return Err(self.wrong_count(values.len()));
+        }
+        let get = |i: usize| -> &str {
+            match &self.curried[i] {
+                Some(v) => v,
+                None => values[self.curried[..i].iter().filter(|c| c.is_none()).count()],
+            }
+        };
+        Ok(self.store.series_ref(&get))
     }
 
     /// Runs `f` on the series for these label values (declared order), created at zero on
@@ -209,15 +231,16 @@ impl<M: Metric> Family<M> {
     /// When the number of values is not the number of labels: a programming error, for label
     /// values fixed in the source. Never use it with values from input.
     #[track_caller]
-    pub fn must_with_label_values(&self, values: &[&str]) -> M {
+    pub fn must_with_label_values(&self, values: &[&str]) -> SeriesRef<'_, M> {
         self.with_label_values(values).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// The series for these `(name, value)` pairs, in any order (Go's `With(Labels)`).
+    /// The series for these `(name, value)` pairs, in any order (Go's `With(Labels)`), borrowed
+    /// as [`with_label_values`](Self::with_label_values) borrows it.
     ///
     /// # Errors
     /// [`LabelError`] for an unknown, missing or repeated name.
-    pub fn with(&self, pairs: &[(&str, &str)]) -> Result<M, LabelError> {
+    pub fn with(&self, pairs: &[(&str, &str)]) -> Result<SeriesRef<'_, M>, LabelError> {
         let values = self.values_from_pairs(pairs)?;
         self.with_label_values(&values)
     }

@@ -14,6 +14,10 @@
 //! the cached handle, touching no lock and no shared cache line that anything writes. Removals
 //! bump the store's epoch, and a cache whose epoch is stale is emptied before it is read, so a
 //! removed series is never handed out again.
+//!
+//! A [`SeriesRef`] borrows a cached handle instead of cloning it. While any guard from a thread
+//! is alive, that thread's cache is only read: no slot is filled, reset or dropped (a miss or a
+//! stale cache gets an owned clone instead), so each guard's pointer stays valid.
 
 use std::cell::RefCell;
 use std::cmp::Ordering as CmpOrdering;
@@ -34,6 +38,7 @@ use crate::syntax::escape::{unescape_label_value, write_label_value};
 
 use super::Metric;
 use super::builder::WhenEmpty;
+use super::series_ref::SeriesRef;
 
 /// The label value every label of the overflow series carries once a family's series limit is
 /// reached.
@@ -55,8 +60,25 @@ pub(crate) struct Store<M: Metric> {
     /// Bumped (under the write lock) by every removal. Padded: hits read it on every lookup,
     /// and it must not share a line with the lock word that misses and inserts write.
     epoch: CachePadded<std::sync::atomic::AtomicU64>,
-    /// Each thread's recent lookups in this store.
-    cache: ThreadLocal<RefCell<Cache<M>>>,
+    /// Each thread's recent lookups in this store. Padded: each thread writes its own.
+    cache: ThreadLocal<CachePadded<Local<M>>>,
+}
+
+/// One thread's lookup cache in one store, and how many [`SeriesRef`]s borrow from it.
+#[derive(Debug)]
+struct Local<M> {
+    /// Live guards borrowing a handle in `cache`. While non-zero the cache is only read (a
+    /// shared borrow): no slot is filled, reset or dropped, so every guard's pointer stays
+    /// valid. A lookup that would modify it returns an owned clone instead. Atomic only for
+    /// a guard dropped by a thread-local destructor after its thread gave the entry back
+    /// (see `SeriesRef`'s `Drop`); otherwise only the owning thread touches it.
+    pins: std::sync::atomic::AtomicUsize,
+    /// The [`thread_token`] of the thread using this entry. The `thread_local` crate hands an
+    /// exited thread's entry to the next new thread, possibly while the old thread's
+    /// thread-local destructors still drop guards; the new thread takes the entry over only
+    /// once it reads `pins` as zero, and until then neither reads nor writes the cache.
+    owner: std::sync::atomic::AtomicUsize,
+    cache: RefCell<Cache<M>>,
 }
 
 /// How many recent lookups a thread remembers per store: enough for the handful of label
@@ -127,6 +149,17 @@ struct OrderCache {
 
 thread_local! {
     static KEY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A number that tells the running threads apart: the address of a thread-local byte (which no
+/// other running thread shares; a thread started after one exited may get the same address,
+/// and then it is that thread's heir, which is what the lookup cache's `owner` asks).
+#[inline]
+fn thread_token() -> usize {
+    thread_local! {
+        static TOKEN: u8 = const { 0 };
+    }
+    TOKEN.with(|t| std::ptr::from_ref(t).addr())
 }
 
 impl<M: Metric> Store<M> {
@@ -284,28 +317,158 @@ impl<M: Metric> Store<M> {
         // thread's next lookup (which reads E+1) empty the cache. A lookup that starts after
         // `remove` returned (ordered by any synchronisation) reads E+1 or later by coherence.
         let epoch = self.epoch.load(Ordering::Acquire);
-        let cell = self.cache.get_or(|| RefCell::new(Cache::new(epoch)));
-        // Borrowed while `f` runs: `f` may look up this store again (a nested call), which
-        // then finds the cache busy and takes the uncached path instead of panicking.
-        let Ok(mut cache) = cell.try_borrow_mut() else {
+        let Some(local) = self.local(epoch) else {
             return f(&self.lookup(self.hash_raw(get), get).0);
         };
+        // Acquire: pairs with a guard's Release unpin, so its reads of a slot happen-before
+        // this call modifies the slots. Non-zero: guards borrow from the cache; use one too.
+        if local.pins.load(Ordering::Acquire) != 0 {
+            return f(&self.series_ref_pinned(local, epoch, fp, get));
+        }
+        // Borrowed while `f` runs: `f` may look up this store again (a nested call), which
+        // then finds the cache busy and takes the uncached path instead of panicking.
+        let Ok(mut cache) = local.cache.try_borrow_mut() else {
+            return f(&self.lookup(self.hash_raw(get), get).0);
+        };
+        match self.slot(&mut cache, epoch, fp, get) {
+            Ok(pos) => match &cache.slots[pos].metric {
+                Some(m) => f(m),
+                None => f(&self.lookup(self.hash_raw(get), get).0),
+            },
+            Err(overflow) => f(&overflow),
+        }
+    }
+
+    /// This thread's cache entry, or `None` while guards of the thread that used it before
+    /// (and exited) are still alive.
+    #[inline]
+    fn local(&self, epoch: u64) -> Option<&Local<M>> {
+        let me = thread_token();
+        let local = self.cache.get_or(|| {
+            CachePadded::new(Local {
+                pins: std::sync::atomic::AtomicUsize::new(0),
+                owner: std::sync::atomic::AtomicUsize::new(me),
+                cache: RefCell::new(Cache::new(epoch)),
+            })
+        });
+        // Relaxed: `owner` is only ever compared with the reader's own token; the ordering
+        // with the old owner's guards comes from `pins` (Acquire below, Release in their drop)
+        // and, for its other accesses, from the `thread_local` crate's hand-over lock.
+        if local.owner.load(Ordering::Relaxed) != me {
+            return self.take_over(local, me);
+        }
+        Some(local)
+    }
+
+    /// Takes over the entry of an exited thread once none of its guards is alive.
+    #[cold]
+    #[inline(never)]
+    fn take_over<'s>(&self, local: &'s Local<M>, me: usize) -> Option<&'s Local<M>> {
+        // Acquire: pairs with the old owner's last guard drop (Release), so its reads of the
+        // slots happen-before this thread modifies them.
+        if local.pins.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        local.owner.store(me, Ordering::Relaxed);
+        Some(local)
+    }
+
+    /// The slot holding these values' handle (filled on a miss), with the cache emptied first
+    /// if `epoch` is newer than its own; the overflow series (uncached) as `Err`.
+    #[inline]
+    fn slot<'v>(
+        &self,
+        cache: &mut Cache<M>,
+        epoch: u64,
+        fp: u64,
+        get: &impl Fn(usize) -> &'v str,
+    ) -> Result<usize, M> {
         if cache.epoch != epoch {
             cache.reset(epoch);
         }
+        let n = self.sorted.len();
         let hit =
             cache.slots.iter().position(|s| s.fp == fp && s.metric.is_some() && raw_matches(&s.raw, n, get));
-        let pos = match hit {
-            Some(pos) => pos,
-            None => match self.fill(&mut cache, fp, get) {
-                Ok(pos) => pos,
-                Err(overflow) => return f(&overflow),
-            },
-        };
-        match &cache.slots[pos].metric {
-            Some(m) => f(m),
-            None => f(&self.lookup(self.hash_raw(get), get).0),
+        match hit {
+            Some(pos) => Ok(pos),
+            None => self.fill(cache, fp, get),
         }
+    }
+
+    /// The series with these raw values, created if it does not exist, borrowed from this
+    /// thread's cache: a hit takes no lock, allocates nothing and moves no reference count.
+    #[inline]
+    #[allow(unsafe_code)] // Justified at each block.
+    pub(crate) fn series_ref<'v>(&self, get: &impl Fn(usize) -> &'v str) -> SeriesRef<'_, M> {
+        let fp = fingerprint(self.sorted.len(), get);
+        // Acquire: as in `with_series`.
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let Some(local) = self.local(epoch) else {
+            return SeriesRef::owned(self.lookup(self.hash_raw(get), get).0);
+        };
+        // Acquire: as in `with_series`; zero means no guard reads any slot now.
+        if local.pins.load(Ordering::Acquire) != 0 {
+            return self.series_ref_pinned(local, epoch, fp, get);
+        }
+        let Ok(mut cache) = local.cache.try_borrow_mut() else {
+            // Inside `with_series`' closure: the cache is being read; own a clone.
+            return SeriesRef::owned(self.lookup(self.hash_raw(get), get).0);
+        };
+        let pos = match self.slot(&mut cache, epoch, fp, get) {
+            Ok(pos) => pos,
+            Err(overflow) => return SeriesRef::owned(overflow),
+        };
+        let Some(metric) = cache.slots[pos].metric.as_ref() else {
+            return SeriesRef::owned(self.lookup(self.hash_raw(get), get).0);
+        };
+        let metric = std::ptr::NonNull::from(metric);
+        drop(cache);
+        if !SeriesRef::<M>::pin(&local.pins) {
+            // SAFETY: the pointer came from the cache just now and nothing has modified it.
+            return SeriesRef::owned(unsafe { metric.as_ref() }.clone());
+        }
+        // SAFETY: `metric` points into this thread's cache entry, which lives as long as the
+        // store (`ThreadLocal` keeps entries until it is dropped, and never moves them), and
+        // so for the guard's lifetime (it borrows the family, which owns the store). The slot
+        // is not modified while `pins` is non-zero: every path that fills, resets or drops a
+        // slot (`with_series` and this function) first reads `pins` as zero with Acquire, and
+        // with a guard alive it reads at least one: its own increment, in program order; and
+        // a thread inheriting the entry does not touch it until it reads zero (`take_over`).
+        unsafe { SeriesRef::pinned(metric, &local.pins) }
+    }
+
+    /// A lookup while guards borrow from this thread's cache: a hit in a current cache pins
+    /// that slot too (a shared borrow, no modification); anything else gets an owned clone.
+    #[cold]
+    #[inline(never)]
+    #[allow(unsafe_code)] // Justified at the block.
+    fn series_ref_pinned<'s, 'v>(
+        &'s self,
+        local: &'s Local<M>,
+        epoch: u64,
+        fp: u64,
+        get: &impl Fn(usize) -> &'v str,
+    ) -> SeriesRef<'s, M> {
+        let n = self.sorted.len();
+        if let Ok(cache) = local.cache.try_borrow()
+            && cache.epoch == epoch
+            && let Some(metric) = cache
+                .slots
+                .iter()
+                .find(|s| s.fp == fp && raw_matches(&s.raw, n, get))
+                .and_then(|s| s.metric.as_ref())
+        {
+            let metric = std::ptr::NonNull::from(metric);
+            drop(cache);
+            if SeriesRef::<M>::pin(&local.pins) {
+                // SAFETY: as in `series_ref`: the slot is not modified while `pins` is
+                // non-zero, and it was already non-zero before this read.
+                return unsafe { SeriesRef::pinned(metric, &local.pins) };
+            }
+        }
+        // A stale cache (a removal since) is not read; nor are slots filled while pinned.
+        let (metric, _) = self.lookup(self.hash_raw(get), get);
+        SeriesRef::owned(metric)
     }
 
     /// Looks the values up in the table and caches the handle in the next slot; its position.

@@ -53,7 +53,7 @@ fn counter(registry: &Registry, kind: Counters, name: &str, help: &str, labels: 
         (Counters::U64, false) => {
             let f =
                 Counter::builder(name).help(help).labels(labels.iter().copied()).register(registry).unwrap();
-            Box::new(move |v| AnyCounter::U64(f.with_label_values(v).unwrap()))
+            Box::new(move |v| AnyCounter::U64(f.with_label_values(v).unwrap().into_owned()))
         }
         (Counters::F64, false) => {
             let f = CounterF64::builder(name)
@@ -61,7 +61,7 @@ fn counter(registry: &Registry, kind: Counters, name: &str, help: &str, labels: 
                 .labels(labels.iter().copied())
                 .register(registry)
                 .unwrap();
-            Box::new(move |v| AnyCounter::F64(f.with_label_values(v).unwrap()))
+            Box::new(move |v| AnyCounter::F64(f.with_label_values(v).unwrap().into_owned()))
         }
     }
 }
