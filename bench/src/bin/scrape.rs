@@ -39,7 +39,8 @@ use serde_json::{Value, json};
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 /// The codings asked for, as `(name, Accept-Encoding value)`; `None` sends no such header.
-const CODINGS: [(&str, Option<&str>); 3] = [("identity", None), ("gzip", Some("gzip")), ("zstd", Some("zstd"))];
+const CODINGS: [(&str, Option<&str>); 3] =
+    [("identity", None), ("gzip", Some("gzip")), ("zstd", Some("zstd"))];
 
 /// The load generator's concurrencies (connections, each one request at a time).
 const CONCURRENCY: [usize; 2] = [1, 4];
@@ -193,8 +194,9 @@ fn one_size(options: &Options, rt: &tokio::runtime::Runtime, per_family: usize) 
             if endpoint == "metrics" && accept_encoding.is_some() {
                 continue;
             }
-            let (body_len, single) = check(addr, accept_encoding, series, (endpoint == "promkit").then_some(&buf[..]))
-                .map_err(|e| format!("{endpoint} {coding}, {series} series: {e}"))?;
+            let (body_len, single) =
+                check(addr, accept_encoding, series, (endpoint == "promkit").then_some(&buf[..]))
+                    .map_err(|e| format!("{endpoint} {coding}, {series} series: {e}"))?;
             bytes.insert(format!("{endpoint}_{coding}"), json!(body_len));
             // About `seconds` of requests per run, from the single request's time.
             let requests = ((options.seconds / single.as_secs_f64()).ceil() as usize).clamp(40, 4_000);
@@ -281,12 +283,13 @@ fn check(
     if status != 200 {
         return Err(format!("status {status}, body {:?}", String::from_utf8_lossy(&body)).into());
     }
-    let header = |name: &str| {
-        headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    };
+    let header =
+        |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     let content_encoding = header("content-encoding");
     if content_encoding != accept_encoding {
-        return Err(format!("asked for {accept_encoding:?}, got Content-Encoding {content_encoding:?}").into());
+        return Err(
+            format!("asked for {accept_encoding:?}, got Content-Encoding {content_encoding:?}").into()
+        );
     }
     let decoded = match content_encoding {
         None => body.clone(),
@@ -316,7 +319,8 @@ type Answer = (u16, Vec<(String, String)>, Vec<u8>);
 fn get(addr: SocketAddr, accept_encoding: Option<&str>) -> Result<Answer> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nAccept: {ACCEPT}\r\nConnection: close\r\n");
+    let mut request =
+        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nAccept: {ACCEPT}\r\nConnection: close\r\n");
     if let Some(enc) = accept_encoding {
         request.push_str(&format!("Accept-Encoding: {enc}\r\n"));
     }
@@ -353,8 +357,12 @@ struct Load {
 /// answer was a 200.
 fn oha(exe: &Path, url: &str, c: usize, requests: usize, accept_encoding: Option<&str>) -> Result<Load> {
     let mut cmd = Command::new(exe);
-    cmd.args(["--no-tui", "--output-format", "json", "--disable-compression", "-A", ACCEPT])
-        .args(["-n", &requests.to_string(), "-c", &c.to_string()]);
+    cmd.args(["--no-tui", "--output-format", "json", "--disable-compression", "-A", ACCEPT]).args([
+        "-n",
+        &requests.to_string(),
+        "-c",
+        &c.to_string(),
+    ]);
     if let Some(enc) = accept_encoding {
         cmd.args(["-H", &format!("Accept-Encoding: {enc}")]);
     }
