@@ -2,7 +2,9 @@
 //! every crate, then regenerates `BENCHMARKS.md` at the workspace root.
 //!
 //! Options after `report`: `--warm-up-time S` and `--measurement-time S` (criterion's, default
-//! 1 and 2 seconds), `--skip-bench` to rebuild the document from the last criterion results.
+//! 1 and 2 seconds), `--skip-bench` to rebuild the document from the last criterion results,
+//! `--skip-scrape` to leave out the end-to-end scrape (which needs `oha`:
+//! `scripts/install-bench-tools`, run by the report when it is missing).
 
 mod report;
 
@@ -24,7 +26,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo run -p bench --release -- report \
-                 [--warm-up-time S] [--measurement-time S] [--skip-bench]"
+                 [--warm-up-time S] [--measurement-time S] [--skip-bench] [--skip-scrape]"
             );
             ExitCode::from(2)
         }

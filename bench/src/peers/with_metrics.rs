@@ -18,7 +18,16 @@ use crate::{
 /// # Panics
 /// If the exporter refuses the buckets.
 pub fn recorder() -> PrometheusRecorder {
-    PrometheusBuilder::new().set_buckets(&GO_BUCKETS).expect("buckets are valid").build_recorder()
+    builder().build_recorder()
+}
+
+/// The builder behind [`recorder`], for callers that add a transport (the scrape benchmark
+/// adds the exporter's own HTTP listener).
+///
+/// # Panics
+/// If the exporter refuses the buckets.
+pub fn builder() -> PrometheusBuilder {
+    PrometheusBuilder::new().set_buckets(&GO_BUCKETS).expect("buckets are valid")
 }
 
 /// Counter families filled with the fixture series.
@@ -33,7 +42,11 @@ pub struct Counters {
 impl Counters {
     /// `families` families with one series per id.
     pub fn new(families: usize, ids: &[String]) -> Self {
-        let recorder = recorder();
+        Self::record_into(recorder(), families, ids)
+    }
+
+    /// As [`new`](Self::new), into a recorder made elsewhere (one whose exporter serves it).
+    pub fn record_into(recorder: PrometheusRecorder, families: usize, ids: &[String]) -> Self {
         with_local_recorder(&recorder, || {
             for f in 0..families {
                 let name = family_name(f);

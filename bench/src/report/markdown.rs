@@ -392,6 +392,7 @@ pub(super) fn render(
     versions: &[(String, String)],
     results: &Results,
     all_memory: &[MemoryRow],
+    scrape: Option<&serde_json::Value>,
 ) -> String {
     // The headline memory table, target and facade section use the 100,000-counter probe;
     // the other probes get their own table and targets below them.
@@ -599,6 +600,7 @@ pub(super) fn render(
          reports are under `target/criterion/<scenario>/<crate>/`.",
         run.command, run.criterion_args
     );
+    scrape_section(w, scrape);
     s
 }
 
@@ -779,5 +781,128 @@ fn memory_probes(w: &mut String, all: &[MemoryRow]) {
             "| {} | {} | {name} | {:.1} | {:.1} | {:.1} |",
             m.kind, m.series, m.heap_per_series, m.rss_per_series, m.peak_per_series
         );
+    }
+}
+
+/// "The scrape, end to end": `scrape`'s JSON as tables, with the scrape's two targets.
+fn scrape_section(w: &mut String, scrape: Option<&serde_json::Value>) {
+    let _ = writeln!(w, "\n## The scrape, end to end\n");
+    let Some(v) = scrape else {
+        let _ = writeln!(w, "Not run (`--skip-scrape`).");
+        return;
+    };
+    let _ = writeln!(
+        w,
+        "`GET /metrics` for the counter fixtures of `encode_10k` and `encode_100k` (the same \
+         series), served by promkit-http's `Exporter` (`MetricsHandler::builder(&registry)`, \
+         defaults) and by metrics-exporter-prometheus' own HTTP listener \
+         (`PrometheusBuilder::with_http_listener`), both on one tokio runtime with a worker per \
+         core, on loopback. Load from `{}` over keep-alive connections (`-c`), a fixed request \
+         count of about {} s per run after a warm-up, `Accept: {}` (so text 0.0.4 from both), \
+         `--disable-compression` plus the `Accept-Encoding` of the column. The generator shares \
+         the {} cores with the servers. Before each run one request checks the status, the \
+         `Content-Encoding`, every sample line after decoding, and that promkit's body is \
+         byte-for-byte the encode-alone output. Encode alone: median of repeated \
+         `registry.encode(Format::Text, ..)` into one reused buffer; the exporter's render \
+         alone: median of `PrometheusHandle::render()`, what its listener calls per request. \
+         The exporter's listener compresses nothing (\"—\"). `bench/src/bin/scrape.rs`; \
+         `oha` comes from `scripts/install-bench-tools`.\n",
+        v["generator"].as_str().unwrap_or("oha"),
+        v["seconds_per_run"],
+        v["accept"].as_str().unwrap_or("*/*"),
+        v["cores"]
+    );
+    let ms = |x: &serde_json::Value| x.as_f64().map_or_else(|| "—".to_owned(), |m| time(m * 1e6));
+    let verdict = |r: f64, max: f64| if r <= max { "met" } else { "**missed**" };
+    let mut targets = Vec::new();
+    for size in v["sizes"].as_array().into_iter().flatten() {
+        let series = size["series"].as_u64().unwrap_or(0);
+        let _ = writeln!(w, "### {series} series\n");
+        let _ = writeln!(
+            w,
+            "Encode alone: promkit {}, metrics-exporter-prometheus render {}. Body bytes: {}.\n",
+            ms(&size["encode_alone_ms"]),
+            ms(&size["metrics_render_alone_ms"]),
+            size["bytes"]
+                .as_object()
+                .map(|b| b.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(
+            w,
+            "| endpoint | c | coding | requests | mean | p50 | p99 | requests/s | ms per scrape (1/throughput) | vs uncompressed |"
+        );
+        let _ = writeln!(w, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        let runs: Vec<&serde_json::Value> = size["runs"].as_array().into_iter().flatten().collect();
+        for endpoint in ["promkit", "metrics"] {
+            for c in [1, 4] {
+                let identity = runs.iter().find(|r| {
+                    r["endpoint"] == endpoint && r["concurrency"] == c && r["encoding"] == "identity"
+                });
+                for coding in ["identity", "gzip", "zstd"] {
+                    let name = if endpoint == "promkit" {
+                        "**promkit-http**"
+                    } else {
+                        "metrics-exporter-prometheus"
+                    };
+                    let run = runs.iter().find(|r| {
+                        r["endpoint"] == endpoint && r["concurrency"] == c && r["encoding"] == coding
+                    });
+                    let Some(r) = run else {
+                        let _ = writeln!(w, "| {name} | {c} | {coding} | — | — | — | — | — | — | — |");
+                        continue;
+                    };
+                    let extra = match (coding, identity.and_then(|i| i["ms_per_scrape"].as_f64())) {
+                        ("identity", _) | (_, None) => "—".to_owned(),
+                        (_, Some(base)) => r["ms_per_scrape"].as_f64().map_or_else(
+                            || "—".to_owned(),
+                            |m| {
+                                let sign = if m >= base { "+" } else { "−" };
+                                format!("{sign}{} ({})", time((m - base).abs() * 1e6), ratio(m / base))
+                            },
+                        ),
+                    };
+                    let _ = writeln!(
+                        w,
+                        "| {name} | {c} | {coding} | {} | {} | {} | {} | {:.0} | {} | {extra} |",
+                        r["requests"],
+                        ms(&r["mean_ms"]),
+                        ms(&r["p50_ms"]),
+                        ms(&r["p99_ms"]),
+                        r["requests_per_sec"].as_f64().unwrap_or(f64::NAN),
+                        ms(&r["ms_per_scrape"]),
+                    );
+                }
+            }
+        }
+        let _ = writeln!(w);
+        let ratios = &size["ratios"];
+        let r = |k: &str| ratios[k].as_f64().unwrap_or(f64::NAN);
+        targets.push((
+            format!("{series} series: promkit scrape, c=1, uncompressed (p50) ≤ 1.2× encode alone"),
+            r("promkit_c1_p50_over_encode"),
+            1.2,
+        ));
+        targets.push((
+            format!("{series} series: promkit ≤ 0.3× metrics-exporter-prometheus' listener, c=1 (p50)"),
+            r("promkit_over_metrics_c1_p50"),
+            0.3,
+        ));
+        targets.push((
+            format!(
+                "{series} series: promkit ≤ 0.3× metrics-exporter-prometheus' listener, c=4 (1/throughput)"
+            ),
+            r("promkit_over_metrics_c4_throughput"),
+            0.3,
+        ));
+    }
+    let _ = writeln!(w, "### Scrape targets\n");
+    let _ = writeln!(w, "| target | ratio | |\n|---|---:|---|");
+    for (text, r, max) in targets {
+        if r.is_nan() {
+            let _ = writeln!(w, "| {text} | — | no data |");
+        } else {
+            let _ = writeln!(w, "| {text} | {} | {} |", ratio(r), verdict(r, max));
+        }
     }
 }

@@ -4,6 +4,7 @@ mod machine;
 mod markdown;
 mod memory;
 mod results;
+mod scrape;
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -22,19 +23,25 @@ pub(crate) struct Options {
     warm_up_time: String,
     measurement_time: String,
     skip_bench: bool,
+    skip_scrape: bool,
 }
 
 impl Options {
     /// Parses the arguments after `report`.
     pub(crate) fn parse(args: &[String]) -> Result<Self> {
-        let mut options =
-            Options { warm_up_time: "1".to_owned(), measurement_time: "2".to_owned(), skip_bench: false };
+        let mut options = Options {
+            warm_up_time: "1".to_owned(),
+            measurement_time: "2".to_owned(),
+            skip_bench: false,
+            skip_scrape: false,
+        };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--warm-up-time" => options.warm_up_time = seconds(arg, args.next())?,
                 "--measurement-time" => options.measurement_time = seconds(arg, args.next())?,
                 "--skip-bench" => options.skip_bench = true,
+                "--skip-scrape" => options.skip_scrape = true,
                 other => return Err(format!("unknown option `{other}`").into()),
             }
         }
@@ -99,6 +106,12 @@ pub(crate) fn run(options: &Options) -> Result<PathBuf> {
 
     eprintln!("report: memory probe");
     let memory = memory::run_all(&cargo, &root, &target)?;
+    let scrape = if options.skip_scrape {
+        None
+    } else {
+        eprintln!("report: scrape under oha");
+        Some(scrape::run(&cargo, &root, &target)?)
+    };
     let results = Results::read(&criterion_dir)?;
     let machine = machine::Machine::describe();
     let versions = machine::crate_versions(&root.join("Cargo.lock"))?;
@@ -111,7 +124,7 @@ pub(crate) fn run(options: &Options) -> Result<PathBuf> {
         date: machine::utc_now(),
         source,
     };
-    let mut text = markdown::render(&run, &machine, &versions, &results, &memory);
+    let mut text = markdown::render(&run, &machine, &versions, &results, &memory, scrape.as_ref());
     let path = root.join("BENCHMARKS.md");
     // The parser section comes from `parse-peers --write`; a report run keeps it.
     if let Some(section) =
