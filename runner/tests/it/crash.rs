@@ -22,7 +22,7 @@ fn spawn_runner(dir: &std::path::Path, port: u16, log: &str) -> Child {
         .expect("runner binary starts")
 }
 
-async fn ready(base: &str) {
+pub(crate) async fn ready(base: &str) {
     wait_for("the runner to answer", Duration::from_secs(60), || async {
         let resp = client().get(format!("{base}/")).send().await.ok()?;
         (resp.status() == 200).then_some(())

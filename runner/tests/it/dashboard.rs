@@ -211,11 +211,24 @@ async fn every_page_renders_in_a_browser() {
     {
         assert!(run_text.contains(want), "run page lacks {want:?}:\n{run_text}");
     }
-    let shot = client
-        .execute("const i = document.querySelector('img.shot'); return i ? i.naturalWidth : 0", vec![])
-        .await
-        .unwrap();
-    assert!(shot.as_u64().unwrap_or(0) >= 640, "the screenshot did not load: {shot}");
+    // The page's load event can come before a cached-or-not image has decoded: wait for the
+    // image to be complete (loaded or broken), then check its size.
+    let shot = wait_for("the run page's screenshot to finish loading", Duration::from_secs(10), || async {
+        let state = client
+            .execute(
+                "const i = document.querySelector('img.shot'); \
+                 return i ? [i.complete, i.naturalWidth] : [true, -1]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        (state[0] == true).then(|| state[1].clone())
+    })
+    .await;
+    assert!(
+        shot.as_u64().unwrap_or(0) >= 640,
+        "the screenshot did not load (naturalWidth, -1: no img.shot): {shot}"
+    );
     let run_png = save_screenshot(&client, "dashboard-run.png").await;
 
     visit(&client, &base, &format!("/ui/runs/{demo_run}"), &format!("Run {demo_run}")).await;

@@ -2,8 +2,13 @@
 //! reaches the site, and appears nowhere else: not in the store file, the log, any API answer,
 //! the dashboard's HTML or a failure reason (which shows `***` where the page's title and a
 //! redirect URL held it). Also: rotation, names-only reads, plain passwords refused on import.
+//!
+//! The runner is the real binary, so "the log" is what it writes to stderr with its own
+//! subscriber. An in-process subscriber set for one test is not a reliable witness: while it is
+//! the only dispatcher alive, tracing caches the interest of a call site first reached on another
+//! test's thread as "never", and the event is then skipped for every subscriber.
 
-use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +19,8 @@ use axum::routing::get as route_get;
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use crate::crash::ready;
+use crate::prometheus::Killed;
 use crate::support::{client, get, post, post_json, send, start_app, wait_for};
 
 /// A value with characters that URLs and forms encode, so their encoded forms are checked too.
@@ -60,20 +67,6 @@ fn put_json(url: String, body: &serde_json::Value) -> reqwest::RequestBuilder {
     client().put(url).header("content-type", "application/json").body(body.to_string())
 }
 
-/// A log sink for the test's subscriber.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Log {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn leaks(haystack: &[u8]) -> Vec<&'static str> {
     let encoded: &'static str = "s3cr3t+p%40ss%21";
     [PASSWORD, encoded, "s3cr3t%20p%40ss%21", "s3cr3t"]
@@ -82,26 +75,26 @@ fn leaks(haystack: &[u8]) -> Vec<&'static str> {
         .collect()
 }
 
-// One thread, so that every task of the runner logs through this test's subscriber.
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test]
 async fn a_secret_password_reaches_the_site_and_nowhere_else() {
-    let log = Log::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // Other tests in this binary hit the pool's log call sites on their own threads, with no
-    // subscriber; one that registers a call site while this subscriber is being set up can
-    // leave it cached as "never logged". Recomputing every call site's interest now, with
-    // this subscriber live, closes that window.
-    tracing::callsite::rebuild_interest_cache();
-
     let (base, posted) = login_site().await;
-    let t = start_app(|_| {}).await;
-    let api = format!("{}/api", t.base);
+    let dir = tempfile::tempdir().unwrap();
+    let port = promkit_oracle::free_port();
+    let runner_base = format!("http://127.0.0.1:{port}");
+    let mut runner = Killed(
+        Command::new(env!("CARGO_BIN_EXE_runner"))
+            .current_dir(dir.path())
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--db", "runner.db"])
+            .args(["--secret-key-file", "runner.key", "--no-demo", "--retries", "0"])
+            .args(["--poll-interval", "50", "--log", "info"])
+            .env_remove("RUNNER_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("runner.log")).unwrap())
+            .spawn()
+            .expect("runner binary starts"),
+    );
+    ready(&runner_base).await;
+    let api = format!("{runner_base}/api");
 
     // Set, then rotate: reads show names and dates only.
     let put = |value: &str| send(put_json(format!("{api}/secrets/PW"), &json!({ "value": value })));
@@ -175,26 +168,36 @@ async fn a_secret_password_reaches_the_site_and_nowhere_else() {
         format!("/ui/runs/{run_id}"),
         "/ui/runs".to_owned(),
     ] {
-        let answer = get(&format!("{}{path}", t.base)).await;
+        let answer = get(&format!("{runner_base}{path}")).await;
         assert_eq!(answer.status, 200, "{path}: {}", answer.body);
         assert_eq!(leaks(answer.body.as_bytes()), Vec::<&str>::new(), "{path}: {}", answer.body);
         seen.push_str(&answer.body);
     }
     assert!(seen.contains("${secrets.PW}"), "exports keep the reference");
     // The pool stores a result before it logs it: the run reads as finished a moment before
-    // its "job done" line is written, so wait for the line (with a load average of 15 to 20
-    // on two cores it was twice not there ten seconds later).
-    let logged = wait_for("the \"job done\" log line", Duration::from_secs(30), || {
-        let logged = log.0.lock().unwrap().clone();
+    // its "job done" line is written, so wait for the line.
+    let log_path = dir.path().join("runner.log");
+    let logged = wait_for("the \"job done\" line in the runner's log", Duration::from_secs(30), || {
+        let logged = std::fs::read(&log_path).unwrap_or_default();
         async move { String::from_utf8_lossy(&logged).contains("job done").then_some(logged) }
     })
     .await;
-    assert_eq!(leaks(&logged), Vec::<&str>::new(), "{}", String::from_utf8_lossy(&logged));
-    let store = t.app.store().clone();
-    t.app.shutdown().await;
-    store.close().await;
-    for entry in std::fs::read_dir(t._dir.path()).unwrap() {
-        let path = entry.unwrap().path();
+    let logged = String::from_utf8_lossy(&logged).into_owned();
+    assert!(logged.contains(&format!("run={run_id}")), "{logged}");
+    assert_eq!(leaks(logged.as_bytes()), Vec::<&str>::new(), "{logged}");
+
+    // A clean stop, then every file the runner left: the store, its journal, the log.
+    let pid = runner.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = wait_for("the runner to exit after SIGTERM", Duration::from_secs(30), || {
+        let exited = runner.0.try_wait().unwrap();
+        async move { exited }
+    })
+    .await;
+    assert!(status.success(), "exit status {status}");
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(files.iter().any(|p| p.ends_with("runner.db")), "{files:?}");
+    for path in files {
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(leaks(&bytes), Vec::<&str>::new(), "{}", path.display());
     }
