@@ -22,6 +22,17 @@ fn spawn_runner(dir: &std::path::Path, port: u16, log: &str) -> Child {
         .expect("runner binary starts")
 }
 
+/// Sends SIGTERM to a runner and waits for it to exit; its exit status.
+pub(crate) async fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    wait_for("the runner to exit after SIGTERM", Duration::from_secs(30), || {
+        let exited = child.try_wait().unwrap();
+        async move { exited }
+    })
+    .await
+}
+
 pub(crate) async fn ready(base: &str) {
     wait_for("the runner to answer", Duration::from_secs(60), || async {
         let resp = client().get(format!("{base}/")).send().await.ok()?;
@@ -103,12 +114,6 @@ async fn a_killed_runner_leaves_interrupted_jobs_and_keeps_finished_ones() {
 
     // A clean stop this time: SIGTERM, exit status 0.
     let mut second = second;
-    let pid = second.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = wait_for("the runner to exit", Duration::from_secs(30), || {
-        let exited = second.0.try_wait().unwrap();
-        async move { exited }
-    })
-    .await;
+    let status = terminate(&mut second.0).await;
     assert!(status.success(), "exit status {status}");
 }

@@ -19,7 +19,7 @@ use axum::routing::get as route_get;
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::crash::ready;
+use crate::crash::{ready, terminate};
 use crate::prometheus::Killed;
 use crate::support::{client, get, post, post_json, send, start_app, wait_for};
 
@@ -187,13 +187,7 @@ async fn a_secret_password_reaches_the_site_and_nowhere_else() {
     assert_eq!(leaks(logged.as_bytes()), Vec::<&str>::new(), "{logged}");
 
     // A clean stop, then every file the runner left: the store, its journal, the log.
-    let pid = runner.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = wait_for("the runner to exit after SIGTERM", Duration::from_secs(30), || {
-        let exited = runner.0.try_wait().unwrap();
-        async move { exited }
-    })
-    .await;
+    let status = terminate(&mut runner.0).await;
     assert!(status.success(), "exit status {status}");
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
     assert!(files.iter().any(|p| p.ends_with("runner.db")), "{files:?}");
