@@ -33,7 +33,7 @@ use super::slab::Slab;
 use thread_local::ThreadLocal;
 
 use crate::model::{Desc, FamilyHeader, LabelTemplate, Labels, Sink};
-use crate::sync::{AtomicU64, Mutex, lock};
+use crate::sync::{AtomicU64, AtomicUsize, Mutex, lock};
 use crate::syntax::escape::{unescape_label_value, write_label_value};
 
 use super::Metric;
@@ -72,13 +72,55 @@ struct Local<M> {
     /// valid. A lookup that would modify it returns an owned clone instead. Atomic only for
     /// a guard dropped by a thread-local destructor after its thread gave the entry back
     /// (see `SeriesRef`'s `Drop`); otherwise only the owning thread touches it.
-    pins: std::sync::atomic::AtomicUsize,
+    pins: AtomicUsize,
     /// The [`thread_token`] of the thread using this entry. The `thread_local` crate hands an
     /// exited thread's entry to the next new thread, possibly while the old thread's
     /// thread-local destructors still drop guards; the new thread takes the entry over only
     /// once it reads `pins` as zero, and until then neither reads nor writes the cache.
-    owner: std::sync::atomic::AtomicUsize,
+    owner: AtomicUsize,
     cache: RefCell<Cache<M>>,
+}
+
+impl<M> Local<M> {
+    fn new(owner: usize, epoch: u64) -> Self {
+        Self {
+            pins: AtomicUsize::new(0),
+            owner: AtomicUsize::new(owner),
+            cache: RefCell::new(Cache::new(epoch)),
+        }
+    }
+
+    /// Whether the thread with token `me` may use this entry: it is its owner, or it takes the
+    /// entry over from an exited thread none of whose guards is alive any more.
+    #[inline]
+    fn claim(&self, me: usize) -> bool {
+        // Relaxed: `owner` is only ever compared with the reader's own token; the ordering
+        // with the old owner's guards comes from `pins` (Acquire in `take_over`, Release in
+        // their drop) and, for its other accesses, from the `thread_local` crate's hand-over
+        // lock.
+        self.owner.load(Ordering::Relaxed) == me || self.take_over(me)
+    }
+
+    /// Whether no guard borrows from the cache, so the slots may be filled, reset or dropped.
+    #[inline]
+    fn unpinned(&self) -> bool {
+        // Acquire: pairs with a guard's Release unpin, so its reads of a slot happen-before
+        // the caller modifies the slots.
+        self.pins.load(Ordering::Acquire) == 0
+    }
+
+    /// Takes over the entry of an exited thread once none of its guards is alive.
+    #[cold]
+    #[inline(never)]
+    fn take_over(&self, me: usize) -> bool {
+        // `unpinned`'s Acquire pairs with the old owner's last guard drop (Release), so its
+        // reads of the slots happen-before this thread modifies them.
+        if !self.unpinned() {
+            return false;
+        }
+        self.owner.store(me, Ordering::Relaxed);
+        true
+    }
 }
 
 /// How many recent lookups a thread remembers per store: enough for the handful of label
@@ -320,9 +362,8 @@ impl<M: Metric> Store<M> {
         let Some(local) = self.local(epoch) else {
             return f(&self.lookup(self.hash_raw(get), get).0);
         };
-        // Acquire: pairs with a guard's Release unpin, so its reads of a slot happen-before
-        // this call modifies the slots. Non-zero: guards borrow from the cache; use one too.
-        if local.pins.load(Ordering::Acquire) != 0 {
+        // Guards borrow from the cache: use one too.
+        if !local.unpinned() {
             return f(&self.series_ref_pinned(local, epoch, fp, get));
         }
         // Borrowed while `f` runs: `f` may look up this store again (a nested call), which
@@ -344,35 +385,9 @@ impl<M: Metric> Store<M> {
     #[inline]
     fn local(&self, epoch: u64) -> Option<&Local<M>> {
         let me = thread_token();
-        let local = self.cache.get_or(|| {
-            CachePadded::new(Local {
-                pins: std::sync::atomic::AtomicUsize::new(0),
-                owner: std::sync::atomic::AtomicUsize::new(me),
-                cache: RefCell::new(Cache::new(epoch)),
-            })
-        });
-        // Relaxed: `owner` is only ever compared with the reader's own token; the ordering
-        // with the old owner's guards comes from `pins` (Acquire below, Release in their drop)
-        // and, for its other accesses, from the `thread_local` crate's hand-over lock.
-        if local.owner.load(Ordering::Relaxed) != me {
-            return self.take_over(local, me);
-        }
-        Some(local)
+        let local = self.cache.get_or(|| CachePadded::new(Local::new(me, epoch)));
+        local.claim(me).then_some(&**local)
     }
-
-    /// Takes over the entry of an exited thread once none of its guards is alive.
-    #[cold]
-    #[inline(never)]
-    fn take_over<'s>(&self, local: &'s Local<M>, me: usize) -> Option<&'s Local<M>> {
-        // Acquire: pairs with the old owner's last guard drop (Release), so its reads of the
-        // slots happen-before this thread modifies them.
-        if local.pins.load(Ordering::Acquire) != 0 {
-            return None;
-        }
-        local.owner.store(me, Ordering::Relaxed);
-        Some(local)
-    }
-
     /// The slot holding these values' handle (filled on a miss), with the cache emptied first
     /// if `epoch` is newer than its own; the overflow series (uncached) as `Err`.
     #[inline]
@@ -406,8 +421,7 @@ impl<M: Metric> Store<M> {
         let Some(local) = self.local(epoch) else {
             return SeriesRef::owned(self.lookup(self.hash_raw(get), get).0);
         };
-        // Acquire: as in `with_series`; zero means no guard reads any slot now.
-        if local.pins.load(Ordering::Acquire) != 0 {
+        if !local.unpinned() {
             return self.series_ref_pinned(local, epoch, fp, get);
         }
         let Ok(mut cache) = local.cache.try_borrow_mut() else {
@@ -930,7 +944,9 @@ mod tests {
 
 #[cfg(all(test, loom))]
 mod loom_tests {
-    use super::Cache;
+    use super::{Cache, Local};
+    use crate::Counter;
+    use crate::metrics::series_ref::SeriesRef;
     use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use loom::sync::{Arc, Mutex};
 
@@ -978,6 +994,78 @@ mod loom_tests {
             removed.store(true, Ordering::Release);
             let mut cache = reader.join().unwrap();
             assert_eq!(lookup(&mut cache, &table, &epoch), 2, "a stale slot outlived the removal");
+        });
+    }
+
+    /// A model of a lookup-cache entry handed from an exiting thread to a new one while the
+    /// exiting thread's thread-local destructors still hold guards on it: the real `Local`
+    /// (`claim`, `take_over`, `unpinned`) and real [`SeriesRef`] guards (their `pin` and their
+    /// drop), with the cached handle a loom cell that loom checks for unordered access.
+    ///
+    /// Thread A fills the slot and takes two guards (a lookup and a nested hit), then gives
+    /// the entry back (the `thread_local` crate frees its thread id under a lock, modelled by
+    /// `handed`) before its destructors read through the guards and drop them one by one.
+    /// Thread B, started later, gets the entry once it is handed over and does what a lookup
+    /// does: claim the entry, fill the slot if no guard borrows it, pin it and read it. B tries
+    /// twice, so it also runs after a refusal. Loom fails the model if B's fill could overlap
+    /// or fail to follow A's reads, or a guard read a slot B was writing.
+    #[test]
+    #[allow(unsafe_code)] // Reads and writes of the modelled slot, checked by loom.
+    fn loom_an_inherited_cache_entry_waits_for_the_old_owners_guards() {
+        const A: usize = 1;
+        const B: usize = 2;
+        loom::model(|| {
+            let local = Arc::new(Local::<u32>::new(A, 0));
+            // The cached handle of one slot (the counter the guards point to stands beside it).
+            let slot = Arc::new(loom::cell::UnsafeCell::new(0u32));
+            let handed = Arc::new(Mutex::new(false));
+
+            let (l, sl, h) = (Arc::clone(&local), Arc::clone(&slot), Arc::clone(&handed));
+            let a = loom::thread::spawn(move || {
+                let counter = Counter::new();
+                assert!(l.claim(A) && l.unpinned());
+                sl.with_mut(|p| unsafe { *p = 1 });
+                let l: &Local<u32> = &l;
+                let guard = || {
+                    assert!(SeriesRef::<Counter>::pin(&l.pins));
+                    // SAFETY: the counter outlives the guards, which this closure's caller
+                    // drops before it; `pins` counts each.
+                    unsafe { SeriesRef::pinned(std::ptr::NonNull::from(&counter), &l.pins) }
+                };
+                let first = guard();
+                let nested = guard();
+                *h.lock().unwrap() = true;
+                assert_eq!(sl.with(|p| unsafe { *p }), 1);
+                nested.inc();
+                drop(nested);
+                assert_eq!(sl.with(|p| unsafe { *p }), 1, "the slot changed under a guard");
+                first.inc();
+                drop(first);
+                assert_eq!(counter.get(), 2);
+            });
+
+            let (l, sl, h) = (Arc::clone(&local), Arc::clone(&slot), Arc::clone(&handed));
+            let b = loom::thread::spawn(move || {
+                let counter = Counter::new();
+                for _ in 0..2 {
+                    // Not handed over yet: B would get an entry of its own.
+                    // Still pinned by A's guards: B's lookup is uncached (an owned clone).
+                    if !*h.lock().unwrap() || !l.claim(B) {
+                        continue;
+                    }
+                    if l.unpinned() {
+                        sl.with_mut(|p| unsafe { *p = 2 });
+                    }
+                    assert!(SeriesRef::<Counter>::pin(&l.pins));
+                    // SAFETY: as in thread A; dropped before `counter`.
+                    let g = unsafe { SeriesRef::pinned(std::ptr::NonNull::from(&counter), &l.pins) };
+                    assert_eq!(sl.with(|p| unsafe { *p }), 2);
+                    g.inc();
+                }
+            });
+            a.join().unwrap();
+            b.join().unwrap();
+            assert!(local.unpinned(), "a guard's count was lost");
         });
     }
 }

@@ -104,6 +104,17 @@ impl Cells {
 #[inline]
 fn lock(word: &AtomicU64) {
     // A strong CAS: on x86 it is the same instruction, and it keeps loom's model finite.
+    if word.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        lock_contended(word);
+    }
+}
+
+/// [`lock`] after a failed first attempt: out of line, so an uncontended observe makes no
+/// call and keeps its values in registers.
+#[cold]
+#[inline(never)]
+fn lock_contended(word: &AtomicU64) {
+    // Acquire on success, as in `lock`.
     while word.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
         let mut spins = 0u32;
         // Wait with plain loads (no cache-line ping-pong), then yield: a preempted holder
