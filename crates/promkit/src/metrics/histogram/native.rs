@@ -171,7 +171,10 @@ impl NativeCells {
     pub(crate) fn new(classic_buckets: usize, shards: usize, options: NativeOptions) -> Self {
         let shards = shards.max(1).next_power_of_two();
         let shard = || {
-            CachePadded::new(ShardLock::new(Shard { classic: vec![0; classic_buckets + 1], ..Shard::default() }))
+            CachePadded::new(ShardLock::new(Shard {
+                classic: vec![0; classic_buckets + 1],
+                ..Shard::default()
+            }))
         };
         Self {
             shards: (0..shards).map(|_| shard()).collect(),
@@ -201,7 +204,7 @@ impl NativeCells {
     }
 
     /// Adds one observation to a locked shard; true when it populated a new sparse bucket.
-    #[inline]
+    #[inline(always)] // Once per observation, inside the critical section: no call there.
     fn apply(s: &mut Shard, classic_bucket: usize, v: f64, schema: &AtomicI32, zt: &AtomicU64) -> bool {
         if let Some(c) = s.classic.get_mut(classic_bucket) {
             *c += 1;
