@@ -503,4 +503,11 @@ mod tests {
         println!("{} buckets: window {dense} bytes, hash map {sparse} bytes", map.len());
         assert!(dense < sparse, "window {dense} bytes, hash map {sparse} bytes");
     }
+
+    /// A shard, lock and all, still fits the two cache lines its padding gives it.
+    #[test]
+    fn a_shard_fits_its_padding() {
+        println!("shard {} bytes", std::mem::size_of::<ShardLock>());
+        assert!(std::mem::size_of::<CachePadded<ShardLock>>() <= 256);
+    }
 }
