@@ -881,6 +881,15 @@ fn native_histogram_observe(c: &mut Criterion) {
         b.iter(|| classic.observe(o.next()));
         assert!(classic.count() > 0);
     });
+    // Two threads observing the same histogram: each lands on its own shard.
+    let observe_2threads = |b: &mut Bencher<'_>, h: &promkit::Histogram| {
+        contended_counter(b, h, promkit::Histogram::count, |h, iters, start| {
+            let mut o = Obs::new();
+            timed(iters, start, || h.observe(o.next()))
+        });
+    };
+    g.bench_function("promkit_2threads", |b| observe_2threads(b, &native));
+    g.bench_function("promkit_classic_2threads", |b| observe_2threads(b, &classic));
     g.finish();
 }
 

@@ -3,6 +3,8 @@
 mod cells;
 mod native;
 mod native_bounds;
+mod native_key;
+mod native_window;
 mod search;
 mod timer;
 
