@@ -127,11 +127,11 @@ impl HistogramSource for SnapshotHistogram {
     }
 
     fn exemplar(&self, i: usize, visit: &mut dyn FnMut(&Exemplar)) -> bool {
-        self.exemplars.get(i).and_then(Option::as_ref).map(|e| visit(e)).is_some()
+        self.exemplars.get(i).and_then(Option::as_ref).map(visit).is_some()
     }
 
     fn native(&self, visit: &mut dyn FnMut(&NativeSnapshot)) -> bool {
-        self.native.as_ref().map(|n| visit(n)).is_some()
+        self.native.as_ref().map(visit).is_some()
     }
 }
 

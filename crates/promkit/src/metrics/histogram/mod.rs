@@ -226,7 +226,7 @@ impl HistogramSource for Histogram {
             return false;
         };
         let exemplar = lock(slot);
-        exemplar.as_ref().map(|e| visit(e)).is_some()
+        exemplar.as_ref().map(visit).is_some()
     }
 }
 

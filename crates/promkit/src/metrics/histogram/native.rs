@@ -213,8 +213,8 @@ pub(crate) struct NativeCells {
     exemplars: Mutex<VecDeque<Exemplar>>,
     /// The snapshot a scrape fills and lends to the encoder, kept so its buffers are reused
     /// from scrape to scrape. Taken only by scrapes (never while a shard lock is held), so
-    /// observers never wait for it.
-    scratch: Mutex<NativeSnapshot>,
+    /// observers never wait for it. Boxed: only scrapes touch it, and the histogram stays small.
+    scratch: Box<Mutex<NativeSnapshot>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -235,7 +235,7 @@ impl NativeCells {
             populated: AtomicU32::new(0),
             last_reset: Mutex::new(Instant::now()),
             exemplars: Mutex::new(VecDeque::new()),
-            scratch: Mutex::new(NativeSnapshot::default()),
+            scratch: Box::default(),
             options,
         }
     }
