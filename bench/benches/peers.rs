@@ -11,7 +11,7 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bench::check::{assert_holds, expected_counters, expected_histograms};
+use bench::check::{Summary, assert_holds, assert_holds_protobuf, expected_counters, expected_histograms};
 use bench::peers::{
     with_measured, with_metrics, with_prometheus, with_prometheus_client, with_promkit, with_promkit_metrics,
 };
@@ -616,7 +616,7 @@ fn labeled_new_series(c: &mut Criterion) {
     g.finish();
 }
 
-/// Registers the text and OpenMetrics encode groups for `per_family` series per family.
+/// Registers the text, OpenMetrics and protobuf encode groups for `per_family` series per family.
 fn encode_counters(c: &mut Criterion, scenario: &str, per_family: usize) {
     let expected = expected_counters(bench::ENCODE_FAMILIES, per_family);
     let sample_size = if per_family >= 10_000 { 10 } else { 50 };
@@ -712,6 +712,73 @@ fn encode_counters(c: &mut Criterion, scenario: &str, per_family: usize) {
         });
     });
     g.finish();
+
+    let mut g = c.benchmark_group(format!("{scenario}_protobuf"));
+    g.sample_size(sample_size);
+    encode_protobuf_group(
+        &mut g,
+        &expected,
+        |format, out| pk.encode(format, out),
+        |out| prom.encode_protobuf(out),
+        |out| pc.encode_protobuf(out),
+    );
+    g.finish();
+}
+
+/// The functions of a protobuf encode group: promkit's protobuf and, for the ratio within one
+/// group, its text; prometheus' `ProtobufEncoder`; prometheus-client's `MetricFamily` messages
+/// written length-delimited by prost. Every output is decoded and checked against `expected`
+/// first, so each crate encodes the same series. All write into a reused, cleared `Vec`.
+fn encode_protobuf_group(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    expected: &Summary,
+    promkit: impl Fn(promkit::Format, &mut Vec<u8>),
+    prometheus: impl Fn(&mut Vec<u8>),
+    prometheus_client: impl Fn(&mut Vec<u8>),
+) {
+    let mut buf = Vec::new();
+    promkit(promkit::Format::Protobuf, &mut buf);
+    assert_holds_protobuf("promkit protobuf", &buf, expected);
+    g.throughput(Throughput::Bytes(buf.len() as u64));
+    g.bench_function("promkit", |b| {
+        b.iter(|| {
+            buf.clear();
+            promkit(promkit::Format::Protobuf, &mut buf);
+        });
+    });
+
+    buf.clear();
+    promkit(promkit::Format::Text, &mut buf);
+    assert_holds("promkit text", &buf, expected);
+    g.throughput(Throughput::Bytes(buf.len() as u64));
+    g.bench_function("promkit_text", |b| {
+        b.iter(|| {
+            buf.clear();
+            promkit(promkit::Format::Text, &mut buf);
+        });
+    });
+
+    let mut out = Vec::new();
+    prometheus(&mut out);
+    assert_holds_protobuf("prometheus protobuf", &out, expected);
+    g.throughput(Throughput::Bytes(out.len() as u64));
+    g.bench_function("prometheus", |b| {
+        b.iter(|| {
+            out.clear();
+            prometheus(&mut out);
+        });
+    });
+
+    out.clear();
+    prometheus_client(&mut out);
+    assert_holds_protobuf("prometheus_client protobuf", &out, expected);
+    g.throughput(Throughput::Bytes(out.len() as u64));
+    g.bench_function("prometheus_client", |b| {
+        b.iter(|| {
+            out.clear();
+            prometheus_client(&mut out);
+        });
+    });
 }
 
 fn encode_10k(c: &mut Criterion) {
@@ -803,6 +870,16 @@ fn encode_histograms(c: &mut Criterion) {
             pc.encode_openmetrics(&mut s);
         });
     });
+    g.finish();
+
+    let mut g = c.benchmark_group("encode_histograms_protobuf");
+    encode_protobuf_group(
+        &mut g,
+        &expected,
+        |format, out| pk.encode(format, out),
+        |out| prom.encode_protobuf(out),
+        |out| pc.encode_protobuf(out),
+    );
     g.finish();
 }
 

@@ -1,4 +1,8 @@
 //! Checks that an encoded exposition holds the fixture data: its sample count and value sum.
+//!
+//! Text and OpenMetrics are read line by line; the delimited protobuf exposition is decoded
+//! with prost into prometheus-client's generated `io.prometheus.client` messages (a decoder
+//! none of the encoders under test shares with promkit or prometheus).
 
 use crate::{GO_BUCKETS, OBSERVATIONS_PER_SERIES, series_observation, series_value};
 
@@ -73,6 +77,49 @@ pub fn expected_histograms(series: usize) -> Summary {
 pub fn assert_holds(what: &str, exposition: &[u8], expected: &Summary) {
     let got = summarize(exposition);
     assert!(got.matches(expected), "{what}: exposition holds {got:?}, expected {expected:?}");
+}
+
+/// Decodes a delimited `io.prometheus.client.MetricFamily` stream and reduces it like
+/// [`summarize`] reduces the text form: a counter is one sample; a classic histogram is one
+/// sample per finite bucket (its cumulative count), `+Inf` (the sample count), `_sum` and
+/// `_count`, whether or not the encoder writes the `+Inf` bucket explicitly.
+///
+/// # Panics
+/// When the bytes are not a delimited stream of `MetricFamily` messages.
+pub fn summarize_protobuf(mut exposition: &[u8]) -> Summary {
+    use prometheus_client::encoding::prometheus_protobuf::prometheus_data_model::MetricFamily;
+    use prost::Message as _;
+
+    let mut summary = Summary { samples: 0, sum: 0.0 };
+    while !exposition.is_empty() {
+        let family = MetricFamily::decode_length_delimited(&mut exposition)
+            .unwrap_or_else(|e| panic!("undecodable MetricFamily: {e}"));
+        for metric in &family.metric {
+            if let Some(counter) = &metric.counter {
+                summary.samples += 1;
+                summary.sum += counter.value;
+            }
+            if let Some(h) = &metric.histogram {
+                for bucket in h.bucket.iter().filter(|b| b.upper_bound.is_finite()) {
+                    summary.samples += 1;
+                    summary.sum += bucket.cumulative_count as f64;
+                }
+                let count = h.sample_count as f64;
+                summary.samples += 3;
+                summary.sum += count + h.sample_sum + count;
+            }
+        }
+    }
+    summary
+}
+
+/// Panics unless the delimited protobuf `exposition` summarizes to `expected`.
+///
+/// # Panics
+/// When the exposition does not hold the expected data.
+pub fn assert_holds_protobuf(what: &str, exposition: &[u8], expected: &Summary) {
+    let got = summarize_protobuf(exposition);
+    assert!(got.matches(expected), "{what}: protobuf exposition holds {got:?}, expected {expected:?}");
 }
 
 #[cfg(test)]

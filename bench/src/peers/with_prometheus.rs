@@ -1,7 +1,10 @@
 //! prometheus (tikv): `IntCounterVec` (u64 counters), `HistogramVec`, `TextEncoder` over
-//! `Registry::gather()`. The crate has no OpenMetrics encoder.
+//! `Registry::gather()`, and `ProtobufEncoder` over the same. The crate has no OpenMetrics
+//! encoder.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, ProtobufEncoder, Registry, TextEncoder,
+};
 
 use crate::{
     ENCODE_FAMILIES, GO_BUCKETS, HISTOGRAM_HELP, HISTOGRAM_NAME, LABEL_NAMES, METHODS,
@@ -50,6 +53,22 @@ impl Counters {
     pub fn encode_text(&self, out: &mut Vec<u8>) {
         encode_text(&self.registry, out);
     }
+
+    /// Appends the delimited protobuf exposition to `out`.
+    ///
+    /// # Panics
+    /// If encoding fails.
+    pub fn encode_protobuf(&self, out: &mut Vec<u8>) {
+        encode_protobuf(&self.registry, out);
+    }
+}
+
+/// Gathers `registry` and appends its delimited protobuf exposition to `out`.
+///
+/// # Panics
+/// If encoding fails.
+pub fn encode_protobuf(registry: &Registry, out: &mut Vec<u8>) {
+    ProtobufEncoder::new().encode(&registry.gather(), out).expect("encodes");
 }
 
 /// Gathers `registry` and appends its text exposition to `out`.
@@ -99,5 +118,13 @@ impl Histograms {
     /// If encoding fails.
     pub fn encode_text(&self, out: &mut Vec<u8>) {
         encode_text(&self.registry, out);
+    }
+
+    /// Appends the delimited protobuf exposition to `out`.
+    ///
+    /// # Panics
+    /// If encoding fails.
+    pub fn encode_protobuf(&self, out: &mut Vec<u8>) {
+        encode_protobuf(&self.registry, out);
     }
 }

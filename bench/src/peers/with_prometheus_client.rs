@@ -1,15 +1,19 @@
 //! prometheus-client (the official Rust client): `Family<S, Counter>` keyed by a derived label
-//! struct, `Histogram`, and its text encoder, which writes OpenMetrics only.
+//! struct, `Histogram`, its text encoder, which writes OpenMetrics only, and its
+//! `prometheus_protobuf` encoder, which builds `MetricFamily` messages that prost then writes
+//! length-delimited.
 //!
 //! Its default `Counter` is `u64`. A family is keyed by an owned, hashable label struct; label
 //! values that are not known at compile time must be owned `String`s, so the fixture series
 //! use `&'static str` for `method` (four literals) and `String` for `id`.
 
+use prometheus_client::encoding::prometheus_protobuf;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use prost::Message as _;
 
 use crate::{
     ENCODE_FAMILIES, GO_BUCKETS, HISTOGRAM_HELP, HISTOGRAM_NAME, METHODS, OBSERVATIONS_PER_SERIES,
@@ -118,6 +122,15 @@ impl Counters {
     pub fn encode_openmetrics(&self, out: &mut String) {
         prometheus_client::encoding::text::encode(out, &self.registry).expect("encodes");
     }
+
+    /// Appends the delimited protobuf exposition to `out`: the registry encoded to
+    /// `MetricFamily` messages, each written by prost with its length prefix.
+    ///
+    /// # Panics
+    /// If encoding fails.
+    pub fn encode_protobuf(&self, out: &mut Vec<u8>) {
+        encode_protobuf(&self.registry, out);
+    }
 }
 
 /// A histogram with Go's default buckets.
@@ -155,5 +168,24 @@ impl Histograms {
     /// If encoding fails.
     pub fn encode_openmetrics(&self, out: &mut String) {
         prometheus_client::encoding::text::encode(out, &self.registry).expect("encodes");
+    }
+
+    /// Appends the delimited protobuf exposition to `out`: the registry encoded to
+    /// `MetricFamily` messages, each written by prost with its length prefix.
+    ///
+    /// # Panics
+    /// If encoding fails.
+    pub fn encode_protobuf(&self, out: &mut Vec<u8>) {
+        encode_protobuf(&self.registry, out);
+    }
+}
+
+/// Encodes `registry` to `MetricFamily` messages and appends them, length-delimited, to `out`.
+///
+/// # Panics
+/// If encoding fails.
+pub fn encode_protobuf(registry: &Registry, out: &mut Vec<u8>) {
+    for family in prometheus_protobuf::encode(registry).expect("encodes") {
+        family.encode_length_delimited(out).expect("a Vec grows as needed");
     }
 }

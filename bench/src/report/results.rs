@@ -6,7 +6,7 @@ use std::path::Path;
 use super::Result;
 
 /// Every group the suite defines (their old results are cleared before a run).
-pub(crate) const GROUPS: [&str; 17] = [
+pub(crate) const GROUPS: [&str; 20] = [
     "counter_inc",
     "counter_inc_contended",
     "histogram_observe",
@@ -24,6 +24,9 @@ pub(crate) const GROUPS: [&str; 17] = [
     "summary_observe",
     "native_histogram_observe",
     "exemplar_observe",
+    "encode_10k_protobuf",
+    "encode_100k_protobuf",
+    "encode_histograms_protobuf",
 ];
 
 /// Medians in nanoseconds and bytes per iteration, keyed by `(group, function)`.

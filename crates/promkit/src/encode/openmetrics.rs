@@ -136,9 +136,7 @@ impl<'a> OpenMetricsEncoder<'a> {
                     room.bytes(le.as_bytes());
                     room.close_extra();
                     room.int(count);
-                    if let Some(e) = h.exemplar(i) {
-                        room.with_scratch(|out| write_exemplar(out, &e));
-                    }
+                    h.exemplar(i, &mut |e| room.with_scratch(|out| write_exemplar(out, e)));
                     room.byte(b'\n');
                 }
                 // As the general path: no `_sum` and `_count` with a negative bucket bound.
@@ -344,8 +342,9 @@ impl Sink for OpenMetricsEncoder<'_> {
                     let le = if i < bounds.len() { bounds.le_openmetrics(i) } else { "+Inf" };
                     line.series("_bucket", labels, Some(("le", le)));
                     write_int(line.out, count);
-                    let exemplar = h.exemplar(i);
-                    end(line.out, meta, exemplar.as_ref());
+                    if !h.exemplar(i, &mut |e| end(line.out, meta, Some(e))) {
+                        end(line.out, meta, None);
+                    }
                 }
                 // A gauge histogram's `_gsum` may be negative: it is always written, with
                 // `_gcount`, and no `_created` (it is a gauge).

@@ -11,12 +11,34 @@ pub const EXEMPLAR_MAX_RUNES: usize = 128;
 ///
 /// Exemplars are written in OpenMetrics (`# {trace_id="abc"} 0.5 1.7e+09`) and protobuf, never
 /// in text 0.0.4, which has no syntax for them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Exemplar {
     labels: Vec<(String, String)>,
     value: f64,
     /// Nanoseconds since the Unix epoch; Go writes `float64(nanos) / 1e9`.
     timestamp_nanos: Option<i64>,
+}
+
+impl Clone for Exemplar {
+    fn clone(&self) -> Self {
+        Self { labels: self.labels.clone(), value: self.value, timestamp_nanos: self.timestamp_nanos }
+    }
+
+    /// Copies `source` into the label strings this exemplar already owns, so a scrape that
+    /// refreshes a kept copy (a native histogram's snapshot) allocates only when a label grows
+    /// past what it held before. (`Vec<(String, String)>::clone_from` would reuse the vector
+    /// but replace every pair: a tuple's `clone_from` is a fresh clone.)
+    fn clone_from(&mut self, source: &Self) {
+        self.labels.truncate(source.labels.len());
+        let kept = self.labels.len();
+        for ((name, value), (src_name, src_value)) in self.labels.iter_mut().zip(&source.labels) {
+            name.clone_from(src_name);
+            value.clone_from(src_value);
+        }
+        self.labels.extend_from_slice(&source.labels[kept..]);
+        self.value = source.value;
+        self.timestamp_nanos = source.timestamp_nanos;
+    }
 }
 
 impl Exemplar {
@@ -100,5 +122,19 @@ mod tests {
         let e = Exemplar::new([("b", "2"), ("a", "1")], 0.5).unwrap();
         assert_eq!(e.labels()[0].0, "a");
         assert!(e.timestamp_nanos().unwrap() > 1_600_000_000_000_000_000);
+    }
+
+    #[test]
+    fn clone_from_copies_every_field_into_the_strings_already_held() {
+        let long =
+            Exemplar::new([("parent_span_id", "0123456789"), ("trace_id", "abcdefghij")], 2.5).unwrap();
+        let short = Exemplar::new([("trace_id", "x")], 0.5).unwrap().with_timestamp_nanos(None);
+        let mut kept = long.clone();
+        let held = kept.labels()[0].0.as_ptr();
+        kept.clone_from(&short);
+        assert_eq!(kept, short);
+        assert_eq!(kept.labels()[0].0.as_ptr(), held, "the first name reuses its buffer");
+        kept.clone_from(&long);
+        assert_eq!(kept, long);
     }
 }

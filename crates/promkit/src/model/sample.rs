@@ -43,15 +43,24 @@ pub trait HistogramSource {
     /// Fills `cumulative` with one cumulative count per bound plus a last one for `+Inf` (equal
     /// to the total count), from one consistent snapshot, and returns the sum.
     fn read(&self, cumulative: &mut Vec<u64>) -> f64;
-    /// The native buckets and everything else, from one consistent moment, for histograms
-    /// that have native buckets.
-    fn native(&self) -> Option<NativeSnapshot> {
-        None
+    /// For histograms that have native buckets: calls `visit` once with the native buckets
+    /// and everything else, from one consistent moment, and returns true. Returns false
+    /// without calling it for a classic-only histogram.
+    ///
+    /// The snapshot is borrowed (a histogram may reuse one buffer from scrape to scrape), so
+    /// a warm encode copies nothing out of the histogram.
+    fn native(&self, visit: &mut dyn FnMut(&NativeSnapshot)) -> bool {
+        let _ = visit;
+        false
     }
-    /// The exemplar of bucket `i` (`i == bounds().len()` is `+Inf`), if one was recorded.
-    fn exemplar(&self, i: usize) -> Option<Exemplar> {
-        let _ = i;
-        None
+    /// Calls `visit` with the exemplar of bucket `i` (`i == bounds().len()` is `+Inf`) and
+    /// returns true, if one was recorded; returns false without calling it otherwise.
+    ///
+    /// The exemplar is borrowed where it is kept (under its lock, for a live histogram), so
+    /// writing it allocates nothing.
+    fn exemplar(&self, i: usize, visit: &mut dyn FnMut(&Exemplar)) -> bool {
+        let _ = (i, visit);
+        false
     }
 }
 

@@ -126,12 +126,12 @@ impl HistogramSource for SnapshotHistogram {
         self.sum
     }
 
-    fn exemplar(&self, i: usize) -> Option<Exemplar> {
-        self.exemplars.get(i).cloned().flatten()
+    fn exemplar(&self, i: usize, visit: &mut dyn FnMut(&Exemplar)) -> bool {
+        self.exemplars.get(i).and_then(Option::as_ref).map(visit).is_some()
     }
 
-    fn native(&self) -> Option<NativeSnapshot> {
-        self.native.clone()
+    fn native(&self, visit: &mut dyn FnMut(&NativeSnapshot)) -> bool {
+        self.native.as_ref().map(visit).is_some()
     }
 }
 

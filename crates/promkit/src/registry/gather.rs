@@ -122,7 +122,8 @@ impl Sink for Gatherer {
             }
             Value::Histogram(h) => {
                 // One consistent read: a native snapshot carries the classic counts too.
-                let native = h.native();
+                let mut native = None;
+                h.native(&mut |n| native = Some(n.clone()));
                 let (cumulative, sum) = match &native {
                     Some(n) => (n.cumulative.clone(), n.sum),
                     None => {
@@ -131,7 +132,13 @@ impl Sink for Gatherer {
                         (cumulative, sum)
                     }
                 };
-                let mut exemplars: Vec<_> = (0..cumulative.len()).map(|i| h.exemplar(i)).collect();
+                let mut exemplars: Vec<_> = (0..cumulative.len())
+                    .map(|i| {
+                        let mut exemplar = None;
+                        h.exemplar(i, &mut |e| exemplar = Some(e.clone()));
+                        exemplar
+                    })
+                    .collect();
                 if exemplars.iter().all(Option::is_none) {
                     exemplars.clear();
                 }

@@ -231,3 +231,77 @@ fn warm_encode_of_utf8_names_allocates_nothing_in_any_scheme() {
         }
     }
 }
+
+#[test]
+fn warm_encode_with_exemplars_and_native_histograms_allocates_nothing_in_any_scheme() {
+    use promkit::registry::EncodeOptions;
+    use promkit::{EscapingScheme, NameValidation, NativeOptions};
+
+    let r = Registry::builder().name_validation(NameValidation::Utf8).build();
+    let jobs = Counter::builder("jobs_total").help("Jobs.").register(&r).unwrap();
+    jobs.inc_by_with_exemplar(3, &[("trace_id", "4bf92f3577b34da6")]).unwrap();
+    let cpu = CounterF64::builder("cpu.seconds_total").help("CPU.").register(&r).unwrap();
+    cpu.inc_by_with_exemplar(1.25, &[("trace_id", "00f067aa0ba902b7"), ("span_kind", "server")]).unwrap();
+    // Classic buckets with exemplars on a finite bucket and on +Inf.
+    let latency = Histogram::builder("http.server.duration")
+        .help("Latency.")
+        .buckets(Buckets::new([0.1, 1.0]).unwrap())
+        .labels(["route"])
+        .register(&r)
+        .unwrap();
+    let a = latency.with_label_values(&["/a\"b"]).unwrap();
+    a.observe_with_exemplar(0.05, &[("trace_id", "t1")]).unwrap();
+    a.observe_with_exemplar(50.0, &[("trace_id", "t2")]).unwrap();
+    latency.with_label_values(&["/c"]).unwrap().observe(0.5);
+    // Native only, with negative, zero and positive observations and native exemplars.
+    let native = Histogram::builder("native_seconds")
+        .help("Native.")
+        .native(NativeOptions::with_factor(1.1))
+        .register(&r)
+        .unwrap();
+    for v in [-3.0, -0.5, 0.0, 0.001, 0.25, 0.25, 7.5, 1e6] {
+        native.observe(v);
+    }
+    native.observe_with_exemplar(0.7, &[("trace_id", "n1")]).unwrap();
+    native.observe_with_exemplar(-2.0, &[("trace_id", "n2")]).unwrap();
+    // Native and classic buckets together, with an exemplar.
+    let both = Histogram::builder("both.seconds")
+        .help("Both.")
+        .buckets(Buckets::new([0.5, 5.0]).unwrap())
+        .native(NativeOptions::with_factor(2.0))
+        .register(&r)
+        .unwrap();
+    both.observe(0.2);
+    both.observe_with_exemplar(3.0, &[("trace_id", "b1")]).unwrap();
+    for scheme in EscapingScheme::ALL {
+        for format in
+            [Format::Text, Format::OpenMetrics { created_samples: CreatedSamples::Write }, Format::Protobuf]
+        {
+            let options = EncodeOptions::new(format).escaping(scheme);
+            let mut buf = Vec::new();
+            // Two warm-up scrapes: the buffer, the thread's scratch space and each native
+            // histogram's snapshot buffer reach their size.
+            for _ in 0..2 {
+                buf.clear();
+                r.encode_with(&mut buf, &options).unwrap();
+            }
+            let expected = buf.clone();
+            buf.clear();
+            let (result, allocations) = crate::count_allocations(|| r.encode_with(&mut buf, &options));
+            result.unwrap();
+            assert_eq!(buf, expected, "an unchanged registry encodes the same bytes");
+            assert_eq!(
+                allocations, 0,
+                "a warm {format:?} scrape with {scheme} of exemplars and native histograms \
+                 allocated {allocations} times"
+            );
+        }
+    }
+    // The exemplars were written, not skipped: OpenMetrics carries the classic and counter ones.
+    let mut om = Vec::new();
+    r.encode(Format::OpenMetrics { created_samples: CreatedSamples::Write }, &mut om).unwrap();
+    let om = String::from_utf8(om).unwrap();
+    for trace in ["4bf92f3577b34da6", "00f067aa0ba902b7", "t1", "t2", "n2", "b1"] {
+        assert!(om.contains(&format!("trace_id=\"{trace}\"")), "no exemplar {trace} in:\n{om}");
+    }
+}

@@ -13,7 +13,8 @@ mod wire;
 use wire::{bytes, close, double, int, open, sint, uint};
 
 use crate::model::{
-    EscapingScheme, Exemplar, FamilyHeader, HistogramSource, Labels, MetricType, SampleMeta, Sink, Value,
+    EscapingScheme, Exemplar, FamilyHeader, HistogramSource, Labels, MetricType, NativeSnapshot, SampleMeta,
+    Sink, Value,
 };
 use crate::syntax::escape::write_unescaped_label_value;
 use crate::syntax::name_escape::{write_label_if_needed, write_name_if_needed};
@@ -183,48 +184,55 @@ fn bucket(out: &mut Vec<u8>, count: u64, upper: f64, e: Option<&Exemplar>) {
 fn histogram(out: &mut Vec<u8>, h: &dyn HistogramSource, meta: &SampleMeta<'_>) {
     // Eleven buckets take ~250 bytes: two length bytes.
     let o = open(out, Some(7), 2);
-    let native = h.native();
-    let bounds = h.bounds().bounds();
-    let classic = |out: &mut Vec<u8>, counts: &[u64], sum: f64, count: u64| {
-        uint(out, 1, count);
-        double(out, 2, sum);
-        for (i, (&upper, &c)) in bounds.iter().zip(counts).enumerate() {
-            bucket(out, c, upper, h.exemplar(i).as_ref());
-        }
-        // The +Inf bucket is implicit, unless it has an exemplar to carry (as in Go).
-        if let Some(e) = h.exemplar(bounds.len()) {
-            bucket(out, count, f64::INFINITY, Some(&e));
-        }
-    };
-    match &native {
-        Some(n) => classic(out, &n.cumulative, n.sum, n.count),
-        None => super::with_bucket_buffer(|counts| {
+    // One consistent read: a native snapshot carries the classic counts too. Both are
+    // borrowed from the histogram, so nothing is copied out of it.
+    let native = h.native(&mut |n| {
+        classic_buckets(out, h, &n.cumulative, n.sum, n.count);
+        native_buckets(out, n);
+        created(out, 15, meta);
+        n.exemplars.iter().for_each(|e| exemplar(out, 16, e));
+    });
+    if !native {
+        super::with_bucket_buffer(|counts| {
             let sum = h.read(counts);
             let count = counts.last().copied().unwrap_or(0);
-            classic(out, counts, sum, count);
-        }),
-    }
-    if let Some(n) = &native {
-        sint(out, 5, i64::from(n.schema));
-        double(out, 6, n.zero_threshold);
-        uint(out, 7, n.zero_count);
-        spans(out, 9, 10, &n.negative);
-        // A histogram with no bucket, no zero width and no zero count would read as a classic
-        // one; an empty span marks it native (as newer Go versions do).
-        if n.positive.is_empty() && n.negative.is_empty() && n.zero_threshold == 0.0 && n.zero_count == 0 {
-            let s = open(out, Some(12), 1);
-            sint(out, 1, 0);
-            uint(out, 2, 0);
-            close(out, s);
-        } else {
-            spans(out, 12, 13, &n.positive);
-        }
-    }
-    created(out, 15, meta);
-    if let Some(n) = &native {
-        n.exemplars.iter().for_each(|e| exemplar(out, 16, e));
+            classic_buckets(out, h, counts, sum, count);
+        });
+        created(out, 15, meta);
     }
     close(out, o);
+}
+
+/// A histogram's count, sum and classic buckets, each with its exemplar.
+fn classic_buckets(out: &mut Vec<u8>, h: &dyn HistogramSource, counts: &[u64], sum: f64, count: u64) {
+    let bounds = h.bounds().bounds();
+    uint(out, 1, count);
+    double(out, 2, sum);
+    for (i, (&upper, &c)) in bounds.iter().zip(counts).enumerate() {
+        if !h.exemplar(i, &mut |e| bucket(out, c, upper, Some(e))) {
+            bucket(out, c, upper, None);
+        }
+    }
+    // The +Inf bucket is implicit, unless it has an exemplar to carry (as in Go).
+    h.exemplar(bounds.len(), &mut |e| bucket(out, count, f64::INFINITY, Some(e)));
+}
+
+/// A native histogram's schema, zero bucket and sparse buckets.
+fn native_buckets(out: &mut Vec<u8>, n: &NativeSnapshot) {
+    sint(out, 5, i64::from(n.schema));
+    double(out, 6, n.zero_threshold);
+    uint(out, 7, n.zero_count);
+    spans(out, 9, 10, &n.negative);
+    // A histogram with no bucket, no zero width and no zero count would read as a classic
+    // one; an empty span marks it native (as newer Go versions do).
+    if n.positive.is_empty() && n.negative.is_empty() && n.zero_threshold == 0.0 && n.zero_count == 0 {
+        let s = open(out, Some(12), 1);
+        sint(out, 1, 0);
+        uint(out, 2, 0);
+        close(out, s);
+    } else {
+        spans(out, 12, 13, &n.positive);
+    }
 }
 
 /// Native buckets as `BucketSpan` messages in `span_field`, then their deltas (unpacked, as

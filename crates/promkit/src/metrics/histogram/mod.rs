@@ -212,15 +212,23 @@ impl HistogramSource for Histogram {
         self.core.read(cumulative)
     }
 
-    fn native(&self) -> Option<NativeSnapshot> {
+    fn native(&self, visit: &mut dyn FnMut(&NativeSnapshot)) -> bool {
         match &self.core.storage {
-            Storage::Native(n) => Some(n.snapshot()),
-            Storage::Classic(_) => None,
+            Storage::Native(n) => {
+                n.with_snapshot(visit);
+                true
+            }
+            Storage::Classic(_) => false,
         }
     }
 
-    fn exemplar(&self, i: usize) -> Option<Exemplar> {
-        self.core.exemplars.get().and_then(|slots| slots.get(i)).and_then(|slot| lock(slot).clone())
+    fn exemplar(&self, i: usize, visit: &mut dyn FnMut(&Exemplar)) -> bool {
+        // Lent under the slot's lock: an exemplar recorded meanwhile waits for this one write.
+        let Some(slot) = self.core.exemplars.get().and_then(|slots| slots.get(i)) else {
+            return false;
+        };
+        let exemplar = lock(slot);
+        exemplar.as_ref().map(visit).is_some()
     }
 }
 

@@ -161,6 +161,10 @@ pub(crate) struct NativeCells {
     options: NativeOptions,
     last_reset: Mutex<Instant>,
     exemplars: Mutex<VecDeque<Exemplar>>,
+    /// The snapshot a scrape fills and lends to the encoder, kept so its buffers are reused
+    /// from scrape to scrape. Taken only by scrapes (never while a shard lock is held), so
+    /// observers never wait for it. Boxed: only scrapes touch it, and the histogram stays small.
+    scratch: Box<Mutex<NativeSnapshot>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -184,6 +188,7 @@ impl NativeCells {
             populated: AtomicU32::new(0),
             last_reset: Mutex::new(Instant::now()),
             exemplars: Mutex::new(VecDeque::new()),
+            scratch: Box::default(),
             options,
         }
     }
@@ -230,6 +235,22 @@ impl NativeCells {
     fn lock_all(&self) -> Vec<SpinMutexGuard<'_, Shard>> {
         // Always in index order, by scrapes and by the limit alike: no deadlock.
         self.shards.iter().map(|s| s.lock()).collect()
+    }
+
+    /// Calls `f` on every shard with every shard locked at once, as `lock_all` does (in index
+    /// order, each guard held until the last call returns), without `lock_all`'s vector of
+    /// guards: each guard lives in its own stack frame, one per shard. Reading a shard as soon
+    /// as it is locked sees what reading all of them after the last lock would: the shards
+    /// already read stay locked, so nothing changes them meanwhile (two-phase locking).
+    fn for_each_locked(&self, f: &mut dyn FnMut(&Shard)) {
+        fn from(shards: &[CachePadded<ShardLock>], f: &mut dyn FnMut(&Shard)) {
+            if let Some((first, rest)) = shards.split_first() {
+                let guard = first.lock();
+                f(&guard);
+                from(rest, f);
+            }
+        }
+        from(&self.shards, f);
     }
 
     /// Over the bucket limit: reset, widen the zero bucket, or halve the resolution.
@@ -304,14 +325,15 @@ impl NativeCells {
 
     /// Classic cumulative counts and the sum, from one consistent moment.
     pub(crate) fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
-        let shards = self.lock_all();
         cumulative.clear();
-        cumulative.resize(shards[0].classic.len(), 0);
         let mut sum = 0.0;
-        for s in &shards {
+        self.for_each_locked(&mut |s| {
+            if cumulative.is_empty() {
+                cumulative.resize(s.classic.len(), 0);
+            }
             cumulative.iter_mut().zip(&s.classic).for_each(|(c, n)| *c += n);
             sum += s.sum;
-        }
+        });
         let mut running = 0;
         for c in cumulative.iter_mut() {
             running += *c;
@@ -320,35 +342,61 @@ impl NativeCells {
         sum
     }
 
-    /// Everything, from one consistent moment.
+    /// Everything, from one consistent moment (a fresh snapshot: tests read it whole).
+    #[cfg(test)]
     pub(crate) fn snapshot(&self) -> NativeSnapshot {
-        let exemplars = lock(&self.exemplars).iter().cloned().collect();
-        let shards = self.lock_all();
-        let mut snap = NativeSnapshot {
-            schema: self.schema.load(Ordering::Relaxed),
-            zero_threshold: f64::from_bits(self.zero_threshold.load(Ordering::Relaxed)),
-            exemplars,
-            ..NativeSnapshot::default()
-        };
-        let (mut positive, mut negative) = (Vec::new(), Vec::new());
-        snap.cumulative = vec![0; shards[0].classic.len()];
-        for s in &shards {
+        let mut snap = NativeSnapshot::default();
+        self.snapshot_into(&mut snap);
+        snap
+    }
+
+    /// Calls `visit` with everything, from one consistent moment, filled into this
+    /// histogram's scrape buffer: once that buffer has grown to the histogram's size (and its
+    /// exemplars' labels to theirs), a scrape allocates nothing.
+    pub(crate) fn with_snapshot(&self, visit: &mut dyn FnMut(&NativeSnapshot)) {
+        let mut snap = lock(&self.scratch);
+        self.snapshot_into(&mut snap);
+        visit(&snap);
+    }
+
+    /// Everything, from one consistent moment, written over `snap` (its buffers reused).
+    fn snapshot_into(&self, snap: &mut NativeSnapshot) {
+        {
+            let exemplars = lock(&self.exemplars);
+            snap.exemplars.truncate(exemplars.len());
+            let kept = snap.exemplars.len();
+            snap.exemplars.iter_mut().zip(exemplars.iter()).for_each(|(to, from)| to.clone_from(from));
+            snap.exemplars.extend(exemplars.iter().skip(kept).cloned());
+        }
+        snap.count = 0;
+        snap.sum = 0.0;
+        snap.zero_count = 0;
+        snap.cumulative.clear();
+        snap.positive.clear();
+        snap.negative.clear();
+        let mut first = true;
+        self.for_each_locked(&mut |s| {
+            if first {
+                first = false;
+                // Relaxed: both change only with every shard locked, and we hold one.
+                snap.schema = self.schema.load(Ordering::Relaxed);
+                snap.zero_threshold = f64::from_bits(self.zero_threshold.load(Ordering::Relaxed));
+                snap.cumulative.resize(s.classic.len(), 0);
+            }
             snap.count += s.count;
             snap.sum += s.sum;
             snap.zero_count += s.zero;
             snap.cumulative.iter_mut().zip(&s.classic).for_each(|(c, n)| *c += n);
-            positive.extend(s.positive.iter());
-            negative.extend(s.negative.iter());
-        }
-        drop(shards);
+            snap.positive.extend(s.positive.iter());
+            snap.negative.extend(s.negative.iter());
+        });
         let mut running = 0;
         for c in &mut snap.cumulative {
             running += *c;
             *c = running;
         }
-        snap.positive = merged(positive);
-        snap.negative = merged(negative);
-        snap
+        merge_by_key(&mut snap.positive);
+        merge_by_key(&mut snap.negative);
     }
 
     pub(crate) fn reset(&self) {
@@ -358,9 +406,10 @@ impl NativeCells {
     }
 }
 
-/// Buckets of several shards as one sorted list, counts of the same key added.
-fn merged(mut buckets: Vec<(i32, u64)>) -> Vec<(i32, u64)> {
-    buckets.sort_unstable_by_key(|(k, _)| *k);
+/// Sorts `(key, count)` pairs gathered from every shard by key and adds up the counts of
+/// equal keys, in place (no map: nothing to allocate once the vector has its size).
+fn merge_by_key(buckets: &mut Vec<(i32, u64)>) {
+    buckets.sort_unstable_by_key(|&(k, _)| k);
     buckets.dedup_by(|later, kept| {
         let same = later.0 == kept.0;
         if same {
@@ -368,7 +417,6 @@ fn merged(mut buckets: Vec<(i32, u64)>) -> Vec<(i32, u64)> {
         }
         same
     });
-    buckets
 }
 
 #[cfg(test)]
@@ -474,6 +522,36 @@ mod tests {
         cells.read(&mut classic);
         assert_eq!(classic, snap.cumulative);
     }
+
+    #[test]
+    fn shards_merge_into_one_snapshot_and_the_scrape_buffer_is_rewritten_each_time() {
+        let cells = NativeCells::new(1, 2, NativeOptions::with_factor(2.0));
+        // Two shards filled directly: the same keys in both add up, the others sort in.
+        for (shard, values) in [(0, [1.0, 4.0, -2.0]), (1, [4.0, 16.0, -2.0])] {
+            let mut s = cells.shards[shard].lock();
+            for v in values {
+                NativeCells::apply(&mut s, usize::from(v > 3.0), v, &cells.schema, &cells.zero_threshold);
+            }
+        }
+        let mut seen = Vec::new();
+        cells.with_snapshot(&mut |s| seen.push(s.clone()));
+        let snap = seen[0].clone();
+        assert_eq!(snap.positive, vec![(key(1.0, 0), 1), (key(4.0, 0), 2), (key(16.0, 0), 1)]);
+        assert_eq!(snap.negative, vec![(key(2.0, 0), 2)]);
+        assert_eq!((snap.count, snap.sum, snap.cumulative.clone()), (6, 21.0, vec![3, 6]));
+        cells.reset();
+        cells.with_snapshot(&mut |s| seen.push(s.clone()));
+        assert_eq!(
+            seen[1],
+            NativeSnapshot {
+                schema: 0,
+                zero_threshold: snap.zero_threshold,
+                cumulative: vec![0, 0],
+                ..NativeSnapshot::default()
+            }
+        );
+    }
+
 
     #[test]
     fn concurrent_observers_and_scrapes_never_see_a_torn_histogram() {
