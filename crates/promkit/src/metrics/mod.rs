@@ -61,7 +61,7 @@ pub trait Metric: Clone + Send + Sync + 'static {
 
     /// This series' current value and creation time, when that is all it has to write (one
     /// sample, no exemplar): a family then hands runs of such series to the sink at once
-    /// ([`Sink::stored_samples`](crate::model::Sink::stored_samples)). `None` (the default)
+    /// ([`Sink::stored_samples`]). `None` (the default)
     /// sends the series through [`write`](Self::write).
     fn plain_value(&self) -> Option<(Value<'_>, Option<f64>)> {
         None

@@ -36,7 +36,7 @@ impl<'a> SampleMeta<'a> {
     }
 }
 
-/// One series of a run handed to [`Sink::stored_samples`]: its key (the label values in
+/// One series of a run handed to [`Sink::stored_samples`](super::Sink::stored_samples): its key (the label values in
 /// promkit's stored form, see [`Labels::Stored`](super::Labels::Stored)), its value, and when
 /// it was created. It stands for `sample(&Labels::Stored { template, values: key }, value,
 /// &SampleMeta { created, ..SampleMeta::default() })`.
