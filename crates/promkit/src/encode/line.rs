@@ -331,13 +331,13 @@ impl<'o> Room<'o> {
         self.pos += n;
     }
 
-    /// Copies `key[a..b]`: one 16-byte move when it is that short and the key has 16 bytes
-    /// from `a` (the following values are readable), exactly otherwise.
+    /// Copies `key[a..b]`: one 16-byte move when it is that short and `readable` (the key
+    /// and what follows it in memory) has 16 bytes from `a`, exactly otherwise.
     #[inline(always)]
-    fn segment(&mut self, key: &[u8], a: usize, b: usize) {
-        if b - a <= 16 && a + 16 <= key.len() {
+    fn segment(&mut self, key: &[u8], readable: &[u8], a: usize, b: usize) {
+        if b - a <= 16 && a + 16 <= readable.len() {
             let p = self.pos;
-            self.out[p..p + 16].copy_from_slice(&key[a..a + 16]);
+            self.out[p..p + 16].copy_from_slice(&readable[a..a + 16]);
             self.pos += b - a;
         } else {
             self.bytes(&key[a..b]);
@@ -354,17 +354,18 @@ impl<'o> Room<'o> {
     /// Writes a head, the series' values with the literals between them, and the tail (with
     /// the extra label's opening `",le="` when `extra`).
     #[inline(always)]
-    pub(crate) fn series(&mut self, shape: &Shape, head: usize, key: &[u8], extra: bool) {
+    /// `readable` is the key followed by any bytes that may be read past it (at least the key).
+    pub(crate) fn series(&mut self, shape: &Shape, head: usize, key: &[u8], readable: &[u8], extra: bool) {
         self.piece(&shape.buf, shape.heads[head]);
         if shape.vars >= 1 {
             let mut a = 0;
             for &mid in &shape.mids {
                 let b = next_newline(key, a);
-                self.segment(key, a, b);
+                self.segment(key, readable, a, b);
                 self.piece(&shape.buf, mid);
                 a = (b + 1).min(key.len());
             }
-            self.segment(key, a, key.len());
+            self.segment(key, readable, a, key.len());
         }
         self.piece(&shape.buf, if extra { shape.tail_extra } else { shape.tail });
     }

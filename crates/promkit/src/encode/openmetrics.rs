@@ -84,7 +84,7 @@ impl<'a> OpenMetricsEncoder<'a> {
         let mut room = Room::new(self.out, slack, scratch, estimate);
         for s in run {
             let key = s.key.as_bytes();
-            room.series(shape, 0, key, false);
+            room.series(shape, 0, key, s.readable, false);
             let counter_value = match s.value {
                 Value::CounterU64(v) => {
                     room.om_u64(v);
@@ -108,7 +108,7 @@ impl<'a> OpenMetricsEncoder<'a> {
             room.byte(b'\n');
             // `_created`, after the point's value line.
             if let (true, true, Some(created)) = (write_created, counter_value, s.created) {
-                room.series(shape, 1, key, false);
+                room.series(shape, 1, key, s.readable, false);
                 room.om_float(created);
                 room.byte(b'\n');
             }
@@ -131,7 +131,7 @@ impl<'a> OpenMetricsEncoder<'a> {
             LineKind { suffix: "_created", extra: false },
         ];
         if is_scalar(value) {
-            return self.scalar_run(template, &[StoredSample { key, value, created }]);
+            return self.scalar_run(template, &[StoredSample::new(key, value, created)]);
         }
         let created = created.filter(|_| self.created_samples == CreatedSamples::Write);
         let Pieces { shape, scratch, slack } = &mut self.pieces;
@@ -141,7 +141,7 @@ impl<'a> OpenMetricsEncoder<'a> {
         let write_created = |room: &mut Room<'_>, shape: &super::line::Shape, head: usize| {
             if let Some(created) = created {
                 room.ensure(shape.line_bound(key.len(), 0));
-                room.series(shape, head, key, false);
+                room.series(shape, head, key, key, false);
                 room.om_float(created);
                 room.byte(b'\n');
             }
@@ -162,7 +162,7 @@ impl<'a> OpenMetricsEncoder<'a> {
                 for (i, &count) in counts.iter().enumerate() {
                     let le = if i < bounds.len() { bounds.le_openmetrics(i) } else { "+Inf" };
                     room.ensure(shape.line_bound(key.len(), le.len()));
-                    room.series(shape, 0, key, true);
+                    room.series(shape, 0, key, key, true);
                     room.bytes(le.as_bytes());
                     room.close_extra();
                     room.int(count);
@@ -174,11 +174,11 @@ impl<'a> OpenMetricsEncoder<'a> {
                 // As the general path: no `_sum` and `_count` with a negative bucket bound.
                 if bounds.bounds().first().is_none_or(|&lowest| lowest >= 0.0) {
                     room.ensure(shape.line_bound(key.len(), 0));
-                    room.series(shape, 1, key, false);
+                    room.series(shape, 1, key, key, false);
                     room.om_float(sum);
                     room.byte(b'\n');
                     room.ensure(shape.line_bound(key.len(), 0));
-                    room.series(shape, 2, key, false);
+                    room.series(shape, 2, key, key, false);
                     room.int(counts.last().copied().unwrap_or(0));
                     room.byte(b'\n');
                 }
@@ -193,18 +193,18 @@ impl<'a> OpenMetricsEncoder<'a> {
                 for (i, &v) in values.iter().enumerate() {
                     let label = quantiles.label_openmetrics(i);
                     room.ensure(shape.line_bound(key.len(), label.len()));
-                    room.series(shape, 0, key, true);
+                    room.series(shape, 0, key, key, true);
                     room.bytes(label.as_bytes());
                     room.close_extra();
                     room.om_float(v);
                     room.byte(b'\n');
                 }
                 room.ensure(shape.line_bound(key.len(), 0));
-                room.series(shape, 1, key, false);
+                room.series(shape, 1, key, key, false);
                 room.om_float(sum);
                 room.byte(b'\n');
                 room.ensure(shape.line_bound(key.len(), 0));
-                room.series(shape, 2, key, false);
+                room.series(shape, 2, key, key, false);
                 room.int(count);
                 room.byte(b'\n');
                 write_created(&mut room, shape, 3);

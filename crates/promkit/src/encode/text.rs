@@ -46,7 +46,7 @@ impl<'a> TextEncoder<'a> {
         let keys: usize = run.iter().map(|s| s.key.len()).sum();
         let mut room = Room::new(self.out, slack, scratch, keys + run.len() * shape.line_bound(0, 0));
         for s in run {
-            room.series(shape, 0, s.key.as_bytes(), false);
+            room.series(shape, 0, s.key.as_bytes(), s.readable, false);
             match s.value {
                 Value::CounterU64(v) => room.go_u64(v),
                 // Go holds every value as float64
@@ -71,7 +71,7 @@ impl<'a> TextEncoder<'a> {
             LineKind { suffix: "_count", extra: false },
         ];
         if is_scalar(value) {
-            return self.scalar_run(template, &[StoredSample { key, value, created: None }]);
+            return self.scalar_run(template, &[StoredSample::new(key, value, None)]);
         }
         let Pieces { shape, scratch, slack } = &mut self.pieces;
         let key = key.as_bytes();
@@ -92,18 +92,18 @@ impl<'a> TextEncoder<'a> {
                 for (i, &count) in counts.iter().enumerate() {
                     let le = if i < bounds.len() { bounds.le_text(i) } else { "+Inf" };
                     room.ensure(shape.line_bound(key.len(), le.len()));
-                    room.series(shape, 0, key, true);
+                    room.series(shape, 0, key, key, true);
                     room.bytes(le.as_bytes());
                     room.close_extra();
                     room.go_u64(count);
                     room.byte(b'\n');
                 }
                 room.ensure(shape.line_bound(key.len(), 0));
-                room.series(shape, 1, key, false);
+                room.series(shape, 1, key, key, false);
                 room.go_float(sum);
                 room.byte(b'\n');
                 room.ensure(shape.line_bound(key.len(), 0));
-                room.series(shape, 2, key, false);
+                room.series(shape, 2, key, key, false);
                 room.go_u64(counts.last().copied().unwrap_or(0));
                 room.byte(b'\n');
             }),
@@ -116,18 +116,18 @@ impl<'a> TextEncoder<'a> {
                 for (i, &v) in values.iter().enumerate() {
                     let label = quantiles.label_text(i);
                     room.ensure(shape.line_bound(key.len(), label.len()));
-                    room.series(shape, 0, key, true);
+                    room.series(shape, 0, key, key, true);
                     room.bytes(label.as_bytes());
                     room.close_extra();
                     room.go_float(v);
                     room.byte(b'\n');
                 }
                 room.ensure(shape.line_bound(key.len(), 0));
-                room.series(shape, 1, key, false);
+                room.series(shape, 1, key, key, false);
                 room.go_float(sum);
                 room.byte(b'\n');
                 room.ensure(shape.line_bound(key.len(), 0));
-                room.series(shape, 2, key, false);
+                room.series(shape, 2, key, key, false);
                 room.go_u64(count);
                 room.byte(b'\n');
             }),

@@ -731,9 +731,9 @@ impl<M: Metric> Store<M> {
         let mut n = 0;
         for &p in &order.order {
             let Some(e) = &inner.slab[p as usize] else { continue };
-            let key = inner.keys.get(e.key);
+            let (key, readable) = inner.keys.get_readable(e.key);
             if let Some((value, created)) = e.metric.plain_value() {
-                run[n] = StoredSample { key, value, created };
+                run[n] = StoredSample { key, value, created, readable };
                 n += 1;
                 if n == RUN {
                     sink.stored_samples(&self.template, &run);

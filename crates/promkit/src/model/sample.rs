@@ -48,12 +48,20 @@ pub struct StoredSample<'a> {
     pub value: Value<'a>,
     /// When the series was created, in seconds since the epoch: OpenMetrics `_created`.
     pub created: Option<f64>,
+    /// The key's bytes followed by whatever promkit stores after it (at least the key): an
+    /// encoder copies short values with fixed-size moves that read past them.
+    pub(crate) readable: &'a [u8],
 }
 
-impl StoredSample<'_> {
+impl<'a> StoredSample<'a> {
     /// A placeholder, to fill an array of them before a run is gathered.
     pub const EMPTY: StoredSample<'static> =
-        StoredSample { key: "", value: Value::CounterU64(0), created: None };
+        StoredSample { key: "", value: Value::CounterU64(0), created: None, readable: b"" };
+
+    /// One series: its key, value and creation time.
+    pub fn new(key: &'a str, value: Value<'a>, created: Option<f64>) -> Self {
+        StoredSample { key, value, created, readable: key.as_bytes() }
+    }
 }
 
 /// A histogram's current state, read by the encoder when it writes the series.
