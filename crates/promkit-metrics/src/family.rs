@@ -4,7 +4,9 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use promkit::metrics::Metric;
-use promkit::model::{Collector, Desc, FamilyHeader, Labels, MetricType, SampleMeta, Sink, Value};
+use promkit::model::{
+    Collector, Desc, FamilyHeader, LabelTemplate, Labels, MetricType, SampleMeta, Sink, StoredSample, Value,
+};
 use promkit::{BuildError, CollectError, Family, LabelError};
 
 /// The help text and unit `describe_*!` gave a name.
@@ -139,6 +141,10 @@ impl Sink for OneHeader<'_> {
 
     fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         self.inner.sample(labels, value, meta);
+    }
+
+    fn stored_samples(&mut self, template: &LabelTemplate, samples: &[StoredSample<'_>]) {
+        self.inner.stored_samples(template, samples);
     }
 }
 

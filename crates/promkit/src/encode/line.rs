@@ -7,9 +7,12 @@
 //! `extend_from_slice` costs a capacity check and a call into `memcpy`, which was about half of
 //! the time of a counter line. Here the name with its first label name (per suffix), the label
 //! names between values and the closing are rendered once per family into [`Shape`], with
-//! [`PAD`] readable bytes after the last; the output is grown once for a run of lines
-//! (`Vec::resize`: zeroed, so initialised) and cut back to what was written when the [`Room`]
-//! is dropped. A piece is then copied as fixed 32-byte moves: the bytes a move writes past the
+//! [`PAD`] readable bytes after the last; the output is grown in steps of at least 16 KiB
+//! (`Vec::resize`: zeroed, so initialised), and what is not yet written stays at its end as
+//! room ([`Pieces::slack`]) from one run of series to the next, cut off ([`Pieces::trim`]) only
+//! before something else writes to the output or the encoder is done with it. A family's plain
+//! series (counters and gauges) arrive as runs ([`Sink::stored_samples`]), so room is checked
+//! once per run, not once per line. A piece is then copied as fixed 32-byte moves: the bytes a move writes past the
 //! piece's end are overwritten by what follows, or cut away. Everything is safe code: the room
 //! is initialised memory and every move is bounds-checked (checks that always pass, so the
 //! branches cost next to nothing).
@@ -20,6 +23,8 @@
 use std::cell::Cell;
 
 use super::FamilyName;
+#[cfg(doc)]
+use crate::model::Sink;
 use crate::model::{EscapingScheme, LabelTemplate};
 use crate::syntax::float::{write_go_float, write_go_u64, write_om_float, write_om_u64};
 
@@ -70,11 +75,16 @@ pub(crate) struct Shape {
     fixed: usize,
 }
 
-/// A [`Shape`] and a scratch buffer for numbers that take the general float writers.
+/// A [`Shape`], a scratch buffer for numbers that take the general float writers, and the
+/// room left at the end of the output by the last [`Room`].
 #[derive(Debug)]
 pub(crate) struct Pieces {
     pub(crate) shape: Shape,
     pub(crate) scratch: Vec<u8>,
+    /// Bytes at the end of the output that are room, not output: kept from one series to the
+    /// next so that room is made once per run of series rather than once per series. Whatever
+    /// else writes to the output calls [`Pieces::trim`] first.
+    pub(crate) slack: usize,
 }
 
 /// What [`Pieces`] hands to the thread's next encoder: its buffers (a type without `Drop`, so
@@ -108,6 +118,17 @@ impl Pieces {
                 fixed: 0,
             },
             scratch,
+            slack: 0,
+        }
+    }
+
+    /// Cuts the room off the end of `out`, leaving only what was written: before anything
+    /// but a [`Room`] writes to `out`, and before the output is handed back.
+    #[inline]
+    pub(crate) fn trim(&mut self, out: &mut Vec<u8>) {
+        if self.slack != 0 {
+            out.truncate(out.len() - self.slack);
+            self.slack = 0;
         }
     }
 
@@ -216,11 +237,13 @@ impl Shape {
     }
 }
 
-/// Zeroed room at the end of an output buffer, written with a cursor; dropping it cuts the
-/// buffer back to what was written.
+/// Room at the end of an output buffer (initialised bytes: zeroes, or lines written before
+/// and cut away), written with a cursor; dropping it records what is room, not output, in
+/// [`Pieces::slack`], for the next series' room or [`Pieces::trim`].
 pub(crate) struct Room<'o> {
     out: &'o mut Vec<u8>,
     pos: usize,
+    slack: &'o mut usize,
     scratch: &'o mut Vec<u8>,
 }
 
@@ -231,10 +254,17 @@ impl std::fmt::Debug for Room<'_> {
 }
 
 impl<'o> Room<'o> {
-    /// Room at the end of `out` for about `estimate` bytes (more is made as lines ask).
-    pub(crate) fn new(out: &'o mut Vec<u8>, scratch: &'o mut Vec<u8>, estimate: usize) -> Self {
-        let pos = out.len();
-        let mut room = Room { out, pos, scratch };
+    /// Room at the end of `out`, of which the last `slack` bytes are room already, for about
+    /// `estimate` bytes (more is made as lines ask).
+    #[inline(always)]
+    pub(crate) fn new(
+        out: &'o mut Vec<u8>,
+        slack: &'o mut usize,
+        scratch: &'o mut Vec<u8>,
+        estimate: usize,
+    ) -> Self {
+        let pos = out.len() - *slack;
+        let mut room = Room { out, pos, slack, scratch };
         room.ensure(estimate);
         room
     }
@@ -250,10 +280,12 @@ impl<'o> Room<'o> {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, n: usize) {
-        // Exactly what is asked (callers ask once for a series' lines): the zeroing is paid per
-        // byte. The same exposition asks for the same sizes, so a buffer grown by one scrape has
-        // room for the next.
-        self.out.resize(self.pos + n + PAD, 0);
+        // At least `GROW` more: the room outlives the series (see `Pieces::slack`), so the
+        // zeroing is paid once per run of series, and its bytes are overwritten by the lines
+        // that follow.
+        const GROW: usize = 16 * 1024;
+        let len = (self.pos + n + PAD).max(self.out.len() + GROW);
+        self.out.resize(len, 0);
     }
 
     /// Copies piece `(start, len)` of `buf`, which has [`PAD`] readable bytes after it.
@@ -299,13 +331,13 @@ impl<'o> Room<'o> {
         self.pos += n;
     }
 
-    /// Copies `key[a..b]`: one 16-byte move when it is that short and the key has 16 bytes
-    /// from `a` (the following values are readable), exactly otherwise.
+    /// Copies `key[a..b]`: one 16-byte move when it is that short and `readable` (the key
+    /// and what follows it in memory) has 16 bytes from `a`, exactly otherwise.
     #[inline(always)]
-    fn segment(&mut self, key: &[u8], a: usize, b: usize) {
-        if b - a <= 16 && a + 16 <= key.len() {
+    fn segment(&mut self, key: &[u8], readable: &[u8], a: usize, b: usize) {
+        if b - a <= 16 && a + 16 <= readable.len() {
             let p = self.pos;
-            self.out[p..p + 16].copy_from_slice(&key[a..a + 16]);
+            self.out[p..p + 16].copy_from_slice(&readable[a..a + 16]);
             self.pos += b - a;
         } else {
             self.bytes(&key[a..b]);
@@ -322,17 +354,18 @@ impl<'o> Room<'o> {
     /// Writes a head, the series' values with the literals between them, and the tail (with
     /// the extra label's opening `",le="` when `extra`).
     #[inline(always)]
-    pub(crate) fn series(&mut self, shape: &Shape, head: usize, key: &[u8], extra: bool) {
+    /// `readable` is the key followed by any bytes that may be read past it (at least the key).
+    pub(crate) fn series(&mut self, shape: &Shape, head: usize, key: &[u8], readable: &[u8], extra: bool) {
         self.piece(&shape.buf, shape.heads[head]);
         if shape.vars >= 1 {
             let mut a = 0;
             for &mid in &shape.mids {
                 let b = next_newline(key, a);
-                self.segment(key, a, b);
+                self.segment(key, readable, a, b);
                 self.piece(&shape.buf, mid);
                 a = (b + 1).min(key.len());
             }
-            self.segment(key, a, key.len());
+            self.segment(key, readable, a, key.len());
         }
         self.piece(&shape.buf, if extra { shape.tail_extra } else { shape.tail });
     }
@@ -451,8 +484,9 @@ impl<'o> Room<'o> {
 }
 
 impl Drop for Room<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
-        self.out.truncate(self.pos);
+        *self.slack = self.out.len() - self.pos;
     }
 }
 
@@ -514,8 +548,9 @@ mod tests {
     fn integers_and_exact_copies() {
         let mut out = b"x".to_vec();
         let mut scratch = Vec::new();
+        let mut slack = 0;
         {
-            let mut room = Room::new(&mut out, &mut scratch, 8);
+            let mut room = Room::new(&mut out, &mut slack, &mut scratch, 8);
             for v in [0, 7, 10, 99, 100, 12_345, 999_999, u64::MAX] {
                 room.ensure(64);
                 room.int(v);
@@ -528,6 +563,7 @@ mod tests {
                 room.byte(b'|');
             }
         }
+        out.truncate(out.len() - slack);
         let mut expected = "x0 7 10 99 100 12345 999999 18446744073709551615 ".to_owned();
         for len in 0..=40 {
             expected.extend((0..len).map(|i| char::from(b'a' + (i % 26) as u8)));

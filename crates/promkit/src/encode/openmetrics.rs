@@ -1,7 +1,8 @@
 //! OpenMetrics 1.0.0 text, written as Go's `expfmt.MetricFamilyToOpenMetrics` does.
 
 use crate::model::{
-    EscapingScheme, Exemplar, FamilyHeader, LabelTemplate, Labels, MetricType, SampleMeta, Sink, Value,
+    EscapingScheme, Exemplar, FamilyHeader, LabelTemplate, Labels, MetricType, SampleMeta, Sink,
+    StoredSample, Value,
 };
 
 use super::line::{LineKind, Pieces, Room};
@@ -64,8 +65,54 @@ impl<'a> OpenMetricsEncoder<'a> {
     }
 
     /// Appends the closing `# EOF` line.
-    pub fn finish(self) {
+    pub fn finish(mut self) {
+        self.pieces.trim(self.out);
         self.out.extend_from_slice(b"# EOF\n");
+    }
+
+    /// Writes a run of scalar series in the stored form through the line pieces, in room made
+    /// once for the run: the value line, and a counter's `_created` line when asked for.
+    fn scalar_run(&mut self, template: &LabelTemplate, run: &[StoredSample<'_>]) {
+        let write_created = self.counter && self.created_samples == CreatedSamples::Write;
+        let kinds =
+            [LineKind { suffix: self.suffix, extra: false }, LineKind { suffix: "_created", extra: false }];
+        let Pieces { shape, scratch, slack } = &mut self.pieces;
+        shape.prepare(template, self.escaping, &self.name, &kinds, "");
+        let keys: usize = run.iter().map(|s| s.key.len()).sum();
+        let lines = if write_created { 2 } else { 1 };
+        let estimate = lines * (keys + run.len() * shape.line_bound(0, 0));
+        let mut room = Room::new(self.out, slack, scratch, estimate);
+        for s in run {
+            let key = s.key.as_bytes();
+            room.series(shape, 0, key, s.readable, false);
+            let counter_value = match s.value {
+                Value::CounterU64(v) => {
+                    room.om_u64(v);
+                    true
+                }
+                Value::CounterF64(v) => {
+                    room.om_float(v);
+                    true
+                }
+                // Go holds every value as float64
+                Value::GaugeI64(v) => {
+                    room.om_float(v as f64);
+                    false
+                }
+                Value::GaugeF64(v) | Value::Untyped(v) => {
+                    room.om_float(v);
+                    false
+                }
+                Value::Histogram(_) | Value::Summary(_) => false,
+            };
+            room.byte(b'\n');
+            // `_created`, after the point's value line.
+            if let (true, true, Some(created)) = (write_created, counter_value, s.created) {
+                room.series(shape, 1, key, s.readable, false);
+                room.om_float(created);
+                room.byte(b'\n');
+            }
+        }
     }
 
     /// Writes one series in the stored form, with no timestamp and no counter exemplar,
@@ -83,56 +130,39 @@ impl<'a> OpenMetricsEncoder<'a> {
             LineKind { suffix: "_count", extra: false },
             LineKind { suffix: "_created", extra: false },
         ];
+        if is_scalar(value) {
+            return self.scalar_run(template, &[StoredSample::new(key, value, created)]);
+        }
         let created = created.filter(|_| self.created_samples == CreatedSamples::Write);
-        let counter = self.counter;
-        let Pieces { shape, scratch } = &mut self.pieces;
+        let Pieces { shape, scratch, slack } = &mut self.pieces;
         let key = key.as_bytes();
         let (name, esc) = (&self.name, self.escaping);
         // `_created`, after the point's other lines: the last head of every kind.
         let write_created = |room: &mut Room<'_>, shape: &super::line::Shape, head: usize| {
             if let Some(created) = created {
                 room.ensure(shape.line_bound(key.len(), 0));
-                room.series(shape, head, key, false);
+                room.series(shape, head, key, key, false);
                 room.om_float(created);
                 room.byte(b'\n');
             }
         };
         match value {
+            // Written above.
             Value::CounterU64(_)
             | Value::GaugeI64(_)
             | Value::CounterF64(_)
             | Value::GaugeF64(_)
-            | Value::Untyped(_) => {
-                let kinds = [
-                    LineKind { suffix: self.suffix, extra: false },
-                    LineKind { suffix: "_created", extra: false },
-                ];
-                shape.prepare(template, esc, name, &kinds, "");
-                let mut room = Room::new(self.out, scratch, 2 * shape.line_bound(key.len(), 0));
-                room.series(shape, 0, key, false);
-                match value {
-                    Value::CounterU64(v) => room.om_u64(v),
-                    Value::CounterF64(v) => room.om_float(v),
-                    // Go holds every value as float64
-                    Value::GaugeI64(v) => room.om_float(v as f64),
-                    Value::GaugeF64(v) | Value::Untyped(v) => room.om_float(v),
-                    Value::Histogram(_) | Value::Summary(_) => {}
-                }
-                room.byte(b'\n');
-                if counter && matches!(value, Value::CounterU64(_) | Value::CounterF64(_)) {
-                    write_created(&mut room, shape, 1);
-                }
-            }
+            | Value::Untyped(_) => {}
             Value::Histogram(h) => with_bucket_buffer(|counts| {
                 let sum = h.read(counts);
                 let bounds = h.bounds();
                 shape.prepare(template, esc, name, HISTOGRAM, "le");
                 let estimate = (counts.len() + 3) * shape.line_bound(key.len(), 24);
-                let mut room = Room::new(self.out, scratch, estimate);
+                let mut room = Room::new(self.out, slack, scratch, estimate);
                 for (i, &count) in counts.iter().enumerate() {
                     let le = if i < bounds.len() { bounds.le_openmetrics(i) } else { "+Inf" };
                     room.ensure(shape.line_bound(key.len(), le.len()));
-                    room.series(shape, 0, key, true);
+                    room.series(shape, 0, key, key, true);
                     room.bytes(le.as_bytes());
                     room.close_extra();
                     room.int(count);
@@ -142,11 +172,11 @@ impl<'a> OpenMetricsEncoder<'a> {
                 // As the general path: no `_sum` and `_count` with a negative bucket bound.
                 if bounds.bounds().first().is_none_or(|&lowest| lowest >= 0.0) {
                     room.ensure(shape.line_bound(key.len(), 0));
-                    room.series(shape, 1, key, false);
+                    room.series(shape, 1, key, key, false);
                     room.om_float(sum);
                     room.byte(b'\n');
                     room.ensure(shape.line_bound(key.len(), 0));
-                    room.series(shape, 2, key, false);
+                    room.series(shape, 2, key, key, false);
                     room.int(counts.last().copied().unwrap_or(0));
                     room.byte(b'\n');
                 }
@@ -157,28 +187,47 @@ impl<'a> OpenMetricsEncoder<'a> {
                 let quantiles = q.quantiles();
                 shape.prepare(template, esc, name, SUMMARY, "quantile");
                 let estimate = (values.len() + 3) * shape.line_bound(key.len(), 24);
-                let mut room = Room::new(self.out, scratch, estimate);
+                let mut room = Room::new(self.out, slack, scratch, estimate);
                 for (i, &v) in values.iter().enumerate() {
                     let label = quantiles.label_openmetrics(i);
                     room.ensure(shape.line_bound(key.len(), label.len()));
-                    room.series(shape, 0, key, true);
+                    room.series(shape, 0, key, key, true);
                     room.bytes(label.as_bytes());
                     room.close_extra();
                     room.om_float(v);
                     room.byte(b'\n');
                 }
                 room.ensure(shape.line_bound(key.len(), 0));
-                room.series(shape, 1, key, false);
+                room.series(shape, 1, key, key, false);
                 room.om_float(sum);
                 room.byte(b'\n');
                 room.ensure(shape.line_bound(key.len(), 0));
-                room.series(shape, 2, key, false);
+                room.series(shape, 2, key, key, false);
                 room.int(count);
                 room.byte(b'\n');
                 write_created(&mut room, shape, 3);
             }),
         }
     }
+}
+
+impl Drop for OpenMetricsEncoder<'_> {
+    /// Leaves only the output in the buffer: the stored series' room is cut off.
+    fn drop(&mut self) {
+        self.pieces.trim(self.out);
+    }
+}
+
+/// Whether `value` is written as one line (and a counter's `_created`).
+fn is_scalar(value: Value<'_>) -> bool {
+    matches!(
+        value,
+        Value::CounterU64(_)
+            | Value::GaugeI64(_)
+            | Value::CounterF64(_)
+            | Value::GaugeF64(_)
+            | Value::Untyped(_)
+    )
 }
 
 /// Ends a sample line: the timestamp, then the exemplar (only counters' `_total` lines and
@@ -241,6 +290,7 @@ impl Line<'_> {
 
 impl Encoder for OpenMetricsEncoder<'_> {
     fn buffer(&mut self) -> &mut Vec<u8> {
+        self.pieces.trim(self.out);
         self.out
     }
 
@@ -257,6 +307,7 @@ impl Sink for OpenMetricsEncoder<'_> {
         // counter (or info): it is written as `unknown`, as Go does for counters.
         self.name.set(header.name, self.escaping);
         self.pieces.reset();
+        self.pieces.trim(self.out);
         let suffix = header.kind.family_suffix();
         let kind = if suffix.is_empty() {
             header.kind.as_openmetrics()
@@ -292,12 +343,23 @@ impl Sink for OpenMetricsEncoder<'_> {
         }
     }
 
+    fn stored_samples(&mut self, template: &LabelTemplate, samples: &[StoredSample<'_>]) {
+        if !self.gauge_histogram && samples.iter().all(|s| is_scalar(s.value)) {
+            return self.scalar_run(template, samples);
+        }
+        for s in samples {
+            let meta = SampleMeta { created: s.created, ..SampleMeta::default() };
+            self.sample(&Labels::Stored { template, values: s.key }, s.value, &meta);
+        }
+    }
+
     fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         if let (Labels::Stored { template, values }, None, None, false) =
             (labels, meta.timestamp_ms, meta.exemplar, self.gauge_histogram)
         {
             return self.stored_sample(template, values, value, meta.created);
         }
+        self.pieces.trim(self.out);
         let counter = self.counter;
         let gauge_histogram = self.gauge_histogram;
         let total = self.suffix;

@@ -201,6 +201,18 @@ impl Metric for Counter {
         Self::new()
     }
 
+    #[inline]
+    fn plain_value(&self) -> Option<(Value<'_>, Option<f64>)> {
+        // With local handles or an exemplar the counter takes `write` (the sum of its slots,
+        // the exemplar under its lock). Relaxed, as `get`: a scrape may lag an increment.
+        match self.core.extras.get() {
+            None => {
+                Some((Value::CounterU64(self.core.value.load(Ordering::Relaxed)), Some(self.core.created)))
+            }
+            Some(_) => None,
+        }
+    }
+
     fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
         let meta = SampleMeta::created(self.core.created);
         match self.core.extras.get() {
@@ -310,6 +322,14 @@ impl Metric for CounterF64 {
 
     fn create(_: &()) -> Self {
         Self::new()
+    }
+
+    #[inline]
+    fn plain_value(&self) -> Option<(Value<'_>, Option<f64>)> {
+        match self.core.exemplar.get() {
+            None => Some((Value::CounterF64(self.get()), Some(self.core.created))),
+            Some(_) => None,
+        }
     }
 
     fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {

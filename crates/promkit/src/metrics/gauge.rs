@@ -102,6 +102,11 @@ impl Metric for Gauge {
         sink.sample(labels, Value::GaugeI64(self.get()), &SampleMeta::default());
     }
 
+    #[inline]
+    fn plain_value(&self) -> Option<(Value<'_>, Option<f64>)> {
+        Some((Value::GaugeI64(self.get()), None))
+    }
+
     fn reset(&self) {
         self.set(0);
     }
@@ -181,6 +186,11 @@ impl Metric for GaugeF64 {
         sink.sample(labels, Value::GaugeF64(self.get()), &SampleMeta::default());
     }
 
+    #[inline]
+    fn plain_value(&self) -> Option<(Value<'_>, Option<f64>)> {
+        Some((Value::GaugeF64(self.get()), None))
+    }
+
     fn reset(&self) {
         self.set(0.0);
     }
@@ -220,6 +230,11 @@ impl Metric for Untyped {
 
     fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
         sink.sample(labels, Value::Untyped(self.get()), &SampleMeta::default());
+    }
+
+    #[inline]
+    fn plain_value(&self) -> Option<(Value<'_>, Option<f64>)> {
+        Some((Value::Untyped(self.get()), None))
     }
 
     fn reset(&self) {

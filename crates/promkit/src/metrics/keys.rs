@@ -62,6 +62,18 @@ impl Keys {
         u32::try_from(self.chunks.len() - 1).unwrap_or(u32::MAX)
     }
 
+    /// The key at `r`, and the bytes from its start to the end of its chunk (the key and the
+    /// keys stored after it): what an encoder may read past the key to copy it in one move.
+    #[inline]
+    pub(super) fn get_readable(&self, r: KeyRef) -> (&str, &[u8]) {
+        let chunk = &self.chunks[r.chunk as usize];
+        if r.len == WHOLE_CHUNK {
+            return (chunk, chunk.as_bytes());
+        }
+        let start = usize::from(r.start);
+        (&chunk[start..start + usize::from(r.len)], chunk.as_bytes().get(start..).unwrap_or_default())
+    }
+
     /// The key at `r`.
     #[inline]
     pub(super) fn get(&self, r: KeyRef) -> &str {

@@ -32,7 +32,7 @@ pub use stateset::{EnumStateSet, MAX_STATES, StateSet, StateSetOptions};
 pub use summary::{Summary, SummaryOptions};
 pub use typed::TypedFamily;
 
-use crate::model::{BuildError, Desc, Labels, MetricType, Sink};
+use crate::model::{BuildError, Desc, Labels, MetricType, Sink, Value};
 
 /// A metric type that can be a series in a [`Family`]: a cheap-to-clone handle on shared state.
 pub trait Metric: Clone + Send + Sync + 'static {
@@ -58,6 +58,14 @@ pub trait Metric: Clone + Send + Sync + 'static {
 
     /// Hands this series' current value to `sink`, with these labels.
     fn write(&self, options: &Self::Options, labels: &Labels<'_>, sink: &mut dyn Sink);
+
+    /// This series' current value and creation time, when that is all it has to write (one
+    /// sample, no exemplar): a family then hands runs of such series to the sink at once
+    /// ([`Sink::stored_samples`]). `None` (the default)
+    /// sends the series through [`write`](Self::write).
+    fn plain_value(&self) -> Option<(Value<'_>, Option<f64>)> {
+        None
+    }
 
     /// Sets the series back to its zero value (used when a dense family removes a series).
     fn reset(&self);

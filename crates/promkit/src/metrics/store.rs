@@ -32,13 +32,17 @@ use super::keys::{KeyRef, Keys};
 use super::slab::Slab;
 use thread_local::ThreadLocal;
 
-use crate::model::{Desc, FamilyHeader, LabelTemplate, Labels, Sink};
+use crate::model::{Desc, FamilyHeader, LabelTemplate, Labels, Sink, StoredSample};
 use crate::sync::{AtomicU64, AtomicUsize, Mutex, lock};
 use crate::syntax::escape::{unescape_label_value, write_label_value};
 
 use super::Metric;
 use super::builder::WhenEmpty;
 use super::series_ref::SeriesRef;
+
+/// How many series [`Store::collect`] hands to the sink in one run: enough to make the call
+/// and the encoder's setup negligible, few enough for the stack (40 bytes each).
+const RUN: usize = 64;
 
 /// The label value every label of the overflow series carries once a family's series limit is
 /// reached.
@@ -735,14 +739,34 @@ impl<M: Metric> Store<M> {
             order.generation = inner.generation;
             order.valid = true;
         }
+        // Series with nothing but a value go to the sink in runs (one call per run, not per
+        // series); any other series ends the run and is written alone, so the order holds.
+        let mut run = [StoredSample::EMPTY; RUN];
+        let mut n = 0;
         for &p in &order.order {
-            if let Some(e) = &inner.slab[p as usize] {
+            let Some(e) = &inner.slab[p as usize] else { continue };
+            let (key, readable) = inner.keys.get_readable(e.key);
+            if let Some((value, created)) = e.metric.plain_value() {
+                run[n] = StoredSample { key, value, created, readable };
+                n += 1;
+                if n == RUN {
+                    sink.stored_samples(&self.template, &run);
+                    n = 0;
+                }
+            } else {
+                if n > 0 {
+                    sink.stored_samples(&self.template, &run[..n]);
+                    n = 0;
+                }
                 e.metric.write(
                     &self.options,
-                    &Labels::Stored { template: &self.template, values: inner.keys.get(e.key) },
+                    &Labels::Stored { template: &self.template, values: key },
                     sink,
                 );
             }
+        }
+        if n > 0 {
+            sink.stored_samples(&self.template, &run[..n]);
         }
     }
 

@@ -9,8 +9,8 @@
 use super::desc::Desc;
 use super::error::CollectError;
 use super::kind::FamilyHeader;
-use super::labels::Labels;
-use super::sample::{SampleMeta, Value};
+use super::labels::{LabelTemplate, Labels};
+use super::sample::{SampleMeta, StoredSample, Value};
 
 /// Receives families and samples from collectors: the encoders and the gatherer implement it.
 pub trait Sink {
@@ -18,6 +18,17 @@ pub trait Sink {
     fn family(&mut self, header: &FamilyHeader<'_>);
     /// One series of the current family.
     fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>);
+
+    /// A run of series of the current family in promkit's stored form (no timestamp, no
+    /// exemplar), in order: what promkit's families hand over, one call per run instead of
+    /// one per series, so an encoder sets up its output once per run. The default passes
+    /// each to [`sample`](Self::sample).
+    fn stored_samples(&mut self, template: &LabelTemplate, samples: &[StoredSample<'_>]) {
+        for s in samples {
+            let meta = SampleMeta { created: s.created, ..SampleMeta::default() };
+            self.sample(&Labels::Stored { template, values: s.key }, s.value, &meta);
+        }
+    }
 }
 
 /// Something the registry can ask for metrics at scrape time.

@@ -29,7 +29,7 @@ pub use kind::{FamilyHeader, MetricType};
 pub use labels::{LabelTemplate, Labels};
 pub use native::NativeSnapshot;
 pub use quantiles::Quantiles;
-pub use sample::{HistogramSource, SampleMeta, SummarySource, Value};
+pub use sample::{HistogramSource, SampleMeta, StoredSample, SummarySource, Value};
 pub use snapshot::{MetricFamily, Sample, SampleValue, SnapshotHistogram, SnapshotSummary};
 pub use validation::NameValidation;
 

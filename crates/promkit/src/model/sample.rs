@@ -36,6 +36,34 @@ impl<'a> SampleMeta<'a> {
     }
 }
 
+/// One series of a run handed to [`Sink::stored_samples`](super::Sink::stored_samples): its key (the label values in
+/// promkit's stored form, see [`Labels::Stored`](super::Labels::Stored)), its value, and when
+/// it was created. It stands for `sample(&Labels::Stored { template, values: key }, value,
+/// &SampleMeta { created, ..SampleMeta::default() })`.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredSample<'a> {
+    /// The series' label values, escaped and newline-joined in label-name order.
+    pub key: &'a str,
+    /// The value.
+    pub value: Value<'a>,
+    /// When the series was created, in seconds since the epoch: OpenMetrics `_created`.
+    pub created: Option<f64>,
+    /// The key's bytes followed by whatever promkit stores after it (at least the key): an
+    /// encoder copies short values with fixed-size moves that read past them.
+    pub(crate) readable: &'a [u8],
+}
+
+impl<'a> StoredSample<'a> {
+    /// A placeholder, to fill an array of them before a run is gathered.
+    pub const EMPTY: StoredSample<'static> =
+        StoredSample { key: "", value: Value::CounterU64(0), created: None, readable: b"" };
+
+    /// One series: its key, value and creation time.
+    pub fn new(key: &'a str, value: Value<'a>, created: Option<f64>) -> Self {
+        StoredSample { key, value, created, readable: key.as_bytes() }
+    }
+}
+
 /// A histogram's current state, read by the encoder when it writes the series.
 pub trait HistogramSource {
     /// The bucket upper bounds (without `+Inf`).

@@ -15,8 +15,8 @@ pub use wrap::Wrapped;
 use crate::encode::{self, EncodeJob, Encoder, Format};
 use crate::metrics::{Described, Metric};
 use crate::model::{
-    CollectError, Collector, Desc, EscapingScheme, FamilyHeader, Labels, LimitStats, MetricFamily,
-    MetricType, NameValidation, SampleMeta, Sink, Value,
+    CollectError, Collector, Desc, EscapingScheme, FamilyHeader, LabelTemplate, Labels, LimitStats,
+    MetricFamily, MetricType, NameValidation, SampleMeta, Sink, StoredSample, Value,
 };
 
 /// A set of collectors exported together, checked for consistency when each is registered.
@@ -571,6 +571,12 @@ impl<E: Sink> Sink for Filter<'_, E> {
     fn sample(&mut self, labels: &Labels<'_>, value: Value<'_>, meta: &SampleMeta<'_>) {
         if self.pass {
             self.inner.sample(labels, value, meta);
+        }
+    }
+
+    fn stored_samples(&mut self, template: &LabelTemplate, samples: &[StoredSample<'_>]) {
+        if self.pass {
+            self.inner.stored_samples(template, samples);
         }
     }
 }

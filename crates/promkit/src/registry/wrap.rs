@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::model::{CollectError, Collector, Desc, FamilyHeader, Labels, SampleMeta, Sink, Value};
+use crate::model::{
+    CollectError, Collector, Desc, FamilyHeader, LabelTemplate, Labels, SampleMeta, Sink, StoredSample, Value,
+};
 
 use super::{CollectorId, RegisterError, Registry};
 
@@ -105,5 +107,15 @@ impl Sink for Adapter<'_> {
         self.scratch.extend(self.wrapper.labels.iter().cloned());
         self.scratch.sort_by(|a, b| a.0.cmp(&b.0));
         self.sink.sample(&Labels::Owned(&self.scratch), value, meta);
+    }
+
+    fn stored_samples(&mut self, template: &LabelTemplate, samples: &[StoredSample<'_>]) {
+        if self.wrapper.labels.is_empty() {
+            return self.sink.stored_samples(template, samples);
+        }
+        for s in samples {
+            let meta = SampleMeta { created: s.created, ..SampleMeta::default() };
+            self.sample(&Labels::Stored { template, values: s.key }, s.value, &meta);
+        }
     }
 }

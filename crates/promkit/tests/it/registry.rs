@@ -5,9 +5,9 @@
 use std::sync::LazyLock;
 
 use promkit::{
-    BuildError, CollectError, Collector, Counter, Error, Family, Format, Gauge, Histogram, LabelError,
-    LabelSet, LabelValue, RegisterError, Registry, default_registry, exponential_buckets, linear_buckets,
-    metrics::OVERFLOW_LABEL_VALUE,
+    BuildError, CollectError, Collector, Counter, Error, Family, Format, Gauge, GaugeF64, Histogram,
+    LabelError, LabelSet, LabelValue, RegisterError, Registry, default_registry, exponential_buckets,
+    linear_buckets, metrics::OVERFLOW_LABEL_VALUE,
 };
 use promkit::{
     model::{Desc, FamilyHeader, MetricType, Sink, Value},
@@ -489,4 +489,64 @@ fn removing_most_series_keeps_the_rest_whole() {
     assert_eq!(lines.len(), 2_001, "2,000 kept series, one new");
     assert!(lines.contains(&format!("kept_total{{id=\"id-19990\",pad=\"{pad}\"}} 19990").as_str()));
     assert!(lines.contains(&format!("kept_total{{id=\"new\",pad=\"{pad}\"}} 1").as_str()));
+}
+
+/// A family's plain series reach the encoder in runs; series with an exemplar (or local
+/// handles) end a run and are written alone. Across run boundaries, beside a histogram, the
+/// bytes are those of the gathered snapshot replayed series by series, in every text format,
+/// and a collector failing after them (skipped) takes only its own lines away.
+#[test]
+fn runs_of_stored_series_encode_as_the_snapshot_does() {
+    fn fill(r: &Registry) {
+        let hits: Family<Counter> =
+            Counter::builder("hits_total").help("Hits.").labels(["id", "method"]).register(r).unwrap();
+        for i in 0..200u64 {
+            let method = if i % 2 == 0 { "GET" } else { "POST" };
+            let c = hits.with_label_values(&[&format!("id-{i}"), method]).unwrap();
+            if i % 67 == 5 {
+                c.inc_by_with_exemplar(i + 1, &[("trace_id", "abc")]).unwrap();
+            } else {
+                c.inc_by(i * 1_000_003);
+            }
+        }
+        let sizes: Family<GaugeF64> =
+            GaugeF64::builder("size").help("Size.").labels(["id"]).register(r).unwrap();
+        for i in 0..130 {
+            sizes.with_label_values(&[&format!("s{i}")]).unwrap().set(f64::from(i) * 0.37 - 3.0);
+        }
+        let took = Histogram::builder("took_seconds").help("Took.").labels(["id"]).register(r).unwrap();
+        took.with_label_values(&["x"]).unwrap().observe(0.3);
+    }
+    let r = Registry::new();
+    fill(&r);
+    let flaky = Registry::new();
+    fill(&flaky);
+    flaky.register(Flaky).unwrap();
+    let families = r.gather().unwrap();
+    for format in [
+        Format::Text,
+        Format::OPENMETRICS,
+        Format::OpenMetrics { created_samples: promkit::encode::CreatedSamples::Write },
+    ] {
+        let mut out = Vec::new();
+        r.encode(format, &mut out).unwrap();
+        let body = String::from_utf8(out).unwrap();
+        assert_eq!(body.matches("\nhits_total{").count(), 200, "{format:?}:\n{body}");
+        let mut replayed = Vec::new();
+        promkit::encode::encode_families(&families, format, &mut replayed);
+        assert_eq!(String::from_utf8(replayed).unwrap(), body, "{format:?}");
+        let mut out = Vec::new();
+        let failures =
+            flaky.encode_with(&mut out, &EncodeOptions::new(format).on_error(OnError::Skip)).unwrap();
+        assert_eq!(failures.len(), 1);
+        // The two registries' series (and exemplars) were made at different times.
+        let untimed = |s: &str| {
+            s.lines()
+                .filter(|l| !l.contains("_created") && !l.contains(" # {"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let skipped = String::from_utf8(out).unwrap();
+        assert!(untimed(&skipped) == untimed(&body), "{format:?}, the failing collector skipped:\n{skipped}");
+    }
 }
