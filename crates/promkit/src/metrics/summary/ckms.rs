@@ -85,7 +85,16 @@ struct Target {
 impl Target {
     #[inline]
     fn widest_at(&self, r: f64, n: f64) -> f64 {
-        self.two_error * n.max(r * self.below).max((n - r) * self.above)
+        // Plain comparisons, not `f64::max`: no operand is NaN, so the NaN handling `max`
+        // compiles to would only lengthen the loop compress spends its time in.
+        let (low, high) = (r * self.below, (n - r) * self.above);
+        let far = if low > high { low } else { high };
+        self.two_error * if far > n { far } else { n }
+    }
+
+    /// How fast `widest_at` can fall per rank: its slope is `2ε/(φ − ε)` or `2ε/(1 − φ + ε)`.
+    fn slope(&self) -> f64 {
+        self.two_error * if self.below > self.above { self.below } else { self.above }
     }
 }
 
@@ -116,7 +125,16 @@ impl Targets {
     /// The widest span a tuple starting after rank `r` may have among `n` observations.
     #[inline]
     fn widest(&self, r: f64, n: f64) -> f64 {
-        self.0.iter().fold(f64::INFINITY, |widest, t| widest.min(t.widest_at(r, n)))
+        self.0.iter().fold(f64::INFINITY, |widest, t| {
+            let w = t.widest_at(r, n);
+            if w < widest { w } else { widest }
+        })
+    }
+
+    /// The steepest slope of [`widest`](Self::widest) in `r` (the steepest of the minimum's
+    /// parts): `widest(r') ≥ widest(r) − slope·|r − r'|`.
+    fn slope(&self) -> f64 {
+        self.0.iter().fold(0.0, |steepest, t| if t.slope() > steepest { t.slope() } else { steepest })
     }
 }
 
@@ -177,23 +195,23 @@ impl Stream {
         let mut out = std::mem::take(&mut self.spare);
         out.clear();
         out.reserve(self.tuples.len() + sorted.len());
-        let mut old = self.tuples.iter().copied().peekable();
-        let mut passed_old = false;
+        let old = &self.tuples;
+        let mut i = 0;
         for &v in sorted {
             // Equal values go after the ones already there, so arrival order breaks ties.
-            while let Some(t) = old.next_if(|t| t.value.total_cmp(&v).is_le()) {
+            while let Some(&t) = old.get(i).filter(|t| t.value.total_cmp(&v).is_le()) {
                 out.push(t);
-                passed_old = true;
+                i += 1;
             }
             // Before every old tuple or after all of them the rank is exact; in between it is
             // at most the next tuple's highest rank (which the new value pushes up by one).
-            let delta = match old.peek() {
-                Some(next) if passed_old => next.width + next.delta - 1,
+            let delta = match old.get(i) {
+                Some(next) if i > 0 => next.width + next.delta - 1,
                 _ => 0,
             };
             out.push(Tuple { value: v, width: 1, delta });
         }
-        out.extend(old);
+        out.extend_from_slice(&old[i..]);
         self.spare = std::mem::replace(&mut self.tuples, out);
         self.merged += sorted.len() as u64;
         self.compress(targets);
@@ -208,6 +226,10 @@ impl Stream {
         }
         let n = self.merged as f64;
         let always = targets.narrowest(n);
+        // `widest` at rank `known_at` was `known`; the slope bounds it further left (ranks only
+        // fall during the walk), so most merges that `always` refuses need no full evaluation.
+        let slope = targets.slope();
+        let (mut known_at, mut known) = (n, f64::NEG_INFINITY);
         // tuples[kept..] is the compressed tail, written right to left behind the reader.
         let mut kept = len;
         let mut x = self.tuples[len - 1];
@@ -216,7 +238,11 @@ impl Stream {
             let c = self.tuples[i];
             let before = rank - c.width;
             let width = (c.width + x.width + x.delta) as f64;
-            if width <= always || width <= targets.widest(before as f64, n) {
+            let at = before as f64;
+            if width <= always || width <= known - slope * (known_at - at) || {
+                (known_at, known) = (at, targets.widest(at, n));
+                width <= known
+            } {
                 x.width += c.width;
             } else {
                 kept -= 1;
@@ -236,6 +262,26 @@ impl Stream {
     #[cfg(all(test, not(loom)))]
     pub(super) fn tuples(&self) -> usize {
         self.tuples.len()
+    }
+}
+
+/// Sorts `values` ascending by [`f64::total_cmp`], through `keys`: integer keys in the same
+/// order sort faster than floats compared with `total_cmp`.
+pub(super) fn sort(values: &mut [f64], keys: &mut Vec<u64>) {
+    // Negative floats (sign bit set) flip every bit, so larger magnitudes sort first; the
+    // others flip only the sign bit, to sort above them. The map is its own inverse's mirror.
+    fn key(v: f64) -> u64 {
+        let bits = v.to_bits();
+        bits ^ ((((bits as i64) >> 63) as u64) | (1 << 63))
+    }
+    fn value(k: u64) -> f64 {
+        f64::from_bits(if k >> 63 == 1 { k ^ (1 << 63) } else { !k })
+    }
+    keys.clear();
+    keys.extend(values.iter().map(|&v| key(v)));
+    keys.sort_unstable();
+    for (v, &k) in values.iter_mut().zip(keys.iter()) {
+        *v = value(k);
     }
 }
 
@@ -396,6 +442,30 @@ mod tests {
             out.reverse();
         }
         out
+    }
+
+    #[test]
+    fn integer_keys_sort_as_total_cmp_does() {
+        let mut values = vec![
+            3.5,
+            -0.0,
+            0.0,
+            f64::INFINITY,
+            -1e300,
+            f64::NAN,
+            -f64::NAN,
+            f64::MIN_POSITIVE,
+            -2.0,
+            f64::NEG_INFINITY,
+            1e-320,
+            -1e-320,
+        ];
+        values.extend(stream(2, 500, 3));
+        let mut expected = values.clone();
+        expected.sort_by(f64::total_cmp);
+        sort(&mut values, &mut Vec::new());
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&values), bits(&expected));
     }
 
     #[test]

@@ -26,9 +26,11 @@ use window::{Clock, Periods};
 /// in the window; `_count` and `_sum` cover every observation. Without objectives (the
 /// default) a summary is just the count and sum.
 ///
-/// `observe` reads the clock and appends to a small buffer behind a per-thread shard lock;
-/// every `buf_cap` observations (and at each scrape) the buffers are merged into the
-/// estimators, so a scrape's count and sum always describe the same observations as its
+/// `observe` appends to a small buffer behind a per-thread shard lock and reads the clock only
+/// once every 64 observations and after each scrape, so an observation may be dated early by
+/// up to the time since its thread's last reading (at most the time since the last scrape:
+/// see the `shards` module); every `buf_cap` observations (and at each scrape) the buffers are
+/// merged into the estimators, so a scrape's count and sum always describe the same observations as its
 /// quantiles. Quantiles cannot be aggregated across series or instances: for that, use a
 /// [`Histogram`](crate::Histogram).
 ///
@@ -450,12 +452,48 @@ mod tests {
         let mut options = objectives(&[(1.0, 0.0)]);
         options.shards = 1;
         let s = Summary::with_clock(&options, t.clock());
-        s.observe(100.0); // period 1, buffered, no scrape
+        // A burst that makes the shard read the clock on its next observation.
+        for _ in 0..shards::CHECK_EVERY {
+            s.observe(100.0); // period 1, buffered, no scrape
+        }
         t.set(Duration::from_secs(9 * 60));
-        s.observe(1.0); // period 5: flushes the 100 first, then waits
+        s.observe(1.0); // period 5: flushes the 100s first, then waits
         t.set(Duration::from_secs(10 * 60 + 1));
-        // Period 6: the 100 expired with period 1's stream; the 1 stays.
-        assert_eq!(s.snapshot(), (vec![1.0], 2, 101.0));
+        // Period 6: the 100s expired with period 1's stream; the 1 stays.
+        let n = u64::from(shards::CHECK_EVERY);
+        assert_eq!(s.snapshot(), (vec![1.0], n + 1, 100.0 * n as f64 + 1.0));
+    }
+
+    #[test]
+    fn between_clock_readings_observations_are_dated_early_by_at_most_the_time_since_a_scrape() {
+        let t = ManualClock::new();
+        let mut options = objectives(&[(1.0, 0.0)]);
+        options.shards = 1;
+        let s = Summary::with_clock(&options, t.clock());
+        s.observe(100.0); // period 1: the shard reads the clock
+        t.set(Duration::from_secs(9 * 60));
+        s.observe(1.0); // no reading: dated period 1 with the 100
+        t.set(Duration::from_secs(10 * 60 + 1));
+        let (values, count, sum) = s.snapshot();
+        assert!(values[0].is_nan(), "both left with period 1: {values:?}");
+        assert_eq!((count, sum), (2, 101.0));
+        // The scrape drained the shard, so its next observation reads the clock (period 6);
+        // one without a reading since is dated by it: early by at most the time since the
+        // scrape, here 9 minutes, and it leaves the quantiles with period 6.
+        s.observe(100.0);
+        t.set(Duration::from_secs(19 * 60));
+        s.observe(1.0);
+        t.set(Duration::from_secs(20 * 60 + 1));
+        let (values, count, sum) = s.snapshot();
+        assert!(values[0].is_nan(), "both left with period 6: {values:?}");
+        assert_eq!((count, sum), (4, 202.0));
+        // With a scrape between the two, the later one keeps its own period.
+        s.observe(100.0); // period 11
+        assert_eq!(s.snapshot().0, [100.0]);
+        t.set(Duration::from_secs(29 * 60));
+        s.observe(1.0); // read afresh: period 15
+        t.set(Duration::from_secs(30 * 60 + 1)); // period 16: period 11 is gone, 15 stays
+        assert_eq!(s.snapshot(), (vec![1.0], 6, 303.0));
     }
 
     #[test]

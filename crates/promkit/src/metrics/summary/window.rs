@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use super::Quantiles;
-use super::ckms::{BUFFER, Stream, Targets, exact};
+use super::ckms::{BUFFER, Stream, Targets, exact, sort};
 
 /// Where a summary reads the time: [`Instant::now`], or a clock a test moves by hand.
 #[derive(Clone, Default)]
@@ -87,6 +87,8 @@ pub(super) struct Window {
     /// Observations every stream is yet to merge (sorted when `sorted`).
     buffer: Vec<f64>,
     sorted: bool,
+    /// Scratch space for [`sort`].
+    keys: Vec<u64>,
     staging: Vec<f64>,
     segments: Vec<Segment>,
 }
@@ -100,6 +102,7 @@ impl Window {
             head_period: 1,
             buffer: Vec::new(),
             sorted: true,
+            keys: Vec::new(),
             staging: Vec::new(),
             segments: Vec::new(),
         }
@@ -150,7 +153,7 @@ impl Window {
             return;
         }
         if !self.sorted {
-            self.buffer.sort_unstable_by(f64::total_cmp);
+            sort(&mut self.buffer, &mut self.keys);
         }
         let len = self.streams.len();
         for i in skip..len {
@@ -188,7 +191,7 @@ impl Window {
         if self.streams[self.head].count() == 0 {
             // Everything the head has is still in the buffer: answer exactly from it.
             if !self.sorted {
-                self.buffer.sort_unstable_by(f64::total_cmp);
+                sort(&mut self.buffer, &mut self.keys);
                 self.sorted = true;
             }
             for &(q, _) in quantiles.objectives() {
