@@ -552,7 +552,6 @@ mod tests {
         );
     }
 
-
     #[test]
     fn concurrent_observers_and_scrapes_never_see_a_torn_histogram() {
         stress(NativeOptions::with_factor(1.1).limit(0, Duration::ZERO, 0.0));
