@@ -285,7 +285,10 @@ mod tests {
         now.store(61, Ordering::Relaxed);
         // No clock reading until `CHECK_EVERY` observations: dated period 1 with the 5.0.
         r.observe_on(0, 5.0);
-        assert_eq!((lock(&r.shards[0]).values.len(), lock(&r.shards[0]).period), (2, 1));
+        {
+            let s = lock(&r.shards[0]);
+            assert_eq!((s.values.len(), s.period), (2, 1));
+        }
         for _ in 2..CHECK_EVERY {
             r.observe_on(0, 5.0);
         }
