@@ -174,6 +174,12 @@ impl LabelTemplate {
         &self.variants.get(scheme.index()).unwrap_or(&self.variants[0]).lits
     }
 
+    /// The labels in name order: each name with its constant value, or `None` where the
+    /// series' next stored value goes.
+    pub(crate) fn labels(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.names.iter().map(|(n, v)| (&**n, v.as_deref()))
+    }
+
     #[inline]
     fn write(&self, out: &mut Vec<u8>, values: &str, scheme: EscapingScheme) {
         // One variant: every scheme writes these names alike.

@@ -8,13 +8,14 @@
 #[cfg(test)]
 mod proto;
 mod spans;
+mod stored;
 mod wire;
 
-use wire::{bytes, close, double, int, open, sint, uint};
+use wire::{bytes, close, double, header, int, open, sint, uint, varint_len};
 
 use crate::model::{
-    EscapingScheme, Exemplar, FamilyHeader, HistogramSource, Labels, MetricType, NativeSnapshot, SampleMeta,
-    Sink, Value,
+    EscapingScheme, Exemplar, FamilyHeader, HistogramSource, LabelTemplate, Labels, MetricType,
+    NativeSnapshot, SampleMeta, Sink, StoredSample, Value,
 };
 use crate::syntax::escape::write_unescaped_label_value;
 use crate::syntax::name_escape::{write_label_if_needed, write_name_if_needed};
@@ -41,6 +42,8 @@ pub struct ProtobufEncoder<'a> {
     /// buffer reused across scrapes (see [`super::take_name_buffer`]).
     unit: String,
     escaping: EscapingScheme,
+    /// The current family's labels, pre-encoded for its stored series.
+    labels: stored::StoredLabels,
 }
 
 /// Length bytes reserved for a family: three cover bodies up to 2 MiB; a smaller family is
@@ -56,7 +59,13 @@ impl<'a> ProtobufEncoder<'a> {
 
     /// An encoder appending to `out`, names written as `escaping` says.
     pub fn with_escaping(out: &'a mut Vec<u8>, escaping: EscapingScheme) -> Self {
-        Self { out, family: None, unit: super::take_name_buffer(), escaping }
+        Self {
+            out,
+            family: None,
+            unit: super::take_name_buffer(),
+            escaping,
+            labels: stored::StoredLabels::take(),
+        }
     }
 
     /// Ends the family in progress.
@@ -113,23 +122,42 @@ fn kind(k: MetricType) -> u64 {
     }
 }
 
-/// A `google.protobuf.Timestamp` (proto3: zero fields are left out).
+/// A `google.protobuf.Timestamp` (proto3: zero fields are left out). Its body is at most 22
+/// bytes, so its length is written up front.
 fn timestamp(out: &mut Vec<u8>, field: u32, seconds: i64, nanos: i32) {
-    let o = open(out, Some(field), 1);
+    // A one-byte length: the body is below 128 bytes.
+    #[allow(clippy::cast_possible_truncation)]
+    header(out, field, timestamp_len(seconds, nanos) as u8);
     if seconds != 0 {
         int(out, 1, seconds);
     }
     if nanos != 0 {
         int(out, 2, i64::from(nanos));
     }
-    close(out, o);
 }
 
-/// Float seconds since the epoch as whole seconds and nanoseconds.
+/// The body length of a `Timestamp`: each non-zero field's one-byte tag and varint.
+#[inline]
+fn timestamp_len(seconds: i64, nanos: i32) -> usize {
+    #[allow(clippy::cast_sign_loss)] // int64/int32 go on the wire as two's complement bits
+    let field = |v: i64| if v == 0 { 0 } else { 1 + varint_len(v as u64) };
+    field(seconds) + field(i64::from(nanos))
+}
+
+/// Float seconds since the epoch as whole seconds and nanoseconds (rounded to nearest).
+///
+/// Floor and round are done with casts: `f64::floor` and `f64::round` are libm calls on a
+/// baseline x86-64 target, and a scrape splits one created timestamp per counter.
+#[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
 fn split_secs(secs: f64) -> (i64, i32) {
-    let whole = secs.floor();
-    #[allow(clippy::cast_possible_truncation)] // timestamps are far inside i64 seconds
-    (whole as i64, ((secs - whole) * 1e9).round().min(999_999_999.0) as i32)
+    // `as` truncates toward zero (saturating): one less below zero makes it the floor.
+    let mut whole = secs as i64;
+    if whole as f64 > secs {
+        whole -= 1;
+    }
+    // In [0, 1): non-negative, so adding a half and truncating rounds to nearest.
+    let nanos = ((secs - whole as f64) * 1e9 + 0.5) as i32;
+    (whole, nanos.min(999_999_999))
 }
 
 fn created(out: &mut Vec<u8>, field: u32, meta: &SampleMeta<'_>) {
@@ -258,7 +286,22 @@ fn value_message(out: &mut Vec<u8>, field: u32, v: f64) {
     close(out, o);
 }
 
+/// A `Counter` message (field 3 of `Metric`): its value, exemplar and created timestamp.
+#[inline]
 fn counter(out: &mut Vec<u8>, v: f64, meta: &SampleMeta<'_>) {
+    if meta.exemplar.is_none() {
+        // The common case, with every length known up front: a value (9 bytes) and a
+        // timestamp (at most 24), so a one-byte length.
+        let created = meta.created.map(split_secs);
+        let body = 9 + created.map_or(0, |(s, n)| 2 + timestamp_len(s, n));
+        #[allow(clippy::cast_possible_truncation)] // at most 33
+        header(out, 3, body as u8);
+        double(out, 1, v);
+        if let Some((s, n)) = created {
+            timestamp(out, 3, s, n);
+        }
+        return;
+    }
     let o = open(out, Some(3), 1);
     double(out, 1, v);
     if let Some(e) = meta.exemplar {
@@ -271,6 +314,7 @@ fn counter(out: &mut Vec<u8>, v: f64, meta: &SampleMeta<'_>) {
 impl Sink for ProtobufEncoder<'_> {
     fn family(&mut self, header: &FamilyHeader<'_>) {
         self.flush();
+        self.labels.reset();
         let out = &mut *self.out;
         self.family = Some(open(out, None, FAMILY_LEN_GUESS));
         let name = open(out, Some(1), 1);
@@ -286,43 +330,67 @@ impl Sink for ProtobufEncoder<'_> {
         if self.family.is_none() {
             return;
         }
-        let out = &mut *self.out;
         let escaping = self.escaping;
-        let guess = if matches!(value, Value::Histogram(_) | Value::Summary(_)) { 2 } else { 1 };
-        let metric = open(out, Some(4), guess);
-        labels.for_each_raw(&mut |n, v, escaped| label_pair(out, n, v, escaped, escaping));
-        // The wire format holds doubles, as Go's does.
-        #[allow(clippy::cast_precision_loss)]
-        match value {
-            Value::CounterU64(v) => counter(out, v as f64, meta),
-            Value::CounterF64(v) => counter(out, v, meta),
-            Value::GaugeI64(v) => value_message(out, 2, v as f64),
-            Value::GaugeF64(v) => value_message(out, 2, v),
-            Value::Untyped(v) => value_message(out, 5, v),
-            Value::Summary(q) => super::with_quantile_buffer(|values| {
-                let (count, sum) = q.read(values);
-                let o = open(out, Some(4), 2);
-                uint(out, 1, count);
-                double(out, 2, sum);
-                for (&(quantile, _), &v) in q.quantiles().objectives().iter().zip(values.iter()) {
-                    let qo = open(out, Some(3), 1);
-                    double(out, 1, quantile);
-                    double(out, 2, v);
-                    close(out, qo);
-                }
-                created(out, 4, meta);
-                close(out, o);
-            }),
-            Value::Histogram(_) => {}
-        }
-        if let Some(ts) = meta.timestamp_ms {
-            int(out, 6, ts);
-        }
-        if let Value::Histogram(h) = value {
-            histogram(out, h, meta);
-        }
-        close(out, metric);
+        metric(self.out, value, meta, |out| {
+            labels.for_each_raw(&mut |n, v, escaped| label_pair(out, n, v, escaped, escaping));
+        });
     }
+
+    fn stored_samples(&mut self, template: &LabelTemplate, samples: &[StoredSample<'_>]) {
+        if self.family.is_none() {
+            return;
+        }
+        self.labels.prepare(template, self.escaping);
+        let labels = &self.labels;
+        for s in samples {
+            let meta = SampleMeta { created: s.created, ..SampleMeta::default() };
+            metric(self.out, s.value, &meta, |out| labels.write(out, s.key));
+        }
+    }
+}
+
+/// One `Metric` (field 4 of its family): the labels `write_labels` writes, then the value.
+#[inline]
+fn metric(
+    out: &mut Vec<u8>,
+    value: Value<'_>,
+    meta: &SampleMeta<'_>,
+    write_labels: impl FnOnce(&mut Vec<u8>),
+) {
+    let guess = if matches!(value, Value::Histogram(_) | Value::Summary(_)) { 2 } else { 1 };
+    let metric = open(out, Some(4), guess);
+    write_labels(out);
+    // The wire format holds doubles, as Go's does.
+    #[allow(clippy::cast_precision_loss)]
+    match value {
+        Value::CounterU64(v) => counter(out, v as f64, meta),
+        Value::CounterF64(v) => counter(out, v, meta),
+        Value::GaugeI64(v) => value_message(out, 2, v as f64),
+        Value::GaugeF64(v) => value_message(out, 2, v),
+        Value::Untyped(v) => value_message(out, 5, v),
+        Value::Summary(q) => super::with_quantile_buffer(|values| {
+            let (count, sum) = q.read(values);
+            let o = open(out, Some(4), 2);
+            uint(out, 1, count);
+            double(out, 2, sum);
+            for (&(quantile, _), &v) in q.quantiles().objectives().iter().zip(values.iter()) {
+                let qo = open(out, Some(3), 1);
+                double(out, 1, quantile);
+                double(out, 2, v);
+                close(out, qo);
+            }
+            created(out, 4, meta);
+            close(out, o);
+        }),
+        Value::Histogram(_) => {}
+    }
+    if let Some(ts) = meta.timestamp_ms {
+        int(out, 6, ts);
+    }
+    if let Value::Histogram(h) = value {
+        histogram(out, h, meta);
+    }
+    close(out, metric);
 }
 
 #[cfg(all(test, not(loom)))]
@@ -674,6 +742,32 @@ mod tests {
     #[test]
     fn timestamps_split_into_seconds_and_nanos() {
         assert_eq!(split_secs(1_700_000_000.25), (1_700_000_000, 250_000_000));
+        assert_eq!(split_secs(0.0), (0, 0));
+        assert_eq!(split_secs(-0.25), (-1, 750_000_000));
+        assert_eq!(split_secs(-2.0), (-2, 0));
+        assert_eq!(split_secs(1.999_999_999_9), (1, 999_999_999), "never a billion nanoseconds");
+    }
+
+    proptest::proptest! {
+        /// The cast-based split agrees with libm's floor and round.
+        #[test]
+        fn splitting_by_casts_matches_floor_and_round(secs in -1e12f64..1e12) {
+            let whole = secs.floor();
+            #[allow(clippy::cast_possible_truncation)]
+            let want = (whole as i64, ((secs - whole) * 1e9).round().min(999_999_999.0) as i32);
+            proptest::prop_assert_eq!(split_secs(secs), want);
+        }
+
+        /// A timestamp's stated length is the length of what follows it, and prost reads it back.
+        #[test]
+        fn timestamps_decode(seconds in proptest::num::i64::ANY, nanos in 0i32..1_000_000_000) {
+            let mut out = Vec::new();
+            timestamp(&mut out, 3, seconds, nanos);
+            proptest::prop_assert_eq!(usize::from(out[1]), out.len() - 2);
+            let decoded = <proto::Counter as prost::Message>::decode(&out[..]).unwrap();
+            let ts = decoded.created_timestamp.unwrap_or_default();
+            proptest::prop_assert_eq!((ts.seconds, ts.nanos), (seconds, nanos));
+        }
     }
 }
 

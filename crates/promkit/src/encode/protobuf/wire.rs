@@ -67,6 +67,15 @@ pub(super) fn sint(out: &mut Vec<u8>, field: u32, v: i64) {
     uint(out, field, ((v << 1) ^ (v >> 63)) as u64);
 }
 
+/// The tag and one-byte length of a length-delimited field whose body (below 128 bytes, known
+/// up front) the caller writes next.
+#[inline]
+pub(super) fn header(out: &mut Vec<u8>, field: u32, len: u8) {
+    debug_assert!(len < 0x80, "a one-byte length is below 128");
+    tag(out, field, LEN);
+    out.push(len);
+}
+
 /// A `string`/`bytes` field.
 #[inline]
 pub(super) fn bytes(out: &mut Vec<u8>, field: u32, v: &[u8]) {

@@ -1,0 +1,236 @@
+//! A family's labels pre-encoded for the protobuf encoder.
+//!
+//! promkit's families hand their series over as runs of stored keys (escaped values,
+//! newline-joined in label-name order) with one [`LabelTemplate`]. Encoding each `LabelPair`
+//! from scratch would check every name, and open and patch three lengths, per label per series.
+//! Instead the template is rendered once per family: a constant label as its whole `Metric.label`
+//! field, a variable one as its `LabelPair.name` field. A series then writes each variable pair
+//! with its length computed up front from the value's length: a few byte copies.
+
+use std::cell::Cell;
+
+use super::wire::{Open, close, open, varint, varint_len};
+use crate::model::{EscapingScheme, LabelTemplate};
+use crate::syntax::escape::write_unescaped_label_value;
+use crate::syntax::name_escape::write_label_if_needed;
+
+/// Tag of `Metric.label` and of `LabelPair.name`: field 1, length-delimited.
+const TAG_1: u8 = 1 << 3 | 2;
+/// Tag of `LabelPair.value`: field 2, length-delimited.
+const TAG_2: u8 = 2 << 3 | 2;
+
+/// The pieces of one template, rendered for one escaping scheme.
+#[derive(Debug)]
+pub(super) struct StoredLabels {
+    /// Address of the template the pieces are rendered for; `None` when there are none.
+    template: Option<usize>,
+    /// The pieces back to back: a constant label's whole `Metric.label` field, a variable
+    /// label's `LabelPair.name` field.
+    buf: Vec<u8>,
+    /// Where each piece ends in `buf`, in label order, and whether a value goes with it.
+    parts: Vec<Part>,
+    /// How many parts are variable.
+    vars: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    end: usize,
+    variable: bool,
+}
+
+/// The buffers handed from one encoder to the next (a registry makes an encoder per scrape),
+/// so a warm encode does not allocate; a type without `Drop`, so storing it cannot call back
+/// into the thread-local.
+struct Spare {
+    buf: Vec<u8>,
+    parts: Vec<Part>,
+}
+
+impl Spare {
+    const EMPTY: Spare = Spare { buf: Vec::new(), parts: Vec::new() };
+}
+
+thread_local! {
+    static SPARE: Cell<Spare> = const { Cell::new(Spare::EMPTY) };
+}
+
+impl StoredLabels {
+    /// Empty pieces over the thread's reusable buffers (new ones if another encoder holds them).
+    pub(super) fn take() -> Self {
+        let Spare { buf, parts } = SPARE.try_with(|c| c.replace(Spare::EMPTY)).unwrap_or(Spare::EMPTY);
+        Self { template: None, buf, parts, vars: 0 }
+    }
+
+    /// Forgets the pieces: a new family starts (its template may live where an earlier one did).
+    pub(super) fn reset(&mut self) {
+        self.template = None;
+    }
+
+    /// Renders the pieces of `template` with names written as `scheme` says, unless they are
+    /// rendered for it already in this family.
+    pub(super) fn prepare(&mut self, template: &LabelTemplate, scheme: EscapingScheme) {
+        let address = std::ptr::from_ref(template) as usize;
+        if self.template == Some(address) {
+            return;
+        }
+        self.template = Some(address);
+        self.buf.clear();
+        self.parts.clear();
+        self.vars = 0;
+        for (name, konst) in template.labels() {
+            match konst {
+                Some(value) => {
+                    let o = open(&mut self.buf, Some(1), 1);
+                    name_field(&mut self.buf, name, scheme);
+                    self.buf.push(TAG_2);
+                    varint(&mut self.buf, value.len() as u64);
+                    self.buf.extend_from_slice(value.as_bytes());
+                    close(&mut self.buf, o);
+                }
+                None => {
+                    name_field(&mut self.buf, name, scheme);
+                    self.vars += 1;
+                }
+            }
+            self.parts.push(Part { end: self.buf.len(), variable: konst.is_none() });
+        }
+    }
+
+    /// Writes the `Metric.label` fields of the series whose stored values are `key`.
+    #[inline]
+    pub(super) fn write(&self, out: &mut Vec<u8>, key: &str) {
+        let mut values = key;
+        let mut start = 0;
+        let mut vars_left = self.vars;
+        for part in &self.parts {
+            let piece = &self.buf[start..part.end];
+            start = part.end;
+            if !part.variable {
+                out.extend_from_slice(piece);
+                continue;
+            }
+            vars_left -= 1;
+            // Stored values are escaped: a newline only ever separates two of them (an ASCII
+            // byte, so both sides of it are `str`s). Values are short: a plain scan is fastest.
+            let end = if vars_left == 0 {
+                values.len()
+            } else {
+                values.bytes().position(|b| b == b'\n').unwrap_or(values.len())
+            };
+            let value = &values[..end];
+            values = values.get(end + 1..).unwrap_or_default();
+            if value.as_bytes().contains(&b'\\') {
+                escaped_pair(out, piece, value);
+            } else {
+                let body = piece.len() + 1 + varint_len(value.len() as u64) + value.len();
+                out.reserve(1 + varint_len(body as u64) + body);
+                out.push(TAG_1);
+                varint(out, body as u64);
+                out.extend_from_slice(piece);
+                out.push(TAG_2);
+                varint(out, value.len() as u64);
+                out.extend_from_slice(value.as_bytes());
+            }
+        }
+    }
+}
+
+impl Drop for StoredLabels {
+    fn drop(&mut self) {
+        let spare = Spare { buf: std::mem::take(&mut self.buf), parts: std::mem::take(&mut self.parts) };
+        let _ = SPARE.try_with(|c| c.set(spare));
+    }
+}
+
+/// A `LabelPair.name` field.
+fn name_field(out: &mut Vec<u8>, name: &str, scheme: EscapingScheme) {
+    let n = open(out, Some(1), 1);
+    write_label_if_needed(out, name, scheme);
+    close(out, n);
+}
+
+/// A pair whose stored value has escapes: its length is known only once it is unescaped.
+#[cold]
+fn escaped_pair(out: &mut Vec<u8>, name_piece: &[u8], value: &str) {
+    let o: Open = open(out, Some(1), 1);
+    out.extend_from_slice(name_piece);
+    let v = open(out, Some(2), 1);
+    write_unescaped_label_value(out, value);
+    close(out, v);
+    close(out, o);
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::model::Labels;
+    use crate::syntax::escape::write_label_value;
+    use proptest::strategy::Strategy;
+
+    /// The generic path: one `LabelPair` per label, every length patched in.
+    fn per_pair(template: &LabelTemplate, key: &str, scheme: EscapingScheme) -> Vec<u8> {
+        let mut out = Vec::new();
+        Labels::Stored { template, values: key }
+            .for_each_raw(&mut |n, v, escaped| super::super::label_pair(&mut out, n, v, escaped, scheme));
+        out
+    }
+
+    fn stored_key(values: &[String]) -> String {
+        let escaped: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let mut out = Vec::new();
+                write_label_value(&mut out, v);
+                String::from_utf8(out).unwrap()
+            })
+            .collect();
+        escaped.join("\n")
+    }
+
+    #[test]
+    fn a_template_is_rendered_once_per_family() {
+        let template = LabelTemplate::new(&["method"], &[("app".to_owned(), "x".to_owned())]);
+        let mut labels = StoredLabels::take();
+        labels.prepare(&template, EscapingScheme::Underscores);
+        let rendered = labels.buf.clone();
+        labels.buf.push(0xff);
+        labels.prepare(&template, EscapingScheme::Underscores);
+        assert_eq!(labels.buf.len(), rendered.len() + 1, "the same template in the same family is kept");
+        labels.reset();
+        labels.prepare(&template, EscapingScheme::Underscores);
+        assert_eq!(labels.buf, rendered, "a new family renders again");
+        // `app="x"` is whole; `method` is its name field only.
+        assert_eq!(labels.buf, b"\x0a\x08\x0a\x03app\x12\x01x\x0a\x06method");
+    }
+
+    proptest::proptest! {
+        /// Every template (constant and variable labels, names outside the legacy set, values
+        /// with escapes, long values past the one-byte varint) in every scheme writes exactly
+        /// the bytes of the generic per-pair path.
+        #[test]
+        fn stored_pairs_match_the_generic_path(
+            vars in proptest::collection::btree_set("[a-z_][a-z0-9_.]{0,8}", 0..4),
+            consts in proptest::collection::btree_map("[A-Z][a-z0-9_.]{0,8}", ".{0,40}", 0..3),
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    ".{0,12}",
+                    ".{120,140}",
+                    proptest::sample::select(vec!["a\\b", "x\"y\nz", "", "\\n"]).prop_map(str::to_owned),
+                ],
+                4,
+            ),
+            scheme in proptest::sample::select(EscapingScheme::ALL.to_vec()),
+        ) {
+            let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
+            let consts: Vec<(String, String)> = consts.into_iter().collect();
+            let template = LabelTemplate::new(&vars, &consts);
+            let key = stored_key(&values[..vars.len()]);
+            let mut labels = StoredLabels::take();
+            labels.prepare(&template, scheme);
+            let mut out = vec![7u8];
+            labels.write(&mut out, &key);
+            proptest::prop_assert_eq!(&out[1..], &per_pair(&template, &key, scheme)[..]);
+        }
+    }
+}
