@@ -11,8 +11,8 @@
 
 pub mod check;
 pub mod parse_fixture;
-pub mod parse_section;
 pub mod peers;
+pub mod section;
 
 /// Go's default histogram buckets, which every crate is configured with.
 pub const GO_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];

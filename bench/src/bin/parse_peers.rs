@@ -133,7 +133,7 @@ fn main() {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
     let mut md = String::new();
-    md.push_str(&format!("{}\n## Parsing: 100,000 series\n\n", bench::parse_section::BEGIN));
+    md.push_str(&format!("{}\n## Parsing: 100,000 series\n\n", bench::section::PARSE.begin));
     md.push_str(&format!(
         "Written by `cargo run -p bench --release --bin parse-peers -- --write`; the criterion version is \
          `cargo bench -p bench --bench parse`. The input is promkit's exposition of \
@@ -181,12 +181,12 @@ fn main() {
             if go / ours >= 3.0 { "met" } else { "**missed**" }
         ));
     }
-    md.push_str(bench::parse_section::END);
+    md.push_str(bench::section::PARSE.end);
     println!("{md}");
     if std::env::args().any(|a| a == "--write") {
         let path = repo.join("BENCHMARKS.md");
         let doc = std::fs::read_to_string(&path).unwrap_or_default();
-        std::fs::write(&path, bench::parse_section::splice(&doc, &md)).unwrap();
+        std::fs::write(&path, bench::section::PARSE.splice(&doc, &md)).unwrap();
         eprintln!("wrote {}", path.display());
     }
 }

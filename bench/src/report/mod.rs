@@ -126,11 +126,13 @@ pub(crate) fn run(options: &Options) -> Result<PathBuf> {
     };
     let mut text = markdown::render(&run, &machine, &versions, &results, &memory, scrape.as_ref());
     let path = root.join("BENCHMARKS.md");
-    // The parser section comes from `parse-peers --write`; a report run keeps it.
-    if let Some(section) =
-        std::fs::read_to_string(&path).ok().as_deref().and_then(bench::parse_section::extract)
-    {
-        text = bench::parse_section::splice(&text, section);
+    // The parser section comes from `parse-peers --write`, the profiles from reading
+    // `scripts/profile-bench`; a report run keeps them.
+    let previous = std::fs::read_to_string(&path).unwrap_or_default();
+    for kept in bench::section::KEPT {
+        if let Some(section) = kept.extract(&previous) {
+            text = kept.splice(&text, section);
+        }
     }
     std::fs::write(&path, text)?;
     eprintln!("report: took {:.0} s", run.wall_seconds);
