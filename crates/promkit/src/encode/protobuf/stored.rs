@@ -9,7 +9,7 @@
 
 use std::cell::Cell;
 
-use super::wire::{Open, close, open, varint, varint_len};
+use super::wire::{close, open, varint, varint_len};
 use crate::model::{EscapingScheme, LabelTemplate};
 use crate::syntax::escape::write_unescaped_label_value;
 use crate::syntax::name_escape::write_label_if_needed;
@@ -29,8 +29,6 @@ pub(super) struct StoredLabels {
     buf: Vec<u8>,
     /// Where each piece ends in `buf`, in label order, and whether a value goes with it.
     parts: Vec<Part>,
-    /// How many parts are variable.
-    vars: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +57,7 @@ impl StoredLabels {
     /// Empty pieces over the thread's reusable buffers (new ones if another encoder holds them).
     pub(super) fn take() -> Self {
         let Spare { buf, parts } = SPARE.try_with(|c| c.replace(Spare::EMPTY)).unwrap_or(Spare::EMPTY);
-        Self { template: None, buf, parts, vars: 0 }
+        Self { template: None, buf, parts }
     }
 
     /// Forgets the pieces: a new family starts (its template may live where an earlier one did).
@@ -77,21 +75,10 @@ impl StoredLabels {
         self.template = Some(address);
         self.buf.clear();
         self.parts.clear();
-        self.vars = 0;
         for (name, konst) in template.labels() {
             match konst {
-                Some(value) => {
-                    let o = open(&mut self.buf, Some(1), 1);
-                    name_field(&mut self.buf, name, scheme);
-                    self.buf.push(TAG_2);
-                    varint(&mut self.buf, value.len() as u64);
-                    self.buf.extend_from_slice(value.as_bytes());
-                    close(&mut self.buf, o);
-                }
-                None => {
-                    name_field(&mut self.buf, name, scheme);
-                    self.vars += 1;
-                }
+                Some(value) => super::label_pair(&mut self.buf, name, value, false, scheme),
+                None => name_field(&mut self.buf, name, scheme),
             }
             self.parts.push(Part { end: self.buf.len(), variable: konst.is_none() });
         }
@@ -102,7 +89,6 @@ impl StoredLabels {
     pub(super) fn write(&self, out: &mut Vec<u8>, key: &str) {
         let mut values = key;
         let mut start = 0;
-        let mut vars_left = self.vars;
         for part in &self.parts {
             let piece = &self.buf[start..part.end];
             start = part.end;
@@ -110,14 +96,9 @@ impl StoredLabels {
                 out.extend_from_slice(piece);
                 continue;
             }
-            vars_left -= 1;
             // Stored values are escaped: a newline only ever separates two of them (an ASCII
             // byte, so both sides of it are `str`s). Values are short: a plain scan is fastest.
-            let end = if vars_left == 0 {
-                values.len()
-            } else {
-                values.bytes().position(|b| b == b'\n').unwrap_or(values.len())
-            };
+            let end = values.bytes().position(|b| b == b'\n').unwrap_or(values.len());
             let value = &values[..end];
             values = values.get(end + 1..).unwrap_or_default();
             if value.as_bytes().contains(&b'\\') {
@@ -153,7 +134,7 @@ fn name_field(out: &mut Vec<u8>, name: &str, scheme: EscapingScheme) {
 /// A pair whose stored value has escapes: its length is known only once it is unescaped.
 #[cold]
 fn escaped_pair(out: &mut Vec<u8>, name_piece: &[u8], value: &str) {
-    let o: Open = open(out, Some(1), 1);
+    let o = open(out, Some(1), 1);
     out.extend_from_slice(name_piece);
     let v = open(out, Some(2), 1);
     write_unescaped_label_value(out, value);
