@@ -125,11 +125,20 @@ impl<M: Metric> Family<M> {
     ///
     /// # Errors
     /// [`LabelError::WrongCount`] when the number of values is not the number of labels.
-    #[inline]
+    #[inline(always)] // The guard then lives in registers: returned through memory, its two words
+    // were written separately and read as one, which stalls store forwarding.
     pub fn with_label_values(&self, values: &[&str]) -> Result<SeriesRef<'_, M>, LabelError> {
         if self.uncurried && values.len() == self.curried.len() {
             return Ok(self.store.series_ref(&|i| values[i]));
         }
+        self.with_label_values_curried(values)
+    }
+
+    /// [`with_label_values`](Self::with_label_values) on a curried family, or with a wrong
+    /// count: out of line, so the common form inlines into the caller and its guard is
+    /// returned in registers.
+    #[inline(never)]
+    fn with_label_values_curried(&self, values: &[&str]) -> Result<SeriesRef<'_, M>, LabelError> {
         if values.len() != self.free_count() {
             return Err(self.wrong_count(values.len()));
         }
@@ -158,7 +167,8 @@ impl<M: Metric> Family<M> {
     /// # Ok::<(), promkit::Error>(())
     /// ```
     ///
-    /// `f` may look up series of this family again; such a nested lookup bypasses the cache.
+    /// `f` may look up series of this family again: a nested hit reads the cache too, a nested
+    /// miss bypasses it.
     ///
     /// # Errors
     /// [`LabelError::WrongCount`] when the number of values is not the number of labels.

@@ -275,12 +275,40 @@ mod tests {
         .unwrap();
         drop(g);
         f.with_series(&["a"], |p| {
-            let inner = f.with_label_values(&["a"]).unwrap(); // cache busy: owned
+            let inner = f.with_label_values(&["a"]).unwrap(); // a hit: borrowed as well
             inner.inc();
             p.inc();
         })
         .unwrap();
         assert_eq!((value(&f, &["a"]), value(&f, &["b"])), (3, 1));
+    }
+
+    #[test]
+    fn a_nested_hit_borrows_from_the_cache_and_its_guard_may_outlive_the_closure() {
+        let f = family(&["k"]);
+        f.with_label_values(&["a"]).unwrap().inc(); // miss: fills the cache
+        let before = clones();
+        let kept = f
+            .with_series(&["a"], |p| {
+                p.inc();
+                let inner = f.with_label_values(&["a"]).unwrap(); // a hit inside the closure
+                inner.inc();
+                inner
+            })
+            .unwrap();
+        assert_eq!(clones(), before, "a nested hit cloned the handle");
+        // The guard outlives the closure: lookups that would evict its slot get owned clones.
+        let keys: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+        for k in &keys {
+            f.with_label_values(&[k]).unwrap().inc();
+            f.with_series(&[k], |p| p.inc()).unwrap();
+        }
+        kept.inc();
+        drop(kept);
+        assert_eq!(value(&f, &["a"]), 4);
+        for k in &keys {
+            assert_eq!(value(&f, &[k]), 2, "{k}");
+        }
     }
 
     #[test]

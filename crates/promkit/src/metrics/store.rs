@@ -19,7 +19,7 @@
 //! is alive, that thread's cache is only read: no slot is filled, reset or dropped (a miss or a
 //! stale cache gets an owned clone instead), so each guard's pointer stays valid.
 
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 use std::cmp::Ordering as CmpOrdering;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
@@ -350,10 +350,9 @@ impl<M: Metric> Store<M> {
     /// value), created if it does not exist. A hit in this thread's cache takes no lock, clones
     /// no handle and allocates nothing; a miss looks in the table (creating the series if
     /// needed) and caches the handle.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn with_series<'v, R>(&self, get: &impl Fn(usize) -> &'v str, f: impl FnOnce(&M) -> R) -> R {
-        let n = self.sorted.len();
-        let fp = fingerprint(n, get);
+        let fp = fingerprint(self.sorted.len(), get);
         // Acquire, read before any table lookup this call makes: pairs with the Release bump
         // of a removal. Reading epoch E means every removal that bumped to E happens-before the
         // rest of this call, so (a) slots filled at epoch E were filled from a table lookup that
@@ -363,12 +362,36 @@ impl<M: Metric> Store<M> {
         // thread's next lookup (which reads E+1) empty the cache. A lookup that starts after
         // `remove` returned (ordered by any synchronisation) reads E+1 or later by coherence.
         let epoch = self.epoch.load(Ordering::Acquire);
+        // The hit: `f` runs on the cached handle under a shared borrow of the cache, so `f` may
+        // look this store up again (a nested hit reads the cache too; a nested miss finds it
+        // borrowed and takes the uncached path).
+        if let Some(local) = self.local_if_present()
+            && let Some((cache, pos)) = self.hit(local, epoch, fp, get)
+            && let Some(metric) = &cache.slots[pos].metric
+        {
+            return f(metric);
+        }
+        self.with_series_missed(epoch, fp, get, f)
+    }
+
+    /// [`with_series`](Self::with_series) past its hit: fills the cache (no guard borrowing
+    /// from it, a current or stale cache), or takes the uncached path.
+    #[cold]
+    #[inline(never)]
+    fn with_series_missed<'v, R>(
+        &self,
+        epoch: u64,
+        fp: u64,
+        get: &impl Fn(usize) -> &'v str,
+        f: impl FnOnce(&M) -> R,
+    ) -> R {
         let Some(local) = self.local(epoch) else {
             return f(&self.lookup(self.hash_raw(get), get).0);
         };
-        // Guards borrow from the cache: use one too.
+        // Guards borrow from the cache, so no slot may be filled, and the hit path found
+        // nothing to read: an owned clone.
         if !local.unpinned() {
-            return f(&self.series_ref_pinned(local, epoch, fp, get));
+            return f(&self.lookup(self.hash_raw(get), get).0);
         }
         // Borrowed while `f` runs: `f` may look up this store again (a nested call), which
         // then finds the cache busy and takes the uncached path instead of panicking.
@@ -392,6 +415,46 @@ impl<M: Metric> Store<M> {
         let local = self.cache.get_or(|| CachePadded::new(Local::new(me, epoch)));
         local.claim(me).then_some(&**local)
     }
+
+    /// This thread's cache entry if it has one (the hit path: no closure, no creation).
+    #[inline(always)]
+    fn local_if_present(&self) -> Option<&Local<M>> {
+        let local = self.cache.get()?;
+        local.claim(thread_token()).then_some(&**local)
+    }
+
+    /// The cache slot holding these values' handle, if this thread's cache is current and
+    /// holds it, with the cache borrowed.
+    ///
+    /// A hit only reads the cache (a shared borrow of its cell), so unlike a fill it needs no
+    /// check of the guards borrowing from it: they read the same slots and nothing writes them
+    /// while this borrow or any guard is alive. `None` for a miss, a stale epoch (the cache is
+    /// emptied by the miss path) or a cache mutably borrowed (a fill in progress further up
+    /// this thread's stack).
+    #[inline(always)]
+    fn hit<'s, 'v>(
+        &self,
+        local: &'s Local<M>,
+        epoch: u64,
+        fp: u64,
+        get: &impl Fn(usize) -> &'v str,
+    ) -> Option<(Ref<'s, Cache<M>>, usize)> {
+        let cache = local.cache.try_borrow().ok()?;
+        if cache.epoch != epoch {
+            return None;
+        }
+        let n = self.sorted.len();
+        // A plain loop, not `position`: this is inlined into the caller's loop, where the
+        // iterator adaptor was left out of line and returned its answer through memory.
+        for pos in 0..CACHE_SLOTS {
+            let s = &cache.slots[pos];
+            if s.fp == fp && s.metric.is_some() && raw_matches(&s.raw, n, get) {
+                return Some((cache, pos));
+            }
+        }
+        None
+    }
+
     /// The slot holding these values' handle (filled on a miss), with the cache emptied first
     /// if `epoch` is newer than its own; the overflow series (uncached) as `Err`.
     #[inline]
@@ -416,17 +479,48 @@ impl<M: Metric> Store<M> {
 
     /// The series with these raw values, created if it does not exist, borrowed from this
     /// thread's cache: a hit takes no lock, allocates nothing and moves no reference count.
-    #[inline]
-    #[allow(unsafe_code)] // Justified at each block.
+    #[inline(always)]
+    #[allow(unsafe_code)] // Justified at the block.
     pub(crate) fn series_ref<'v>(&self, get: &impl Fn(usize) -> &'v str) -> SeriesRef<'_, M> {
         let fp = fingerprint(self.sorted.len(), get);
         // Acquire: as in `with_series`.
         let epoch = self.epoch.load(Ordering::Acquire);
+        if let Some(local) = self.local_if_present()
+            && let Some((cache, pos)) = self.hit(local, epoch, fp, get)
+            && let Some(metric) = &cache.slots[pos].metric
+        {
+            let metric = std::ptr::NonNull::from(metric);
+            drop(cache);
+            // The shared borrow ends here; the guard's count in `pins` takes over from it
+            // before anything could modify the slot (only this thread does, and only after
+            // reading `pins` as zero).
+            if SeriesRef::<M>::pin(&local.pins) {
+                // SAFETY: as in `series_ref_missed`: the slot lives as long as the store and
+                // is not modified while `pins` is non-zero; it was just read under a shared
+                // borrow, so no modification was in progress either.
+                return unsafe { SeriesRef::pinned(metric, &local.pins) };
+            }
+        }
+        self.series_ref_missed(epoch, fp, get)
+    }
+
+    /// [`series_ref`](Self::series_ref) past its hit: fills the cache and pins the slot, or
+    /// returns an owned clone.
+    #[cold]
+    #[inline(never)]
+    #[allow(unsafe_code)] // Justified at each block.
+    fn series_ref_missed<'v>(
+        &self,
+        epoch: u64,
+        fp: u64,
+        get: &impl Fn(usize) -> &'v str,
+    ) -> SeriesRef<'_, M> {
         let Some(local) = self.local(epoch) else {
             return SeriesRef::owned(self.lookup(self.hash_raw(get), get).0);
         };
+        // As in `with_series_missed`: no fill while guards borrow from the cache.
         if !local.unpinned() {
-            return self.series_ref_pinned(local, epoch, fp, get);
+            return SeriesRef::owned(self.lookup(self.hash_raw(get), get).0);
         }
         let Ok(mut cache) = local.cache.try_borrow_mut() else {
             // Inside `with_series`' closure: the cache is being read; own a clone.
@@ -449,44 +543,11 @@ impl<M: Metric> Store<M> {
         // store (`ThreadLocal` keeps entries until it is dropped, and never moves them), and
         // so for the guard's lifetime (it borrows the family, which owns the store). The slot
         // is not modified while `pins` is non-zero: every path that fills, resets or drops a
-        // slot (`with_series` and this function) first reads `pins` as zero with Acquire, and
-        // with a guard alive it reads at least one: its own increment, in program order; and
-        // a thread inheriting the entry does not touch it until it reads zero (`take_over`).
+        // slot (the miss paths of `with_series` and `series_ref`) first reads `pins` as zero
+        // with Acquire, and with a guard alive it reads at least one: its own increment, in
+        // program order; and a thread inheriting the entry does not touch it until it reads
+        // zero (`take_over`).
         unsafe { SeriesRef::pinned(metric, &local.pins) }
-    }
-
-    /// A lookup while guards borrow from this thread's cache: a hit in a current cache pins
-    /// that slot too (a shared borrow, no modification); anything else gets an owned clone.
-    #[cold]
-    #[inline(never)]
-    #[allow(unsafe_code)] // Justified at the block.
-    fn series_ref_pinned<'s, 'v>(
-        &'s self,
-        local: &'s Local<M>,
-        epoch: u64,
-        fp: u64,
-        get: &impl Fn(usize) -> &'v str,
-    ) -> SeriesRef<'s, M> {
-        let n = self.sorted.len();
-        if let Ok(cache) = local.cache.try_borrow()
-            && cache.epoch == epoch
-            && let Some(metric) = cache
-                .slots
-                .iter()
-                .find(|s| s.fp == fp && raw_matches(&s.raw, n, get))
-                .and_then(|s| s.metric.as_ref())
-        {
-            let metric = std::ptr::NonNull::from(metric);
-            drop(cache);
-            if SeriesRef::<M>::pin(&local.pins) {
-                // SAFETY: as in `series_ref`: the slot is not modified while `pins` is
-                // non-zero, and it was already non-zero before this read.
-                return unsafe { SeriesRef::pinned(metric, &local.pins) };
-            }
-        }
-        // A stale cache (a removal since) is not read; nor are slots filled while pinned.
-        let (metric, _) = self.lookup(self.hash_raw(get), get);
-        SeriesRef::owned(metric)
     }
 
     /// Looks the values up in the table and caches the handle in the next slot; its position.
