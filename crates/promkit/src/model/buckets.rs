@@ -1,7 +1,8 @@
 //! Bucket bounds: validation, Go's helper sequences, and the `le` strings each format writes.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use super::bucket_search::BucketSearch;
 use super::error::BucketError;
 use crate::syntax::float::{write_go_float, write_om_float};
 
@@ -21,11 +22,21 @@ pub const DEFAULT_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 #[derive(Clone, Debug, PartialEq)]
 pub struct Buckets(Arc<Inner>);
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct Inner {
     bounds: Box<[f64]>,
     le_text: Box<[Box<str>]>,
     le_openmetrics: Box<[Box<str>]>,
+    /// How observations find their bucket: built by the first histogram that observes with
+    /// these bounds, never for parsed ones.
+    search: OnceLock<BucketSearch>,
+}
+
+/// The bounds decide everything else an `Inner` holds.
+impl PartialEq for Inner {
+    fn eq(&self, other: &Self) -> bool {
+        self.bounds == other.bounds
+    }
 }
 
 impl Default for Buckets {
@@ -81,7 +92,12 @@ impl Buckets {
         };
         let le_text = render(write_go_float);
         let le_openmetrics = render(write_om_float);
-        Ok(Self(Arc::new(Inner { bounds: bounds.into_boxed_slice(), le_text, le_openmetrics })))
+        Ok(Self(Arc::new(Inner {
+            bounds: bounds.into_boxed_slice(),
+            le_text,
+            le_openmetrics,
+            search: OnceLock::new(),
+        })))
     }
 
     /// No classic bucket at all, only the implied `+Inf` one: native-only histograms, and a
@@ -95,7 +111,14 @@ impl Buckets {
             bounds: Box::default(),
             le_text: Box::default(),
             le_openmetrics: Box::default(),
+            search: OnceLock::new(),
         }))
+    }
+
+    /// The bucket search for these bounds, built on first use and shared by every clone.
+    #[inline]
+    pub(crate) fn search(&self) -> &BucketSearch {
+        self.0.search.get_or_init(|| BucketSearch::new(&self.0.bounds))
     }
 
     /// The upper bounds, without the implied `+Inf`.

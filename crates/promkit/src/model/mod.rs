@@ -5,6 +5,7 @@
 //! [`Sink`]s); gathering turns it into the owned [`MetricFamily`] snapshot, which a parser
 //! produces too. Nothing here knows a metric type, a format or the registry.
 
+pub(crate) mod bucket_search;
 mod buckets;
 mod collector;
 pub(crate) mod desc;

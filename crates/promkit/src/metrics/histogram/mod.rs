@@ -5,7 +5,6 @@ mod native;
 mod native_bounds;
 mod native_key;
 mod native_window;
-mod search;
 mod timer;
 
 use std::time::{Duration, Instant};
@@ -23,7 +22,6 @@ use crate::sync::{Arc, Mutex, lock, unix_now};
 
 use super::Metric;
 use cells::Cells;
-use search::BucketSearch;
 
 /// Observations (latencies, sizes) counted into buckets, with their count and sum.
 ///
@@ -59,8 +57,6 @@ pub struct Histogram {
 #[derive(Debug)]
 struct Core {
     buckets: Buckets,
-    /// The bounds again, laid out for a branch-free search.
-    search: BucketSearch,
     storage: Storage,
     created: f64,
     /// One slot per bucket and `+Inf`, allocated on the first exemplar.
@@ -101,22 +97,15 @@ impl Histogram {
             Some(n) => Storage::Native(native::NativeCells::new(buckets.len(), shards, n.clone())),
             None => Storage::Classic(Cells::new(buckets.len(), shards)),
         };
-        let search = BucketSearch::new(&buckets);
-        Self {
-            core: Arc::new(Core {
-                storage,
-                search,
-                buckets,
-                created: unix_now(),
-                exemplars: OnceLock::new(),
-            }),
-        }
+        // Built now, so no observation pays for it.
+        buckets.search();
+        Self { core: Arc::new(Core { storage, buckets, created: unix_now(), exemplars: OnceLock::new() }) }
     }
 
     /// Records one observation. NaN lands in the `+Inf` bucket and makes the sum NaN, as in Go.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.core.observe(self.core.search.index(&self.core.buckets, v), v);
+        self.core.observe(self.core.buckets.search().index(v), v);
     }
 
     /// Records an observation and an exemplar for its bucket (a trace id, say), replacing that
@@ -126,7 +115,7 @@ impl Histogram {
     /// # Errors
     /// [`ExemplarError`] for an invalid label name or more than 128 code points of labels.
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
-        let bucket = self.core.search.index(&self.core.buckets, v);
+        let bucket = self.core.buckets.search().index(v);
         self.core.observe(bucket, v);
         let e = Exemplar::new(labels.iter().copied(), v)?;
         if let Storage::Native(n) = &self.core.storage {
