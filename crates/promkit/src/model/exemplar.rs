@@ -51,25 +51,76 @@ impl Exemplar {
         labels: impl IntoIterator<Item = (&'a str, &'a str)>,
         value: f64,
     ) -> Result<Self, ExemplarError> {
-        let mut pairs = Vec::new();
-        let mut runes = 0;
-        for (name, v) in labels {
-            if !is_valid_label_name(name) {
-                return Err(ExemplarError::InvalidLabelName { name: name.to_owned() });
-            }
-            runes += name.chars().count() + v.chars().count();
-            pairs.push((name.to_owned(), v.to_owned()));
-        }
-        if runes > EXEMPLAR_MAX_RUNES {
-            return Err(ExemplarError::TooLong { runes });
-        }
-        pairs.sort();
-        if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(ExemplarError::DuplicateLabel { name: w[0].0.clone() });
-        }
+        let labels: Vec<(&str, &str)> = labels.into_iter().collect();
+        let timestamp_nanos = Self::stamp(&labels)?;
+        Ok(Self::checked(&labels, value, timestamp_nanos))
+    }
+
+    /// An exemplar from labels checked by [`stamp`](Self::stamp), which gave `timestamp_nanos`.
+    pub(crate) fn checked(labels: &[(&str, &str)], value: f64, timestamp_nanos: Option<i64>) -> Self {
+        let mut e = Self { labels: Vec::with_capacity(labels.len()), value, timestamp_nanos };
+        e.write(labels, value, timestamp_nanos);
+        e
+    }
+
+    /// Checks exemplar labels and reads the clock: the first half of an exemplar update,
+    /// [`overwrite`](Self::overwrite) the second.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub(crate) fn stamp(labels: &[(&str, &str)]) -> Result<Option<i64>, ExemplarError> {
+        check(labels)?;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok();
-        let timestamp_nanos = now.and_then(|d| i64::try_from(d.as_nanos()).ok());
-        Ok(Self { labels: pairs, value, timestamp_nanos })
+        // Seconds times 1e9 in i64 rather than `as_nanos`' u128: good until the year 2262.
+        Ok(now.and_then(|d| {
+            i64::try_from(d.as_secs())
+                .ok()?
+                .checked_mul(1_000_000_000)?
+                .checked_add(i64::from(d.subsec_nanos()))
+        }))
+    }
+
+    /// Records an exemplar with these labels (checked by [`stamp`](Self::stamp), which gave
+    /// `timestamp_nanos`) and value into `slot`: the form metrics use on every exemplar
+    /// update. The exemplar already in the slot is overwritten in place, its label strings
+    /// reused, so a steady stream of exemplars (a trace id per request) allocates nothing
+    /// once the strings are long enough.
+    pub(crate) fn overwrite(
+        slot: &mut Option<Self>,
+        labels: &[(&str, &str)],
+        value: f64,
+        timestamp_nanos: Option<i64>,
+    ) {
+        match slot {
+            Some(e) => e.write(labels, value, timestamp_nanos),
+            None => *slot = Some(Self::checked(labels, value, timestamp_nanos)),
+        }
+    }
+
+    /// Overwrites this exemplar in place with checked labels.
+    fn write(&mut self, labels: &[(&str, &str)], value: f64, timestamp_nanos: Option<i64>) {
+        self.labels.truncate(labels.len());
+        // Written in name order, so a label set used again lands in the strings that held the
+        // same names. At most 128 labels pass `check` (a name is at least one code point).
+        let mut order = [0u8; EXEMPLAR_MAX_RUNES];
+        let order = &mut order[..labels.len()];
+        for (i, o) in order.iter_mut().enumerate() {
+            *o = u8::try_from(i).unwrap_or(u8::MAX);
+        }
+        order.sort_unstable_by(|&a, &b| labels[usize::from(a)].0.cmp(labels[usize::from(b)].0));
+        for (i, &(name, v)) in order.iter().map(|&o| &labels[usize::from(o)]).enumerate() {
+            match self.labels.get_mut(i) {
+                Some((n, old)) => {
+                    n.clear();
+                    n.push_str(name);
+                    old.clear();
+                    old.push_str(v);
+                }
+                None => self.labels.push((name.to_owned(), v.to_owned())),
+            }
+        }
+        self.value = value;
+        self.timestamp_nanos = timestamp_nanos;
     }
 
     /// Replaces the timestamp (nanoseconds since the Unix epoch), or removes it with `None`.
@@ -93,6 +144,37 @@ impl Exemplar {
     pub fn timestamp_nanos(&self) -> Option<i64> {
         self.timestamp_nanos
     }
+}
+
+/// Checks exemplar labels without copying them: valid names, at most [`EXEMPLAR_MAX_RUNES`]
+/// code points, no name twice (reported as the first such name in sorted order).
+fn check(labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
+    let mut runes = 0;
+    for &(name, value) in labels {
+        if !is_valid_label_name(name) {
+            return Err(ExemplarError::InvalidLabelName { name: name.to_owned() });
+        }
+        runes += code_points(name) + code_points(value);
+    }
+    if runes > EXEMPLAR_MAX_RUNES {
+        return Err(ExemplarError::TooLong { runes });
+    }
+    let duplicate = labels
+        .iter()
+        .enumerate()
+        .filter(|&(i, &(name, _))| labels[..i].iter().any(|&(n, _)| n == name))
+        .map(|(_, &(name, _))| name)
+        .min();
+    match duplicate {
+        Some(name) => Err(ExemplarError::DuplicateLabel { name: name.to_owned() }),
+        None => Ok(()),
+    }
+}
+
+/// The code points in `s`: its length when it is ASCII, as trace ids are.
+#[inline]
+fn code_points(s: &str) -> usize {
+    if s.is_ascii() { s.len() } else { s.chars().count() }
 }
 
 #[cfg(test)]
@@ -122,6 +204,41 @@ mod tests {
         let e = Exemplar::new([("b", "2"), ("a", "1")], 0.5).unwrap();
         assert_eq!(e.labels()[0].0, "a");
         assert!(e.timestamp_nanos().unwrap() > 1_600_000_000_000_000_000);
+    }
+
+    #[test]
+    fn record_overwrites_in_place_and_leaves_the_slot_alone_on_error() {
+        fn record(slot: &mut Option<Exemplar>, labels: &[(&str, &str)], v: f64) -> Result<(), ExemplarError> {
+            let ts = Exemplar::stamp(labels)?;
+            Exemplar::overwrite(slot, labels, v, ts);
+            Ok(())
+        }
+        let mut slot = None;
+        record(&mut slot, &[("trace_id", "abcdef"), ("span", "01")], 1.5).unwrap();
+        let e = slot.as_ref().unwrap();
+        assert_eq!(e.labels(), [("span".into(), "01".into()), ("trace_id".into(), "abcdef".into())]);
+        let held = e.labels()[1].1.as_ptr();
+        record(&mut slot, &[("trace_id", "ghijkl"), ("span", "02")], 2.5).unwrap();
+        let e = slot.as_ref().unwrap();
+        assert_eq!(e.labels(), [("span".into(), "02".into()), ("trace_id".into(), "ghijkl".into())]);
+        assert_eq!(e.value(), 2.5);
+        assert_eq!(e.labels()[1].1.as_ptr(), held, "the value's string was reallocated");
+        let before = slot.clone();
+        assert_eq!(
+            record(&mut slot, &[("b", "x"), ("a", "y"), ("b", "z"), ("a", "w")], 3.0),
+            Err(ExemplarError::DuplicateLabel { name: "a".into() })
+        );
+        assert_eq!(slot, before, "a refused exemplar changed the slot");
+        record(&mut slot, &[("trace_id", "x")], 4.0).unwrap();
+        assert_eq!(slot.as_ref().unwrap().labels(), [("trace_id".into(), "x".into())]);
+        assert_eq!(
+            slot,
+            Some(
+                Exemplar::new([("trace_id", "x")], 4.0)
+                    .unwrap()
+                    .with_timestamp_nanos(slot.as_ref().unwrap().timestamp_nanos())
+            )
+        );
     }
 
     #[test]

@@ -117,15 +117,15 @@ impl Histogram {
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
         let bucket = self.core.buckets.search().index(v);
         self.core.observe(bucket, v);
-        let e = Exemplar::new(labels.iter().copied(), v)?;
+        let stamp = Exemplar::stamp(labels)?;
         if let Storage::Native(n) = &self.core.storage {
-            n.add_exemplar(e.clone());
+            n.add_exemplar(Exemplar::checked(labels, v, stamp));
         }
         let slots = self
             .core
             .exemplars
             .get_or_init(|| (0..=self.core.buckets.len()).map(|_| Mutex::new(None)).collect());
-        *lock(&slots[bucket]) = Some(e);
+        Exemplar::overwrite(&mut lock(&slots[bucket]), labels, v, stamp);
         Ok(())
     }
 
