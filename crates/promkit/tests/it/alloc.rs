@@ -182,6 +182,38 @@ fn a_dense_typed_lookup_allocates_nothing() {
 }
 
 #[test]
+fn a_repeated_exemplar_update_allocates_nothing() {
+    let r = Registry::new();
+    let requests = Counter::builder("requests_total").register(&r).unwrap();
+    let seconds = CounterF64::builder("busy_seconds_total").register(&r).unwrap();
+    let latency = Histogram::builder("latency_seconds").register(&r).unwrap();
+    let traces = ["4bf92f3577b34da6", "00f067aa0ba902b7", "a3ce929d0e0e4736"];
+    let update = |trace: &str| {
+        // Two labels given out of name order: they are stored sorted, in the same strings.
+        let labels = [("trace_id", trace), ("span_id", "0001")];
+        requests.inc_with_exemplar(&labels).unwrap();
+        seconds.inc_by_with_exemplar(0.5, &labels).unwrap();
+        latency.observe_with_exemplar(0.2, &labels).unwrap();
+    };
+    update("first"); // the slots and their strings
+    update(traces[0]); // grown to the longest value
+    let ((), allocations) = crate::count_allocations(|| {
+        for trace in traces {
+            update(trace);
+        }
+    });
+    assert_eq!(allocations, 0, "exemplar updates allocated {allocations} times");
+    let om = r.encode_string(Format::OpenMetrics { created_samples: CreatedSamples::Write }).unwrap();
+    for name in ["requests_total", "busy_seconds_total", "latency_seconds_bucket"] {
+        let line = om.lines().find(|l| l.starts_with(name) && l.contains(" # ")).unwrap_or_default();
+        assert!(
+            line.contains(r#"# {span_id="0001",trace_id="a3ce929d0e0e4736"}"#),
+            "{name}'s exemplar is not the last one: {line:?}\n{om}"
+        );
+    }
+}
+
+#[test]
 fn the_counter_sees_allocations() {
     // The harness itself: an allocation in the closure is counted, one outside is not.
     let outside = vec![1u8; 10];
