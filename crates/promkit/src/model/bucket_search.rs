@@ -10,7 +10,11 @@
 //! or to [`Buckets::index`](super::Buckets)'s scan.
 //!
 //! Built once per bucket list (shared by every series of a family) and only for histograms
-//! that observe: a parsed histogram's bounds never build one.
+//! that observe: a parsed histogram's bounds never build one. The 4 KiB tables are shared by
+//! every bucket list with the same bounds in the process, so histograms built each with their
+//! own copy of the same bounds still hold one table between them.
+
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 /// Values with the same top 12 bits (sign and exponent) share a table entry.
 const KEYS: usize = 1 << 12;
@@ -25,7 +29,7 @@ pub(crate) enum BucketSearch {
     /// Through the sign-and-exponent table.
     Table {
         /// Per key: how many bounds are below every value with that key (at most 255 bounds).
-        start: Box<[u8; KEYS]>,
+        start: Arc<[u8; KEYS]>,
         /// The bounds, then [`SPAN`] times `+Inf`, so a count past the last bound stops there.
         padded: Box<[f64]>,
     },
@@ -38,7 +42,7 @@ pub(crate) enum BucketSearch {
 impl BucketSearch {
     /// The search for these bounds (finite, strictly increasing, as `Buckets` validates them).
     pub(crate) fn new(bounds: &[f64]) -> Self {
-        if let Some(start) = table(bounds) {
+        if let Some(start) = shared_table(bounds) {
             let padded = bounds.iter().copied().chain([f64::INFINITY; SPAN]).collect();
             return Self::Table { start, padded };
         }
@@ -84,6 +88,22 @@ impl BucketSearch {
             }
         }
     }
+}
+
+/// The table for these bounds, shared with every other search over the same bounds that is
+/// alive: the tables are kept weakly, by bounds, and a dead one is dropped from the list when
+/// a new one is added.
+fn shared_table(bounds: &[f64]) -> Option<Arc<[u8; KEYS]>> {
+    type Tables = Vec<(Box<[f64]>, Weak<[u8; KEYS]>)>;
+    static TABLES: Mutex<Tables> = Mutex::new(Vec::new());
+    let mut tables = TABLES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(table) = tables.iter().find(|(b, _)| **b == *bounds).and_then(|(_, t)| t.upgrade()) {
+        return Some(table);
+    }
+    let table: Arc<[u8; KEYS]> = Arc::from(table(bounds)?);
+    tables.retain(|(b, t)| t.strong_count() > 0 && **b != *bounds);
+    tables.push((bounds.into(), Arc::downgrade(&table)));
+    Some(table)
 }
 
 /// The table for these bounds, if every key leaves at most [`SPAN`] bounds to compare and the
@@ -174,6 +194,25 @@ mod tests {
                 check(&b, v);
             }
         }
+    }
+
+    #[test]
+    fn equal_bounds_share_one_table_while_it_lives() {
+        let table = |s: &BucketSearch| match s {
+            BucketSearch::Table { start, .. } => Arc::clone(start),
+            _ => panic!("no table"),
+        };
+        let bounds = [0.25, 0.5, 1.0, 3.0, 7.5];
+        let (a, b) = (BucketSearch::new(&bounds), BucketSearch::new(&bounds));
+        assert!(Arc::ptr_eq(&table(&a), &table(&b)), "two tables for the same bounds");
+        let other = BucketSearch::new(&[0.25, 0.5, 1.0, 3.0, 8.0]);
+        assert!(!Arc::ptr_eq(&table(&a), &table(&other)));
+        assert_eq!(other.index(7.9), 4);
+        assert_eq!(a.index(7.9), 5);
+        let weak = Arc::downgrade(&table(&a));
+        drop((a, b));
+        assert_eq!(weak.strong_count(), 0, "the table outlived its searches");
+        assert_eq!(BucketSearch::new(&bounds).index(0.3), 1);
     }
 
     #[test]

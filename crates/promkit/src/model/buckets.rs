@@ -39,9 +39,14 @@ impl PartialEq for Inner {
     }
 }
 
+/// Go's default buckets, built once: every histogram given no buckets shares their `le`
+/// strings and their bucket search instead of holding copies.
 impl Default for Buckets {
     fn default() -> Self {
-        Self::new(DEFAULT_BUCKETS).unwrap_or_else(|_| unreachable!("the default buckets are valid"))
+        static DEFAULT: std::sync::LazyLock<Buckets> = std::sync::LazyLock::new(|| {
+            Buckets::new(DEFAULT_BUCKETS).unwrap_or_else(|_| unreachable!("the default buckets are valid"))
+        });
+        DEFAULT.clone()
     }
 }
 
