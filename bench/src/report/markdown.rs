@@ -785,8 +785,9 @@ const CAVEATS: [&str; 15] = [
      observation, which is the shared cache line under contention.",
     "**promkit typed labels use `with`** (`fam.with(&labels, |c| c.inc())`, an array index) \
      as measured's `inc(labels)` updates in place; promkit string labels use \
-     `with_label_values(..)?.inc()`, which returns an owned handle (an `Arc` clone per lookup, \
-     as prometheus' `with_label_values` does).",
+     `with_label_values(..)?.inc()`, which borrows the handle from the thread's lookup cache \
+     (no reference count moves on a hit), where prometheus' `with_label_values` returns an `Arc` \
+     clone per lookup.",
     "**Miss path inputs.** In `labeled_new_series` every crate gets pre-made `id-{i}` strings: \
      promkit, prometheus and measured copy from `&str`; metrics takes pre-made owned `String`s \
      (it keeps them); prometheus-client gets pre-built owned label structs and clones one on \
