@@ -7,7 +7,7 @@
 //! bits, its sign and binary exponent: a table gives how many bounds lie below every value with
 //! those bits, and at most [`SPAN`] compares against the next bounds finish the count. Other
 //! bound lists fall back to a branch-free count over a padded array (up to [`INLINE`] bounds)
-//! or to [`Buckets::index`](super::Buckets)'s scan.
+//! or to [`scan`], the scan `Buckets::index` uses.
 //!
 //! Built once per bucket list (shared by every series of a family) and only for histograms
 //! that observe: a parsed histogram's bounds never build one. The 4 KiB tables are shared by
@@ -35,8 +35,8 @@ pub(crate) enum BucketSearch {
     },
     /// A count over the bounds padded with `+Inf` to [`INLINE`].
     Padded { padded: [f64; INLINE], len: usize },
-    /// Long lists with many bounds per power of two: a scan or a binary search.
-    Scan(Box<[f64]>),
+    /// Long lists with many bounds per power of two: [`scan`] over the bounds themselves.
+    Scan,
 }
 
 impl BucketSearch {
@@ -51,13 +51,13 @@ impl BucketSearch {
             padded[..bounds.len()].copy_from_slice(bounds);
             return Self::Padded { padded, len: bounds.len() };
         }
-        Self::Scan(bounds.into())
+        Self::Scan
     }
 
     /// The first bucket whose bound is `>= v`, the bound count for `+Inf`; NaN lands in `+Inf`,
-    /// as in Go.
+    /// as in Go. `bounds` are the ones this search was built for.
     #[inline]
-    pub(crate) fn index(&self, v: f64) -> usize {
+    pub(crate) fn index(&self, bounds: &[f64], v: f64) -> usize {
         match self {
             Self::Table { start, padded } => {
                 // NaN takes +Inf's key: every (finite) bound is below it. The select compiles
@@ -77,16 +77,21 @@ impl BucketSearch {
                 let at_or_above = padded.iter().map(|&b| usize::from(v <= b)).sum::<usize>();
                 (INLINE - at_or_above).min(*len)
             }
-            Self::Scan(bounds) => {
-                // A linear scan beats a binary search on short, branch-predictable lists (Go
-                // switches at 35 bounds too).
-                if bounds.len() < 35 {
-                    bounds.iter().position(|&b| v <= b).unwrap_or(bounds.len())
-                } else {
-                    bounds.partition_point(|&b| b < v)
-                }
-            }
+            Self::Scan => scan(bounds, v),
         }
+    }
+}
+
+/// The first bound `>= v` found by a scan or, for long lists, a binary search: the reference
+/// every search agrees with, and what [`Buckets::index`](super::Buckets) uses.
+#[inline]
+pub(crate) fn scan(bounds: &[f64], v: f64) -> usize {
+    // A linear scan beats a binary search on short, branch-predictable lists (Go switches at
+    // 35 bounds too).
+    if bounds.len() < 35 {
+        bounds.iter().position(|&b| v <= b).unwrap_or(bounds.len())
+    } else {
+        bounds.partition_point(|&b| b < v)
     }
 }
 
@@ -165,13 +170,13 @@ mod tests {
         match s {
             BucketSearch::Table { .. } => "table",
             BucketSearch::Padded { .. } => "padded",
-            BucketSearch::Scan(_) => "scan",
+            BucketSearch::Scan => "scan",
         }
     }
 
     fn check(b: &Buckets, v: f64) {
         let s = BucketSearch::new(b.bounds());
-        assert_eq!(s.index(v), b.index(v), "{} search of {v:e} in {:?}", kind(&s), b.bounds());
+        assert_eq!(s.index(b.bounds(), v), b.index(v), "{} search of {v:e} in {:?}", kind(&s), b.bounds());
     }
 
     #[test]
@@ -207,12 +212,12 @@ mod tests {
         assert!(Arc::ptr_eq(&table(&a), &table(&b)), "two tables for the same bounds");
         let other = BucketSearch::new(&[0.25, 0.5, 1.0, 3.0, 8.0]);
         assert!(!Arc::ptr_eq(&table(&a), &table(&other)));
-        assert_eq!(other.index(7.9), 4);
-        assert_eq!(a.index(7.9), 5);
+        assert_eq!(other.index(&[0.25, 0.5, 1.0, 3.0, 8.0], 7.9), 4);
+        assert_eq!(a.index(&bounds, 7.9), 5);
         let weak = Arc::downgrade(&table(&a));
         drop((a, b));
         assert_eq!(weak.strong_count(), 0, "the table outlived its searches");
-        assert_eq!(BucketSearch::new(&bounds).index(0.3), 1);
+        assert_eq!(BucketSearch::new(&bounds).index(&bounds, 0.3), 1);
     }
 
     #[test]
@@ -233,7 +238,7 @@ mod tests {
         #[test]
         fn linear_lists_agree_with_the_scan(n in 1usize..300, step in 0.001f64..10.0, v in any::<f64>()) {
             let b = Buckets::linear(-step * 3.0, step, n).unwrap();
-            prop_assert_eq!(BucketSearch::new(b.bounds()).index(v), b.index(v));
+            prop_assert_eq!(BucketSearch::new(b.bounds()).index(b.bounds(), v), b.index(v));
         }
 
         /// Arbitrary sorted lists spread over many magnitudes and both signs, probed at their
@@ -253,7 +258,7 @@ mod tests {
             let s = BucketSearch::new(b.bounds());
             for &x in bounds.iter().chain(&probes) {
                 for v in [x, x.next_down(), x.next_up(), -x] {
-                    prop_assert_eq!(s.index(v), b.index(v), "{} search of {:e}", kind(&s), v);
+                    prop_assert_eq!(s.index(b.bounds(), v), b.index(v), "{} search of {:e}", kind(&s), v);
                 }
             }
         }

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::bucket_search::BucketSearch;
+use super::bucket_search::{self, BucketSearch};
 use super::error::BucketError;
 use crate::syntax::float::{write_go_float, write_om_float};
 
@@ -155,14 +155,14 @@ impl Buckets {
     /// (NaN lands there too, as in Go).
     #[inline]
     pub(crate) fn index(&self, v: f64) -> usize {
-        let bounds = &*self.0.bounds;
-        // A linear scan beats a binary search on short, branch-predictable lists (Go switches
-        // at 35 bounds too).
-        if bounds.len() < 35 {
-            bounds.iter().position(|&b| v <= b).unwrap_or(bounds.len())
-        } else {
-            bounds.partition_point(|&b| b < v)
-        }
+        bucket_search::scan(&self.0.bounds, v)
+    }
+
+    /// [`index`](Self::index) through the observation search, built on first use: what a
+    /// histogram's observe uses.
+    #[inline]
+    pub(crate) fn search_index(&self, v: f64) -> usize {
+        self.search().index(&self.0.bounds, v)
     }
 
     /// `count` bounds: `start`, `start + width`, … (Go's `LinearBuckets`: the bounds are summed

@@ -105,7 +105,7 @@ impl Histogram {
     /// Records one observation. NaN lands in the `+Inf` bucket and makes the sum NaN, as in Go.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.core.observe(self.core.buckets.search().index(v), v);
+        self.core.observe(self.core.buckets.search_index(v), v);
     }
 
     /// Records an observation and an exemplar for its bucket (a trace id, say), replacing that
@@ -115,7 +115,7 @@ impl Histogram {
     /// # Errors
     /// [`ExemplarError`] for an invalid label name or more than 128 code points of labels.
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
-        let bucket = self.core.buckets.search().index(v);
+        let bucket = self.core.buckets.search_index(v);
         self.core.observe(bucket, v);
         let stamp = Exemplar::stamp(labels)?;
         if let Storage::Native(n) = &self.core.storage {
