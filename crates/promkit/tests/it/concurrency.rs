@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Barrier;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use promkit::{Buckets, Counter, Format, Gauge, GaugeF64, Histogram, LabelSet, Registry};
 
@@ -173,30 +173,38 @@ fn scrapes_during_heavy_updates_are_consistent_and_the_totals_exact() {
     assert_eq!(crate::text(&r), expected);
 }
 
-/// An integer as Go writes a float64 holding it: exponent form from a million.
 /// Four threads increment four series through cached lookups (both forms) while a fifth keeps
 /// removing them: every increment lands either on a series still exported or on one that was
-/// removed, and the two add up to exactly what was done.
+/// removed, and the two add up to exactly what was done. The workers go on until the remover
+/// has removed a number of series (hits are fast enough for them to finish a fixed count before
+/// the remover is first scheduled), within a bound that fails the test if it never does.
 #[test]
 fn removals_during_cached_lookups_keep_the_totals_exact() {
     const OPS: u64 = 100_000;
+    const REMOVALS: usize = 64;
+    const MAX_OPS: u64 = 1_000 * OPS;
     let r = Registry::new();
     let f = Counter::builder("churn_total").labels(["k"]).register(&r).unwrap();
     let keys = ["a", "b", "c", "d"];
     let done = AtomicBool::new(false);
-    let removed = std::thread::scope(|s| {
+    let removals = AtomicUsize::new(0);
+    let (ops, removed) = std::thread::scope(|s| {
         let workers: Vec<_> = (0..THREADS)
             .map(|t| {
-                let f = &f;
+                let (f, removals) = (&f, &removals);
                 s.spawn(move || {
-                    for i in 0..OPS {
+                    let mut i = 0;
+                    // Relaxed: the count only decides when to stop; the joins order the rest.
+                    while i < OPS || (removals.load(Ordering::Relaxed) < REMOVALS && i < MAX_OPS) {
                         let k = keys[(i as usize + t) % keys.len()];
                         if i % 2 == 0 {
                             f.with_series(&[k], |c| c.inc()).unwrap();
                         } else {
                             f.with_label_values(&[k]).unwrap().inc();
                         }
+                        i += 1;
                     }
+                    i
                 })
             })
             .collect();
@@ -209,22 +217,25 @@ fn removals_during_cached_lookups_keep_the_totals_exact() {
                     if let Some(c) = f.get_existing(&[k]).unwrap() {
                         assert!(f.remove(&[k]).unwrap());
                         removed.push(c);
+                        removals.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 std::thread::yield_now();
             }
             removed
         });
-        for w in workers {
-            w.join().unwrap();
-        }
+        let ops: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
         done.store(true, Ordering::Relaxed);
-        remover.join().unwrap()
+        (ops, remover.join().unwrap())
     });
-    assert!(!removed.is_empty(), "the remover never removed a series");
+    assert!(
+        removed.len() >= REMOVALS,
+        "waited for {REMOVALS} removals while the workers did up to {MAX_OPS} lookups each; saw {}",
+        removed.len()
+    );
     let live: u64 = keys.iter().filter_map(|k| f.get_existing(&[k]).unwrap()).map(|c| c.get()).sum();
     let gone: u64 = removed.iter().map(Counter::get).sum();
-    assert_eq!(live + gone, THREADS as u64 * OPS, "{} removals", removed.len());
+    assert_eq!(live + gone, ops, "{} removals", removed.len());
 }
 
 /// A lookup that starts after `remove`, `remove_partial_match` or `clear` returned on another
@@ -264,6 +275,7 @@ fn a_lookup_after_a_removal_on_another_thread_gets_a_new_series() {
     });
 }
 
+/// An integer as Go writes a float64 holding it: exponent form from a million.
 fn go_int(n: u64) -> String {
     if n < 1_000_000 {
         return n.to_string();
