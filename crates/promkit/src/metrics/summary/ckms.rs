@@ -8,9 +8,9 @@
 //! sorted stream) lies in `[r + g, r + g + Δ]`; call `(r, r + g + Δ]` the tuple's *span*. The
 //! first tuple is always the exact minimum (`g = 1`, `Δ = 0`) and the last the exact maximum.
 //!
-//! As in perks, observations wait in a 500-value buffer (one per window, sorted once for all
-//! its streams, where perks has one per stream); a full buffer, a query or a rotation sorts it
-//! and merges it into the tuple lists, then compresses them. Queries are answered exactly
+//! As in perks, observations wait in a buffer ([`BUFFER`] values, one per window, sorted once
+//! for all its streams, where perks has 500 per stream); a full buffer, a query or a rotation
+//! sorts it and merges it into the tuple lists, compressing them in the same pass. Queries are answered exactly
 //! while nothing has been compressed away: from the sorted buffer before the first merge, as
 //! perks does (so a handful of observations give client_golang's quantiles), and from the
 //! tuples while each still stands for one observation.
@@ -56,8 +56,11 @@
 //! list grows by about one tuple per 25 observations (perks: one per 30). It stays bounded by
 //! the observations in the window, since every stream is reset once per `max_age`.
 
-/// Observations buffered before they are sorted and merged into the tuples (perks' size).
-pub(super) const BUFFER: usize = 500;
+/// Observations buffered before they are sorted and merged into the tuples. Perks merges every
+/// 500; a merge walks every tuple of every stream of the window, so fewer, larger merges cost
+/// less per observation. 32 KiB per summary that observes (the sort's scratch is per thread);
+/// Go's buffers take about 68.
+pub(super) const BUFFER: usize = 4096;
 
 /// One tuple: a value, how many observations it stands for, and its rank uncertainty.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -187,14 +190,90 @@ impl Stream {
         prev.value
     }
 
-    /// Merges `sorted` (ascending by [`f64::total_cmp`]) into the tuples and compresses them.
+    /// Merges `sorted` (ascending by [`f64::total_cmp`]) into the tuples and compresses them,
+    /// in one pass from the right: exactly what merging them in and then compressing the list
+    /// gives (the reference the tests hold it to), without writing out the merged list.
+    ///
+    /// The new values between two neighbouring tuples (a run) all get the same `Δ`, and each
+    /// is folded into the tuple on its right as long as the result stays within
+    /// [`Targets::narrowest`], a bound that holds at every rank. As long as it does, the
+    /// outcome of each step is known without evaluating it, so those folds are done together:
+    /// a run costs a few steps, not one per value, and a merge costs about one step per tuple.
     pub(super) fn merge(&mut self, sorted: &[f64], targets: &Targets) {
         if sorted.is_empty() {
             return;
         }
+        if self.tuples.len() + sorted.len() < 3 {
+            // Nothing can be compressed: the merged list as it is.
+            self.merge_uncompressed(sorted);
+            return;
+        }
+        self.merged += sorted.len() as u64;
         let mut out = std::mem::take(&mut self.spare);
         out.clear();
-        out.reserve(self.tuples.len() + sorted.len());
+        let old = &self.tuples;
+        let mut fold = Fold::new(targets, self.merged);
+        // Unvisited: old[..i] and sorted[..j]; the merged list's first entry is never folded
+        // (it is the minimum), so the walk stops when only it is left.
+        let (mut i, mut j) = (old.len(), sorted.len());
+        // Whether the merged list's last entry (and the next to visit) is a new value: on ties
+        // old tuples come first, so arrival order breaks them.
+        let new_next =
+            |i: usize, j: usize| j > 0 && (i == 0 || old[i - 1].value.total_cmp(&sorted[j - 1]).is_le());
+        // Before every old tuple or after all of them the rank is exact; in between it is at
+        // most the next tuple's highest rank (which the new value pushes up by one).
+        let delta = |i: usize| if i > 0 && i < old.len() { old[i].width + old[i].delta - 1 } else { 0 };
+        let mut x = if new_next(i, j) {
+            j -= 1;
+            Tuple { value: sorted[j], width: 1, delta: delta(i) }
+        } else {
+            i -= 1;
+            old[i]
+        };
+        let mut rank = self.merged - x.width; // observations before x
+        while i + j > 1 {
+            if !new_next(i, j) {
+                i -= 1;
+                fold.step(&mut x, &mut rank, old[i], &mut out);
+                continue;
+            }
+            // The run: the new values at or above old[i - 1], but never the list's first entry.
+            let low = match i {
+                0 => 1,
+                _ => sorted[..j].partition_point(|v| v.total_cmp(&old[i - 1].value).is_lt()),
+            };
+            let d = delta(i);
+            while j > low {
+                // Each fold of a width-1 value within `narrowest` adds one to x's width.
+                let left = (j - low) as u64;
+                let within = match fold.always.saturating_sub(x.width + x.delta).min(left) {
+                    0 => fold.within_slope(&x, rank, left),
+                    k => k,
+                };
+                if within > 0 {
+                    x.width += within;
+                    rank -= within;
+                    #[allow(clippy::cast_possible_truncation)] // at most `j - low`
+                    let within = within as usize;
+                    j -= within;
+                    fold.folded = true;
+                    continue;
+                }
+                j -= 1;
+                fold.step(&mut x, &mut rank, Tuple { value: sorted[j], width: 1, delta: d }, &mut out);
+            }
+        }
+        out.push(x);
+        out.push(if j == 1 { Tuple { value: sorted[0], width: 1, delta: 0 } } else { old[0] });
+        out.reverse();
+        self.lossy |= fold.folded;
+        self.spare = std::mem::replace(&mut self.tuples, out);
+    }
+
+    /// Merges `sorted` into the tuples without compressing.
+    fn merge_uncompressed(&mut self, sorted: &[f64]) {
+        let mut out = std::mem::take(&mut self.spare);
+        out.clear();
         let old = &self.tuples;
         let mut i = 0;
         for &v in sorted {
@@ -203,8 +282,6 @@ impl Stream {
                 out.push(t);
                 i += 1;
             }
-            // Before every old tuple or after all of them the rank is exact; in between it is
-            // at most the next tuple's highest rank (which the new value pushes up by one).
             let delta = match old.get(i) {
                 Some(next) if i > 0 => next.width + next.delta - 1,
                 _ => 0,
@@ -214,48 +291,38 @@ impl Stream {
         out.extend_from_slice(&old[i..]);
         self.spare = std::mem::replace(&mut self.tuples, out);
         self.merged += sorted.len() as u64;
+    }
+
+    /// The merge as first written: the merged list in full, then [`compress`](Self::compress).
+    #[cfg(all(test, not(loom)))]
+    fn merge_reference(&mut self, sorted: &[f64], targets: &Targets) {
+        if sorted.is_empty() {
+            return;
+        }
+        self.merge_uncompressed(sorted);
         self.compress(targets);
     }
 
     /// Merges neighbours, right to left, wherever the merged span stays within the invariant.
     /// The first tuple (the minimum) is never merged away.
+    #[cfg(all(test, not(loom)))]
     fn compress(&mut self, targets: &Targets) {
         let len = self.tuples.len();
         if len < 3 {
             return;
         }
-        let n = self.merged as f64;
-        let always = targets.narrowest(n);
-        // `widest` at rank `known_at` was `known`; the slope bounds it further left (ranks only
-        // fall during the walk), so most merges that `always` refuses need no full evaluation.
-        let slope = targets.slope();
-        let (mut known_at, mut known) = (n, f64::NEG_INFINITY);
-        // tuples[kept..] is the compressed tail, written right to left behind the reader.
-        let mut kept = len;
+        let mut fold = Fold::new(targets, self.merged);
+        let mut out = Vec::with_capacity(len);
         let mut x = self.tuples[len - 1];
-        let mut rank = self.merged - x.width; // observations before x
+        let mut rank = self.merged - x.width;
         for i in (1..len - 1).rev() {
-            let c = self.tuples[i];
-            let before = rank - c.width;
-            let width = (c.width + x.width + x.delta) as f64;
-            let at = before as f64;
-            if width <= always || width <= known - slope * (known_at - at) || {
-                (known_at, known) = (at, targets.widest(at, n));
-                width <= known
-            } {
-                x.width += c.width;
-            } else {
-                kept -= 1;
-                self.tuples[kept] = x;
-                x = c;
-            }
-            rank = before;
+            fold.step(&mut x, &mut rank, self.tuples[i], &mut out);
         }
-        kept -= 1;
-        self.tuples[kept] = x;
-        self.lossy |= kept > 1;
-        self.tuples.copy_within(kept.., 1);
-        self.tuples.truncate(1 + len - kept);
+        out.push(x);
+        out.push(self.tuples[0]);
+        out.reverse();
+        self.lossy |= fold.folded;
+        self.tuples = out;
     }
 
     /// Tuples held (for tests of the memory bound).
@@ -265,9 +332,102 @@ impl Stream {
     }
 }
 
-/// Sorts `values` ascending by [`f64::total_cmp`], through `keys`: integer keys in the same
-/// order sort faster than floats compared with `total_cmp`.
-pub(super) fn sort(values: &mut [f64], keys: &mut Vec<u64>) {
+/// One compression walk over a list, right to left: whether each tuple folds into the one on
+/// its right (kept in `x`) or ends it.
+struct Fold<'a> {
+    targets: &'a Targets,
+    n: f64,
+    /// [`Targets::narrowest`] as a whole number: a span this wide or narrower is safe at every
+    /// rank (widths are whole numbers, so `width <= narrowest` exactly when `width <= always`).
+    always: u64,
+    slope: f64,
+    /// `widest` at rank `known_at` was `known`; the slope bounds it further left (ranks only
+    /// fall during the walk), so most folds that `always` refuses need no full evaluation.
+    known_at: f64,
+    known: f64,
+    /// Whether any tuple was folded.
+    folded: bool,
+}
+
+impl<'a> Fold<'a> {
+    fn new(targets: &'a Targets, merged: u64) -> Self {
+        let n = merged as f64; // exact below 2^53 observations
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        // Non-negative (or infinite without objectives): the cast floors, and saturates.
+        let always = targets.narrowest(n) as u64;
+        Self {
+            targets,
+            n,
+            always,
+            slope: targets.slope(),
+            known_at: n,
+            known: f64::NEG_INFINITY,
+            folded: false,
+        }
+    }
+
+    /// How many of the next `left` width-1 tuples of a run (all with the `Δ` of the one left
+    /// of `x`) fold into `x` by the slope bound alone, each step widening `x` by one and
+    /// moving one rank left: the bound falls as the width grows, so they are the first `k`
+    /// and `k` is found by a search instead of a step per value. Steps the bound refuses
+    /// are left to [`step`](Self::step), which may still fold them.
+    fn within_slope(&self, x: &Tuple, rank: u64, left: u64) -> u64 {
+        let base = x.width + x.delta;
+        // The bound `step` checks for the `k`-th value: widths and ranks are whole numbers
+        // below 2^53, so both sides are computed exactly as `step` computes them.
+        let folds =
+            |k: u64| (base + k) as f64 <= self.known - self.slope * (self.known_at - (rank - k) as f64);
+        if left == 0 || !folds(1) {
+            return 0;
+        }
+        // `folds` is true up to some k and false after (both sides move one way as k
+        // grows), so a binary search finds the last true; the linear solution of
+        // `base + k = known − slope·(known_at − rank + k)` brackets it first.
+        let guess =
+            (self.known - self.slope * (self.known_at - rank as f64) - base as f64) / (1.0 + self.slope);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 1..=left
+        let guess = (guess.max(1.0) as u64).clamp(1, left);
+        let (mut yes, mut no) = if folds(guess) { (guess, left + 1) } else { (1, guess) };
+        if yes < left && !folds(yes + 1) {
+            return yes;
+        }
+        while no - yes > 1 {
+            let mid = yes + (no - yes) / 2;
+            if folds(mid) {
+                yes = mid;
+            } else {
+                no = mid;
+            }
+        }
+        yes
+    }
+
+    /// Visits `c`, the tuple left of `x`, whose span ends after rank `*rank`: folds it into
+    /// `x` when the merged span stays within the invariant, else pushes `x` to `out` and
+    /// makes `c` the new `x`.
+    #[inline]
+    fn step(&mut self, x: &mut Tuple, rank: &mut u64, c: Tuple, out: &mut Vec<Tuple>) {
+        let before = *rank - c.width;
+        let width = c.width + x.width + x.delta;
+        let (w, at) = (width as f64, before as f64);
+        if width <= self.always || w <= self.known - self.slope * (self.known_at - at) || {
+            (self.known_at, self.known) = (at, self.targets.widest(at, self.n));
+            w <= self.known
+        } {
+            x.width += c.width;
+            self.folded = true;
+        } else {
+            out.push(*x);
+            *x = c;
+        }
+        *rank = before;
+    }
+}
+
+/// Sorts `values` ascending by [`f64::total_cmp`], through integer keys in the same order:
+/// they sort faster than floats compared with `total_cmp`. The keys go in a scratch buffer
+/// each thread keeps for every summary it flushes, so a summary does not hold one of its own.
+pub(super) fn sort(values: &mut [f64]) {
     // Negative floats (sign bit set) flip every bit, so larger magnitudes sort first; the
     // others flip only the sign bit, to sort above them. The map is its own inverse's mirror.
     fn key(v: f64) -> u64 {
@@ -277,11 +437,27 @@ pub(super) fn sort(values: &mut [f64], keys: &mut Vec<u64>) {
     fn value(k: u64) -> f64 {
         f64::from_bits(if k >> 63 == 1 { k ^ (1 << 63) } else { !k })
     }
-    keys.clear();
-    keys.extend(values.iter().map(|&v| key(v)));
-    keys.sort_unstable();
-    for (v, &k) in values.iter_mut().zip(keys.iter()) {
-        *v = value(k);
+    fn through(values: &mut [f64], keys: &mut Vec<u64>) {
+        keys.clear();
+        keys.extend(values.iter().map(|&v| key(v)));
+        keys.sort_unstable();
+        for (v, &k) in values.iter_mut().zip(keys.iter()) {
+            *v = value(k);
+        }
+    }
+    thread_local! {
+        static KEYS: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    // A fresh buffer if the thread's is unavailable (during thread exit).
+    let sorted = KEYS.try_with(|keys| match keys.try_borrow_mut() {
+        Ok(mut keys) => {
+            through(values, &mut keys);
+            true
+        }
+        Err(_) => false,
+    });
+    if sorted != Ok(true) {
+        through(values, &mut Vec::new());
     }
 }
 
@@ -463,7 +639,7 @@ mod tests {
         values.extend(stream(2, 500, 3));
         let mut expected = values.clone();
         expected.sort_by(f64::total_cmp);
-        sort(&mut values, &mut Vec::new());
+        sort(&mut values);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&values), bits(&expected));
     }
@@ -502,20 +678,23 @@ mod tests {
     fn zero_error_is_exact_and_extremes_are_the_min_and_max() {
         let objectives = [(0.0, 0.0), (0.5, 0.0), (1.0, 0.0)];
         let targets = Targets::new(&objectives);
-        let values = stream(0, 2000, 7);
+        // More than a buffer's worth, so the stream has merged before it is queried.
+        let n = BUFFER * 3 / 2;
+        let values = stream(0, n, 7);
         let mut s = stream_of(&values, &targets);
+        assert!(s.tuples() > 0);
         let mut sorted = values.clone();
         sorted.sort_unstable_by(f64::total_cmp);
         assert_eq!(s.query(0.0, 0.0, &targets), sorted[0]);
-        assert_eq!(s.query(0.5, 0.0, &targets), sorted[999]);
-        assert_eq!(s.query(1.0, 0.0, &targets), sorted[1999]);
-        assert_eq!(s.tuples(), 2000, "zero error keeps every observation");
+        assert_eq!(s.query(0.5, 0.0, &targets), sorted[n / 2 - 1]);
+        assert_eq!(s.query(1.0, 0.0, &targets), sorted[n - 1]);
+        assert_eq!(s.tuples(), n, "zero error keeps every observation");
         // The extremes alone constrain nothing: the list shrinks to the minimum and maximum.
         let extremes = [(0.0, 0.0), (1.0, 0.0)];
         let targets = Targets::new(&extremes);
         let mut s = stream_of(&values, &targets);
         assert_eq!(s.query(0.0, 0.0, &targets), sorted[0]);
-        assert_eq!(s.query(1.0, 0.0, &targets), sorted[1999]);
+        assert_eq!(s.query(1.0, 0.0, &targets), sorted[n - 1]);
         assert_eq!(s.tuples(), 2);
     }
 
@@ -594,6 +773,32 @@ mod tests {
                         prop_assert!(check_rank(&sorted, got, q, e).is_ok(), "{}", check_rank(&sorted, got, q, e).unwrap_err());
                     }
                 }
+            }
+        }
+
+        /// The one-pass merge leaves exactly the tuples (values, widths and `Δ`s), count and
+        /// lossiness that merging in full and then compressing leaves, batch after batch: with
+        /// many ties or none, small batches and large ones, and streams long enough for
+        /// whole runs to fold within `narrowest`.
+        #[test]
+        fn the_one_pass_merge_is_merge_then_compress(
+            objectives in objectives(),
+            batches in prop::collection::vec((0u8..12, 1usize..2500, any::<u64>()), 1..24),
+        ) {
+            let targets = Targets::new(&objectives);
+            let (mut fused, mut reference) = (Stream::default(), Stream::default());
+            for (kind, len, seed) in batches {
+                let mut batch = if kind == 11 {
+                    // Small integers: ties within the batch and with the tuples.
+                    stream(0, len, seed).into_iter().map(|v| (v * 8.0).floor()).collect()
+                } else {
+                    stream(kind, len, seed)
+                };
+                batch.sort_unstable_by(f64::total_cmp);
+                fused.merge(&batch, &targets);
+                reference.merge_reference(&batch, &targets);
+                prop_assert_eq!(&fused.tuples, &reference.tuples);
+                prop_assert_eq!((fused.merged, fused.lossy), (reference.merged, reference.lossy));
             }
         }
 

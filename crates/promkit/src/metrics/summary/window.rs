@@ -87,8 +87,6 @@ pub(super) struct Window {
     /// Observations every stream is yet to merge (sorted when `sorted`).
     buffer: Vec<f64>,
     sorted: bool,
-    /// Scratch space for [`sort`].
-    keys: Vec<u64>,
     staging: Vec<f64>,
     segments: Vec<Segment>,
 }
@@ -102,7 +100,6 @@ impl Window {
             head_period: 1,
             buffer: Vec::new(),
             sorted: true,
-            keys: Vec::new(),
             staging: Vec::new(),
             segments: Vec::new(),
         }
@@ -124,9 +121,9 @@ impl Window {
         for i in 0..self.segments.len() {
             let s = self.segments[i];
             self.rotate_to(s.period);
-            for j in s.start..s.end {
-                let v = self.staging[j];
-                self.insert(v);
+            let mut at = s.start;
+            while at < s.end {
+                at = self.insert(at, s.end);
             }
         }
         self.staging.clear();
@@ -134,16 +131,19 @@ impl Window {
         self.rotate_to(now_period);
     }
 
-    /// Adds one observation to every stream (through the shared buffer).
-    fn insert(&mut self, v: f64) {
+    /// Adds the staged observations from `start` on, up to `end` or as many as the shared
+    /// buffer takes, to every stream; where it stopped.
+    fn insert(&mut self, start: usize, end: usize) -> usize {
         if self.buffer.capacity() == 0 {
             self.buffer.reserve_exact(BUFFER);
         }
-        self.buffer.push(v);
+        let stop = end.min(start + BUFFER.saturating_sub(self.buffer.len()));
+        self.buffer.extend_from_slice(&self.staging[start..stop]);
         self.sorted = false;
         if self.buffer.len() >= BUFFER {
             self.merge_buffer(0);
         }
+        stop
     }
 
     /// Sorts the buffer once and merges it into every stream but the `skip` oldest (which are
@@ -153,7 +153,7 @@ impl Window {
             return;
         }
         if !self.sorted {
-            sort(&mut self.buffer, &mut self.keys);
+            sort(&mut self.buffer);
         }
         let len = self.streams.len();
         for i in skip..len {
@@ -191,7 +191,7 @@ impl Window {
         if self.streams[self.head].count() == 0 {
             // Everything the head has is still in the buffer: answer exactly from it.
             if !self.sorted {
-                sort(&mut self.buffer, &mut self.keys);
+                sort(&mut self.buffer);
                 self.sorted = true;
             }
             for &(q, _) in quantiles.objectives() {
