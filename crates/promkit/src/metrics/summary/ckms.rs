@@ -58,8 +58,9 @@
 
 /// Observations buffered before they are sorted and merged into the tuples. Perks merges every
 /// 500; a merge walks every tuple of every stream of the window, so fewer, larger merges cost
-/// less per observation. 32 KiB per summary that observes (the sort's scratch is per thread);
-/// Go's buffers take about 68.
+/// less per observation. The buffer grows as it fills: up to 32 KiB for a summary that sees
+/// thousands of observations between merges, about what arrives between scrapes or periods
+/// for a quieter one (the sort's scratch is per thread). Go's buffers take about 68 KiB.
 pub(super) const BUFFER: usize = 4096;
 
 /// One tuple: a value, how many observations it stands for, and its rank uncertainty.

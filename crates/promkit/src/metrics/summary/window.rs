@@ -134,10 +134,15 @@ impl Window {
     /// Adds the staged observations from `start` on, up to `end` or as many as the shared
     /// buffer takes, to every stream; where it stopped.
     fn insert(&mut self, start: usize, end: usize) -> usize {
-        if self.buffer.capacity() == 0 {
-            self.buffer.reserve_exact(BUFFER);
-        }
         let stop = end.min(start + BUFFER.saturating_sub(self.buffer.len()));
+        // The buffer grows as it fills, doubling up to `BUFFER` and never past it: a summary
+        // that sees a few observations between scrapes keeps a buffer of about that many, and
+        // only a busy one takes the whole `BUFFER`.
+        let need = self.buffer.len() + (stop - start);
+        if need > self.buffer.capacity() {
+            let target = (2 * self.buffer.capacity()).clamp(need, BUFFER.max(need));
+            self.buffer.reserve_exact(target - self.buffer.len());
+        }
         self.buffer.extend_from_slice(&self.staging[start..stop]);
         self.sorted = false;
         if self.buffer.len() >= BUFFER {
@@ -235,6 +240,31 @@ mod tests {
         assert_eq!(p.end(1), start + Duration::from_secs(120));
         assert_eq!(p.end(3), start + Duration::from_secs(360));
         assert_eq!(Periods::new(start, Duration::ZERO).of(start + Duration::from_nanos(5)), 5);
+    }
+
+    #[test]
+    fn the_buffer_grows_with_what_arrives_between_merges_up_to_its_size() {
+        let q = Quantiles::new([(0.5, 0.05)]).unwrap();
+        let mut w = Window::new(&q, 5);
+        let mut out = Vec::new();
+        // A quiet summary: a few observations per period (each period's end merges them, and
+        // so does every scrape once the head holds some).
+        for period in 1..=100 {
+            w.stage(period, &[f64::from(u32::try_from(period).unwrap()); 10]);
+            w.absorb(period);
+            w.query(&q, &mut out);
+        }
+        assert!(w.buffer.capacity() < 64, "a quiet summary holds {} slots", w.buffer.capacity());
+        // A busy one: the buffer fills and merges at `BUFFER`, and never grows past it.
+        let batch: Vec<f64> = (0..250).map(f64::from).collect();
+        for _ in 0..100 {
+            w.stage(100, &batch);
+            w.absorb(100);
+            assert!(w.buffer.len() < BUFFER);
+        }
+        assert_eq!(w.buffer.capacity(), BUFFER);
+        // The head holds periods 96 to 100: five quiet rounds, and the busy ones (period 100).
+        assert_eq!(w.head_count(), 5 * 10 + 100 * 250);
     }
 
     #[test]
