@@ -10,10 +10,10 @@
 //!
 //! As in perks, observations wait in a buffer ([`BUFFER`] values, one per window, sorted once
 //! for all its streams, where perks has 500 per stream); a full buffer, a query or a rotation
-//! sorts it and merges it into the tuple lists, compressing them in the same pass. Queries are answered exactly
-//! while nothing has been compressed away: from the sorted buffer before the first merge, as
-//! perks does (so a handful of observations give client_golang's quantiles), and from the
-//! tuples while each still stands for one observation.
+//! sorts it and merges it into the tuple lists, compressing them in the same pass. Queries
+//! are answered exactly while nothing has been compressed away: from the sorted buffer before
+//! the first merge, as perks does (so a handful of observations give client_golang's
+//! quantiles), and from the tuples while each still stands for one observation.
 //!
 //! # The error bound
 //!
@@ -221,9 +221,7 @@ impl Stream {
         // old tuples come first, so arrival order breaks them.
         let new_next =
             |i: usize, j: usize| j > 0 && (i == 0 || old[i - 1].value.total_cmp(&sorted[j - 1]).is_le());
-        // Before every old tuple or after all of them the rank is exact; in between it is at
-        // most the next tuple's highest rank (which the new value pushes up by one).
-        let delta = |i: usize| if i > 0 && i < old.len() { old[i].width + old[i].delta - 1 } else { 0 };
+        let delta = |i: usize| inserted_delta(old, i);
         let mut x = if new_next(i, j) {
             j -= 1;
             Tuple { value: sorted[j], width: 1, delta: delta(i) }
@@ -283,11 +281,7 @@ impl Stream {
                 out.push(t);
                 i += 1;
             }
-            let delta = match old.get(i) {
-                Some(next) if i > 0 => next.width + next.delta - 1,
-                _ => 0,
-            };
-            out.push(Tuple { value: v, width: 1, delta });
+            out.push(Tuple { value: v, width: 1, delta: inserted_delta(old, i) });
         }
         out.extend_from_slice(&old[i..]);
         self.spare = std::mem::replace(&mut self.tuples, out);
@@ -330,6 +324,17 @@ impl Stream {
     #[cfg(all(test, not(loom)))]
     pub(super) fn tuples(&self) -> usize {
         self.tuples.len()
+    }
+}
+
+/// The `Δ` of a new value inserted before `old[i]` (after every tuple when `i` is
+/// `old.len()`): before every old tuple or after all of them the rank is exact; in between it
+/// is at most the next tuple's highest rank (which the new value pushes up by one).
+#[inline]
+fn inserted_delta(old: &[Tuple], i: usize) -> u64 {
+    match old.get(i) {
+        Some(next) if i > 0 => next.width + next.delta - 1,
+        _ => 0,
     }
 }
 

@@ -140,7 +140,8 @@ impl Window {
         // only a busy one takes the whole `BUFFER`.
         let need = self.buffer.len() + (stop - start);
         if need > self.buffer.capacity() {
-            let target = (2 * self.buffer.capacity()).clamp(need, BUFFER.max(need));
+            // `need` is at most `BUFFER`, by `stop`.
+            let target = (2 * self.buffer.capacity()).clamp(need, BUFFER);
             self.buffer.reserve_exact(target - self.buffer.len());
         }
         self.buffer.extend_from_slice(&self.staging[start..stop]);
