@@ -1,8 +1,9 @@
 //! `SeriesRef`: the series a [`Family`](super::Family) lookup returns, borrowed from the
 //! calling thread's lookup cache so that a repeated lookup moves no reference count.
 //!
-//! The one place promkit uses `unsafe`: a guard reads a handle through a pointer into its
-//! thread's cache, valid because the cache does not modify a slot while any guard is alive.
+//! One of the two places promkit uses `unsafe` (the other is `sync::OnceBox`): a guard reads
+//! a handle through a pointer into its thread's cache, valid because the cache does not modify
+//! a slot while any guard is alive.
 #![allow(unsafe_code)]
 
 use std::fmt;
