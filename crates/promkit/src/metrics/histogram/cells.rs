@@ -1,16 +1,23 @@
-//! The histogram's storage: per-thread shards, each a small spin-locked group of cells.
+//! The histogram's storage: spin-locked groups of cells ("shards"), one to begin with and one
+//! per CPU slot once observers collide.
 //!
-//! An observation takes its shard's lock (one compare-and-swap), bumps one bucket and the sum
+//! An observation takes a shard's lock (one compare-and-swap), bumps one bucket and the sum
 //! with plain loads and stores, and releases the lock with a plain store: one atomic
 //! read-modify-write in all. A scrape takes each shard's lock in turn, so it reads every shard
 //! as a whole: the `+Inf` bucket always equals the count, buckets never decrease and the sum
 //! matches the counted observations (what Go's hot/cold swap guarantees, at a quarter of its
-//! atomic operations). Threads are spread over the shards, so two threads observing the same
-//! histogram usually touch different cache lines.
+//! atomic operations).
+//!
+//! A histogram starts with one unpadded shard, so a family of many histograms that nobody
+//! observes from two threads at once costs little more than their counts. The first time an
+//! observer finds that shard locked by another, the histogram spreads out: it gets one
+//! cache-line-aligned shard per CPU slot, and from then on each thread observes into its own
+//! slot's shard, so two threads observing one histogram usually touch different cache lines.
+//! The first shard keeps what it counted and scrapes keep adding it in.
 
 use std::sync::atomic::Ordering;
 
-use crate::sync::AtomicU64;
+use crate::sync::{AtomicU64, OnceBox};
 
 /// Words per cache line.
 const LINE: usize = 8;
@@ -21,6 +28,18 @@ const FIRST_BUCKET: usize = 2;
 
 #[derive(Debug)]
 pub(crate) struct Cells {
+    /// The shard every observer uses until two collide: unpadded, one allocation.
+    first: Box<[AtomicU64]>,
+    /// One padded shard per CPU slot, made on the first collision on `first` (or at once, for a
+    /// histogram built with a fixed number of shards above one).
+    spread: OnceBox<Shards>,
+    /// Shards `spread` gets, a power of two; 1 never spreads (collisions wait instead).
+    shards: usize,
+}
+
+/// Cache-line-aligned shards, one per CPU slot.
+#[derive(Debug)]
+struct Shards {
     words: Box<[AtomicU64]>,
     /// Index of shard 0's lock word: the first word on a cache-line boundary.
     base: usize,
@@ -28,33 +47,58 @@ pub(crate) struct Cells {
     stride: usize,
     /// Shards minus one (the shard count is a power of two).
     mask: usize,
-    /// Buckets including `+Inf`.
-    buckets: usize,
+    /// Words a shard uses: the lock, the sum and the buckets.
+    used: usize,
 }
 
-impl Cells {
-    pub(crate) fn new(finite_buckets: usize, shards: usize) -> Self {
-        let shards = shards.max(1).next_power_of_two();
-        let buckets = finite_buckets + 1;
-        let stride = (FIRST_BUCKET + buckets).div_ceil(LINE) * LINE;
+impl Shards {
+    fn new(used: usize, shards: usize) -> Self {
+        let stride = used.div_ceil(LINE) * LINE;
         let words: Box<[AtomicU64]> = (0..shards * stride + LINE - 1).map(|_| AtomicU64::new(0)).collect();
         // The allocation is 8-aligned; skip to the first 64-byte boundary so shards never
         // share a cache line (no false sharing between threads on different shards).
         let addr = words.as_ptr() as usize;
         let base = ((64 - addr % 64) % 64) / 8;
-        Self { words, base, stride, mask: shards - 1, buckets }
+        Self { words, base, stride, mask: shards - 1, used }
     }
 
+    /// Shard `i` modulo the shard count.
     #[inline]
     fn shard(&self, i: usize) -> &[AtomicU64] {
-        let start = self.base + i * self.stride;
-        &self.words[start..start + FIRST_BUCKET + self.buckets]
+        let start = self.base + (i & self.mask) * self.stride;
+        &self.words[start..start + self.used]
+    }
+
+    /// The calling thread's shard, locked.
+    #[inline]
+    fn lock_own(&self) -> &[AtomicU64] {
+        let shard = self.shard(crate::sync::thread_index());
+        lock(&shard[LOCK]);
+        shard
+    }
+}
+
+impl Cells {
+    /// Cells for `finite_buckets` bounds plus `+Inf`. `shards` is how many a histogram spreads
+    /// over once contended (rounded up to a power of two); with `eager`, it spreads at once.
+    pub(crate) fn new(finite_buckets: usize, shards: usize, eager: bool) -> Self {
+        let shards = shards.max(1).next_power_of_two();
+        let used = FIRST_BUCKET + finite_buckets + 1;
+        let cells =
+            Self { first: (0..used).map(|_| AtomicU64::new(0)).collect(), spread: OnceBox::new(), shards };
+        if eager && shards > 1 {
+            cells.spread.get_or_init(|| Shards::new(used, shards));
+        }
+        cells
     }
 
     #[inline]
     pub(crate) fn observe(&self, bucket: usize, v: f64) {
-        let shard = self.shard(crate::sync::thread_index() & self.mask);
-        lock(&shard[LOCK]);
+        let shard = match self.spread.get() {
+            Some(spread) => spread.lock_own(),
+            None if try_lock(&self.first[LOCK]) => &self.first,
+            None => self.collided(),
+        };
         // Relaxed loads and stores inside the critical section: the lock's Acquire/Release
         // order them against every other holder, observers and scrapes alike.
         let b = &shard[FIRST_BUCKET + bucket];
@@ -64,20 +108,39 @@ impl Cells {
         shard[LOCK].store(0, Ordering::Release);
     }
 
+    /// An observer found the first shard locked: the histogram spreads out (once) and the
+    /// observer takes its own shard, or, for a histogram that never spreads, waits.
+    #[cold]
+    #[inline(never)]
+    fn collided(&self) -> &[AtomicU64] {
+        if self.shards == 1 {
+            lock_contended(&self.first[LOCK]);
+            return &self.first;
+        }
+        self.spread.get_or_init(|| Shards::new(self.first.len(), self.shards)).lock_own()
+    }
+
+    /// Every shard, the first one first.
+    fn each_shard(&self, mut f: impl FnMut(&[AtomicU64])) {
+        f(&self.first);
+        if let Some(spread) = self.spread.get() {
+            (0..=spread.mask).for_each(|i| f(spread.shard(i)));
+        }
+    }
+
     /// Reads all shards into `cumulative` (one entry per bucket and `+Inf`) and returns the sum.
     pub(crate) fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
         cumulative.clear();
-        cumulative.resize(self.buckets, 0);
+        cumulative.resize(self.first.len() - FIRST_BUCKET, 0);
         let mut sum = 0.0;
-        for i in 0..=self.mask {
-            let shard = self.shard(i);
+        self.each_shard(|shard| {
             lock(&shard[LOCK]);
             for (c, w) in cumulative.iter_mut().zip(&shard[FIRST_BUCKET..]) {
                 *c += w.load(Ordering::Relaxed);
             }
             sum += f64::from_bits(shard[SUM].load(Ordering::Relaxed));
             shard[LOCK].store(0, Ordering::Release);
-        }
+        });
         let mut running = 0;
         for c in cumulative.iter_mut() {
             running += *c;
@@ -88,23 +151,28 @@ impl Cells {
 
     /// Zeroes every shard (for families that reset a series in place).
     pub(crate) fn reset(&self) {
-        for i in 0..=self.mask {
-            let shard = self.shard(i);
+        self.each_shard(|shard| {
             lock(&shard[LOCK]);
             for w in &shard[SUM..] {
                 w.store(0, Ordering::Relaxed);
             }
             shard[LOCK].store(0, Ordering::Release);
-        }
+        });
     }
 }
 
-/// Takes a shard lock. Acquire on success pairs with the Release that freed it, so this holder
-/// sees every store of the previous one.
+/// Takes a shard lock if it is free. Acquire on success pairs with the Release that freed it,
+/// so this holder sees every store of the previous one.
+#[inline]
+fn try_lock(word: &AtomicU64) -> bool {
+    // A strong CAS: on x86 it is the same instruction, and it keeps loom's model finite.
+    word.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_ok()
+}
+
+/// Takes a shard lock, waiting for it if it is held (ordering as in [`try_lock`]).
 #[inline]
 fn lock(word: &AtomicU64) {
-    // A strong CAS: on x86 it is the same instruction, and it keeps loom's model finite.
-    if word.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
+    if !try_lock(word) {
         lock_contended(word);
     }
 }
@@ -159,10 +227,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shards_are_cache_line_aligned_and_read_adds_them_up() {
-        let c = Cells::new(3, 4);
+    fn eager_shards_are_cache_line_aligned_and_read_adds_them_up() {
+        let c = Cells::new(3, 4, true);
+        let spread = c.spread.get().expect("a fixed shard count spreads at once");
         for i in 0..4 {
-            assert_eq!(c.shard(i).as_ptr() as usize % 64, 0);
+            assert_eq!(spread.shard(i).as_ptr() as usize % 64, 0);
         }
         c.observe(0, 0.5);
         c.observe(3, 10.0);
@@ -172,6 +241,54 @@ mod tests {
         c.reset();
         assert_eq!(c.read(&mut out), 0.0);
         assert_eq!(out, [0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn a_histogram_nobody_contends_keeps_one_unpadded_shard() {
+        let c = Cells::new(11, 8, false);
+        for i in 0..1000 {
+            c.observe(i % 12, 1.0);
+        }
+        assert!(c.spread.get().is_none(), "spread out without a collision");
+        assert_eq!(c.first.len(), 2 + 12, "the lock, the sum and twelve buckets");
+        let mut out = Vec::new();
+        assert_eq!(c.read(&mut out), 1000.0);
+        assert_eq!(out.last(), Some(&1000));
+    }
+
+    #[test]
+    fn a_collision_spreads_the_histogram_and_scrapes_add_both_parts() {
+        let c = Cells::new(1, 2, false);
+        c.observe(0, 1.0);
+        // Another holder of the first shard, as an observer on another thread would be.
+        assert!(try_lock(&c.first[LOCK]));
+        c.observe(1, 5.0);
+        let spread = c.spread.get().expect("the collision spread the histogram");
+        c.first[LOCK].store(0, Ordering::Release);
+        assert_eq!(spread.shard(crate::sync::thread_index())[FIRST_BUCKET + 1].load(Ordering::Relaxed), 1);
+        c.observe(1, 2.0);
+        assert_eq!(c.first[FIRST_BUCKET + 1].load(Ordering::Relaxed), 0, "observed into the old shard");
+        let mut out = Vec::new();
+        assert_eq!(c.read(&mut out), 8.0);
+        assert_eq!(out, [1, 3]);
+        c.reset();
+        assert_eq!(c.read(&mut out), 0.0);
+        assert_eq!(out, [0, 0]);
+    }
+
+    #[test]
+    fn a_single_shard_histogram_waits_instead_of_spreading() {
+        let c = Cells::new(1, 1, false);
+        assert!(try_lock(&c.first[LOCK]));
+        std::thread::scope(|s| {
+            let observer = s.spawn(|| c.observe(0, 1.0));
+            c.first[LOCK].store(0, Ordering::Release);
+            observer.join().unwrap();
+        });
+        assert!(c.spread.get().is_none());
+        let mut out = Vec::new();
+        assert_eq!(c.read(&mut out), 1.0);
+        assert_eq!(out, [1, 1]);
     }
 }
 
@@ -189,7 +306,7 @@ mod loom_tests {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(2);
         builder.check(|| {
-            let cells = Arc::new(Cells::new(1, 1));
+            let cells = Arc::new(Cells::new(1, 1, false));
             let a = Arc::clone(&cells);
             let t = loom::thread::spawn(move || a.observe(1, 2.0));
             let mut out = Vec::new();
@@ -202,6 +319,39 @@ mod loom_tests {
             assert_eq!(out[0], 0);
             t.join().unwrap();
             cells.observe(0, 1.0);
+            assert_eq!(cells.read(&mut out), 3.0);
+            assert_eq!(out, [1, 2]);
+        });
+    }
+
+    /// Two observers racing each other and a scrape on a histogram that spreads on its first
+    /// collision: the spread shards are published before anyone uses them, the scrape sees
+    /// each observation whole or not at all, and the final state is exact wherever the
+    /// observations landed.
+    #[test]
+    fn loom_spreading_out_loses_and_tears_nothing() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(2);
+        builder.check(|| {
+            let cells = Arc::new(Cells::new(1, 2, false));
+            let observers: Vec<_> = [(0, 1.0), (1, 2.0)]
+                .into_iter()
+                .map(|(bucket, v)| {
+                    let c = Arc::clone(&cells);
+                    loom::thread::spawn(move || c.observe(bucket, v))
+                })
+                .collect();
+            let mut out = Vec::new();
+            let sum = cells.read(&mut out);
+            let expected = match (out[0], out[1] - out[0]) {
+                (0, 0) => 0.0,
+                (1, 0) => 1.0,
+                (0, 1) => 2.0,
+                (1, 1) => 3.0,
+                counts => panic!("impossible counts {counts:?}"),
+            };
+            assert_eq!(sum, expected, "the sum does not match the counted observations");
+            observers.into_iter().for_each(|t| t.join().unwrap());
             assert_eq!(cells.read(&mut out), 3.0);
             assert_eq!(out, [1, 2]);
         });

@@ -15,10 +15,9 @@ pub use timer::Timer;
 use crate::model::{
     Buckets, Exemplar, HistogramSource, Labels, MetricType, NativeSnapshot, SampleMeta, Sink, Value,
 };
-use std::sync::OnceLock;
 
 use crate::model::ExemplarError;
-use crate::sync::{Arc, Mutex, lock, unix_now};
+use crate::sync::{Arc, Mutex, OnceBox, lock, unix_now};
 
 use super::Metric;
 use cells::Cells;
@@ -60,7 +59,7 @@ struct Core {
     storage: Storage,
     created: f64,
     /// One slot per bucket and `+Inf`, allocated on the first exemplar.
-    exemplars: OnceLock<Box<[Mutex<Option<Exemplar>>]>>,
+    exemplars: OnceBox<Box<[Mutex<Option<Exemplar>>]>>,
 }
 
 /// Where observations are counted.
@@ -69,7 +68,8 @@ enum Storage {
     /// Classic buckets only: one CAS per observation.
     Classic(Cells),
     /// Native buckets (and classic ones if configured): a short mutex section per observation.
-    Native(native::NativeCells),
+    /// Boxed, so a classic histogram is not as large as a native one.
+    Native(Box<native::NativeCells>),
 }
 
 /// How a histogram is built: its buckets and how many shards it spreads observers over.
@@ -80,26 +80,32 @@ pub struct HistogramOptions {
     pub buckets: Option<Buckets>,
     /// Native (sparse, exponential) buckets, exposed through protobuf.
     pub native: Option<NativeOptions>,
-    /// Shards (rounded up to a power of two); 0 means one per CPU, at most 8.
+    /// Shards (rounded up to a power of two). 0, the default, means one per CPU (at most 8),
+    /// made when two observers first collide: until then a classic histogram has a single
+    /// unpadded shard, so a family of many quiet series stays small. A count above one spreads
+    /// a classic histogram from the start; 1 never spreads it.
     pub shards: usize,
 }
 
 impl Histogram {
     /// A histogram with these options, not registered anywhere.
     pub fn with_options(options: &HistogramOptions) -> Self {
-        let shards = if options.shards == 0 { cells::default_shards() } else { options.shards };
+        let (shards, eager) = match options.shards {
+            0 => (cells::default_shards(), false),
+            n => (n, true),
+        };
         let buckets = match (&options.buckets, &options.native) {
             (Some(b), _) => b.clone(),
             (None, None) => Buckets::default(),
             (None, Some(_)) => Buckets::none(),
         };
         let storage = match &options.native {
-            Some(n) => Storage::Native(native::NativeCells::new(buckets.len(), shards, n.clone())),
-            None => Storage::Classic(Cells::new(buckets.len(), shards)),
+            Some(n) => Storage::Native(Box::new(native::NativeCells::new(buckets.len(), shards, n.clone()))),
+            None => Storage::Classic(Cells::new(buckets.len(), shards, eager)),
         };
         // Built now, so no observation pays for it.
         buckets.search();
-        Self { core: Arc::new(Core { storage, buckets, created: unix_now(), exemplars: OnceLock::new() }) }
+        Self { core: Arc::new(Core { storage, buckets, created: unix_now(), exemplars: OnceBox::new() }) }
     }
 
     /// Records one observation. NaN lands in the `+Inf` bucket and makes the sum NaN, as in Go.
