@@ -3,13 +3,11 @@
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering;
 
-use crossbeam_utils::CachePadded;
-// One word where `OnceLock<Box<_>>` takes two: the rarely used parts of a series cost 8 bytes
-// until first used. Racing initialisers may each build a value; the losers' are dropped.
-use once_cell::race::OnceBox;
-
 use crate::model::{Exemplar, Labels, MetricType, SampleMeta, Sink, Value};
-use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, lock, unix_now};
+use crossbeam_utils::CachePadded;
+// `OnceBox`: one word where `OnceLock<Box<_>>` takes two, so the rarely used parts of a
+// series cost 8 bytes until first used.
+use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, OnceBox, lock, unix_now};
 
 use super::Metric;
 use crate::model::ExemplarError;
@@ -113,7 +111,7 @@ impl Counter {
     /// own, several times cheaper than the shared atomic add under contention. The handle is
     /// `Send` but not `Sync`; dropping it keeps its count in the total.
     pub fn local(&self) -> LocalCounter {
-        let extras = self.core.extras.get_or_init(Box::default);
+        let extras = self.core.extras.get_or_init(Extras::default);
         let mut slots = lock(&extras.locals);
         // Acquire on claiming: the previous owner's Release on drop makes its last stores to
         // the slot visible here before this owner continues from that value.
@@ -142,7 +140,7 @@ impl Counter {
     pub fn inc_by_with_exemplar(&self, n: u64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
         self.inc_by(n);
         // exemplar values are floats in every format
-        let slot = &self.core.extras.get_or_init(Box::default).exemplar;
+        let slot = &self.core.extras.get_or_init(Extras::default).exemplar;
         // The labels are checked and the clock read with the slot locked: on one thread this
         // measured 6 ns faster than doing both before taking the lock.
         let mut slot = lock(slot);
@@ -309,7 +307,7 @@ impl CounterF64 {
     pub fn inc_by_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
         if self.inc_by(v) {
             // Checked and stamped under the lock, as the integer counter's.
-            let mut slot = lock(self.core.exemplar.get_or_init(Box::default));
+            let mut slot = lock(self.core.exemplar.get_or_init(Mutex::default));
             let stamp = Exemplar::stamp(labels)?;
             Exemplar::overwrite(&mut slot, labels, v, stamp);
         }
