@@ -3,8 +3,9 @@
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering;
 
-use crate::model::{Exemplar, Labels, MetricType, SampleMeta, Sink, Value};
 use crossbeam_utils::CachePadded;
+
+use crate::model::{Exemplar, Labels, MetricType, SampleMeta, Sink, Value};
 // `OnceBox`: one word where `OnceLock<Box<_>>` takes two, so the rarely used parts of a
 // series cost 8 bytes until first used.
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, OnceBox, lock, unix_now};
