@@ -28,13 +28,12 @@ const FIRST_BUCKET: usize = 2;
 
 #[derive(Debug)]
 pub(crate) struct Cells {
-    /// The shard every observer uses until two collide: unpadded, one allocation.
+    /// The shard every observer uses until two collide: unpadded, one allocation. Empty for a
+    /// histogram with a fixed number of shards.
     first: Box<[AtomicU64]>,
-    /// One padded shard per CPU slot, made on the first collision on `first` (or at once, for a
-    /// histogram built with a fixed number of shards above one).
+    /// One padded shard per CPU slot, made on the first collision on `first`, or at once for a
+    /// histogram built with a fixed number of shards.
     spread: OnceBox<Shards>,
-    /// Shards `spread` gets, a power of two; 1 never spreads (collisions wait instead).
-    shards: usize,
 }
 
 /// Cache-line-aligned shards, one per CPU slot.
@@ -79,17 +78,23 @@ impl Shards {
 }
 
 impl Cells {
-    /// Cells for `finite_buckets` bounds plus `+Inf`. `shards` is how many a histogram spreads
-    /// over once contended (rounded up to a power of two); with `eager`, it spreads at once.
-    pub(crate) fn new(finite_buckets: usize, shards: usize, eager: bool) -> Self {
-        let shards = shards.max(1).next_power_of_two();
+    /// Cells for `finite_buckets` bounds plus `+Inf`. With `fixed`, the histogram has that many
+    /// shards (rounded up to a power of two) from the start and never changes them: one shard
+    /// means every observer shares it and a collision waits. Without, it starts with one
+    /// unpadded shard and spreads to [`default_shards`] on the first collision.
+    pub(crate) fn new(finite_buckets: usize, fixed: Option<usize>) -> Self {
         let used = FIRST_BUCKET + finite_buckets + 1;
-        let cells =
-            Self { first: (0..used).map(|_| AtomicU64::new(0)).collect(), spread: OnceBox::new(), shards };
-        if eager && shards > 1 {
-            cells.spread.get_or_init(|| Shards::new(used, shards));
+        let first = if fixed.is_some() { 0 } else { used };
+        let cells = Self { first: (0..first).map(|_| AtomicU64::new(0)).collect(), spread: OnceBox::new() };
+        if let Some(n) = fixed {
+            cells.spread.get_or_init(|| Shards::new(used, n.max(1).next_power_of_two()));
         }
         cells
+    }
+
+    /// Words in a shard: the lock, the sum and the buckets.
+    fn used(&self) -> usize {
+        self.spread.get().map_or(self.first.len(), |s| s.used)
     }
 
     #[inline]
@@ -109,20 +114,21 @@ impl Cells {
     }
 
     /// An observer found the first shard locked: the histogram spreads out (once) and the
-    /// observer takes its own shard, or, for a histogram that never spreads, waits.
+    /// observer takes its own shard. A histogram with fixed shards never gets here: its
+    /// `spread` is set from the start.
     #[cold]
     #[inline(never)]
     fn collided(&self) -> &[AtomicU64] {
-        if self.shards == 1 {
-            lock_contended(&self.first[LOCK]);
-            return &self.first;
-        }
-        self.spread.get_or_init(|| Shards::new(self.first.len(), self.shards)).lock_own()
+        self.spread
+            .get_or_init(|| Shards::new(self.first.len(), default_shards().next_power_of_two()))
+            .lock_own()
     }
 
-    /// Every shard, the first one first.
+    /// Every shard, the first one (if any) first.
     fn each_shard(&self, mut f: impl FnMut(&[AtomicU64])) {
-        f(&self.first);
+        if !self.first.is_empty() {
+            f(&self.first);
+        }
         if let Some(spread) = self.spread.get() {
             (0..=spread.mask).for_each(|i| f(spread.shard(i)));
         }
@@ -131,7 +137,7 @@ impl Cells {
     /// Reads all shards into `cumulative` (one entry per bucket and `+Inf`) and returns the sum.
     pub(crate) fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
         cumulative.clear();
-        cumulative.resize(self.first.len() - FIRST_BUCKET, 0);
+        cumulative.resize(self.used() - FIRST_BUCKET, 0);
         let mut sum = 0.0;
         self.each_shard(|shard| {
             lock(&shard[LOCK]);
@@ -228,7 +234,7 @@ mod tests {
 
     #[test]
     fn eager_shards_are_cache_line_aligned_and_read_adds_them_up() {
-        let c = Cells::new(3, 4, true);
+        let c = Cells::new(3, Some(4));
         let spread = c.spread.get().expect("a fixed shard count spreads at once");
         for i in 0..4 {
             assert_eq!(spread.shard(i).as_ptr() as usize % 64, 0);
@@ -245,7 +251,7 @@ mod tests {
 
     #[test]
     fn a_histogram_nobody_contends_keeps_one_unpadded_shard() {
-        let c = Cells::new(11, 8, false);
+        let c = Cells::new(11, None);
         for i in 0..1000 {
             c.observe(i % 12, 1.0);
         }
@@ -258,7 +264,7 @@ mod tests {
 
     #[test]
     fn a_collision_spreads_the_histogram_and_scrapes_add_both_parts() {
-        let c = Cells::new(1, 2, false);
+        let c = Cells::new(1, None);
         c.observe(0, 1.0);
         // Another holder of the first shard, as an observer on another thread would be.
         assert!(try_lock(&c.first[LOCK]));
@@ -278,14 +284,17 @@ mod tests {
 
     #[test]
     fn a_single_shard_histogram_waits_instead_of_spreading() {
-        let c = Cells::new(1, 1, false);
-        assert!(try_lock(&c.first[LOCK]));
+        let c = Cells::new(1, Some(1));
+        let spread = c.spread.get().expect("a fixed shard count is made at once");
+        let only = spread.shard(0);
+        assert!(try_lock(&only[LOCK]));
         std::thread::scope(|s| {
             let observer = s.spawn(|| c.observe(0, 1.0));
-            c.first[LOCK].store(0, Ordering::Release);
+            only[LOCK].store(0, Ordering::Release);
             observer.join().unwrap();
         });
-        assert!(c.spread.get().is_none());
+        assert_eq!(spread.mask, 0, "one shard, shared by every observer");
+        assert!(c.first.is_empty(), "a fixed-shard histogram has no first shard");
         let mut out = Vec::new();
         assert_eq!(c.read(&mut out), 1.0);
         assert_eq!(out, [1, 1]);
@@ -306,7 +315,7 @@ mod loom_tests {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(2);
         builder.check(|| {
-            let cells = Arc::new(Cells::new(1, 1, false));
+            let cells = Arc::new(Cells::new(1, Some(1)));
             let a = Arc::clone(&cells);
             let t = loom::thread::spawn(move || a.observe(1, 2.0));
             let mut out = Vec::new();
@@ -333,7 +342,7 @@ mod loom_tests {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(2);
         builder.check(|| {
-            let cells = Arc::new(Cells::new(1, 2, false));
+            let cells = Arc::new(Cells::new(1, None));
             let observers: Vec<_> = [(0, 1.0), (1, 2.0)]
                 .into_iter()
                 .map(|(bucket, v)| {

@@ -82,26 +82,28 @@ pub struct HistogramOptions {
     pub native: Option<NativeOptions>,
     /// Shards (rounded up to a power of two). 0, the default, means one per CPU (at most 8),
     /// made when two observers first collide: until then a classic histogram has a single
-    /// unpadded shard, so a family of many quiet series stays small. A count above one spreads
-    /// a classic histogram from the start; 1 never spreads it.
+    /// unpadded shard, so a family of many quiet series stays small. Any other count gives a
+    /// classic histogram that many cache-line-aligned shards from the start, and it keeps
+    /// them: with 1, every observer shares one shard and a collision waits.
     pub shards: usize,
 }
 
 impl Histogram {
     /// A histogram with these options, not registered anywhere.
     pub fn with_options(options: &HistogramOptions) -> Self {
-        let (shards, eager) = match options.shards {
-            0 => (cells::default_shards(), false),
-            n => (n, true),
-        };
+        let fixed = (options.shards > 0).then_some(options.shards);
         let buckets = match (&options.buckets, &options.native) {
             (Some(b), _) => b.clone(),
             (None, None) => Buckets::default(),
             (None, Some(_)) => Buckets::none(),
         };
         let storage = match &options.native {
-            Some(n) => Storage::Native(Box::new(native::NativeCells::new(buckets.len(), shards, n.clone()))),
-            None => Storage::Classic(Cells::new(buckets.len(), shards, eager)),
+            Some(n) => Storage::Native(Box::new(native::NativeCells::new(
+                buckets.len(),
+                fixed.unwrap_or_else(cells::default_shards),
+                n.clone(),
+            ))),
+            None => Storage::Classic(Cells::new(buckets.len(), fixed)),
         };
         // Built now, so no observation pays for it.
         buckets.search();
