@@ -183,6 +183,18 @@ fn one_size(options: &Options, rt: &tokio::runtime::Runtime, per_family: usize) 
     let mep_render_ms = median_ms(|| {
         std::hint::black_box(mep.handle.render());
     });
+    let floor_ms = loopback_floor_ms(&buf)?;
+    // The handler alone, in process: negotiation, the blocking-pool hop and the encode,
+    // everything a scrape does but the HTTP server and the network.
+    let handler_alone = MetricsHandler::builder(&pk.registry).build()?;
+    let handler_ms = median_ms(|| {
+        let (parts, ()) = http::Request::get("/metrics")
+            .header(http::header::ACCEPT, ACCEPT)
+            .body(())
+            .expect("a constant request is valid")
+            .into_parts();
+        std::hint::black_box(rt.block_on(handler_alone.serve(parts)));
+    });
 
     let pk_url = format!("http://{pk_addr}/metrics");
     let mep_url = format!("http://{mep_addr}/metrics");
@@ -232,6 +244,8 @@ fn one_size(options: &Options, rt: &tokio::runtime::Runtime, per_family: usize) 
     let ratios = json!({
         "promkit_c1_p50_over_encode": num(pk_c1, "p50_ms") / encode_ms,
         "promkit_c1_mean_over_encode": num(pk_c1, "mean_ms") / encode_ms,
+        "encode_plus_floor_over_encode": (encode_ms + floor_ms) / encode_ms,
+        "handler_plus_floor_over_encode": (handler_ms + floor_ms) / encode_ms,
         "promkit_over_metrics_c1_p50": num(pk_c1, "p50_ms") / num(find("metrics", 1, "identity"), "p50_ms"),
         "promkit_over_metrics_c4_throughput": num(find("promkit", 4, "identity"), "ms_per_scrape")
             / num(find("metrics", 4, "identity"), "ms_per_scrape"),
@@ -240,10 +254,62 @@ fn one_size(options: &Options, rt: &tokio::runtime::Runtime, per_family: usize) 
         "series": series,
         "encode_alone_ms": encode_ms,
         "metrics_render_alone_ms": mep_render_ms,
+        "loopback_floor_ms": floor_ms,
+        "handler_alone_ms": handler_ms,
         "bytes": bytes,
         "runs": runs,
         "ratios": ratios,
     }))
+}
+
+/// What moving `body` over loopback TCP costs with no HTTP stack: a thread of this process
+/// answers each request line with a fixed header and the body, written whole, and the median
+/// is taken of a client reading it whole. A server that encodes a scrape and then sends it
+/// cannot answer faster than the encode plus this.
+fn loopback_floor_ms(body: &[u8]) -> Result<f64> {
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let addr = listener.local_addr()?;
+    let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+    let total = head.len() + body.len();
+    std::thread::scope(|s| {
+        let server = s.spawn(move || -> std::io::Result<()> {
+            let (mut conn, _) = listener.accept()?;
+            conn.set_nodelay(true)?;
+            let mut request = [0u8; 64];
+            // One request line per answer; the client closes the connection when done.
+            while conn.read(&mut request)? > 0 {
+                conn.write_all(head.as_bytes())?;
+                conn.write_all(body)?;
+            }
+            Ok(())
+        });
+        let mut client = TcpStream::connect(addr)?;
+        client.set_nodelay(true)?;
+        let mut sink = vec![0u8; 1 << 20];
+        let mut failed = None;
+        let ms = median_ms(|| {
+            let mut got = 0;
+            let mut exchange = || -> std::io::Result<()> {
+                client.write_all(b"GET / HTTP/1.1\r\n\r\n")?;
+                while got < total {
+                    match client.read(&mut sink)? {
+                        0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                        n => got += n,
+                    }
+                }
+                Ok(())
+            };
+            if let Err(e) = exchange() {
+                failed.get_or_insert(e);
+            }
+        });
+        drop(client);
+        server.join().map_err(|_| "the loopback floor's server thread panicked")??;
+        match failed {
+            Some(e) => Err(format!("loopback floor: {e}").into()),
+            None => Ok(ms),
+        }
+    })
 }
 
 /// The median of at least 11 runs of `op`, and of as many as fit in about a second.

@@ -927,9 +927,18 @@ fn scrape_section(w: &mut String, scrape: Option<&serde_json::Value>) {
         let _ = writeln!(w, "### {series} series\n");
         let _ = writeln!(
             w,
-            "Encode alone: promkit {}, metrics-exporter-prometheus render {}. Body bytes: {}.\n",
+            "Encode alone: promkit {}, metrics-exporter-prometheus render {}. promkit's handler \
+             alone (in process: negotiation, the blocking-pool hop, the encode): {}. Loopback floor \
+             (promkit's body moved over loopback TCP between two threads of one process, no HTTP \
+             stack, median): {}. A server that encodes and then sends cannot answer faster than \
+             the encode plus the floor, {} of the encode alone ({} with the handler's hop). Body \
+             bytes: {}.\n",
             ms(&size["encode_alone_ms"]),
             ms(&size["metrics_render_alone_ms"]),
+            ms(&size["handler_alone_ms"]),
+            ms(&size["loopback_floor_ms"]),
+            size["ratios"]["encode_plus_floor_over_encode"].as_f64().map_or_else(|| "—".to_owned(), ratio),
+            size["ratios"]["handler_plus_floor_over_encode"].as_f64().map_or_else(|| "—".to_owned(), ratio),
             size["bytes"]
                 .as_object()
                 .map(|b| b.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", "))
