@@ -51,7 +51,9 @@ struct Shards {
 }
 
 impl Shards {
+    /// `shards` shards (rounded up to a power of two, at least one) of `used` words each.
     fn new(used: usize, shards: usize) -> Self {
+        let shards = shards.max(1).next_power_of_two();
         let stride = used.div_ceil(LINE) * LINE;
         let words: Box<[AtomicU64]> = (0..shards * stride + LINE - 1).map(|_| AtomicU64::new(0)).collect();
         // The allocation is 8-aligned; skip to the first 64-byte boundary so shards never
@@ -87,7 +89,7 @@ impl Cells {
         let first = if fixed.is_some() { 0 } else { used };
         let cells = Self { first: (0..first).map(|_| AtomicU64::new(0)).collect(), spread: OnceBox::new() };
         if let Some(n) = fixed {
-            cells.spread.get_or_init(|| Shards::new(used, n.max(1).next_power_of_two()));
+            cells.spread.get_or_init(|| Shards::new(used, n));
         }
         cells
     }
@@ -119,9 +121,7 @@ impl Cells {
     #[cold]
     #[inline(never)]
     fn collided(&self) -> &[AtomicU64] {
-        self.spread
-            .get_or_init(|| Shards::new(self.first.len(), default_shards().next_power_of_two()))
-            .lock_own()
+        self.spread.get_or_init(|| Shards::new(self.first.len(), default_shards())).lock_own()
     }
 
     /// Every shard, the first one (if any) first.
