@@ -920,6 +920,7 @@ fn scrape_section(w: &mut String, scrape: Option<&serde_json::Value>) {
         v["cores"]
     );
     let ms = |x: &serde_json::Value| x.as_f64().map_or_else(|| "—".to_owned(), |m| time(m * 1e6));
+    let times = |x: &serde_json::Value| x.as_f64().map_or_else(|| "—".to_owned(), ratio);
     let verdict = |r: f64, max: f64| if r <= max { "met" } else { "**missed**" };
     let mut targets = Vec::new();
     for size in v["sizes"].as_array().into_iter().flatten() {
@@ -937,8 +938,8 @@ fn scrape_section(w: &mut String, scrape: Option<&serde_json::Value>) {
             ms(&size["metrics_render_alone_ms"]),
             ms(&size["handler_alone_ms"]),
             ms(&size["loopback_floor_ms"]),
-            size["ratios"]["encode_plus_floor_over_encode"].as_f64().map_or_else(|| "—".to_owned(), ratio),
-            size["ratios"]["handler_plus_floor_over_encode"].as_f64().map_or_else(|| "—".to_owned(), ratio),
+            times(&size["ratios"]["encode_plus_floor_over_encode"]),
+            times(&size["ratios"]["handler_plus_floor_over_encode"]),
             size["bytes"]
                 .as_object()
                 .map(|b| b.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", "))
