@@ -30,7 +30,7 @@ use crate::syntax::float::{write_go_float, write_go_u64, write_om_float, write_o
 
 /// Readable bytes past every piece of a [`Shape`], and writable bytes past every line a
 /// [`Room`] was told about: a move of up to `PAD` bytes never leaves either slice.
-const PAD: usize = 32;
+pub(crate) const PAD: usize = 32;
 
 /// Room a line needs beyond its pieces, its label values and its extra label value: the
 /// number (at most 26 bytes: Go's longest float form plus OpenMetrics' `.0`), `"} ` and the
@@ -290,7 +290,7 @@ impl<'o> Room<'o> {
 
     /// Copies piece `(start, len)` of `buf`, which has [`PAD`] readable bytes after it.
     #[inline(always)]
-    fn piece(&mut self, buf: &[u8], (start, len): (usize, usize)) {
+    pub(crate) fn piece(&mut self, buf: &[u8], (start, len): (usize, usize)) {
         let mut i = 0;
         loop {
             let at = self.pos + i;
@@ -334,7 +334,7 @@ impl<'o> Room<'o> {
     /// Copies `key[a..b]`: one 16-byte move when it is that short and `readable` (the key
     /// and what follows it in memory) has 16 bytes from `a`, exactly otherwise.
     #[inline(always)]
-    fn segment(&mut self, key: &[u8], readable: &[u8], a: usize, b: usize) {
+    pub(crate) fn segment(&mut self, key: &[u8], readable: &[u8], a: usize, b: usize) {
         if b - a <= 16 && a + 16 <= readable.len() {
             let p = self.pos;
             self.out[p..p + 16].copy_from_slice(&readable[a..a + 16]);
@@ -342,6 +342,17 @@ impl<'o> Room<'o> {
         } else {
             self.bytes(&key[a..b]);
         }
+    }
+
+    /// Lets `write` write up to [`PAD`] bytes at the cursor (bytes past what it returns as
+    /// written are room again), and moves past what it wrote.
+    #[inline(always)]
+    pub(crate) fn with_window(&mut self, write: impl FnOnce(&mut [u8; PAD]) -> usize) {
+        let p = self.pos;
+        // The slice is `PAD` long, so the conversion always succeeds.
+        let mut unused = [0; PAD];
+        let n = write((&mut self.out[p..p + PAD]).try_into().unwrap_or(&mut unused));
+        self.pos += n.min(PAD);
     }
 
     #[inline(always)]
@@ -498,19 +509,29 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` that equals `byte`: the lowest set bit is exact, and a
+/// wrong one only ever lies above a right one (a borrow only spreads upwards from a zero byte).
+#[inline(always)]
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+#[inline(always)]
+fn word_at(key: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(key[i..i + 8].try_into().unwrap_or_default())
+}
+
 /// The position of the first newline in `key` from `from`, or the key's length: eight bytes
 /// at a time (label values are short, and a call to `memchr` costs more than they do).
 #[inline(always)]
 fn next_newline(key: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut i = from;
     while i + 8 <= key.len() {
-        let word = u64::from_le_bytes(key[i..i + 8].try_into().unwrap_or_default());
-        let x = word ^ (ONES * u64::from(b'\n'));
-        // The lowest set high bit marks the first zero byte of `x` exactly (a borrow only
-        // spreads upwards from a zero byte).
-        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        let zero = bytes_equal(word_at(key, i), b'\n');
         if zero != 0 {
             return i + (zero.trailing_zeros() / 8) as usize;
         }
@@ -523,6 +544,51 @@ fn next_newline(key: &[u8], from: usize) -> usize {
         i += 1;
     }
     key.len()
+}
+
+/// The first stored value of `key`: where it ends (its newline, or the key's end), and whether
+/// it holds a backslash (an escape to undo), found in the same pass, eight bytes at a time.
+/// `readable` is the key followed by any bytes that may be read past it (at least the key): a
+/// key's last few bytes are then read as one word too, what lies past the key masked off.
+#[inline(always)]
+pub(crate) fn first_value(key: &[u8], readable: &[u8]) -> (usize, bool) {
+    let mut i = 0;
+    let mut escaped = false;
+    loop {
+        let (word, past) = if i + 8 <= key.len() {
+            (word_at(key, i), 0)
+        } else if i < key.len() && i + 8 <= readable.len() {
+            (word_at(readable, i), 8 - (key.len() - i))
+        } else {
+            break;
+        };
+        // The high bits of the bytes within the key: a match past it does not count (and a
+        // wrong bit only ever lies above a right one, so none lies below the key's end).
+        let within = HIGHS >> (8 * past);
+        let newline = bytes_equal(word, b'\n') & within;
+        let backslash = bytes_equal(word, b'\\') & within;
+        if newline != 0 {
+            // Both lowest bits are exact, so a backslash bit below the newline's is a real
+            // backslash before it; one above it may be wrong, and does not count.
+            let below = (newline & newline.wrapping_neg()) - 1;
+            return (i + (newline.trailing_zeros() / 8) as usize, escaped || backslash & below != 0);
+        }
+        // No newline in the word: any bit means a real backslash (the lowest one is).
+        escaped |= backslash != 0;
+        if past != 0 {
+            return (key.len(), escaped);
+        }
+        i += 8;
+    }
+    while i < key.len() {
+        match key[i] {
+            b'\n' => return (i, escaped),
+            b'\\' => escaped = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    (key.len(), escaped)
 }
 
 #[cfg(test)]
@@ -542,6 +608,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn first_values_end_at_their_newline_and_see_backslashes_before_it() {
+        for len in 0..40 {
+            for nl in 0..=len {
+                for bs in (0..len).map(Some).chain([None]) {
+                    let mut key = vec![b'x'; len];
+                    if let Some(bs) = bs {
+                        key[bs] = b'\\';
+                    }
+                    if nl < len {
+                        key[nl] = b'\n';
+                    }
+                    let end = key.iter().position(|&b| b == b'\n').unwrap_or(len);
+                    let escaped = key[..end].contains(&b'\\');
+                    let want = (end, escaped);
+                    assert_eq!(first_value(&key, &key), want, "{:?}", String::from_utf8_lossy(&key));
+                    // Read past the key: newlines and backslashes there do not count.
+                    for after in [&b"\n\n\n\n\n\n\n\n"[..], &[b'\\'; 8], b"\\\n\\\n\\\n\\\n"] {
+                        let readable = [&key[..], after].concat();
+                        assert_eq!(
+                            first_value(&key, &readable),
+                            want,
+                            "{:?} then {after:?}",
+                            String::from_utf8_lossy(&key)
+                        );
+                    }
+                }
+            }
+        }
+        // Bytes next to the searched ones (0x5b, 0x5d, 0x09, 0x0b) and high bytes do not count.
+        let key = b"[]\t\x0b\xff\x80abcdefgh\nq\\";
+        assert_eq!(first_value(key, key), (14, false));
+        let key = "ab\\\\cdefghij\n\\".as_bytes();
+        assert_eq!(first_value(key, key), (12, true));
     }
 
     #[test]

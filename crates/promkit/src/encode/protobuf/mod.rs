@@ -13,6 +13,7 @@ mod wire;
 
 use wire::{bytes, close, double, header, int, open, sint, uint, varint_len};
 
+use super::line::PAD;
 use crate::model::{
     EscapingScheme, Exemplar, FamilyHeader, HistogramSource, LabelTemplate, Labels, MetricType,
     NativeSnapshot, SampleMeta, Sink, StoredSample, Value,
@@ -150,14 +151,39 @@ fn timestamp_len(seconds: i64, nanos: i32) -> usize {
 /// baseline x86-64 target, and a scrape splits one created timestamp per counter.
 #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
 fn split_secs(secs: f64) -> (i64, i32) {
-    // `as` truncates toward zero (saturating): one less below zero makes it the floor.
+    // `as` truncates toward zero (saturating): one less below zero makes it the floor. A time
+    // past the range of `i64` seconds (a collector's own) saturates rather than wraps.
     let mut whole = secs as i64;
     if whole as f64 > secs {
-        whole -= 1;
+        whole = whole.saturating_sub(1);
     }
-    // In [0, 1): non-negative, so adding a half and truncating rounds to nearest.
+    // In [0, 1) within range: non-negative, so adding a half and truncating rounds to nearest.
     let nanos = ((secs - whole as f64) * 1e9 + 0.5) as i32;
-    (whole, nanos.min(999_999_999))
+    (whole, nanos.clamp(0, 999_999_999))
+}
+
+/// [`split_secs`] for the times from 1987 to 3058 (2^29 to 2^35 seconds), from the float's
+/// bits with integer operations: the same result, without the chain of float conversions that
+/// every counter's created timestamp would otherwise wait on. `None` outside that range.
+///
+/// There the float has 18 to 23 bits after the binary point, so the fraction times 1e9 is an
+/// exact integer product below 2^53, as it is in `split_secs`' float arithmetic; adding half
+/// and shifting rounds it as `split_secs` does.
+#[inline(always)]
+fn split_recent(secs: f64) -> Option<(u64, u64)> {
+    const MANTISSA: u64 = (1 << 52) - 1;
+    let bits = secs.to_bits();
+    // The biased exponent (sign bit included: a negative time is out of range).
+    let exponent = bits >> 52;
+    if !(1023 + 29..1023 + 35).contains(&exponent) {
+        return None;
+    }
+    let shift = 52 + 1023 - exponent;
+    let m = (bits & MANTISSA) | (1 << 52);
+    let whole = m >> shift;
+    let fraction = m & ((1 << shift) - 1);
+    let nanos = (fraction * 1_000_000_000 + (1 << (shift - 1))) >> shift;
+    Some((whole, nanos.min(999_999_999)))
 }
 
 fn created(out: &mut Vec<u8>, field: u32, meta: &SampleMeta<'_>) {
@@ -290,9 +316,13 @@ fn value_message(out: &mut Vec<u8>, field: u32, v: f64) {
 #[inline]
 fn counter(out: &mut Vec<u8>, v: f64, meta: &SampleMeta<'_>) {
     if meta.exemplar.is_none() {
-        // The common case, with every length known up front: a value (9 bytes) and a
-        // timestamp (at most 24), so a one-byte length.
+        if let Some(plain) = Plain::of(Value::CounterF64(v), meta.created) {
+            plain.append(out);
+            return;
+        }
         let created = meta.created.map(split_secs);
+        // Every length known up front: a value (9 bytes) and a timestamp (at most 24), so a
+        // one-byte length.
         let body = 9 + created.map_or(0, |(s, n)| 2 + timestamp_len(s, n));
         #[allow(clippy::cast_possible_truncation)] // at most 33
         header(out, 3, body as u8);
@@ -309,6 +339,115 @@ fn counter(out: &mut Vec<u8>, v: f64, meta: &SampleMeta<'_>) {
     }
     created(out, 3, meta);
     close(out, o);
+}
+
+/// A plain sample's value as its whole `Metric` field: a counter's (with its created
+/// timestamp), a gauge's or an untyped value's. Its length is known before a byte is written,
+/// and it is written at fixed offsets, its varints without a branch per byte.
+#[derive(Debug, Clone, Copy)]
+struct Plain {
+    /// The `Metric` field: 3 (`counter`), 2 (`gauge`) or 5 (`untyped`).
+    field: u8,
+    value: f64,
+    /// A counter's created timestamp: seconds (below 2^35, the years up to 3058, so at most
+    /// five varint bytes) and nanoseconds.
+    created: Option<(u64, u64)>,
+    /// The field's length, tag included (at most 25 bytes).
+    len: usize,
+}
+
+impl Plain {
+    /// The value of a plain sample; `None` for one that takes the general path (a summary, a
+    /// histogram, a created timestamp before the epoch or past the year 3058).
+    #[inline(always)]
+    fn of(value: Value<'_>, created: Option<f64>) -> Option<Plain> {
+        // The wire format holds doubles, as Go's does.
+        #[allow(clippy::cast_precision_loss)]
+        let (field, value) = match value {
+            Value::CounterU64(v) => (3, v as f64),
+            Value::CounterF64(v) => (3, v),
+            Value::GaugeI64(v) => (2, v as f64),
+            Value::GaugeF64(v) => (2, v),
+            Value::Untyped(v) => (5, v),
+            Value::Summary(_) | Value::Histogram(_) => return None,
+        };
+        // Only counters carry a created timestamp in this format.
+        let created = match created {
+            Some(c) if field == 3 => match split_recent(c) {
+                Some(split) => Some(split),
+                None => {
+                    let (s, n) = split_secs(c);
+                    let s = u64::try_from(s).ok().filter(|&s| s < 1 << 35)?;
+                    // `split_secs` keeps nanos in 0..1e9.
+                    Some((s, u64::try_from(n).unwrap_or_default()))
+                }
+            },
+            _ => None,
+        };
+        let len = 11 + created.map_or(0, |t| 2 + Self::timestamp_len(t));
+        Some(Plain { field, value, created, len })
+    }
+
+    /// The `Timestamp` body's length: a zero field is left out (proto3), as the general path
+    /// does.
+    #[inline(always)]
+    fn timestamp_len((seconds, nanos): (u64, u64)) -> usize {
+        let field = |v: u64| if v == 0 { 0 } else { 1 + varint_len(v) };
+        field(seconds) + field(nanos)
+    }
+
+    /// Writes the field at the start of `w` (bytes past its end may be written too) and
+    /// returns its length. The bytes are those of the general path (a test compares the two).
+    #[inline(always)]
+    fn write(&self, w: &mut [u8; PAD]) -> usize {
+        /// `Counter.created_timestamp` (field 3, length-delimited), `Counter.value` and the
+        /// gauge's and untyped's (field 1, 64-bit), `Timestamp.seconds` and `.nanos` (fields 1
+        /// and 2, varint).
+        const CREATED: u8 = 3 << 3 | 2;
+        const VALUE: u8 = 1 << 3 | 1;
+        const SECONDS: u8 = 1 << 3;
+        const NANOS: u8 = 2 << 3;
+        let len = self.len;
+        #[allow(clippy::cast_possible_truncation)] // at most 23
+        w[..3].copy_from_slice(&[self.field << 3 | 2, (len - 2) as u8, VALUE]);
+        w[3..11].copy_from_slice(&self.value.to_le_bytes());
+        if let Some((seconds, nanos)) = self.created {
+            #[allow(clippy::cast_possible_truncation)] // at most 12
+            w[11..14].copy_from_slice(&[CREATED, (len - 13) as u8, SECONDS]);
+            w[14..22].copy_from_slice(&short_varint(seconds).to_le_bytes());
+            // At the seconds' end, or over the seconds' tag when they are zero (left out).
+            let at = if seconds == 0 { 13 } else { 14 + varint_len(seconds).min(5) };
+            w[at] = NANOS;
+            w[at + 1..at + 9].copy_from_slice(&short_varint(nanos).to_le_bytes());
+        }
+        len
+    }
+
+    /// Appends the field to `out`.
+    #[inline]
+    fn append(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.resize(start + PAD, 0);
+        // The slice is `PAD` long, so the conversion always succeeds.
+        let mut unused = [0; PAD];
+        let len = self.write((&mut out[start..]).try_into().unwrap_or(&mut unused));
+        out.truncate(start + len);
+    }
+}
+
+/// The varint bytes of `v` (below 2^35, so at most five), little-endian in a word: seven bits
+/// per byte, and the continuation bit on every byte but the last.
+#[inline(always)]
+fn short_varint(v: u64) -> u64 {
+    debug_assert!(v < 1 << 35);
+    let spread = (v & 0x7f)
+        | (v & 0x7f << 7) << 1
+        | (v & 0x7f << 14) << 2
+        | (v & 0x7f << 21) << 3
+        | (v & 0x7f << 28) << 4;
+    // `varint_len` is 1..=5 here: the continuation bits of the bytes before the last.
+    let more = 0x80_8080_8080 & ((1u64 << (8 * (varint_len(v) - 1))) - 1);
+    spread | more
 }
 
 impl Sink for ProtobufEncoder<'_> {
@@ -342,9 +481,14 @@ impl Sink for ProtobufEncoder<'_> {
         }
         self.labels.prepare(template, self.escaping);
         let labels = &self.labels;
-        for s in samples {
+        let mut rest = samples;
+        loop {
+            // Plain series in one run; the first that is not takes the general path.
+            rest = &rest[labels.run(self.out, rest)..];
+            let Some((s, tail)) = rest.split_first() else { break };
             let meta = SampleMeta { created: s.created, ..SampleMeta::default() };
             metric(self.out, s.value, &meta, |out| labels.write(out, s.key));
+            rest = tail;
         }
     }
 }
@@ -739,6 +883,108 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Plain series of families stored in a registry (any number of label values, around
+        /// and past the run's limit of label values, with escapes, long enough for two-byte
+        /// lengths, constant labels; counters, float counters, gauges), encoded in runs, decode
+        /// to the gathered families in every scheme, and prost writes the same bytes.
+        #[test]
+        fn stored_runs_decode_to_the_gathered_families(
+            names in proptest::collection::btree_set("[a-z][a-z0-9_.]{0,6}", 0..20),
+            constant in proptest::option::of(".{0,20}"),
+            series in proptest::collection::vec(
+                (
+                    proptest::collection::vec(
+                        proptest::prop_oneof![
+                            "[a-zA-Z0-9-]{0,12}",
+                            ".{0,6}",
+                            ".{120,200}",
+                            proptest::strategy::Strategy::prop_map(
+                                proptest::sample::select(vec!["a\\b", "x\"y\nz", "", "\\"]),
+                                str::to_owned,
+                            ),
+                        ],
+                        20,
+                    ),
+                    proptest::num::u64::ANY,
+                    proptest::num::f64::ANY,
+                ),
+                1..12,
+            ),
+        ) {
+            use crate::metrics::{Builder, Labelled, Metric};
+            fn with_constant<M: Metric>(b: Builder<M, Labelled>, c: Option<&String>) -> Builder<M, Labelled> {
+                match c {
+                    Some(v) => b.const_label("Const", v.clone()),
+                    None => b,
+                }
+            }
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let r = Registry::builder().name_validation(crate::NameValidation::Utf8).build();
+            let c = constant.as_ref();
+            let counters =
+                with_constant(Counter::builder("c_total").help("C.").labels(names.clone()), c).register(&r).unwrap();
+            let floats = with_constant(crate::CounterF64::builder("f_total").help("F.").labels(names.clone()), c)
+                .register(&r)
+                .unwrap();
+            let gauges =
+                with_constant(crate::GaugeF64::builder("g").help("G.").labels(names.clone()), c).register(&r).unwrap();
+            for (values, n, x) in &series {
+                let values: Vec<&str> = values[..names.len()].iter().map(String::as_str).collect();
+                counters.with_label_values(&values).unwrap().inc_by(*n);
+                if x.is_finite() {
+                    floats.with_label_values(&values).unwrap().inc_by(x.abs());
+                }
+                gauges.with_label_values(&values).unwrap().set(*x);
+            }
+            let families = r.gather().unwrap();
+            for scheme in EscapingScheme::ALL {
+                let mut live = Vec::new();
+                let options = crate::registry::EncodeOptions::new(crate::Format::Protobuf).escaping(scheme);
+                r.encode_with(&mut live, &options).unwrap();
+                assert_encodes(&live, &families, scheme);
+            }
+        }
+
+        /// A plain value is the `Metric` field prost writes for it, and only a created
+        /// time past the five-byte seconds (or before the epoch) sends a counter elsewhere.
+        #[test]
+        fn plain_values_are_what_prost_writes(
+            kind in 0..5u8,
+            v in proptest::num::f64::ANY,
+            n in proptest::num::u64::ANY,
+            created in proptest::option::of(proptest::prop_oneof![
+                0.0..4e10f64,
+                proptest::sample::select(vec![0.0, 0.5, -0.25, -1e9, 34_359_738_367.5, 34_359_738_368.0, 1e12]),
+            ]),
+        ) {
+            #[allow(clippy::cast_precision_loss)]
+            let (value, metric) = match kind {
+                0 => (Value::CounterU64(n), proto::Metric { counter: Some(proto::Counter { value: Some(n as f64), ..Default::default() }), ..Default::default() }),
+                1 => (Value::CounterF64(v), proto::Metric { counter: Some(proto::Counter { value: Some(v), ..Default::default() }), ..Default::default() }),
+                #[allow(clippy::cast_possible_wrap)]
+                2 => (Value::GaugeI64(n as i64), proto::Metric { gauge: Some(proto::Gauge { value: Some(n as i64 as f64) }), ..Default::default() }),
+                3 => (Value::GaugeF64(v), proto::Metric { gauge: Some(proto::Gauge { value: Some(v) }), ..Default::default() }),
+                _ => (Value::Untyped(v), proto::Metric { untyped: Some(proto::Untyped { value: Some(v) }), ..Default::default() }),
+            };
+            let mut metric = metric;
+            let counter = kind < 2;
+            if let (Some(c), Some(m)) = (created.filter(|_| counter), metric.counter.as_mut()) {
+                let (seconds, nanos) = split_secs(c);
+                m.created_timestamp = Some(proto::Timestamp { seconds, nanos });
+            }
+            let plain = Plain::of(value, created);
+            let far = created.filter(|_| counter).is_some_and(|c| !(0.0..34_359_738_368.0).contains(&c));
+            proptest::prop_assert_eq!(plain.is_none(), far);
+            if let Some(plain) = plain {
+                let mut out = vec![7];
+                plain.append(&mut out);
+                proptest::prop_assert_eq!(&out[1..], &metric.encode_to_vec()[..]);
+                proptest::prop_assert_eq!(out.len() - 1, plain.len);
+            }
+        }
+    }
+
     #[test]
     fn timestamps_split_into_seconds_and_nanos() {
         assert_eq!(split_secs(1_700_000_000.25), (1_700_000_000, 250_000_000));
@@ -756,6 +1002,20 @@ mod tests {
             #[allow(clippy::cast_possible_truncation)]
             let want = (whole as i64, ((secs - whole) * 1e9).round().min(999_999_999.0) as i32);
             proptest::prop_assert_eq!(split_secs(secs), want);
+        }
+
+        /// The integer split of recent times is `split_secs`' exactly, and covers its range.
+        #[test]
+        fn recent_times_split_as_by_floats(secs in proptest::prop_oneof![
+            536_870_912.0..34_359_738_368.0f64,
+            proptest::num::f64::ANY,
+            proptest::sample::select(vec![536_870_911.999_999_9, 536_870_912.0, 34_359_738_367.999_996, 34_359_738_368.0, 1_700_000_000.999_999_999_9]),
+        ]) {
+            let recent = (536_870_912.0..34_359_738_368.0).contains(&secs);
+            let want = split_secs(secs);
+            #[allow(clippy::cast_sign_loss)]
+            let want = (want.0 as u64, want.1 as u64);
+            proptest::prop_assert_eq!(split_recent(secs), recent.then_some(want));
         }
 
         /// A timestamp's stated length is the length of what follows it, and prost reads it back.

@@ -10,7 +10,8 @@
 use std::cell::Cell;
 
 use super::wire::{close, open, varint, varint_len};
-use crate::model::{EscapingScheme, LabelTemplate};
+use crate::encode::line::{PAD, Room, first_value};
+use crate::model::{EscapingScheme, LabelTemplate, StoredSample};
 use crate::syntax::escape::write_unescaped_label_value;
 use crate::syntax::name_escape::write_label_if_needed;
 
@@ -18,6 +19,11 @@ use crate::syntax::name_escape::write_label_if_needed;
 const TAG_1: u8 = 1 << 3 | 2;
 /// Tag of `LabelPair.value`: field 2, length-delimited.
 const TAG_2: u8 = 2 << 3 | 2;
+/// Tag of `MetricFamily.metric`: field 4, length-delimited.
+const TAG_METRIC: u8 = 4 << 3 | 2;
+/// The most label values a series may have for [`StoredLabels::run`]; a series with more takes
+/// the general path.
+const MAX_VALUES: usize = 16;
 
 /// The pieces of one template, rendered for one escaping scheme.
 #[derive(Debug)]
@@ -82,6 +88,82 @@ impl StoredLabels {
             }
             self.parts.push(Part { end: self.buf.len(), variable: konst.is_none() });
         }
+        // Readable bytes after every piece, for `run`'s fixed-size moves.
+        self.buf.extend_from_slice(&[0; PAD]);
+    }
+
+    /// Writes the `Metric`s of `samples` from the first, as long as they are plain: a counter,
+    /// gauge or untyped value ([`super::Plain`]), at most [`MAX_VALUES`] label values
+    /// and none with an escape. Returns how many it wrote; the next one, if any, is not plain.
+    ///
+    /// Every length of a plain series is known before its first byte is written, so its
+    /// pieces go into zeroed room at the end of `out` with fixed-size moves (the text
+    /// encoder's [`Room`]) instead of a capacity check and a `memcpy` call each; the room left
+    /// over is cut off before returning.
+    pub(super) fn run(&self, out: &mut Vec<u8>, samples: &[StoredSample<'_>]) -> usize {
+        let (mut slack, mut scratch) = (0, Vec::new());
+        let estimate = samples.len().min(1024) * 64;
+        let mut room = Room::new(out, &mut slack, &mut scratch, estimate);
+        let written = samples.iter().take_while(|s| self.plain_metric(&mut room, s)).count();
+        drop(room);
+        out.truncate(out.len() - slack);
+        written
+    }
+
+    /// One plain `Metric` into `room`; `false`, with nothing written, when `s` is not plain.
+    #[inline(always)]
+    fn plain_metric(&self, room: &mut Room<'_>, s: &StoredSample<'_>) -> bool {
+        let Some(value) = super::Plain::of(s.value, s.created) else { return false };
+        // The label values first: where each ends, and the labels' length with them.
+        let key = s.key.as_bytes();
+        // Per value: where it ends, and its `LabelPair`'s body length.
+        let mut ends = [(0, 0); MAX_VALUES];
+        let mut values = 0;
+        let (mut labels_len, mut start, mut at) = (0, 0, 0);
+        for part in &self.parts {
+            let piece = part.end - start;
+            start = part.end;
+            if !part.variable {
+                labels_len += piece;
+                continue;
+            }
+            if values == MAX_VALUES {
+                return false;
+            }
+            let (len, escaped) =
+                first_value(key.get(at..).unwrap_or_default(), s.readable.get(at..).unwrap_or_default());
+            if escaped {
+                return false;
+            }
+            let body = piece + 1 + varint_len(len as u64) + len;
+            labels_len += 1 + varint_len(body as u64) + body;
+            ends[values] = (at + len, body);
+            values += 1;
+            at += len + 1;
+        }
+        let metric_len = labels_len + value.len;
+        room.ensure(1 + varint_len(metric_len as u64) + metric_len);
+        room.byte(TAG_METRIC);
+        room_varint(room, metric_len);
+        let (mut start, mut at, mut values) = (0, 0, ends.iter());
+        for part in &self.parts {
+            let piece = (start, part.end - start);
+            start = part.end;
+            if !part.variable {
+                room.piece(&self.buf, piece);
+                continue;
+            }
+            let (end, body) = values.next().copied().unwrap_or((at, 0));
+            room.byte(TAG_1);
+            room_varint(room, body);
+            room.piece(&self.buf, piece);
+            room.byte(TAG_2);
+            room_varint(room, end - at);
+            room.segment(key, s.readable, at, end);
+            at = end + 1;
+        }
+        room.with_window(|w| value.write(w));
+        true
     }
 
     /// Writes the `Metric.label` fields of the series whose stored values are `key`.
@@ -97,11 +179,11 @@ impl StoredLabels {
                 continue;
             }
             // Stored values are escaped: a newline only ever separates two of them (an ASCII
-            // byte, so both sides of it are `str`s). Values are short: a plain scan is fastest.
-            let end = values.bytes().position(|b| b == b'\n').unwrap_or(values.len());
-            let value = &values[..end];
+            // byte, so both sides of it are `str`s).
+            let (end, escaped) = first_value(values.as_bytes(), values.as_bytes());
+            let value = values.get(..end).unwrap_or(values);
             values = values.get(end + 1..).unwrap_or_default();
-            if value.as_bytes().contains(&b'\\') {
+            if escaped {
                 escaped_pair(out, piece, value);
             } else {
                 let body = piece.len() + 1 + varint_len(value.len() as u64) + value.len();
@@ -122,6 +204,18 @@ impl Drop for StoredLabels {
         let spare = Spare { buf: std::mem::take(&mut self.buf), parts: std::mem::take(&mut self.parts) };
         let _ = SPARE.try_with(|c| c.set(spare));
     }
+}
+
+/// A minimal varint, a byte at a time (lengths: nearly always one byte).
+#[inline(always)]
+fn room_varint(room: &mut Room<'_>, mut v: usize) {
+    while v >= 0x80 {
+        #[allow(clippy::cast_possible_truncation)] // the low seven bits, by the mask
+        room.byte((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    #[allow(clippy::cast_possible_truncation)] // below 0x80 here
+    room.byte(v as u8);
 }
 
 /// A `LabelPair.name` field.
@@ -182,7 +276,9 @@ mod tests {
         labels.prepare(&template, EscapingScheme::Underscores);
         assert_eq!(labels.buf, rendered, "a new family renders again");
         // `app="x"` is whole; `method` is its name field only.
-        assert_eq!(labels.buf, b"\x0a\x08\x0a\x03app\x12\x01x\x0a\x06method");
+        let (pieces, pad) = labels.buf.split_at(labels.parts.last().unwrap().end);
+        assert_eq!(pieces, b"\x0a\x08\x0a\x03app\x12\x01x\x0a\x06method");
+        assert_eq!(pad, [0; PAD], "fixed-size moves may read past the last piece");
     }
 
     proptest::proptest! {
