@@ -463,6 +463,35 @@ fn a_failing_collector_stops_the_scrape_or_is_skipped_without_a_trace() {
     assert!(r.gather().is_err());
 }
 
+/// In the protobuf format, plain series are written in runs that leave room at the end of the
+/// output; a collector that fails after them is cut away to the byte, and the families around
+/// it are whole.
+#[test]
+fn a_skipped_collector_leaves_no_trace_between_protobuf_runs() {
+    let build = |flaky: bool| {
+        let r = Registry::new();
+        for name in ["a", "z"] {
+            let g = Gauge::builder(name).help("G.").labels(["k"]).register(&r).unwrap();
+            for i in 0..300 {
+                g.with_label_values(&[&format!("v{i}")]).unwrap().set(i);
+            }
+        }
+        if flaky {
+            r.register(Flaky).unwrap();
+        }
+        r
+    };
+    let mut skipped = Vec::new();
+    let failures = build(true)
+        .encode_with(&mut skipped, &EncodeOptions::new(Format::Protobuf).on_error(OnError::Skip))
+        .unwrap();
+    assert_eq!(failures.len(), 1);
+    let mut clean = Vec::new();
+    build(false).encode(Format::Protobuf, &mut clean).unwrap();
+    assert!(clean.len() > 300 * 2 * 10, "both families are written: {} bytes", clean.len());
+    assert!(skipped == clean, "{} bytes against {}", skipped.len(), clean.len());
+}
+
 /// Removing most series of a large family (enough that the store rewrites its key storage
 /// without the removed keys) keeps every remaining series: found by lookup with its count,
 /// encoded with its labels, and new series still go in.

@@ -45,6 +45,11 @@ pub struct ProtobufEncoder<'a> {
     escaping: EscapingScheme,
     /// The current family's labels, pre-encoded for its stored series.
     labels: stored::StoredLabels,
+    /// Bytes at the end of `out` that are room for the next run of plain series, not output
+    /// (see [`stored::StoredLabels::run`]): kept from one run to the next, so the room is made
+    /// (zeroed) once per family rather than once per run; cut off by [`Self::trim`] before
+    /// anything else writes to `out` or reads its length.
+    slack: usize,
 }
 
 /// Length bytes reserved for a family: three cover bodies up to 2 MiB; a smaller family is
@@ -66,6 +71,16 @@ impl<'a> ProtobufEncoder<'a> {
             unit: super::take_name_buffer(),
             escaping,
             labels: stored::StoredLabels::take(),
+            slack: 0,
+        }
+    }
+
+    /// Cuts the room left by the last run of plain series off the end of the output.
+    #[inline]
+    fn trim(&mut self) {
+        if self.slack != 0 {
+            self.out.truncate(self.out.len() - self.slack);
+            self.slack = 0;
         }
     }
 
@@ -75,6 +90,7 @@ impl<'a> ProtobufEncoder<'a> {
     }
 
     fn flush(&mut self) {
+        self.trim();
         if let Some(family) = self.family.take() {
             if !self.unit.is_empty() {
                 bytes(self.out, 5, self.unit.as_bytes());
@@ -85,13 +101,17 @@ impl<'a> ProtobufEncoder<'a> {
 }
 
 impl Drop for ProtobufEncoder<'_> {
+    /// Leaves only the output in the buffer (an encoder dropped without `finish` leaves the
+    /// family in progress open, as before).
     fn drop(&mut self) {
+        self.trim();
         super::return_name_buffer(std::mem::take(&mut self.unit));
     }
 }
 
 impl super::Encoder for ProtobufEncoder<'_> {
     fn buffer(&mut self) -> &mut Vec<u8> {
+        self.trim();
         self.out
     }
 
@@ -101,6 +121,7 @@ impl super::Encoder for ProtobufEncoder<'_> {
     }
 
     fn discard(&mut self) {
+        self.trim();
         self.family = None;
     }
 
@@ -469,6 +490,7 @@ impl Sink for ProtobufEncoder<'_> {
         if self.family.is_none() {
             return;
         }
+        self.trim();
         let escaping = self.escaping;
         metric(self.out, value, meta, |out| {
             labels.for_each_raw(&mut |n, v, escaped| label_pair(out, n, v, escaped, escaping));
@@ -484,8 +506,12 @@ impl Sink for ProtobufEncoder<'_> {
         let mut rest = samples;
         loop {
             // Plain series in one run; the first that is not takes the general path.
-            rest = &rest[labels.run(self.out, rest)..];
+            rest = &rest[labels.run(self.out, &mut self.slack, rest)..];
             let Some((s, tail)) = rest.split_first() else { break };
+            if self.slack != 0 {
+                self.out.truncate(self.out.len() - self.slack);
+                self.slack = 0;
+            }
             let meta = SampleMeta { created: s.created, ..SampleMeta::default() };
             metric(self.out, s.value, &meta, |out| labels.write(out, s.key));
             rest = tail;

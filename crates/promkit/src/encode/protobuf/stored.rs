@@ -98,16 +98,15 @@ impl StoredLabels {
     ///
     /// Every length of a plain series is known before its first byte is written, so its
     /// pieces go into zeroed room at the end of `out` with fixed-size moves (the text
-    /// encoder's [`Room`]) instead of a capacity check and a `memcpy` call each; the room left
-    /// over is cut off before returning.
-    pub(super) fn run(&self, out: &mut Vec<u8>, samples: &[StoredSample<'_>]) -> usize {
-        let (mut slack, mut scratch) = (0, Vec::new());
-        let estimate = samples.len().min(1024) * 64;
-        let mut room = Room::new(out, &mut slack, &mut scratch, estimate);
-        let written = samples.iter().take_while(|s| self.plain_metric(&mut room, s)).count();
-        drop(room);
-        out.truncate(out.len() - slack);
-        written
+    /// encoder's [`Room`]) instead of a capacity check and a `memcpy` call each. The last
+    /// `slack` bytes of `out` are room already, and the room left over is left there, its
+    /// length in `slack`, for the next run: the caller cuts it off before anything else
+    /// writes to `out`.
+    pub(super) fn run(&self, out: &mut Vec<u8>, slack: &mut usize, samples: &[StoredSample<'_>]) -> usize {
+        let mut scratch = Vec::new();
+        let estimate = samples.len() * 64;
+        let mut room = Room::new(out, slack, &mut scratch, estimate);
+        samples.iter().take_while(|s| self.plain_metric(&mut room, s)).count()
     }
 
     /// One plain `Metric` into `room`; `false`, with nothing written, when `s` is not plain.
