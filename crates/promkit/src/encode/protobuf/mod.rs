@@ -370,11 +370,37 @@ struct Plain {
     /// The `Metric` field: 3 (`counter`), 2 (`gauge`) or 5 (`untyped`).
     field: u8,
     value: f64,
-    /// A counter's created timestamp: seconds (below 2^35, the years up to 3058, so at most
-    /// five varint bytes) and nanoseconds.
-    created: Option<(u64, u64)>,
+    /// A counter's created timestamp.
+    created: Option<Created>,
     /// The field's length, tag included (at most 25 bytes).
     len: usize,
+}
+
+/// A created timestamp's fields, with the lengths of their varints (0 for a zero field, which
+/// is left out, proto3, as the general path does): worked out once, used for the length and
+/// for the bytes.
+#[derive(Debug, Clone, Copy)]
+struct Created {
+    /// Below 2^35 (the years up to 3058): at most five varint bytes.
+    seconds: u64,
+    nanos: u64,
+    seconds_len: usize,
+    nanos_len: usize,
+}
+
+impl Created {
+    #[inline(always)]
+    fn new(seconds: u64, nanos: u64) -> Self {
+        let len = |v: u64| if v == 0 { 0 } else { varint_len(v) };
+        Created { seconds, nanos, seconds_len: len(seconds), nanos_len: len(nanos) }
+    }
+
+    /// The `Timestamp` body's length: each present field's one-byte tag and varint.
+    #[inline(always)]
+    fn body_len(&self) -> usize {
+        let field = |len: usize| if len == 0 { 0 } else { 1 + len };
+        field(self.seconds_len) + field(self.nanos_len)
+    }
 }
 
 impl Plain {
@@ -394,27 +420,22 @@ impl Plain {
         };
         // Only counters carry a created timestamp in this format.
         let created = match created {
-            Some(c) if field == 3 => match split_recent(c) {
-                Some(split) => Some(split),
-                None => {
-                    let (s, n) = split_secs(c);
-                    let s = u64::try_from(s).ok().filter(|&s| s < 1 << 35)?;
-                    // `split_secs` keeps nanos in 0..1e9.
-                    Some((s, u64::try_from(n).unwrap_or_default()))
-                }
-            },
+            Some(c) if field == 3 => {
+                let (s, n) = match split_recent(c) {
+                    Some(split) => split,
+                    None => {
+                        let (s, n) = split_secs(c);
+                        let s = u64::try_from(s).ok().filter(|&s| s < 1 << 35)?;
+                        // `split_secs` keeps nanos in 0..1e9.
+                        (s, u64::try_from(n).unwrap_or_default())
+                    }
+                };
+                Some(Created::new(s, n))
+            }
             _ => None,
         };
-        let len = 11 + created.map_or(0, |t| 2 + Self::timestamp_len(t));
+        let len = 11 + created.map_or(0, |c| 2 + c.body_len());
         Some(Plain { field, value, created, len })
-    }
-
-    /// The `Timestamp` body's length: a zero field is left out (proto3), as the general path
-    /// does.
-    #[inline(always)]
-    fn timestamp_len((seconds, nanos): (u64, u64)) -> usize {
-        let field = |v: u64| if v == 0 { 0 } else { 1 + varint_len(v) };
-        field(seconds) + field(nanos)
     }
 
     /// Writes the field at the start of `w` (bytes past its end may be written too) and
@@ -432,14 +453,14 @@ impl Plain {
         #[allow(clippy::cast_possible_truncation)] // at most 23
         w[..3].copy_from_slice(&[self.field << 3 | 2, (len - 2) as u8, VALUE]);
         w[3..11].copy_from_slice(&self.value.to_le_bytes());
-        if let Some((seconds, nanos)) = self.created {
+        if let Some(c) = self.created {
             #[allow(clippy::cast_possible_truncation)] // at most 12
             w[11..14].copy_from_slice(&[CREATED, (len - 13) as u8, SECONDS]);
-            w[14..22].copy_from_slice(&short_varint(seconds).to_le_bytes());
+            w[14..22].copy_from_slice(&short_varint(c.seconds, c.seconds_len).to_le_bytes());
             // At the seconds' end, or over the seconds' tag when they are zero (left out).
-            let at = if seconds == 0 { 13 } else { 14 + varint_len(seconds).min(5) };
+            let at = if c.seconds_len == 0 { 13 } else { 14 + c.seconds_len.min(5) };
             w[at] = NANOS;
-            w[at + 1..at + 9].copy_from_slice(&short_varint(nanos).to_le_bytes());
+            w[at + 1..at + 9].copy_from_slice(&short_varint(c.nanos, c.nanos_len).to_le_bytes());
         }
         len
     }
@@ -457,17 +478,18 @@ impl Plain {
 }
 
 /// The varint bytes of `v` (below 2^35, so at most five), little-endian in a word: seven bits
-/// per byte, and the continuation bit on every byte but the last.
+/// per byte, and the continuation bit on every byte but the last of the `len` bytes (0 or 1
+/// for one byte).
 #[inline(always)]
-fn short_varint(v: u64) -> u64 {
-    debug_assert!(v < 1 << 35);
+fn short_varint(v: u64, len: usize) -> u64 {
+    debug_assert!(v < 1 << 35 && len <= 5);
     let spread = (v & 0x7f)
         | (v & 0x7f << 7) << 1
         | (v & 0x7f << 14) << 2
         | (v & 0x7f << 21) << 3
         | (v & 0x7f << 28) << 4;
-    // `varint_len` is 1..=5 here: the continuation bits of the bytes before the last.
-    let more = 0x80_8080_8080 & ((1u64 << (8 * (varint_len(v) - 1))) - 1);
+    // The continuation bits of the bytes before the last.
+    let more = 0x80_8080_8080 & ((1u64 << (8 * len.saturating_sub(1))) - 1);
     spread | more
 }
 

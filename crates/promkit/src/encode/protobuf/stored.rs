@@ -4,7 +4,8 @@
 //! newline-joined in label-name order) with one [`LabelTemplate`]. Encoding each `LabelPair`
 //! from scratch would check every name, and open and patch three lengths, per label per series.
 //! Instead the template is rendered once per family: a constant label as its whole `Metric.label`
-//! field, a variable one as its `LabelPair.name` field. A series then writes each variable pair
+//! field, a variable one as its `LabelPair.name` field and the value's tag. A series then writes
+//! each variable pair
 //! with its length computed up front from the value's length: a few byte copies.
 
 use std::cell::Cell;
@@ -31,7 +32,7 @@ pub(super) struct StoredLabels {
     /// Address of the template the pieces are rendered for; `None` when there are none.
     template: Option<usize>,
     /// The pieces back to back: a constant label's whole `Metric.label` field, a variable
-    /// label's `LabelPair.name` field.
+    /// label's `LabelPair.name` field followed by the tag of `LabelPair.value`.
     buf: Vec<u8>,
     /// Where each piece ends in `buf`, in label order, and whether a value goes with it.
     parts: Vec<Part>,
@@ -84,7 +85,10 @@ impl StoredLabels {
         for (name, konst) in template.labels() {
             match konst {
                 Some(value) => super::label_pair(&mut self.buf, name, value, false, scheme),
-                None => name_field(&mut self.buf, name, scheme),
+                None => {
+                    name_field(&mut self.buf, name, scheme);
+                    self.buf.push(TAG_2);
+                }
             }
             self.parts.push(Part { end: self.buf.len(), variable: konst.is_none() });
         }
@@ -134,7 +138,7 @@ impl StoredLabels {
             if escaped {
                 return false;
             }
-            let body = piece + 1 + varint_len(len as u64) + len;
+            let body = piece + varint_len(len as u64) + len;
             labels_len += 1 + varint_len(body as u64) + body;
             ends[values] = (at + len, body);
             values += 1;
@@ -155,8 +159,8 @@ impl StoredLabels {
             let (end, body) = values.next().copied().unwrap_or((at, 0));
             room.byte(TAG_1);
             room_varint(room, body);
+            // The name field and the value's tag.
             room.piece(&self.buf, piece);
-            room.byte(TAG_2);
             room_varint(room, end - at);
             room.segment(key, s.readable, at, end);
             at = end + 1;
@@ -185,12 +189,12 @@ impl StoredLabels {
             if escaped {
                 escaped_pair(out, piece, value);
             } else {
-                let body = piece.len() + 1 + varint_len(value.len() as u64) + value.len();
+                let body = piece.len() + varint_len(value.len() as u64) + value.len();
                 out.reserve(1 + varint_len(body as u64) + body);
                 out.push(TAG_1);
                 varint(out, body as u64);
+                // The name field and the value's tag.
                 out.extend_from_slice(piece);
-                out.push(TAG_2);
                 varint(out, value.len() as u64);
                 out.extend_from_slice(value.as_bytes());
             }
@@ -228,8 +232,9 @@ fn name_field(out: &mut Vec<u8>, name: &str, scheme: EscapingScheme) {
 #[cold]
 fn escaped_pair(out: &mut Vec<u8>, name_piece: &[u8], value: &str) {
     let o = open(out, Some(1), 1);
+    // The name field and the value's tag.
     out.extend_from_slice(name_piece);
-    let v = open(out, Some(2), 1);
+    let v = open(out, None, 1);
     write_unescaped_label_value(out, value);
     close(out, v);
     close(out, o);
@@ -276,7 +281,7 @@ mod tests {
         assert_eq!(labels.buf, rendered, "a new family renders again");
         // `app="x"` is whole; `method` is its name field only.
         let (pieces, pad) = labels.buf.split_at(labels.parts.last().unwrap().end);
-        assert_eq!(pieces, b"\x0a\x08\x0a\x03app\x12\x01x\x0a\x06method");
+        assert_eq!(pieces, b"\x0a\x08\x0a\x03app\x12\x01x\x0a\x06method\x12");
         assert_eq!(pad, [0; PAD], "fixed-size moves may read past the last piece");
     }
 
