@@ -337,7 +337,10 @@ impl<'o> Room<'o> {
     pub(crate) fn segment(&mut self, key: &[u8], readable: &[u8], a: usize, b: usize) {
         if b - a <= 16 && a + 16 <= readable.len() {
             let p = self.pos;
-            self.out[p..p + 16].copy_from_slice(&readable[a..a + 16]);
+            // As one 16-byte integer: a plain byte copy here was merged with `bytes`' copies
+            // into one `memcpy` call of a chosen length.
+            let word = u128::from_le_bytes(readable[a..a + 16].try_into().unwrap_or_default());
+            self.out[p..p + 16].copy_from_slice(&word.to_le_bytes());
             self.pos += b - a;
         } else {
             self.bytes(&key[a..b]);
