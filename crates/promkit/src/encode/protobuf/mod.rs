@@ -782,6 +782,20 @@ mod tests {
         assert!(again == buf, "{scheme}: prost writes these messages differently");
     }
 
+    /// Encodes `r` straight from its collectors, checks the output against `families` (its
+    /// gathered snapshot) and returns it.
+    fn assert_live_encodes(
+        r: &Registry,
+        families: &[crate::model::MetricFamily],
+        scheme: EscapingScheme,
+    ) -> Vec<u8> {
+        let mut live = Vec::new();
+        let options = crate::registry::EncodeOptions::new(crate::Format::Protobuf).escaping(scheme);
+        r.encode_with(&mut live, &options).unwrap();
+        assert_encodes(&live, families, scheme);
+        live
+    }
+
     /// One family of every type the encoder writes, every extra it carries.
     fn everything() -> Registry {
         use crate::metrics::NativeOptions;
@@ -861,10 +875,7 @@ mod tests {
         let families = r.gather().unwrap();
         for scheme in EscapingScheme::ALL {
             // Straight from the registry's collectors, and replayed from the snapshot.
-            let mut live = Vec::new();
-            let options = crate::registry::EncodeOptions::new(crate::Format::Protobuf).escaping(scheme);
-            r.encode_with(&mut live, &options).unwrap();
-            assert_encodes(&live, &families, scheme);
+            let live = assert_live_encodes(&r, &families, scheme);
             let mut replayed = Vec::new();
             crate::encode::encode_families_with(&families, crate::Format::Protobuf, scheme, &mut replayed);
             assert_eq!(replayed, live, "{scheme}");
@@ -987,10 +998,7 @@ mod tests {
             }
             let families = r.gather().unwrap();
             for scheme in EscapingScheme::ALL {
-                let mut live = Vec::new();
-                let options = crate::registry::EncodeOptions::new(crate::Format::Protobuf).escaping(scheme);
-                r.encode_with(&mut live, &options).unwrap();
-                assert_encodes(&live, &families, scheme);
+                assert_live_encodes(&r, &families, scheme);
             }
         }
 

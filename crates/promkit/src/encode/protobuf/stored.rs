@@ -10,7 +10,7 @@
 
 use std::cell::Cell;
 
-use super::wire::{close, open, varint, varint_len};
+use super::wire::{close, open, varint, varint_bytes, varint_len};
 use crate::encode::line::{PAD, Room, first_value};
 use crate::model::{EscapingScheme, LabelTemplate, StoredSample};
 use crate::syntax::escape::write_unescaped_label_value;
@@ -211,14 +211,8 @@ impl Drop for StoredLabels {
 
 /// A minimal varint, a byte at a time (lengths: nearly always one byte).
 #[inline(always)]
-fn room_varint(room: &mut Room<'_>, mut v: usize) {
-    while v >= 0x80 {
-        #[allow(clippy::cast_possible_truncation)] // the low seven bits, by the mask
-        room.byte((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    #[allow(clippy::cast_possible_truncation)] // below 0x80 here
-    room.byte(v as u8);
+fn room_varint(room: &mut Room<'_>, v: usize) {
+    varint_bytes(v as u64, |b| room.byte(b));
 }
 
 /// A `LabelPair.name` field.

@@ -30,14 +30,20 @@ pub(super) fn varint_len(v: u64) -> usize {
 
 /// Appends `v` as a minimal varint.
 #[inline]
-pub(super) fn varint(out: &mut Vec<u8>, mut v: u64) {
+pub(super) fn varint(out: &mut Vec<u8>, v: u64) {
+    varint_bytes(v, |b| out.push(b));
+}
+
+/// Hands the bytes of `v`'s minimal varint to `push`, first to last.
+#[inline(always)]
+pub(super) fn varint_bytes(mut v: u64, mut push: impl FnMut(u8)) {
     while v >= 0x80 {
         #[allow(clippy::cast_possible_truncation)] // the low seven bits, by the mask
-        out.push((v as u8 & 0x7f) | 0x80);
+        push((v as u8 & 0x7f) | 0x80);
         v >>= 7;
     }
     #[allow(clippy::cast_possible_truncation)] // below 0x80 here
-    out.push(v as u8);
+    push(v as u8);
 }
 
 #[inline]
