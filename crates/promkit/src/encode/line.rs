@@ -241,7 +241,12 @@ impl Shape {
 /// and cut away), written with a cursor; dropping it records what is room, not output, in
 /// [`Pieces::slack`], for the next series' room or [`Pieces::trim`].
 pub(crate) struct Room<'o> {
-    out: &'o mut Vec<u8>,
+    /// The output, moved out of `home` while the room is in use and put back when it is
+    /// dropped. Owned by this local value, its pointer and length stay in registers: through
+    /// a `&mut Vec<u8>`, every byte stored into the buffer might have changed them (a `u8`
+    /// store may alias anything), so each write reloaded them for its bounds check.
+    out: Vec<u8>,
+    home: &'o mut Vec<u8>,
     pos: usize,
     slack: &'o mut usize,
     scratch: &'o mut Vec<u8>,
@@ -258,13 +263,14 @@ impl<'o> Room<'o> {
     /// `estimate` bytes (more is made as lines ask).
     #[inline(always)]
     pub(crate) fn new(
-        out: &'o mut Vec<u8>,
+        home: &'o mut Vec<u8>,
         slack: &'o mut usize,
         scratch: &'o mut Vec<u8>,
         estimate: usize,
     ) -> Self {
+        let out = std::mem::take(home);
         let pos = out.len() - *slack;
-        let mut room = Room { out, pos, slack, scratch };
+        let mut room = Room { out, home, pos, slack, scratch };
         room.ensure(estimate);
         room
     }
@@ -273,19 +279,9 @@ impl<'o> Room<'o> {
     #[inline(always)]
     pub(crate) fn ensure(&mut self, n: usize) {
         if self.pos + n + PAD > self.out.len() {
-            self.grow(n);
+            // By value, so the room's own fields never leave it.
+            self.out = grow(std::mem::take(&mut self.out), self.pos + n + PAD);
         }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self, n: usize) {
-        // At least `GROW` more: the room outlives the series (see `Pieces::slack`), so the
-        // zeroing is paid once per run of series, and its bytes are overwritten by the lines
-        // that follow.
-        const GROW: usize = 16 * 1024;
-        let len = (self.pos + n + PAD).max(self.out.len() + GROW);
-        self.out.resize(len, 0);
     }
 
     /// Copies piece `(start, len)` of `buf`, which has [`PAD`] readable bytes after it.
@@ -518,7 +514,20 @@ impl Drop for Room<'_> {
     #[inline(always)]
     fn drop(&mut self) {
         *self.slack = self.out.len() - self.pos;
+        *self.home = std::mem::take(&mut self.out);
     }
+}
+
+/// `out` grown to at least `needed` bytes, and by at least `GROW`: the room outlives the
+/// series (see `Pieces::slack`), so the zeroing is paid once per run of series, and its bytes
+/// are overwritten by the lines that follow.
+#[cold]
+#[inline(never)]
+fn grow(mut out: Vec<u8>, needed: usize) -> Vec<u8> {
+    const GROW: usize = 16 * 1024;
+    let len = needed.max(out.len() + GROW);
+    out.resize(len, 0);
+    out
 }
 
 /// `00` … `99`, for writing two digits at a time.
