@@ -5,8 +5,9 @@
 //! from scratch would check every name, and open and patch three lengths, per label per series.
 //! Instead the template is rendered once per family: a constant label as its whole `Metric.label`
 //! field, a variable one as its `LabelPair.name` field and the value's tag. A series then writes
-//! each variable pair
-//! with its length computed up front from the value's length: a few byte copies.
+//! each variable pair with its length computed up front from the value's length: a few byte
+//! copies. A plain series (a value without extras, labels without escapes) is written whole in
+//! one pass, every length known before its first byte ([`StoredLabels::run`]).
 
 use std::cell::Cell;
 
@@ -273,7 +274,7 @@ mod tests {
         labels.reset();
         labels.prepare(&template, EscapingScheme::Underscores);
         assert_eq!(labels.buf, rendered, "a new family renders again");
-        // `app="x"` is whole; `method` is its name field only.
+        // `app="x"` is whole; `method` is its name field and the value's tag.
         let (pieces, pad) = labels.buf.split_at(labels.parts.last().unwrap().end);
         assert_eq!(pieces, b"\x0a\x08\x0a\x03app\x12\x01x\x0a\x06method\x12");
         assert_eq!(pad, [0; PAD], "fixed-size moves may read past the last piece");
