@@ -354,6 +354,51 @@ impl<'o> Room<'o> {
         self.pos += n.min(PAD);
     }
 
+    /// Where the cursor is, for [`Room::rewind`] or [`Room::close_length`].
+    #[inline(always)]
+    pub(crate) fn mark(&self) -> usize {
+        self.pos
+    }
+
+    /// Moves the cursor back to `mark`: what was written since is room again.
+    #[inline(always)]
+    pub(crate) fn rewind(&mut self, mark: usize) {
+        self.pos = self.pos.min(mark);
+    }
+
+    /// Ends a length-delimited body (protobuf) that follows one byte reserved for its length at
+    /// `at`: writes the body's minimal varint length there, moving the body up when the length
+    /// takes more than the one byte.
+    #[inline(always)]
+    pub(crate) fn close_length(&mut self, at: usize) {
+        let len = self.pos - (at + 1);
+        if let Ok(byte) = u8::try_from(len)
+            && byte < 0x80
+        {
+            self.out[at] = byte;
+            return;
+        }
+        self.close_long_length(at, len);
+    }
+
+    #[cold]
+    fn close_long_length(&mut self, at: usize, len: usize) {
+        let mut varint = Vec::with_capacity(10);
+        let mut v = len;
+        while v >= 0x80 {
+            #[allow(clippy::cast_possible_truncation)] // the low seven bits, by the mask
+            varint.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        #[allow(clippy::cast_possible_truncation)] // below 0x80 here
+        varint.push(v as u8);
+        let more = varint.len() - 1;
+        self.ensure(more);
+        self.out.copy_within(at + 1..self.pos, at + 1 + more);
+        self.out[at..at + varint.len()].copy_from_slice(&varint);
+        self.pos += more;
+    }
+
     #[inline(always)]
     pub(crate) fn byte(&mut self, b: u8) {
         let p = self.pos;

@@ -23,9 +23,6 @@ const TAG_1: u8 = 1 << 3 | 2;
 const TAG_2: u8 = 2 << 3 | 2;
 /// Tag of `MetricFamily.metric`: field 4, length-delimited.
 const TAG_METRIC: u8 = 4 << 3 | 2;
-/// The most label values a series may have for [`StoredLabels::run`]; a series with more takes
-/// the general path.
-const MAX_VALUES: usize = 16;
 
 /// The pieces of one template, rendered for one escaping scheme.
 #[derive(Debug)]
@@ -37,6 +34,10 @@ pub(super) struct StoredLabels {
     buf: Vec<u8>,
     /// Where each piece ends in `buf`, in label order, and whether a value goes with it.
     parts: Vec<Part>,
+    /// An upper bound on a plain `Metric`'s bytes beyond its key's: the tag and the length
+    /// byte kept for it, the pieces, each variable label's tag and two lengths (five bytes
+    /// each at most) and the value (25 at most).
+    bound: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +66,7 @@ impl StoredLabels {
     /// Empty pieces over the thread's reusable buffers (new ones if another encoder holds them).
     pub(super) fn take() -> Self {
         let Spare { buf, parts } = SPARE.try_with(|c| c.replace(Spare::EMPTY)).unwrap_or(Spare::EMPTY);
-        Self { template: None, buf, parts }
+        Self { template: None, buf, parts, bound: 0 }
     }
 
     /// Forgets the pieces: a new family starts (its template may live where an earlier one did).
@@ -93,20 +94,20 @@ impl StoredLabels {
             }
             self.parts.push(Part { end: self.buf.len(), variable: konst.is_none() });
         }
+        let variables = self.parts.iter().filter(|p| p.variable).count();
+        self.bound = 2 + self.buf.len() + variables * 11 + 25;
         // Readable bytes after every piece, for `run`'s fixed-size moves.
         self.buf.extend_from_slice(&[0; PAD]);
     }
 
     /// Writes the `Metric`s of `samples` from the first, as long as they are plain: a counter,
-    /// gauge or untyped value ([`super::Plain`]), at most [`MAX_VALUES`] label values
-    /// and none with an escape. Returns how many it wrote; the next one, if any, is not plain.
+    /// gauge or untyped value ([`super::Plain`]) whose label values have no escape. Returns how many it wrote; the next one, if any, is not plain.
     ///
-    /// Every length of a plain series is known before its first byte is written, so its
-    /// pieces go into zeroed room at the end of `out` with fixed-size moves (the text
-    /// encoder's [`Room`]) instead of a capacity check and a `memcpy` call each. The last
-    /// `slack` bytes of `out` are room already, and the room left over is left there, its
-    /// length in `slack`, for the next run: the caller cuts it off before anything else
-    /// writes to `out`.
+    /// A plain series' pieces go into zeroed room at the end of `out` with fixed-size moves
+    /// (the text encoder's [`Room`]) instead of a capacity check and a `memcpy` call each, its
+    /// lengths worked out as it goes. The last `slack` bytes of `out` are room already, and
+    /// the room left over is left there, its length in `slack`, for the next run: the caller
+    /// cuts it off before anything else writes to `out`.
     pub(super) fn run(&self, out: &mut Vec<u8>, slack: &mut usize, samples: &[StoredSample<'_>]) -> usize {
         let mut scratch = Vec::new();
         let estimate = samples.len() * 64;
@@ -114,59 +115,41 @@ impl StoredLabels {
         samples.iter().take_while(|s| self.plain_metric(&mut room, s)).count()
     }
 
-    /// One plain `Metric` into `room`; `false`, with nothing written, when `s` is not plain.
+    /// One plain `Metric` into `room`, in one pass: the `Metric`'s own length is written last,
+    /// into the byte kept for it. `false`, with nothing written, when `s` is not plain.
     #[inline(always)]
     fn plain_metric(&self, room: &mut Room<'_>, s: &StoredSample<'_>) -> bool {
         let Some(value) = super::Plain::of(s.value, s.created) else { return false };
-        // The label values first: where each ends, and the labels' length with them.
         let key = s.key.as_bytes();
-        // Per value: where it ends, and its `LabelPair`'s body length.
-        let mut ends = [(0, 0); MAX_VALUES];
-        let mut values = 0;
-        let (mut labels_len, mut start, mut at) = (0, 0, 0);
-        for part in &self.parts {
-            let piece = part.end - start;
-            start = part.end;
-            if !part.variable {
-                labels_len += piece;
-                continue;
-            }
-            if values == MAX_VALUES {
-                return false;
-            }
-            let (len, escaped) =
-                first_value(key.get(at..).unwrap_or_default(), s.readable.get(at..).unwrap_or_default());
-            if escaped {
-                return false;
-            }
-            let body = piece + varint_len(len as u64) + len;
-            labels_len += 1 + varint_len(body as u64) + body;
-            ends[values] = (at + len, body);
-            values += 1;
-            at += len + 1;
-        }
-        let metric_len = labels_len + value.len;
-        room.ensure(1 + varint_len(metric_len as u64) + metric_len);
+        room.ensure(self.bound + key.len());
+        let start = room.mark();
         room.byte(TAG_METRIC);
-        room_varint(room, metric_len);
-        let (mut start, mut at, mut values) = (0, 0, ends.iter());
+        // The `Metric`'s length: one byte kept, written once the body is.
+        room.byte(0);
+        let (mut piece_start, mut at) = (0, 0);
         for part in &self.parts {
-            let piece = (start, part.end - start);
-            start = part.end;
+            let piece = (piece_start, part.end - piece_start);
+            piece_start = part.end;
             if !part.variable {
                 room.piece(&self.buf, piece);
                 continue;
             }
-            let (end, body) = values.next().copied().unwrap_or((at, 0));
+            let (len, escaped) =
+                first_value(key.get(at..).unwrap_or_default(), s.readable.get(at..).unwrap_or_default());
+            if escaped {
+                room.rewind(start);
+                return false;
+            }
             room.byte(TAG_1);
-            room_varint(room, body);
+            room_varint(room, piece.1 + varint_len(len as u64) + len);
             // The name field and the value's tag.
             room.piece(&self.buf, piece);
-            room_varint(room, end - at);
-            room.segment(key, s.readable, at, end);
-            at = end + 1;
+            room_varint(room, len);
+            room.segment(key, s.readable, at, at + len);
+            at += len + 1;
         }
         room.with_window(|w| value.write(w));
+        room.close_length(start + 1);
         true
     }
 
