@@ -383,19 +383,17 @@ impl<'o> Room<'o> {
 
     #[cold]
     fn close_long_length(&mut self, at: usize, len: usize) {
-        let mut varint = Vec::with_capacity(10);
-        let mut v = len;
-        while v >= 0x80 {
-            #[allow(clippy::cast_possible_truncation)] // the low seven bits, by the mask
-            varint.push((v as u8 & 0x7f) | 0x80);
-            v >>= 7;
-        }
-        #[allow(clippy::cast_possible_truncation)] // below 0x80 here
-        varint.push(v as u8);
-        let more = varint.len() - 1;
+        // On the stack: a warm encode allocates nothing, whatever its series' lengths.
+        let mut varint = [0u8; 10];
+        let mut n = 0;
+        super::protobuf::varint_bytes(len as u64, |b| {
+            varint[n] = b;
+            n += 1;
+        });
+        let more = n - 1;
         self.ensure(more);
         self.out.copy_within(at + 1..self.pos, at + 1 + more);
-        self.out[at..at + varint.len()].copy_from_slice(&varint);
+        self.out[at..at + n].copy_from_slice(&varint[..n]);
         self.pos += more;
     }
 

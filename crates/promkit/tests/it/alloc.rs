@@ -69,6 +69,12 @@ fn fixture() -> Fixture {
     for (m, c) in [("GET", "200"), ("POST", "500"), ("GET", "404"), ("PUT", "200")] {
         family.with_label_values(&[m, c]).unwrap().inc();
     }
+    // Series whose protobuf `Metric` takes a two-byte length (a long label value), and one
+    // whose value needs unescaping: both leave the encoders' common path.
+    let paths =
+        Counter::builder("path_requests_total").help("By path.").labels(["path"]).register(&r).unwrap();
+    paths.with_label_values(&["/".repeat(200).as_str()]).unwrap().inc();
+    paths.with_label_values(&["C:\\temp \"quoted\"\nline"]).unwrap().inc();
     // A capped family, which brings the registry's overflow counter along.
     let capped = Gauge::builder("capped").help("Capped.").labels(["k"]).max_series(2).register(&r).unwrap();
     for k in ["a", "b", "c"] {

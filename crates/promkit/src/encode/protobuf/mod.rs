@@ -11,6 +11,7 @@ mod spans;
 mod stored;
 mod wire;
 
+pub(super) use wire::varint_bytes;
 use wire::{bytes, close, double, header, int, open, sint, uint, varint_len};
 
 use super::line::PAD;

@@ -36,7 +36,7 @@ pub(super) fn varint(out: &mut Vec<u8>, v: u64) {
 
 /// Hands the bytes of `v`'s minimal varint to `push`, first to last.
 #[inline(always)]
-pub(super) fn varint_bytes(mut v: u64, mut push: impl FnMut(u8)) {
+pub(in crate::encode) fn varint_bytes(mut v: u64, mut push: impl FnMut(u8)) {
     while v >= 0x80 {
         #[allow(clippy::cast_possible_truncation)] // the low seven bits, by the mask
         push((v as u8 & 0x7f) | 0x80);
