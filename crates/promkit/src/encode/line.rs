@@ -126,10 +126,7 @@ impl Pieces {
     /// but a [`Room`] writes to `out`, and before the output is handed back.
     #[inline]
     pub(crate) fn trim(&mut self, out: &mut Vec<u8>) {
-        if self.slack != 0 {
-            out.truncate(out.len() - self.slack);
-            self.slack = 0;
-        }
+        cut_room(out, &mut self.slack);
     }
 
     /// Forgets the pieces: a new family starts.
@@ -558,6 +555,15 @@ impl Drop for Room<'_> {
     fn drop(&mut self) {
         *self.slack = self.out.len() - self.pos;
         *self.home = std::mem::take(&mut self.out);
+    }
+}
+
+/// Cuts the `slack` bytes of room a [`Room`] left at the end of `out`, leaving only output.
+#[inline]
+pub(crate) fn cut_room(out: &mut Vec<u8>, slack: &mut usize) {
+    if *slack != 0 {
+        out.truncate(out.len() - *slack);
+        *slack = 0;
     }
 }
 

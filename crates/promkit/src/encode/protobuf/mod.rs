@@ -14,7 +14,7 @@ mod wire;
 pub(super) use wire::varint_bytes;
 use wire::{bytes, close, double, header, int, open, sint, uint, varint_len};
 
-use super::line::PAD;
+use super::line::{PAD, cut_room};
 use crate::model::{
     EscapingScheme, Exemplar, FamilyHeader, HistogramSource, LabelTemplate, Labels, MetricType,
     NativeSnapshot, SampleMeta, Sink, StoredSample, Value,
@@ -79,10 +79,7 @@ impl<'a> ProtobufEncoder<'a> {
     /// Cuts the room left by the last run of plain series off the end of the output.
     #[inline]
     fn trim(&mut self) {
-        if self.slack != 0 {
-            self.out.truncate(self.out.len() - self.slack);
-            self.slack = 0;
-        }
+        cut_room(self.out, &mut self.slack);
     }
 
     /// Ends the family in progress.
@@ -531,10 +528,7 @@ impl Sink for ProtobufEncoder<'_> {
             // Plain series in one run; the first that is not takes the general path.
             rest = &rest[labels.run(self.out, &mut self.slack, rest)..];
             let Some((s, tail)) = rest.split_first() else { break };
-            if self.slack != 0 {
-                self.out.truncate(self.out.len() - self.slack);
-                self.slack = 0;
-            }
+            cut_room(self.out, &mut self.slack);
             let meta = SampleMeta { created: s.created, ..SampleMeta::default() };
             metric(self.out, s.value, &meta, |out| labels.write(out, s.key));
             rest = tail;
