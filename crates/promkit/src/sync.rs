@@ -32,6 +32,14 @@ pub(crate) fn unix_now() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// How many shards a spread-out cell gets by default: one per CPU, at most 8, so threads on
+/// different CPUs usually update different cache lines. Histograms, summaries and counters
+/// all spread to this many.
+pub(crate) fn cpu_slots() -> usize {
+    static SLOTS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SLOTS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8))
+}
+
 /// A small per-thread number, assigned on first use, that spreads threads over shards.
 ///
 /// Inline, and a `const` thread-local with a sentinel rather than a lazily initialised one: an

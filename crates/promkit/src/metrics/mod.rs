@@ -13,6 +13,7 @@ mod info;
 mod keys;
 mod series_ref;
 mod slab;
+mod spread;
 mod stateset;
 mod store;
 pub(crate) mod summary;

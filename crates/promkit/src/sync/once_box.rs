@@ -22,6 +22,12 @@ pub(crate) struct OnceBox<T: Send + Sync> {
     ptr: AtomicPtr<T>,
 }
 
+impl<T: Send + Sync> Default for OnceBox<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T: Send + Sync> OnceBox<T> {
     pub(crate) fn new() -> Self {
         Self { ptr: AtomicPtr::new(ptr::null_mut()) }

@@ -83,7 +83,7 @@ impl Cells {
     /// Cells for `finite_buckets` bounds plus `+Inf`. With `fixed`, the histogram has that many
     /// shards (rounded up to a power of two) from the start and never changes them: one shard
     /// means every observer shares it and a collision waits. Without, it starts with one
-    /// unpadded shard and spreads to [`default_shards`] on the first collision.
+    /// unpadded shard and spreads to [`cpu_slots`](crate::sync::cpu_slots) on the first collision.
     pub(crate) fn new(finite_buckets: usize, fixed: Option<usize>) -> Self {
         let used = FIRST_BUCKET + finite_buckets + 1;
         let first = if fixed.is_some() { 0 } else { used };
@@ -121,7 +121,7 @@ impl Cells {
     #[cold]
     #[inline(never)]
     fn collided(&self) -> &[AtomicU64] {
-        self.spread.get_or_init(|| Shards::new(self.first.len(), default_shards())).lock_own()
+        self.spread.get_or_init(|| Shards::new(self.first.len(), crate::sync::cpu_slots())).lock_own()
     }
 
     /// Every shard, the first one (if any) first.
@@ -219,13 +219,6 @@ fn spin_hint() {
 #[cfg(loom)]
 fn yield_now() {
     loom::thread::yield_now();
-}
-
-/// The number of shards a histogram gets by default: one per CPU, at most 8, so threads on
-/// different CPUs usually observe into different cache lines.
-pub(crate) fn default_shards() -> usize {
-    static SHARDS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *SHARDS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8))
 }
 
 #[cfg(all(test, not(loom)))]

@@ -100,7 +100,7 @@ impl Histogram {
         let storage = match &options.native {
             Some(n) => Storage::Native(Box::new(native::NativeCells::new(
                 buckets.len(),
-                fixed.unwrap_or_else(cells::default_shards),
+                fixed.unwrap_or_else(crate::sync::cpu_slots),
                 n.clone(),
             ))),
             None => Storage::Classic(Cells::new(buckets.len(), fixed)),

@@ -122,7 +122,7 @@ impl Summary {
         let age_buckets =
             if options.age_buckets == 0 { SummaryOptions::DEFAULT_AGE_BUCKETS } else { options.age_buckets };
         let buf_cap = if options.buf_cap == 0 { SummaryOptions::DEFAULT_BUF_CAP } else { options.buf_cap };
-        let shards = if options.shards == 0 { default_shards() } else { options.shards };
+        let shards = if options.shards == 0 { crate::sync::cpu_slots() } else { options.shards };
         let periods = Periods::new(clock.now(), max_age.min(MAX_AGE_LIMIT) / age_buckets);
         Self {
             core: Arc::new(Core {
@@ -184,12 +184,6 @@ impl Summary {
     pub fn created(&self) -> f64 {
         self.core.created
     }
-}
-
-/// The number of shards a summary gets by default: one per CPU, at most 8 (as histograms).
-fn default_shards() -> usize {
-    static SHARDS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *SHARDS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8))
 }
 
 impl SummarySource for Summary {
