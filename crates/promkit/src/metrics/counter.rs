@@ -302,7 +302,9 @@ impl Metric for Counter {
 /// A monotonically increasing float total: seconds spent, a fractional amount.
 ///
 /// [`inc_by`](Self::inc_by) ignores negative and NaN amounts (a counter must never go down or
-/// become NaN; Go panics instead) and returns whether the amount was added.
+/// become NaN; Go panics instead) and returns whether the amount was added. An update is a
+/// compare-and-swap; the first time one fails because another thread changed the total in
+/// between, the counter spreads out over per-CPU cells as [`Counter`] does.
 #[derive(Clone, Debug)]
 pub struct CounterF64 {
     core: Arc<CounterF64Core>,
@@ -312,7 +314,15 @@ pub struct CounterF64 {
 struct CounterF64Core {
     bits: AtomicU64,
     created: f64,
-    exemplar: OnceBox<Mutex<Option<Exemplar>>>,
+    /// Allocated on first use of an exemplar or on the first contended update.
+    extras: OnceBox<F64Extras>,
+}
+
+#[derive(Debug, Default)]
+struct F64Extras {
+    exemplar: Mutex<Option<Exemplar>>,
+    /// The cells updates add to once two of them collided on `bits` (each holds `f64` bits).
+    spread: OnceBox<Spread>,
 }
 
 impl Default for CounterF64 {
@@ -328,7 +338,7 @@ impl CounterF64 {
             core: Arc::new(CounterF64Core {
                 bits: AtomicU64::new(0f64.to_bits()),
                 created: unix_now(),
-                exemplar: OnceBox::new(),
+                extras: OnceBox::new(),
             }),
         }
     }
@@ -347,18 +357,37 @@ impl CounterF64 {
         if v.is_nan() || v < 0.0 {
             return false;
         }
-        // Relaxed CAS loop: the only invariant is the value itself; the CAS makes concurrent
-        // adds all land.
-        let _ = self
-            .core
-            .bits
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some((f64::from_bits(b) + v).to_bits()));
+        let core = &*self.core;
+        if let Some(spread) = core.extras.get().and_then(|e| e.spread.get()) {
+            spread.add_f64(v);
+            return true;
+        }
+        // Relaxed: the only invariant is the value itself. A failed swap means another thread
+        // changed the value since the load: the update goes to a cell instead of retrying, and
+        // so do all later ones. Strong, so a spurious failure (on LL/SC machines) never
+        // spreads a counter nobody contends.
+        let b = core.bits.load(Ordering::Relaxed);
+        let next = (f64::from_bits(b) + v).to_bits();
+        if core.bits.compare_exchange(b, next, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+            self.spread_out().add_f64(v);
+        }
         true
+    }
+
+    /// Gives the counter its cells, if it has none yet.
+    #[cold]
+    #[inline(never)]
+    fn spread_out(&self) -> &Spread {
+        self.core.extras.get_or_init(F64Extras::default).spread.get_or_init(Spread::new)
     }
 
     /// The current total.
     pub fn get(&self) -> f64 {
-        f64::from_bits(self.core.bits.load(Ordering::Relaxed))
+        let total = f64::from_bits(self.core.bits.load(Ordering::Relaxed));
+        match self.core.extras.get().and_then(|e| e.spread.get()) {
+            Some(spread) => total + spread.sum_f64(),
+            None => total,
+        }
     }
 
     /// Adds `v` (as [`inc_by`](Self::inc_by)) and records an exemplar for it, replacing the
@@ -369,7 +398,7 @@ impl CounterF64 {
     pub fn inc_by_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
         if self.inc_by(v) {
             // Checked and stamped under the lock, as the integer counter's.
-            let mut slot = lock(self.core.exemplar.get_or_init(Mutex::default));
+            let mut slot = lock(&self.core.extras.get_or_init(F64Extras::default).exemplar);
             let stamp = Exemplar::stamp(labels)?;
             Exemplar::overwrite(&mut slot, labels, v, stamp);
         }
@@ -392,7 +421,8 @@ impl Metric for CounterF64 {
 
     #[inline]
     fn plain_value(&self) -> Option<(Value<'_>, Option<f64>)> {
-        match self.core.exemplar.get() {
+        // With an exemplar or cells the counter takes `write`, as the integer counter does.
+        match self.core.extras.get() {
             None => Some((Value::CounterF64(self.get()), Some(self.core.created))),
             Some(_) => None,
         }
@@ -400,9 +430,9 @@ impl Metric for CounterF64 {
 
     fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
         let meta = SampleMeta::created(self.core.created);
-        match self.core.exemplar.get() {
-            Some(slot) => {
-                let exemplar = lock(slot);
+        match self.core.extras.get() {
+            Some(extras) => {
+                let exemplar = lock(&extras.exemplar);
                 sink.sample(labels, Value::CounterF64(self.get()), &meta.with_exemplar(exemplar.as_ref()));
             }
             None => sink.sample(labels, Value::CounterF64(self.get()), &meta),
@@ -411,8 +441,11 @@ impl Metric for CounterF64 {
 
     fn reset(&self) {
         self.core.bits.store(0f64.to_bits(), Ordering::Relaxed);
-        if let Some(slot) = self.core.exemplar.get() {
-            *lock(slot) = None;
+        if let Some(extras) = self.core.extras.get() {
+            if let Some(spread) = extras.spread.get() {
+                spread.reset();
+            }
+            *lock(&extras.exemplar) = None;
         }
     }
 }
@@ -493,6 +526,44 @@ mod tests {
         assert!(!probe_due(span, span - 1), "an add that stays inside one span does not probe");
     }
 
+    #[test]
+    fn a_spread_float_counter_keeps_its_exemplar_and_adds_its_cells() {
+        let r = crate::Registry::new();
+        let c = CounterF64::builder("busy_seconds_total").help("Busy.").register(&r).expect("registers");
+        c.inc_by(1.5);
+        assert!(c.plain_value().is_some(), "an uncontended counter keeps the plain path");
+        c.spread_out();
+        assert!(c.inc_by(2.25));
+        assert!(!c.inc_by(-1.0), "a spread counter still refuses a negative amount");
+        c.inc_by_with_exemplar(0.25, &[("trace_id", "abc")]).expect("a valid exemplar");
+        let extras = c.core.extras.get().expect("spreading made the extras");
+        assert_eq!(extras.spread.get().expect("cells").sum_f64(), 2.5);
+        assert_eq!(
+            f64::from_bits(c.core.bits.load(Ordering::Relaxed)),
+            1.5,
+            "the first word keeps its total"
+        );
+        assert_eq!(c.get(), 4.0);
+        assert!(lock(&extras.exemplar).is_some());
+        let text = r.encode_text_string().expect("encodes");
+        assert!(text.ends_with("\nbusy_seconds_total 4\n"), "the exposition carries the cells: {text}");
+        c.reset();
+        assert_eq!(c.get(), 0.0);
+        assert!(lock(&extras.exemplar).is_none());
+    }
+
+    #[test]
+    fn shared_float_increments_on_many_threads_lose_nothing() {
+        let c = CounterF64::new();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| (0..200_000).for_each(|_| _ = c.inc_by(0.5)));
+            }
+        });
+        // Halves add up exactly in an f64 at this size, whatever the order.
+        assert_eq!(c.get(), 400_000.0);
+    }
+
     /// Four threads each count `PER` with `count` while a fifth reads the total 1,000 times:
     /// no read goes backwards and the final total is exact.
     fn four_threads_count_exactly(count: fn(&Counter, u64)) {
@@ -563,6 +634,31 @@ mod loom_tests {
                 h.join().unwrap();
             }
             assert_eq!(c.get() - start, 6);
+        });
+    }
+
+    /// Two threads adding to one float counter: a failed swap spreads it out, and whichever
+    /// interleaving happens, no update is lost and a concurrent read never sees more.
+    #[test]
+    fn loom_float_increments_spread_without_loss() {
+        loom::model(|| {
+            let c = CounterF64::new();
+            let handles: Vec<_> = [1.0, 2.0]
+                .into_iter()
+                .map(|v| {
+                    let c = c.clone();
+                    loom::thread::spawn(move || {
+                        c.inc_by(v);
+                        c.inc_by(v);
+                    })
+                })
+                .collect();
+            let seen = c.get();
+            assert!(seen <= 6.0, "read {seen} of at most 6");
+            for h in handles {
+                h.join().unwrap();
+            }
+            assert_eq!(c.get(), 6.0);
         });
     }
 

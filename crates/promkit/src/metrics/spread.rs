@@ -44,6 +44,23 @@ impl Spread {
         self.cells.iter().fold(0u64, |t, c| t.wrapping_add(c.load(Ordering::Relaxed)))
     }
 
+    /// Adds `v` to the calling thread's cell, whose bits hold an `f64`: a float counter's
+    /// cells. (The integer zero that [`new`](Self::new) and [`reset`](Self::reset) write has
+    /// the bits of `0.0`.)
+    #[inline]
+    pub(super) fn add_f64(&self, v: f64) {
+        let cell = &self.cells[crate::sync::thread_index() & (self.cells.len() - 1)];
+        // Relaxed compare-and-swap loop: the only invariant is the cell's value, and a thread
+        // sharing the slot makes the loop retry instead of losing an add.
+        let _ = cell
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some((f64::from_bits(b) + v).to_bits()));
+    }
+
+    /// The sum of every cell read as an `f64`.
+    pub(super) fn sum_f64(&self) -> f64 {
+        self.cells.iter().map(|c| f64::from_bits(c.load(Ordering::Relaxed))).sum()
+    }
+
     /// Sets every cell to zero.
     pub(super) fn reset(&self) {
         for c in self.cells.iter() {
