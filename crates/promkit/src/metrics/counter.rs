@@ -17,9 +17,9 @@ use crate::model::ExemplarError;
 /// A monotonically increasing integer total: requests served, bytes sent, jobs done.
 ///
 /// Cloning is cheap and every clone updates the same value; an update is one relaxed atomic
-/// read-modify-write. A counter that threads update at the same time spreads out the first
-/// time two of them collide: from then on each thread adds to a cache line of its own CPU
-/// slot, so they stop taking turns on one. For a counter that one thread bumps in a tight
+/// read-modify-write. A counter that threads update at the same time spreads out once an
+/// occasional probe (about one per 65,536 counted) sees two of them collide: from then on
+/// each thread adds to a cache line of its own CPU slot, so they stop taking turns on one. For a counter that one thread bumps in a tight
 /// loop, [`local`](Self::local) gives a handle that updates without any atomic
 /// read-modify-write.
 ///
@@ -265,7 +265,8 @@ impl Metric for Counter {
     #[inline]
     fn plain_value(&self) -> Option<(Value<'_>, Option<f64>)> {
         // With local handles, spread cells or an exemplar the counter takes `write` (the sum
-        // of its slots and cells, the exemplar under its lock). Relaxed, as `get`: a scrape may lag an increment.
+        // of its slots and cells, the exemplar under its lock). Relaxed, as `get`: a scrape
+        // may lag an increment.
         match self.core.extras.get() {
             None => {
                 Some((Value::CounterU64(self.core.value.load(Ordering::Relaxed)), Some(self.core.created)))

@@ -31,11 +31,17 @@ impl Spread {
     /// Adds `n` to the calling thread's cell.
     #[inline]
     pub(super) fn add(&self, n: u64) {
+        // Relaxed: a counter orders nothing else, and the add itself is atomic, so threads
+        // sharing a slot lose nothing.
+        self.own().fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The calling thread's cell.
+    #[inline]
+    fn own(&self) -> &AtomicU64 {
         // The length is a power of two, so the mask keeps the index in bounds (and the bounds
-        // check folds away). Relaxed: a counter orders nothing else, and the add itself is
-        // atomic, so threads sharing a slot lose nothing.
-        let cell = &self.cells[crate::sync::thread_index() & (self.cells.len() - 1)];
-        cell.fetch_add(n, Ordering::Relaxed);
+        // check folds away).
+        &self.cells[crate::sync::thread_index() & (self.cells.len() - 1)]
     }
 
     /// The sum of every cell (wrapping, as the counter's own word does). Each cell only grows,
@@ -49,10 +55,10 @@ impl Spread {
     /// the bits of `0.0`.)
     #[inline]
     pub(super) fn add_f64(&self, v: f64) {
-        let cell = &self.cells[crate::sync::thread_index() & (self.cells.len() - 1)];
         // Relaxed compare-and-swap loop: the only invariant is the cell's value, and a thread
         // sharing the slot makes the loop retry instead of losing an add.
-        let _ = cell
+        let _ = self
+            .own()
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some((f64::from_bits(b) + v).to_bits()));
     }
 
