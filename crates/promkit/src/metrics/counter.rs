@@ -610,56 +610,50 @@ mod tests {
 mod loom_tests {
     use super::*;
 
-    /// Two threads updating one counter: whichever interleaving spreads it out (or not), no
-    /// update is lost and a concurrent read never sees more than was added. The counter
-    /// starts just below a probe boundary, so the threads' updates probe.
+    /// Two threads each add 1 and 2 twice to a counter (through `add`) while the model's own
+    /// thread reads it: whichever interleaving spreads it out (or not), no update is lost and
+    /// the read never sees more than was added. `get` reads what was added since the start.
+    fn two_threads_add_while_read<C: Clone + Send + 'static>(c: C, add: fn(&C, u64), get: fn(&C) -> u64) {
+        let handles: Vec<_> = [1u64, 2]
+            .into_iter()
+            .map(|n| {
+                let c = c.clone();
+                loom::thread::spawn(move || {
+                    add(&c, n);
+                    add(&c, n);
+                })
+            })
+            .collect();
+        let seen = get(&c);
+        assert!(seen <= 6, "read {seen} of at most 6");
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(get(&c), 6);
+    }
+
+    /// The integer counter starts just below a probe boundary, so the threads' updates probe.
     #[test]
     fn loom_shared_increments_spread_without_loss() {
         loom::model(|| {
             let c = Counter::new();
-            let start = PROBE_SPAN - 2;
-            c.inc_by(start);
-            let handles: Vec<_> = [1u64, 2]
-                .into_iter()
-                .map(|n| {
-                    let c = c.clone();
-                    loom::thread::spawn(move || {
-                        c.inc_by(n);
-                        c.inc_by(n);
-                    })
-                })
-                .collect();
-            let seen = c.get() - start;
-            assert!(seen <= 6, "read {seen} of at most 6");
-            for h in handles {
-                h.join().unwrap();
-            }
-            assert_eq!(c.get() - start, 6);
+            c.inc_by(PROBE_SPAN - 2);
+            two_threads_add_while_read(c, Counter::inc_by, |c| c.get() - (PROBE_SPAN - 2));
         });
     }
 
-    /// Two threads adding to one float counter: a failed swap spreads it out, and whichever
-    /// interleaving happens, no update is lost and a concurrent read never sees more.
+    /// The float counter spreads on a failed swap.
     #[test]
     fn loom_float_increments_spread_without_loss() {
         loom::model(|| {
-            let c = CounterF64::new();
-            let handles: Vec<_> = [1.0, 2.0]
-                .into_iter()
-                .map(|v| {
-                    let c = c.clone();
-                    loom::thread::spawn(move || {
-                        c.inc_by(v);
-                        c.inc_by(v);
-                    })
-                })
-                .collect();
-            let seen = c.get();
-            assert!(seen <= 6.0, "read {seen} of at most 6");
-            for h in handles {
-                h.join().unwrap();
-            }
-            assert_eq!(c.get(), 6.0);
+            // Small whole numbers add up exactly in an f64, so the cast back loses nothing.
+            two_threads_add_while_read(
+                CounterF64::new(),
+                |c, n| {
+                    c.inc_by(n as f64);
+                },
+                |c| c.get() as u64,
+            );
         });
     }
 
