@@ -77,10 +77,11 @@ impl Keys {
         let readable = &chunk.as_bytes()[start..];
         let len = usize::from(r.len).min(readable.len());
         // SAFETY: `KeyRef`s are made only by `push` (and by `compact`, through `push`), each
-        // for a whole `&str` it appended at `start..start + len` of this chunk; chunks are
-        // only appended to, or replaced whole by `compact`, which updates every `KeyRef`. So
-        // both ends are char boundaries of the chunk's valid UTF-8, and the range is in
-        // bounds (clamped above besides).
+        // for a whole `&str` it appended at `start..start + len` of this chunk. The store
+        // keeps each `KeyRef` in its own entries, beside the `Keys` that made it, and uses
+        // it with no other. Chunks are only appended to, or replaced whole by `compact`,
+        // which updates every `KeyRef`. So both ends are char boundaries of the chunk's
+        // valid UTF-8, and the range is in bounds (clamped above besides).
         #[allow(unsafe_code)]
         let key = unsafe { chunk.get_unchecked(start..start + len) };
         (key, readable)
