@@ -5,12 +5,12 @@ mod once_box;
 pub(crate) use once_box::OnceBox;
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize, fence};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Mutex};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize, fence};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Mutex};
 
@@ -42,13 +42,31 @@ pub(crate) fn cpu_slots() -> usize {
 
 /// A small per-thread number, assigned on first use, that spreads threads over shards.
 ///
+/// Numbers are never handed out twice in a process (they would have to count past `2^63`),
+/// so a histogram's owner shard, claimed by number, is never written by a later thread that
+/// happens to reuse a dead owner's thread id.
+///
 /// Inline, and a `const` thread-local with a sentinel rather than a lazily initialised one: an
 /// observation reads it with one thread-relative load and a predicted compare, where it made a
 /// call (and spilled its registers around it) before.
+#[cfg(not(loom))]
 #[inline]
 pub(crate) fn thread_index() -> usize {
     thread_local! {
         static INDEX: std::cell::Cell<usize> = const { std::cell::Cell::new(UNASSIGNED) };
+    }
+    INDEX.with(|i| match i.get() {
+        UNASSIGNED => assign_thread_index(i),
+        n => n,
+    })
+}
+
+/// Loom runs its model threads on one OS thread, so the index lives in loom's own thread-local:
+/// each model thread gets its own, as the histogram's owner shard requires.
+#[cfg(loom)]
+pub(crate) fn thread_index() -> usize {
+    loom::thread_local! {
+        static INDEX: std::cell::Cell<usize> = std::cell::Cell::new(UNASSIGNED);
     }
     INDEX.with(|i| match i.get() {
         UNASSIGNED => assign_thread_index(i),

@@ -24,8 +24,10 @@ use cells::Cells;
 
 /// Observations (latencies, sizes) counted into buckets, with their count and sum.
 ///
-/// `observe` is one compare-and-swap plus plain stores on a shard owned by the calling thread's
-/// CPU slot; a scrape is never torn (see the `cells` module docs): `_count` always equals the
+/// The thread that observes a classic histogram first owns a shard of it, and its `observe` is
+/// plain stores under a sequence lock, with no atomic read-modify-write; any other thread's is
+/// one compare-and-swap plus plain stores on a locked shard, spread over CPU slots once two
+/// collide. A scrape is never torn (see the `cells` module docs): `_count` always equals the
 /// `+Inf` bucket and buckets never decrease.
 ///
 /// ```
@@ -80,11 +82,12 @@ pub struct HistogramOptions {
     pub buckets: Option<Buckets>,
     /// Native (sparse, exponential) buckets, exposed through protobuf.
     pub native: Option<NativeOptions>,
-    /// Shards (rounded up to a power of two). 0, the default, means one per CPU (at most 8),
-    /// made when two observers first collide: until then a classic histogram has a single
-    /// unpadded shard, so a family of many quiet series stays small. Any other count gives a
-    /// classic histogram that many cache-line-aligned shards from the start, and it keeps
-    /// them: with 1, every observer shares one shard and a collision waits.
+    /// Shards (rounded up to a power of two). 0, the default, means the first observer's own
+    /// unpadded shard, one locked shard for the other threads once one comes, and one per CPU
+    /// (at most 8) once two of those collide: a family of many quiet series stays small. Any
+    /// other count gives a classic histogram that many cache-line-aligned locked shards from
+    /// the start and no owner, and it keeps them: with 1, every observer shares one shard and
+    /// a collision waits.
     pub shards: usize,
 }
 
