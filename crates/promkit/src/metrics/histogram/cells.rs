@@ -95,10 +95,10 @@ impl Shards {
         &self.words[start..start + self.used]
     }
 
-    /// The calling thread's shard, locked.
+    /// The shard of the thread with this [`thread_index`](crate::sync::thread_index), locked.
     #[inline]
-    fn lock_own(&self) -> &[AtomicU64] {
-        let shard = self.shard(crate::sync::thread_index());
+    fn lock_own(&self, index: usize) -> &[AtomicU64] {
+        let shard = self.shard(index);
         lock(&shard[LOCK]);
         shard
     }
@@ -132,11 +132,12 @@ impl Shared {
     }
 }
 
-/// The calling thread's owner tag: its index plus one, or `u64::MAX` (never a stored tag, so
-/// never an owner) for the rare thread whose index does not fit the high half of word 0.
+/// The owner tag of the thread with this [`thread_index`](crate::sync::thread_index): the
+/// index plus one, or `u64::MAX` (never a stored tag, so never an owner) for the rare thread
+/// whose index does not fit the high half of word 0.
 #[inline]
-fn own_tag() -> u64 {
-    let tag = crate::sync::thread_index() as u64 + 1;
+fn tag_of(index: usize) -> u64 {
+    let tag = index as u64 + 1;
     if tag <= SEQUENCE { tag } else { u64::MAX }
 }
 
@@ -181,8 +182,9 @@ impl Cells {
 
     #[inline]
     pub(crate) fn observe(&self, bucket: usize, v: f64) {
+        let index = crate::sync::thread_index();
         if let Some(word) = self.first.first() {
-            let tag = own_tag();
+            let tag = tag_of(index);
             // Relaxed: the owner reads back its own stores; another thread only compares the
             // tag, which never changes once set, and claims with a compare-and-swap from zero.
             let w = word.load(Ordering::Relaxed);
@@ -198,7 +200,7 @@ impl Cells {
                 return self.owner_observe(tag << TAG_SHIFT, bucket, v);
             }
         }
-        self.locked_observe(bucket, v);
+        self.locked_observe(index, bucket, v);
     }
 
     /// The owner's observation: a write section of the sequence lock around plain stores.
@@ -230,12 +232,11 @@ impl Cells {
     }
 
     /// Any other thread's observation: into a locked shard.
-    fn locked_observe(&self, bucket: usize, v: f64) {
-        let shared = self.shared();
-        let shard = match (shared.spread.get(), &shared.second) {
-            (Some(spread), _) => spread.lock_own(),
-            (None, Some(second)) if try_lock(&second.shard(0)[LOCK]) => second.shard(0),
-            (None, _) => self.collided(shared),
+    #[inline]
+    fn locked_observe(&self, index: usize, bucket: usize, v: f64) {
+        let shard = match self.shared.get() {
+            Some(shared) => self.lock_shard(shared, index),
+            None => self.lock_shard_first_time(index),
         };
         // Relaxed loads and stores inside the critical section: the lock's Acquire/Release
         // order them against every other holder, observers and scrapes alike.
@@ -243,13 +244,31 @@ impl Cells {
         shard[LOCK].store(0, Ordering::Release);
     }
 
+    /// A locked shard for the thread with this index: its spread shard once the histogram has
+    /// spread, else the shared one if it is free.
+    #[inline]
+    fn lock_shard<'a>(&self, shared: &'a Shared, index: usize) -> &'a [AtomicU64] {
+        match (shared.spread.get(), &shared.second) {
+            (Some(spread), _) => spread.lock_own(index),
+            (None, Some(second)) if try_lock(&second.shard(0)[LOCK]) => second.shard(0),
+            (None, _) => self.collided(shared, index),
+        }
+    }
+
+    /// The first observation by a thread other than the owner: it makes the shared state.
+    #[cold]
+    #[inline(never)]
+    fn lock_shard_first_time(&self, index: usize) -> &[AtomicU64] {
+        self.lock_shard(self.shared(), index)
+    }
+
     /// An observer found the shared locked shard taken: the histogram spreads out (once) and
     /// the observer takes its own shard. A histogram with fixed shards never gets here: its
     /// `spread` is set from the start.
     #[cold]
     #[inline(never)]
-    fn collided<'a>(&self, shared: &'a Shared) -> &'a [AtomicU64] {
-        shared.spread.get_or_init(|| Shards::new(self.used(), crate::sync::cpu_slots())).lock_own()
+    fn collided<'a>(&self, shared: &'a Shared, index: usize) -> &'a [AtomicU64] {
+        shared.spread.get_or_init(|| Shards::new(self.used(), crate::sync::cpu_slots())).lock_own(index)
     }
 
     /// Reads all shards into `cumulative` (one entry per bucket and `+Inf`) and returns the sum.
@@ -429,7 +448,7 @@ mod tests {
         assert!(c.shared.get().is_none(), "made shared state without a second thread");
         assert_eq!(c.first.len(), 2 + 12, "word 0, the sum and twelve buckets");
         let w = c.first[LOCK].load(Ordering::Relaxed);
-        assert_eq!(w >> TAG_SHIFT, own_tag(), "the first observer owns the shard");
+        assert_eq!(w >> TAG_SHIFT, tag_of(crate::sync::thread_index()), "the first observer owns the shard");
         assert_eq!(w & SEQUENCE, 2000, "two sequence steps per observation, even between them");
         let mut out = Vec::new();
         assert_eq!(c.read(&mut out), 1000.0);
@@ -578,7 +597,7 @@ mod loom_tests {
     /// interleaving only. Starting with a write, every interleaving of the write sections
     /// with the scrape is explored. The claim race itself is the two-observer model below.
     fn claim(cells: &Cells) {
-        let tag = own_tag() << TAG_SHIFT;
+        let tag = tag_of(crate::sync::thread_index()) << TAG_SHIFT;
         assert!(cells.first[LOCK].compare_exchange(0, tag, Ordering::Relaxed, Ordering::Relaxed).is_ok());
     }
 
