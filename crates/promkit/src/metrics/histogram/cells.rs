@@ -549,11 +549,7 @@ mod loom_tests {
     /// (count and sum agree), and the final state is exact.
     #[test]
     fn loom_scrape_never_sees_a_torn_observation() {
-        // Spin locks make an unbounded model infinite; two preemptions cover the interleavings
-        // of one critical section against another.
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(2);
-        builder.check(|| {
+        check(|| {
             let cells = Arc::new(Cells::new(1, Some(1)));
             let a = Arc::clone(&cells);
             let t = loom::thread::spawn(move || a.observe(1, 2.0));
@@ -601,20 +597,32 @@ mod loom_tests {
         assert!(cells.first[LOCK].compare_exchange(0, tag, Ordering::Relaxed, Ordering::Relaxed).is_ok());
     }
 
+    /// Spawns the owner: it claims the shard, then observes 1.0 (bucket 0) and 2.0 (bucket 1).
+    fn spawn_owner(cells: &Arc<Cells>) -> loom::thread::JoinHandle<()> {
+        let c = Arc::clone(cells);
+        loom::thread::spawn(move || {
+            claim(&c);
+            c.observe(0, 1.0);
+            c.observe(1, 2.0);
+        })
+    }
+
+    /// Checks `model` in every interleaving with up to two preemptions: spin loops make an
+    /// unbounded model infinite, and two preemptions cover one critical section (or write
+    /// section) against another.
+    fn check(model: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(2);
+        builder.check(model);
+    }
+
     /// The owner writing its shard with plain stores while a scrape reads it: the sequence
     /// lock makes the scrape see each observation whole or not at all, and in order.
     #[test]
     fn loom_an_owners_plain_stores_are_never_read_torn() {
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(2);
-        builder.check(|| {
+        check(|| {
             let cells = Arc::new(Cells::new(1, None));
-            let c = Arc::clone(&cells);
-            let owner = loom::thread::spawn(move || {
-                claim(&c);
-                c.observe(0, 1.0);
-                c.observe(1, 2.0);
-            });
+            let owner = spawn_owner(&cells);
             let counts = whole(&cells);
             assert!(counts != (0, 1), "the second observation was seen without the first");
             owner.join().unwrap();
@@ -628,16 +636,9 @@ mod loom_tests {
     /// what survives the reset is the owner's observations after it, in order.
     #[test]
     fn loom_a_reset_racing_the_owner_keeps_only_later_observations() {
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(2);
-        builder.check(|| {
+        check(|| {
             let cells = Arc::new(Cells::new(1, None));
-            let c = Arc::clone(&cells);
-            let owner = loom::thread::spawn(move || {
-                claim(&c);
-                c.observe(0, 1.0);
-                c.observe(1, 2.0);
-            });
+            let owner = spawn_owner(&cells);
             let c = Arc::clone(&cells);
             let resetter = loom::thread::spawn(move || c.reset());
             whole(&cells);
@@ -654,9 +655,7 @@ mod loom_tests {
     /// exact wherever the observations landed.
     #[test]
     fn loom_spreading_out_loses_and_tears_nothing() {
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(2);
-        builder.check(|| {
+        check(|| {
             let cells = Arc::new(Cells::new(1, None));
             let observers: Vec<_> = [(0, 1.0), (1, 2.0)]
                 .into_iter()
