@@ -1,5 +1,5 @@
 //! The histogram's storage: the first observer's own shard, written with plain stores, and
-//! spin-locked shards ("shards") for every other thread.
+//! spin-locked shards for every other thread.
 //!
 //! The first thread to observe a histogram owns its first shard. The owner never takes a lock:
 //! it writes the shard under a sequence lock (an odd sequence while it writes, even when done),
@@ -327,12 +327,7 @@ impl Cells {
             }
             // The owner is mid-write (or wrote meanwhile): it holds no lock and finishes in a
             // few instructions, unless it was preempted.
-            if spins < 64 {
-                spins += 1;
-                spin_hint();
-            } else {
-                yield_now();
-            }
+            back_off(&mut spins);
         }
     }
 
@@ -381,13 +376,19 @@ fn lock_contended(word: &AtomicU64) {
         // Wait with plain loads (no cache-line ping-pong), then yield: a preempted holder
         // needs the CPU more than a spinning waiter does.
         while word.load(Ordering::Relaxed) != 0 {
-            if spins < 64 {
-                spins += 1;
-                spin_hint();
-            } else {
-                yield_now();
-            }
+            back_off(&mut spins);
         }
+    }
+}
+
+/// One wait for a shard another thread is writing: a spin hint for the first 64 waits, then a
+/// yield, since a preempted writer needs the CPU more than a spinning waiter does.
+fn back_off(spins: &mut u32) {
+    if *spins < 64 {
+        *spins += 1;
+        spin_hint();
+    } else {
+        yield_now();
     }
 }
 
