@@ -410,7 +410,52 @@ impl Registry {
         options: &EncodeOptions<'_>,
     ) -> Result<Vec<CollectError>, CollectError> {
         let inner = self.read();
-        encode::encode(options.format, options.escaping, out, CollectAll { entries: &inner.entries, options })
+        let job = CollectAll { entries: &inner.entries, options, chunks: None };
+        encode::encode(options.format, options.escaping, out, job)
+    }
+
+    /// Encodes as [`encode_with`](Self::encode_with) but hands the output over as it goes, for
+    /// a server that streams the exposition while it is still being written: whenever `out`
+    /// holds at least `chunk` bytes (and at least one) between two collectors, `emit` gets it
+    /// and must leave it
+    /// empty (take the bytes, or copy them out and clear it). What is left at the end (the
+    /// last collectors' output and the format's ending) stays in `out`.
+    ///
+    /// Output is handed over only between collectors, so a collector's output is one piece
+    /// however large it is, and [`OnError::Skip`] can still take back a failing collector's
+    /// partial output. A failure that stops the encoding cannot take back what `emit` already
+    /// got: a server must then abort the response rather than end it cleanly.
+    ///
+    /// ```
+    /// use promkit::{Counter, Format, Registry, registry::EncodeOptions};
+    ///
+    /// let registry = Registry::new();
+    /// for name in ["a_total", "b_total", "c_total"] {
+    ///     Counter::builder(name).help("Things.").register(&registry)?;
+    /// }
+    /// let (mut pieces, mut out) = (Vec::new(), Vec::new());
+    /// let options = EncodeOptions::new(Format::Text);
+    /// registry.encode_in_chunks(&mut out, &options, 1, |o| pieces.push(std::mem::take(o)))?;
+    /// pieces.push(out);
+    /// // One piece per collector here, since every collector writes more than one byte.
+    /// assert_eq!(pieces.len(), 3);
+    /// assert_eq!(pieces[1], b"# HELP b_total Things.\n# TYPE b_total counter\nb_total 0\n");
+    /// assert_eq!(pieces.concat(), registry.encode_text_string()?.into_bytes());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`encode_with`](Self::encode_with); the pieces already emitted stay emitted.
+    pub fn encode_in_chunks(
+        &self,
+        out: &mut Vec<u8>,
+        options: &EncodeOptions<'_>,
+        chunk: usize,
+        mut emit: impl FnMut(&mut Vec<u8>),
+    ) -> Result<Vec<CollectError>, CollectError> {
+        let inner = self.read();
+        let job = CollectAll { entries: &inner.entries, options, chunks: Some((chunk, &mut emit)) };
+        encode::encode(options.format, options.escaping, out, job)
     }
 
     /// The whole exposition as a `String` (tests, examples, debugging).
@@ -522,7 +567,13 @@ impl<'a> EncodeOptions<'a> {
 struct CollectAll<'a> {
     entries: &'a [Entry],
     options: &'a EncodeOptions<'a>,
+    /// For [`Registry::encode_in_chunks`]: the size at which the output is handed over
+    /// between two collectors, and where to.
+    chunks: Option<(usize, Emit<'a>)>,
 }
+
+/// Where [`Registry::encode_in_chunks`] hands its pieces.
+type Emit<'a> = &'a mut dyn FnMut(&mut Vec<u8>);
 
 impl EncodeJob for CollectAll<'_> {
     type Output = Vec<CollectError>;
@@ -537,8 +588,16 @@ impl EncodeJob for CollectAll<'_> {
         let wanted = |e: &&Entry| {
             only.is_none_or(|only| e.descs.is_empty() || e.descs.iter().any(|d| only.contains(&d.name)))
         };
+        let mut chunks = self.chunks;
         for e in self.entries.iter().filter(wanted) {
-            let mark = sink.inner.mark();
+            let mut mark = sink.inner.mark();
+            // A mark is a family boundary with nothing held back: whole families go out.
+            if let Some((size, emit)) = &mut chunks
+                && mark >= (*size).max(1)
+            {
+                emit(sink.inner.buffer());
+                mark = sink.inner.mark();
+            }
             match e.collector.collect(&mut sink) {
                 Ok(()) => {}
                 // Go's `ContinueOnError`: the failing collector's partial output goes.
@@ -773,6 +832,102 @@ mod tests {
         assert!(r.unregister("req_total"));
         let text = r.encode_text_string().unwrap();
         assert!(!text.contains("family=\"req_total\""), "{text}");
+    }
+
+    /// A collector that writes one gauge family, then fails.
+    #[derive(Debug)]
+    struct Broken;
+
+    impl Collector for Broken {
+        fn describe(&self) -> Vec<Desc> {
+            Vec::new()
+        }
+
+        fn collect(&self, sink: &mut dyn Sink) -> Result<(), CollectError> {
+            let header = FamilyHeader { name: "broken", help: "", unit: "", kind: MetricType::Gauge };
+            sink.family(&header);
+            sink.sample(
+                &crate::model::Labels::None,
+                crate::model::Value::GaugeI64(1),
+                &SampleMeta::default(),
+            );
+            Err(CollectError::failed("broken", "disk gone"))
+        }
+    }
+
+    /// Four families of 50 labelled counters each.
+    fn four_families() -> Registry {
+        let r = Registry::new();
+        for name in ["a_total", "b_total", "c_total", "d_total"] {
+            let f = Counter::builder(name).help("Things.").labels(["id"]).register(&r).unwrap();
+            for i in 0..50u64 {
+                f.with_label_values(&[&i.to_string()]).unwrap().inc_by(i);
+            }
+        }
+        r
+    }
+
+    type Encoded = Result<Vec<CollectError>, CollectError>;
+
+    /// `encode_in_chunks` with `chunk`: the pieces handed over, and what was left in `out`.
+    fn chunked(r: &Registry, options: &EncodeOptions<'_>, chunk: usize) -> (Vec<Vec<u8>>, Vec<u8>, Encoded) {
+        let (mut pieces, mut out) = (Vec::new(), Vec::new());
+        let result = r.encode_in_chunks(&mut out, options, chunk, |o| pieces.push(std::mem::take(o)));
+        (pieces, out, result)
+    }
+
+    #[test]
+    fn chunked_encodes_are_the_whole_encode_cut_between_families() {
+        let r = four_families();
+        let mut formats = vec![Format::Text, Format::OPENMETRICS];
+        #[cfg(feature = "protobuf")]
+        formats.push(Format::Protobuf);
+        for format in formats {
+            let mut whole = Vec::new();
+            r.encode(format, &mut whole).unwrap();
+            let options = EncodeOptions::new(format);
+            // One family's bytes: just past it, a piece holds two families.
+            let family = chunked(&r, &options, 1).0[0].len();
+            for (chunk, expected_pieces) in [(0, 3), (1, 3), (family, 3), (family + 1, 1), (1 << 20, 0)] {
+                let (pieces, rest, result) = chunked(&r, &options, chunk);
+                assert!(result.unwrap().is_empty());
+                assert_eq!(pieces.len(), expected_pieces, "{format:?}, chunk {chunk}");
+                assert!(
+                    pieces.iter().all(|p| p.len() >= chunk),
+                    "{format:?}: every piece is a chunk or more"
+                );
+                assert_eq!([pieces.concat(), rest].concat(), whole, "{format:?}, chunk {chunk}");
+            }
+        }
+        // A piece ends where a family does: the second piece is `b_total` alone.
+        let (pieces, _, _) = chunked(&r, &EncodeOptions::new(Format::Text), 1);
+        let second = String::from_utf8(pieces[1].clone()).unwrap();
+        assert!(second.starts_with("# HELP b_total Things.\n"), "{second}");
+        assert_eq!(second.lines().filter(|l| l.starts_with("b_total{")).count(), 50, "{second}");
+        assert!(!second.contains("a_total") && !second.contains("c_total"), "{second}");
+    }
+
+    #[test]
+    fn a_failure_takes_back_only_what_was_not_handed_over() {
+        let r = four_families();
+        r.register(Broken).unwrap();
+        // Stop: the pieces before the failure stay handed over; the error comes back.
+        let (pieces, rest, result) = chunked(&r, &EncodeOptions::new(Format::Text), 1);
+        assert_eq!(result.unwrap_err().to_string(), CollectError::failed("broken", "disk gone").to_string());
+        let text = String::from_utf8([pieces.concat(), rest].concat()).unwrap();
+        assert!(text.starts_with("# HELP a_total") && text.contains("d_total{id=\"49\"} 49\n"), "{text}");
+
+        // Skip: the failing collector's own output is taken back, the rest is the whole encode.
+        let options = EncodeOptions::new(Format::Text).on_error(OnError::Skip);
+        let mut whole = Vec::new();
+        let failures = r.encode_with(&mut whole, &options).unwrap();
+        assert_eq!(failures.len(), 1);
+        assert!(!String::from_utf8_lossy(&whole).contains("broken"));
+        for chunk in [0, 1, 2_000, 1 << 20] {
+            let (pieces, rest, result) = chunked(&r, &options, chunk);
+            assert_eq!(result.unwrap().len(), 1, "chunk {chunk}");
+            assert_eq!([pieces.concat(), rest].concat(), whole, "chunk {chunk}");
+        }
     }
 
     #[test]
