@@ -406,10 +406,31 @@ fn get(addr: SocketAddr, accept_encoding: Option<&str>) -> Result<Answer> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
+    let body = &raw[split + 4..];
     if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
-        return Err("chunked answer: this checker reads Content-Length bodies only".into());
+        return Ok((status, headers, dechunk(body)?));
     }
-    Ok((status, headers, raw[split + 4..].to_vec()))
+    Ok((status, headers, body.to_vec()))
+}
+
+/// The body of a chunked answer (a streamed exposition): each chunk's hex size line, its
+/// bytes and CRLF, up to the zero-size chunk; fails on a body cut off before it.
+fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line = raw.windows(2).position(|w| w == b"\r\n").ok_or("a chunk size line without CRLF")?;
+        let size = std::str::from_utf8(&raw[..line])?.split(';').next().unwrap_or_default();
+        let size = usize::from_str_radix(size.trim(), 16).map_err(|e| format!("chunk size `{size}`: {e}"))?;
+        raw = &raw[line + 2..];
+        if size == 0 {
+            return Ok(body);
+        }
+        if raw.len() < size + 2 || &raw[size..size + 2] != b"\r\n" {
+            return Err("the chunked body was cut off".into());
+        }
+        body.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
 }
 
 struct Load {

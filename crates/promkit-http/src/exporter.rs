@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use promkit::Registry;
 use tokio::net::TcpListener;
 
@@ -55,7 +56,9 @@ impl Exporter {
     pub async fn bind(addr: SocketAddr, handler: MetricsHandler) -> Result<Self, ServeError> {
         let listener = TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
         let addr = listener.local_addr().map_err(|source| ServeError::Bind { addr, source })?;
-        let router = Router::new().route_service("/metrics", handler).route("/", get(landing));
+        // `run_until` sets TCP_NODELAY on every connection, so the handler may stream.
+        let router =
+            Router::new().route_service("/metrics", handler.in_nodelay_server()).route("/", get(landing));
         Ok(Self { listener, router, addr })
     }
 
@@ -72,10 +75,13 @@ impl Exporter {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(ServeError::Serve)
+        // No Nagle delay: a streamed exposition goes out in several writes, and a small
+        // write held back until the scraper acknowledges the one before it can cost the
+        // scrape the scraper's delayed-ACK time (40 ms on Linux). Go's net/http sets this too.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, self.router).with_graceful_shutdown(shutdown).await.map_err(ServeError::Serve)
     }
 }
 

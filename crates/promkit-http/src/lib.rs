@@ -4,7 +4,9 @@
 //!   (text 0.0.4 by default, OpenMetrics 1.0.0 and text 1.0.0 when asked for, by q-value),
 //!   writes UTF-8 names quoted or escaped as the scrape's `escaping=` says, compresses with
 //!   gzip or zstd per `Accept-Encoding`, and applies the options of Go's `promhttp.HandlerOpts`:
-//!   error policy, in-flight limit, timeout, `name[]` filter and its own metrics. It is a tower
+//!   error policy, in-flight limit, timeout, `name[]` filter and its own metrics. It can stream
+//!   a large exposition to the connection while encoding it ([`MetricsBody`]; the exporter
+//!   does, see [`HandlerBuilder::streaming`]). It is a tower
 //!   [`Service`](tower_service::Service), so it mounts in axum, and
 //!   [`MetricsHandler::respond`] serves any other server from request parts.
 //! - [`handler()`]: that endpoint for [`promkit::default_registry`] with its own metrics, in
@@ -18,6 +20,7 @@
 mod compress;
 mod handler;
 mod negotiate;
+mod stream;
 
 pub mod client;
 #[cfg(feature = "exporter")]
@@ -29,6 +32,7 @@ pub use compress::Encoding;
 pub use exporter::{Exporter, ServeError, serve};
 pub use handler::{ErrorHandling, HandlerBuilder, MetricsHandler, handler};
 pub use negotiate::{EscapingScheme, FormatOffer, Negotiated, Offer, WireFormat, negotiate};
+pub use stream::{MetricsBody, ScrapeAborted};
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -5,6 +5,8 @@
 //! - `negotiation`: tables of `Accept` / `Accept-Encoding` headers (the ones Prometheus 2 and 3,
 //!   curl and browsers send) and the format and coding each gets.
 //! - `bad_input`: malformed headers, failing and hanging collectors, a flood of scrapes.
+//! - `streaming`: the exposition streamed while it is encoded: every format and coding, a
+//!   collector failing before and after the first piece, a scraper that goes away.
 //! - `e2e`: a real Prometheus server scraping the exporter and an axum app, asked with PromQL.
 //! - `e2e_utf8`: a real Prometheus scraping UTF-8 names, escaped as its `Accept` asks.
 //! - `middleware`, `client`: the server and client instrumentation layers.
@@ -27,6 +29,7 @@ mod examples;
 mod handler;
 mod middleware;
 mod negotiation;
+mod streaming;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
