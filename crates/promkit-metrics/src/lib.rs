@@ -20,8 +20,10 @@
 //! each label-name set is its own promkit family, written under one header.
 //!
 //! **Handles are cached.** The first `counter!("x", "method" => "GET")` creates the series
-//! and caches its handle under the facade's key; every later call finds it with one sharded
-//! read lock and clones an `Arc`, allocating nothing. The cache holds the first 4,096 keys a
+//! and caches its handle under the facade's key; a later call on the same thread usually
+//! finds it in that thread's table of up to 32 recent keys per kind, with no lock, and
+//! otherwise with one sharded read lock; either way it clones an `Arc` and allocates nothing
+//! (a key new to the thread's table is copied into it once). The cache holds the first 4,096 keys a
 //! recorder sees (a key copies its name and labels, which would cost more than the series
 //! itself); a key past that bound, typically one with runtime label values, is resolved
 //! through its promkit family on each call, which hashes the raw values and allocates nothing
@@ -32,6 +34,7 @@
 mod family;
 mod handles;
 pub mod names;
+mod recent;
 mod recorder;
 
 pub use recorder::{

@@ -12,6 +12,7 @@ use promkit::{Buckets, Counter, Family, GaugeF64, Histogram, Quantiles, Registry
 use crate::family::{Description, FacadeFamily};
 use crate::handles::{CounterHandle, GaugeHandle, HistogramHandle};
 use crate::names::{label_name_for, metric_name};
+use crate::recent;
 
 /// What `histogram!` records into; the same for every histogram of a recorder.
 #[derive(Debug, Clone, Default)]
@@ -248,20 +249,33 @@ type Map<H> = hashbrown::HashMap<Key, Option<Arc<H>>, BuildHasherDefault<KeyHash
 
 /// Resolved handles by facade key, sharded so threads on different keys do not share a lock.
 /// `None` caches a refusal, so a bad call site is logged once and costs a lookup after.
+/// Each thread keeps its recent hits in a table of its own ([`recent`]), so a repeated key
+/// takes no lock.
 #[derive(Debug)]
 struct Cache<H> {
     shards: [RwLock<Map<H>>; SHARDS],
+    /// This map's id in the threads' tables of recent hits.
+    id: u64,
 }
 
 impl<H> Default for Cache<H> {
     fn default() -> Self {
-        Self { shards: std::array::from_fn(|_| RwLock::new(Map::default())) }
+        Self { shards: std::array::from_fn(|_| RwLock::new(Map::default())), id: recent::next_id() }
     }
 }
 
-impl<H> Cache<H> {
+impl<H: recent::Local> Cache<H> {
     #[inline]
     fn get_or(&self, key: &Key, resolve: impl FnOnce() -> Option<Arc<H>>) -> Option<Arc<H>> {
+        if let Some(hit) = recent::get(self.id, key) {
+            return hit;
+        }
+        let found = self.shared_get_or(key, resolve);
+        recent::put(self.id, key, &found);
+        found
+    }
+
+    fn shared_get_or(&self, key: &Key, resolve: impl FnOnce() -> Option<Arc<H>>) -> Option<Arc<H>> {
         // Bits above hashbrown's bucket index, below its control tag.
         let shard = &self.shards[(key.get_hash() >> 32) as usize % SHARDS];
         if let Some(hit) = shard.read().unwrap_or_else(PoisonError::into_inner).get(key) {

@@ -221,3 +221,32 @@ fn keys_past_the_handle_cache_still_reach_their_series() {
     assert!(counts.iter().all(|l| l.ends_with("} 3")));
     assert!(out.contains("jobs_total{id=\"5999\"} 3\n"), "the last key, far past the cache");
 }
+
+/// A thread remembers the handles it resolved recently; one thread recording the same keys
+/// into several recorders (a test harness, a library with its own recorder) must still reach
+/// each recorder's own series, including a recorder made after another was dropped.
+#[test]
+fn one_thread_alternating_recorders_reaches_each_ones_series() {
+    let (a, b) = (Registry::new(), Registry::new());
+    let (ra, rb) = (PromkitRecorder::new(&a), PromkitRecorder::new(&b));
+    for round in 1..=3u64 {
+        with_local_recorder(&ra, || counter!("hits_total", "route" => "/").increment(round));
+        with_local_recorder(&rb, || {
+            counter!("hits_total", "route" => "/").increment(10 * round);
+            gauge!("depth").set(round as f64);
+        });
+        with_local_recorder(&ra, || gauge!("depth").set(-(round as f64)));
+    }
+    assert!(text(&a).contains("hits_total{route=\"/\"} 6\n"), "{}", text(&a));
+    assert!(text(&a).contains("depth -3\n"), "{}", text(&a));
+    assert!(text(&b).contains("hits_total{route=\"/\"} 60\n"), "{}", text(&b));
+    assert!(text(&b).contains("depth 3\n"), "{}", text(&b));
+
+    // A new recorder (maybe where a dropped one lived) starts from its own empty registry.
+    drop(ra);
+    let c = Registry::new();
+    let rc = PromkitRecorder::new(&c);
+    with_local_recorder(&rc, || counter!("hits_total", "route" => "/").increment(1));
+    assert!(text(&c).contains("hits_total{route=\"/\"} 1\n"), "{}", text(&c));
+    assert!(text(&a).contains("hits_total{route=\"/\"} 6\n"), "the dropped recorder's registry is unchanged");
+}
