@@ -1,14 +1,17 @@
 //! A real Prometheus server scrapes promkit's endpoints, and PromQL over its HTTP API reads
 //! back the values the test recorded.
 //!
-//! One Prometheus run scrapes three jobs, so the whole test takes one target-discovery delay
-//! (about 5 s) instead of three:
+//! One Prometheus run scrapes five jobs, so the whole test takes one target-discovery delay
+//! (about 5 s) instead of five:
 //!
 //! - `exporter_text`: the standalone [`Exporter`] with a handler that offers text only;
 //! - `exporter_om`: another `Exporter` for the same registry with the default handler, so
 //!   Prometheus negotiates OpenMetrics;
 //! - `axum`: an axum app with `/metrics` mounted through `route_service` and the server
-//!   middleware on every route.
+//!   middleware on every route;
+//! - `exporter_streamed`: an `Exporter` streaming a 12,000-series exposition in pieces;
+//! - `exporter_cut`: the same with a collector failing after the first piece, whose cut-off
+//!   answer Prometheus must record as a failed scrape.
 //!
 //! The registry holds the fixture (a counter, a gauge and a histogram with known observations)
 //! and the process collector. Assertions are on exact values: nothing depends on a rate or on
@@ -73,6 +76,36 @@ fn prometheus_scrapes_the_exporter_and_an_axum_app() {
     let text_addr = start_exporter(text_handler);
     let om_addr = start_exporter(om_handler);
 
+    // Two more exporters: one streaming an exposition larger than one piece (about 450 kB,
+    // gzip-compressed as it goes since Prometheus asks for gzip), and one whose collector fails
+    // after the first piece went out, a cut-off answer.
+    let big = Registry::new();
+    let sum_of_one_family = (0..1_000u64).sum::<u64>() as f64;
+    for f in 0..12 {
+        let family = promkit::Counter::builder(format!("streamed_{f:02}_total"))
+            .help("A family of a thousand series.")
+            .labels(["path"])
+            .register(&big)
+            .unwrap();
+        for i in 0..1_000u64 {
+            family.with_label_values(&[&format!("/api/item/{i}")]).unwrap().inc_by(i);
+        }
+    }
+    let streamed_addr = start_exporter(MetricsHandler::builder(&big).must_build());
+    let cut = Registry::new();
+    for f in 0..12 {
+        let family =
+            promkit::Counter::builder(format!("cut_{f:02}_total")).labels(["path"]).register(&cut).unwrap();
+        for i in 0..1_000u64 {
+            family.with_label_values(&[&format!("/api/item/{i}")]).unwrap().inc();
+        }
+    }
+    cut.register(crate::Failing("zzz_broken")).unwrap();
+    // Text, uncompressed: neither OpenMetrics' `# EOF` nor a gzip trailer would be missing
+    // from a short body, so only the cut itself can tell Prometheus the scrape failed.
+    let cut_handler = MetricsHandler::builder(&cut).openmetrics(FormatOffer::Withheld).compression(&[]);
+    let cut_addr = start_exporter(cut_handler.must_build());
+
     // (b) An axum app: /metrics through route_service, the server middleware on every route.
     let app_registry = Registry::new();
     let http_metrics = HttpMetrics::builder().register(&app_registry).unwrap();
@@ -112,21 +145,40 @@ fn prometheus_scrapes_the_exporter_and_an_axum_app() {
         assert_eq!(body.ends_with("# EOF\n"), content_type == OM1, "{addr}:\n{body}");
     }
 
+    let streamed = http_get(streamed_addr, "/metrics", &prometheus_headers).unwrap();
+    assert_eq!(streamed.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(streamed.header("content-encoding"), Some("gzip"));
+    let body = String::from_utf8(gunzip(&streamed.body)).unwrap();
+    assert_eq!(body.lines().filter(|l| l.starts_with("streamed_")).count(), 12_000);
+    assert!(body.ends_with("# EOF\n"));
+
     let targets = [
         Target::new("exporter_text", text_addr),
         Target::new("exporter_om", om_addr),
         Target::new("axum", app_addr),
+        Target::new("exporter_streamed", streamed_addr),
+        Target::new("exporter_cut", cut_addr),
     ];
     let Some(prom) = PrometheusServer::start(&targets, &[]) else {
         shut_down(&rt, stops, servers);
         return;
     };
-    for target in &targets {
+    for target in &targets[..4] {
         prom.wait_up(&target.job, UP_WITHIN).unwrap_or_else(|e| panic!("{e}\n{}", prom.log()));
     }
     let version = prom.version().unwrap();
     eprintln!("Prometheus {version}");
-    expect(&prom, "count(up == 1)", 3.0);
+    // The cut-off answer is a failed scrape (polled: `up` appears with the first attempt).
+    let cut_up = prom.wait_for("up{job=\"exporter_cut\"}", |v| v == 0.0, UP_WITHIN);
+    eprintln!("PromQL up{{job=\"exporter_cut\"}} == 0 => {cut_up:?}");
+    cut_up.unwrap_or_else(|e| panic!("{e}\n{}", prom.log()));
+    expect_empty(&prom, "cut_00_total{job=\"exporter_cut\"}");
+    expect(&prom, "count(up == 1)", 4.0);
+
+    // The streamed exposition arrived whole.
+    expect(&prom, "count({__name__=~\"streamed_.._total\", job=\"exporter_streamed\"})", 12_000.0);
+    expect(&prom, "sum(streamed_11_total{job=\"exporter_streamed\"})", sum_of_one_family);
+    expect(&prom, "streamed_00_total{job=\"exporter_streamed\", path=\"/api/item/999\"}", 999.0);
 
     for job in ["exporter_text", "exporter_om"] {
         let sel = format!("{{job=\"{job}\"}}");
