@@ -2,6 +2,7 @@
 //! to a client in every format and coding, and what a failing collector or a scraper that goes
 //! away does to it.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,7 +13,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use promkit::registry::{EncodeOptions, OnError};
 use promkit::{Counter, Format, Registry};
-use promkit_http::{ErrorHandling, Exporter, MetricsBody, MetricsHandler};
+use promkit_http::{ErrorHandling, Exporter, MetricsBody, MetricsHandler, ServeError};
+use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 use crate::{Failing, OM1, TEXT, decode, fixture, header, http_get, line, request};
@@ -61,6 +63,13 @@ async fn frames(
     (Response::from_parts(head, ()), ended)
 }
 
+/// An [`Exporter`] for `handler` on a free loopback port, serving until the task is aborted.
+async fn exporter(handler: MetricsHandler) -> (SocketAddr, JoinHandle<Result<(), ServeError>>) {
+    let exporter = Exporter::bind("127.0.0.1:0".parse().unwrap(), handler).await.unwrap();
+    let addr = exporter.local_addr();
+    (addr, tokio::spawn(exporter.run_until(std::future::pending())))
+}
+
 /// The whole exposition of `registry` in `format`.
 fn encoded(registry: &Registry, format: Format) -> Vec<u8> {
     let mut out = Vec::new();
@@ -105,19 +114,14 @@ async fn a_streamed_answer_is_the_whole_encode_in_every_format_and_coding() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_exporter_streams_chunked_and_a_small_exposition_keeps_its_length() {
     let registry = big(6);
-    let exporter =
-        Exporter::bind("127.0.0.1:0".parse().unwrap(), MetricsHandler::builder(&registry).must_build())
-            .await
-            .unwrap();
-    let addr = exporter.local_addr();
-    let server = tokio::spawn(exporter.run_until(std::future::pending()));
+    let (addr, server) = exporter(MetricsHandler::builder(&registry).must_build()).await;
 
     let resp = http_get(addr, "/metrics", &[]).await;
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(header(&resp, "transfer-encoding"), Some("chunked"));
     assert_eq!(header(&resp, "content-length"), None);
+    // A registry of our own, without the handler's metrics: the body is exactly the encode.
     let body = resp.body();
-    // The exporter's own metrics come first in the default registry only; this one is ours.
     assert!(body[..] == encoded(&registry, Format::Text)[..], "the streamed body differs from the encode");
     let gz = http_get(addr, "/metrics", &[("accept-encoding", "gzip")]).await;
     assert_eq!(header(&gz, "transfer-encoding"), Some("chunked"));
@@ -129,12 +133,7 @@ async fn the_exporter_streams_chunked_and_a_small_exposition_keeps_its_length() 
 
     // Under one piece: answered whole, with its length, as before streaming.
     let small = fixture();
-    let exporter =
-        Exporter::bind("127.0.0.1:0".parse().unwrap(), MetricsHandler::builder(&small).must_build())
-            .await
-            .unwrap();
-    let addr = exporter.local_addr();
-    let server = tokio::spawn(exporter.run_until(std::future::pending()));
+    let (addr, server) = exporter(MetricsHandler::builder(&small).must_build()).await;
     let resp = http_get(addr, "/metrics", &[]).await;
     assert_eq!(header(&resp, "content-length"), Some(crate::FIXTURE_TEXT.len().to_string().as_str()));
     assert_eq!(header(&resp, "transfer-encoding"), None);
@@ -205,9 +204,7 @@ async fn a_collector_failing_after_the_first_piece_cuts_the_body_off() {
 
     // Over a real connection the server aborts the answer: the client reads an error (before
     // the head or in the body, as far as the server got to write), never a short exposition.
-    let exporter = Exporter::bind("127.0.0.1:0".parse().unwrap(), handler.clone()).await.unwrap();
-    let addr = exporter.local_addr();
-    let server = tokio::spawn(exporter.run_until(std::future::pending()));
+    let (addr, server) = exporter(handler.clone()).await;
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
     let read = match client.get(format!("http://{addr}/metrics").parse().unwrap()).await {
         Ok(resp) => resp.into_body().collect().await.map(|b| b.to_bytes().len()).map_err(|e| e.to_string()),
