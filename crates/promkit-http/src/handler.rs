@@ -558,6 +558,10 @@ impl Streaming<'_> {
         let piece = match self.compressor.as_mut().map(|c| c.push(out)) {
             Some(Ok(Some(compressed))) => {
                 out.clear();
+                if compressed.is_empty() {
+                    // The compressor kept it all for now: nothing to send yet.
+                    return;
+                }
                 Bytes::from(compressed)
             }
             Some(Err(e)) => return self.abort(&format!("compression failed: {e}")),
