@@ -228,7 +228,8 @@ impl MetricsHandler {
                     tokio::task::spawn_blocking(move || this.render_streamed(&registry, &parts, head, guard));
                 match answer.await {
                     Ok(resp) => resp,
-                    // The task ended without an answer: it panicked (`ErrorHandling::Panic`).
+                    // The task ended without an answer: a collector panicked before the first
+                    // piece. The panic goes on in the serving task, as with `serve`.
                     Err(_) => match task.await {
                         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                         _ => self
