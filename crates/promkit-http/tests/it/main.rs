@@ -193,6 +193,25 @@ pub(crate) fn line<'a>(text: &'a str, prefix: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no line {prefix} in:\n{text}"))
 }
 
+/// A generous bound for anything that should take milliseconds; never an assertion on time.
+pub(crate) const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits (polling, up to [`PATIENCE`]) until the handler metrics in `registry` show no scrape
+/// in flight, and returns its exposition then.
+pub(crate) async fn settled(registry: &Registry) -> String {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let body = registry.encode_string(promkit::Format::Text).unwrap();
+        if line(&body, "promhttp_metric_handler_requests_in_flight")
+            == "promhttp_metric_handler_requests_in_flight 0"
+        {
+            return body;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "a scrape stayed in flight:\n{body}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// A GET over loopback (a new connection each time) with `headers`; the body collected.
 pub(crate) async fn http_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response<Bytes> {
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();

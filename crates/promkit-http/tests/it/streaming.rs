@@ -3,7 +3,6 @@
 //! away does to it.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::Response;
@@ -17,10 +16,7 @@ use promkit_http::{ErrorHandling, Exporter, MetricsBody, MetricsHandler, ServeEr
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
-use crate::{Failing, OM1, TEXT, decode, fixture, header, http_get, line, request};
-
-/// How long a test waits for the encoding task to end before failing.
-const PATIENCE: Duration = Duration::from_secs(30);
+use crate::{Failing, OM1, PATIENCE, TEXT, decode, fixture, header, http_get, line, request, settled};
 
 /// What Prometheus sends with native histograms on: protobuf first.
 const PROTOBUF_ACCEPT: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,text/plain;version=0.0.4;q=0.2";
@@ -162,21 +158,6 @@ async fn a_handler_streams_only_when_asked_or_in_the_exporter() {
     let panics =
         MetricsHandler::builder(&registry).streaming(true).error_handling(ErrorHandling::Panic).must_build();
     assert_eq!(whole(call(panics).await), Some(length));
-}
-
-/// Waits until `own` shows no scrape in flight, and returns its exposition.
-async fn settled(own: &Registry) -> String {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let body = own.encode_string(Format::Text).unwrap();
-        if line(&body, "promhttp_metric_handler_requests_in_flight")
-            == "promhttp_metric_handler_requests_in_flight 0"
-        {
-            return body;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the encoding task never ended:\n{body}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
