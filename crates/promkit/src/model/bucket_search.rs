@@ -37,11 +37,17 @@ pub(crate) enum BucketSearch {
     Padded { padded: [f64; INLINE], len: usize },
     /// Long lists with many bounds per power of two: [`scan`] over the bounds themselves.
     Scan,
+    /// No bounds (a native-only histogram's classic part): every observation is in `+Inf`,
+    /// bucket 0, with no lookup at all.
+    Empty,
 }
 
 impl BucketSearch {
     /// The search for these bounds (finite, strictly increasing, as `Buckets` validates them).
     pub(crate) fn new(bounds: &[f64]) -> Self {
+        if bounds.is_empty() {
+            return Self::Empty;
+        }
         if let Some(start) = shared_table(bounds) {
             let padded = bounds.iter().copied().chain([f64::INFINITY; SPAN]).collect();
             return Self::Table { start, padded };
@@ -78,6 +84,7 @@ impl BucketSearch {
                 (INLINE - at_or_above).min(*len)
             }
             Self::Scan => scan(bounds, v),
+            Self::Empty => 0,
         }
     }
 }
@@ -171,6 +178,7 @@ mod tests {
             BucketSearch::Table { .. } => "table",
             BucketSearch::Padded { .. } => "padded",
             BucketSearch::Scan => "scan",
+            BucketSearch::Empty => "empty",
         }
     }
 
@@ -218,6 +226,17 @@ mod tests {
         drop((a, b));
         assert_eq!(weak.strong_count(), 0, "the table outlived its searches");
         assert_eq!(BucketSearch::new(&bounds).index(&bounds, 0.3), 1);
+    }
+
+    #[test]
+    fn no_bounds_put_everything_in_inf_without_a_lookup() {
+        let none = Buckets::none();
+        let search = BucketSearch::new(none.bounds());
+        assert_eq!(kind(&search), "empty");
+        for v in SPECIAL.into_iter().chain([1.0, -3.5, 1e300]) {
+            assert_eq!(search.index(none.bounds(), v), 0, "{v:e}");
+            check(&none, v);
+        }
     }
 
     #[test]
