@@ -5,14 +5,13 @@
 //! a value is Go's (see `native_key`), so every observation lands in the same bucket as in Go.
 //!
 //! Storage: per-thread shards, each a spin lock over the whole state of its share of the
-//! observations (classic bucket counts, count, sum, zero bucket, and the native buckets of each
-//! sign in a dense window of keys, see `native_window`), so one observation is one short
-//! critical section with no hashing and a scrape, which locks every shard at once, sees whole
-//! observations only, with one schema and one zero threshold; the sparse spans are built only
-//! then. When the number
-//! of populated buckets passes the limit, the histogram resets (after `min_reset_duration`),
-//! widens its zero bucket (up to `max_zero_threshold`), or halves its resolution, in that order,
-//! as Go does.
+//! observations (classic bucket counts, which add up to its count, sum, zero bucket, and the
+//! native buckets of each sign in a dense window of keys, see `native_window`), so one
+//! observation is one short critical section with no hashing and a scrape, which locks every
+//! shard at once, sees whole observations only, with one schema and one zero threshold; the
+//! sparse spans are built only then. When the number of populated buckets passes the limit,
+//! the histogram resets (after `min_reset_duration`), widens its zero bucket (up to
+//! `max_zero_threshold`), or halves its resolution, in that order, as Go does.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
@@ -104,9 +103,9 @@ pub(crate) fn pick_schema(factor: f64) -> i32 {
 
 #[derive(Debug, Default)]
 struct Shard {
-    /// Non-cumulative classic counts, `+Inf` last.
+    /// Non-cumulative classic counts, `+Inf` last. Every observation counts in exactly one of
+    /// them (NaN in `+Inf`), so their sum is the shard's count: no separate count to bump.
     classic: Vec<u64>,
-    count: u64,
     sum: f64,
     zero: u64,
     positive: Window,
@@ -116,7 +115,6 @@ struct Shard {
 impl Shard {
     fn clear(&mut self) {
         self.classic.iter_mut().for_each(|c| *c = 0);
-        self.count = 0;
         self.sum = 0.0;
         self.zero = 0;
         self.positive.clear();
@@ -214,7 +212,6 @@ impl NativeCells {
         if let Some(c) = s.classic.get_mut(classic_bucket) {
             *c += 1;
         }
-        s.count += 1;
         s.sum += v;
         if v.is_nan() {
             return false;
@@ -368,7 +365,6 @@ impl NativeCells {
             snap.exemplars.iter_mut().zip(exemplars.iter()).for_each(|(to, from)| to.clone_from(from));
             snap.exemplars.extend(exemplars.iter().skip(kept).cloned());
         }
-        snap.count = 0;
         snap.sum = 0.0;
         snap.zero_count = 0;
         snap.cumulative.clear();
@@ -383,7 +379,6 @@ impl NativeCells {
                 snap.zero_threshold = f64::from_bits(self.zero_threshold.load(Ordering::Relaxed));
                 snap.cumulative.resize(s.classic.len(), 0);
             }
-            snap.count += s.count;
             snap.sum += s.sum;
             snap.zero_count += s.zero;
             snap.cumulative.iter_mut().zip(&s.classic).for_each(|(c, n)| *c += n);
@@ -395,6 +390,7 @@ impl NativeCells {
             running += *c;
             *c = running;
         }
+        snap.count = running;
         merge_by_key(&mut snap.positive);
         merge_by_key(&mut snap.negative);
     }

@@ -63,11 +63,17 @@ static TABLE: [Step; STEPS] = {
 #[inline]
 fn frexp(v: f64) -> (f64, i32) {
     let bits = v.to_bits();
-    #[allow(clippy::cast_possible_wrap)] // an 11-bit field
-    let raw_exp = ((bits >> MANTISSA_BITS) & 0x7ff) as i32;
-    if raw_exp == 0 {
+    if (bits >> MANTISSA_BITS) & 0x7ff == 0 {
         return frexp_subnormal(v);
     }
+    frexp_normal(bits)
+}
+
+/// [`frexp`] of a normal number, given its bits.
+#[inline]
+fn frexp_normal(bits: u64) -> (f64, i32) {
+    #[allow(clippy::cast_possible_wrap)] // an 11-bit field
+    let raw_exp = ((bits >> MANTISSA_BITS) & 0x7ff) as i32;
     let frac = f64::from_bits((bits & (0x8000_0000_0000_0000 | MANTISSA)) | (1022 << MANTISSA_BITS));
     (frac, raw_exp - 1022)
 }
@@ -108,11 +114,19 @@ fn bounds_below(frac: f64, schema: u32) -> i32 {
 /// The bucket key of `|v|` (positive, finite or infinite) at `schema` (-4 to 8).
 #[inline(always)] // Once per observation: a call costs as much as the table lookup.
 pub(crate) fn key(abs: f64, schema: i32) -> i32 {
-    if abs.is_infinite() {
-        // ±Inf get a bucket of their own above the one holding f64::MAX.
-        return key(f64::MAX, schema) + 1;
+    // One check for both rare cases, infinity (exponent field all ones) and subnormals (all
+    // zeros): the exponent field minus one wraps past `0x7fd` for exactly those two.
+    let raw_exp = (abs.to_bits() >> MANTISSA_BITS) & 0x7ff;
+    if raw_exp.wrapping_sub(1) >= 0x7fe {
+        return key_extreme(abs, schema);
     }
-    let (frac, exp) = frexp(abs);
+    let (frac, exp) = frexp_normal(abs.to_bits());
+    key_of(frac, exp, schema)
+}
+
+/// The key of `frac * 2^exp` (`frac` in `[0.5, 1)`) at `schema`.
+#[inline(always)]
+fn key_of(frac: f64, exp: i32, schema: i32) -> i32 {
     if schema > 0 {
         #[allow(clippy::cast_sign_loss)] // positive here
         let s = schema as u32;
@@ -122,6 +136,18 @@ pub(crate) fn key(abs: f64, schema: i32) -> i32 {
         let offset = (1 << -schema) - 1;
         (k + offset) >> -schema
     }
+}
+
+/// [`key`] of an infinite or subnormal `|v|`: out of line, so the common case stays short.
+#[cold]
+#[inline(never)]
+fn key_extreme(abs: f64, schema: i32) -> i32 {
+    if abs.is_infinite() {
+        // ±Inf get a bucket of their own above the one holding f64::MAX.
+        return key(f64::MAX, schema) + 1;
+    }
+    let (frac, exp) = frexp(abs);
+    key_of(frac, exp, schema)
 }
 
 /// The upper bound of bucket `key` at `schema` (Go's `getLe`), with the bucket that holds
