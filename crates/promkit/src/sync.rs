@@ -14,6 +14,18 @@ pub(crate) use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Mutex};
 
+/// Loom's `Arc`, so the models see a handle's count like any other atomic.
+#[cfg(loom)]
+pub(crate) use loom::sync::Arc as SeriesArc;
+/// The reference-counted pointer a series handle shares its state through.
+///
+/// A handle is never downgraded, so `std::sync::Arc`'s weak count would be 8 dead bytes on
+/// every series (a tenth of a labelled counter); `triomphe`'s `Arc` is the same pointer with
+/// one count. Its orderings are std's: a relaxed increment on clone, a release decrement on
+/// drop and an acquire fence before the last owner frees the state.
+#[cfg(not(loom))]
+pub(crate) use triomphe::Arc as SeriesArc;
+
 /// Locks a mutex, recovering the data if a panicking thread poisoned it: the data promkit keeps
 /// under its mutexes (slot lists, sort orders) stays valid whatever a panic interrupted.
 #[cfg(not(loom))]

@@ -8,7 +8,7 @@ use crossbeam_utils::CachePadded;
 use crate::model::{Exemplar, Labels, MetricType, SampleMeta, Sink, Value};
 // `OnceBox`: one word where `OnceLock<Box<_>>` takes two, so the rarely used parts of a
 // series cost 8 bytes until first used.
-use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, OnceBox, lock, unix_now};
+use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, OnceBox, SeriesArc, lock, unix_now};
 
 use super::Metric;
 use super::spread::Spread;
@@ -39,7 +39,7 @@ use crate::model::ExemplarError;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Counter {
-    core: Arc<CounterCore>,
+    core: SeriesArc<CounterCore>,
 }
 
 #[derive(Debug)]
@@ -77,7 +77,7 @@ impl Counter {
     /// A counter at zero, not registered anywhere (see [`Counter::builder`] to register one).
     pub fn new() -> Self {
         Self {
-            core: Arc::new(CounterCore {
+            core: SeriesArc::new(CounterCore {
                 value: AtomicU64::new(0),
                 created: unix_now(),
                 extras: OnceBox::new(),
@@ -201,7 +201,7 @@ impl Counter {
 
     /// True when both handles update the same counter.
     pub fn same_as(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.core, &other.core)
+        SeriesArc::ptr_eq(&self.core, &other.core)
     }
 }
 
@@ -308,7 +308,7 @@ impl Metric for Counter {
 /// between, the counter spreads out over per-CPU cells as [`Counter`] does.
 #[derive(Clone, Debug)]
 pub struct CounterF64 {
-    core: Arc<CounterF64Core>,
+    core: SeriesArc<CounterF64Core>,
 }
 
 #[derive(Debug)]
@@ -336,7 +336,7 @@ impl CounterF64 {
     /// A counter at zero.
     pub fn new() -> Self {
         Self {
-            core: Arc::new(CounterF64Core {
+            core: SeriesArc::new(CounterF64Core {
                 bits: AtomicU64::new(0f64.to_bits()),
                 created: unix_now(),
                 extras: OnceBox::new(),

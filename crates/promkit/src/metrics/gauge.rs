@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::model::{Labels, MetricType, SampleMeta, Sink, Value};
-use crate::sync::{Arc, AtomicI64, AtomicU64, unix_now};
+use crate::sync::{AtomicI64, AtomicU64, SeriesArc, unix_now};
 
 use super::Metric;
 
@@ -18,7 +18,7 @@ use super::Metric;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Gauge {
-    value: Arc<AtomicI64>,
+    value: SeriesArc<AtomicI64>,
 }
 
 impl Gauge {
@@ -115,7 +115,7 @@ impl Metric for Gauge {
 /// A float value that goes up and down: temperature, a ratio, seconds since something.
 #[derive(Clone, Debug)]
 pub struct GaugeF64 {
-    bits: Arc<AtomicU64>,
+    bits: SeriesArc<AtomicU64>,
 }
 
 impl Default for GaugeF64 {
@@ -127,7 +127,7 @@ impl Default for GaugeF64 {
 impl GaugeF64 {
     /// A gauge at zero.
     pub fn new() -> Self {
-        Self { bits: Arc::new(AtomicU64::new(0f64.to_bits())) }
+        Self { bits: SeriesArc::new(AtomicU64::new(0f64.to_bits())) }
     }
 
     /// Sets the value.

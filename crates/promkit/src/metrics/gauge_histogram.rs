@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::model::{Buckets, HistogramSource, Labels, MetricType, SampleMeta, Sink, Value};
-use crate::sync::{Arc, AtomicU64};
+use crate::sync::{AtomicU64, SeriesArc};
 
 use super::Metric;
 use super::builder::Builder;
@@ -64,7 +64,7 @@ pub struct GaugeHistogramOptions {
 /// ```
 #[derive(Clone, Debug)]
 pub struct GaugeHistogram {
-    core: Arc<Core>,
+    core: SeriesArc<Core>,
 }
 
 #[derive(Debug)]
@@ -80,7 +80,7 @@ impl GaugeHistogram {
     /// A gauge histogram with these buckets.
     pub fn new(buckets: Buckets) -> Self {
         let counts = (0..=buckets.len()).map(|_| AtomicU64::new(0)).collect();
-        Self { core: Arc::new(Core { buckets, counts, sum: AtomicU64::new(0f64.to_bits()) }) }
+        Self { core: SeriesArc::new(Core { buckets, counts, sum: AtomicU64::new(0f64.to_bits()) }) }
     }
 
     /// Adds an item of value `v` (NaN counts in `+Inf`, as in a histogram).

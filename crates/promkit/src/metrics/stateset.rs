@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use crate::labels::LabelValue;
 use crate::model::{BuildError, Desc, Labels, MetricType, SampleMeta, Sink, Value};
-use crate::sync::{Arc, AtomicU64};
+use crate::sync::{AtomicU64, SeriesArc};
 
 use super::builder::Builder;
 use super::{LabelError, Metric};
@@ -111,7 +111,7 @@ impl StateSetOptions {
 /// ```
 #[derive(Clone, Debug)]
 pub struct StateSet {
-    bits: Arc<AtomicU64>,
+    bits: SeriesArc<AtomicU64>,
     options: StateSetOptions,
 }
 
@@ -177,7 +177,7 @@ impl Metric for StateSet {
     }
 
     fn create(options: &StateSetOptions) -> Self {
-        Self { bits: Arc::new(AtomicU64::new(0)), options: options.clone() }
+        Self { bits: SeriesArc::new(AtomicU64::new(0)), options: options.clone() }
     }
 
     // The handle's own options: the same as the family's, and present when a caller passes

@@ -6,7 +6,7 @@
 //! | `oracles` | a rich exposition judged by promtool, Go's `expfmt` and the Python parsers |
 //! | `roundtrip` | arbitrary label values, HELP text and floats survive every parser |
 //! | `pitfalls` | one test per exposition-format pitfall (peers-and-pitfalls.md §3) |
-//! | `alloc` | warm encoding and series lookups allocate nothing |
+//! | `alloc` | warm encoding and series lookups allocate nothing; a series keeps a small footprint |
 //! | `concurrency` | scrapes during heavy updates are never torn; totals are exact |
 //! | `features` | exemplars, summaries, `_created` and protobuf, as the oracles read them |
 //! | `openmetrics_types` | Info, StateSet, GaugeHistogram: bytes in each format, suffix rules; Python, Go, promtool and Prometheus reading them |
@@ -41,7 +41,7 @@ use promkit::{Format, Registry};
 #[global_allocator]
 static ALLOCATOR: promkit_oracle::alloc::CountingAllocator = promkit_oracle::alloc::CountingAllocator;
 
-pub(crate) use promkit_oracle::alloc::count_allocations;
+pub(crate) use promkit_oracle::alloc::{count_allocations, heap_growth};
 
 /// The registry in text 0.0.4.
 pub(crate) fn text(registry: &Registry) -> String {

@@ -17,7 +17,7 @@ use crate::model::{
 };
 
 use crate::model::ExemplarError;
-use crate::sync::{Arc, Mutex, OnceBox, lock, unix_now};
+use crate::sync::{Mutex, OnceBox, SeriesArc, lock, unix_now};
 
 use super::Metric;
 use cells::Cells;
@@ -52,7 +52,7 @@ use cells::Cells;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Histogram {
-    core: Arc<Core>,
+    core: SeriesArc<Core>,
 }
 
 #[derive(Debug)]
@@ -110,7 +110,9 @@ impl Histogram {
         };
         // Built now, so no observation pays for it.
         buckets.search();
-        Self { core: Arc::new(Core { storage, buckets, created: unix_now(), exemplars: OnceBox::new() }) }
+        Self {
+            core: SeriesArc::new(Core { storage, buckets, created: unix_now(), exemplars: OnceBox::new() }),
+        }
     }
 
     /// Records one observation. NaN lands in the `+Inf` bucket and makes the sum NaN, as in Go.

@@ -8,7 +8,7 @@ mod window;
 use std::time::{Duration, Instant};
 
 use crate::model::{Labels, MetricType, Quantiles, SampleMeta, Sink, SummarySource, Value};
-use crate::sync::{Arc, unix_now};
+use crate::sync::{SeriesArc, unix_now};
 
 use super::{Metric, Timer};
 use shards::Recorder;
@@ -56,7 +56,7 @@ use window::{Clock, Periods};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Summary {
-    core: Arc<Core>,
+    core: SeriesArc<Core>,
 }
 
 #[derive(Debug)]
@@ -125,7 +125,7 @@ impl Summary {
         let shards = if options.shards == 0 { crate::sync::cpu_slots() } else { options.shards };
         let periods = Periods::new(clock.now(), max_age.min(MAX_AGE_LIMIT) / age_buckets);
         Self {
-            core: Arc::new(Core {
+            core: SeriesArc::new(Core {
                 recorder: Recorder::new(&options.objectives, age_buckets, buf_cap, shards, periods, clock),
                 quantiles: options.objectives.clone(),
                 created: unix_now(),
