@@ -690,8 +690,8 @@ impl<M: Metric> Store<M> {
         self.insert_entry(&mut inner, hash, &String::from_utf8_lossy(key), metric);
     }
 
-    /// Replaces a full table with one of twice the buckets, before an insert would make the
-    /// table grow itself. The table keeps positions, not hashes, so growing rehashes every
+    /// Replaces a full table with one sized for one more series, before an insert would make
+    /// the table grow itself. The table keeps positions, not hashes, so growing rehashes every
     /// key. The table's own growth does that in bucket order: a random read of a slab entry
     /// and then of its key for every series, which took a quarter of the time of creating
     /// series in bulk. Here the keys are hashed in slab order, which is the order they were
