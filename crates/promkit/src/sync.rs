@@ -89,6 +89,39 @@ pub(crate) fn thread_index() -> usize {
 /// [`thread_index`]'s value before the thread's first call.
 const UNASSIGNED: usize = usize::MAX;
 
+#[cfg(not(loom))]
+std::thread_local! {
+    static SPREAD_SLOT: std::cell::Cell<usize> = const { std::cell::Cell::new(UNASSIGNED) };
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static SPREAD_SLOT: std::cell::Cell<usize> = std::cell::Cell::new(UNASSIGNED);
+}
+
+/// The cell the calling thread adds to in a spread-out counter (masked to the cell count): its
+/// [`thread_index`] until an add finds that cell shared, then the next one and so on (see
+/// [`move_spread_slot`]). Kept apart from `thread_index`, which also names the thread that
+/// owns a histogram shard and so must never change.
+#[inline]
+pub(crate) fn spread_slot() -> usize {
+    SPREAD_SLOT.with(|s| match s.get() {
+        UNASSIGNED => {
+            let i = thread_index();
+            s.set(i);
+            i
+        }
+        n => n,
+    })
+}
+
+/// Moves the calling thread to the next cell of every spread-out counter: called when an add
+/// found its cell shared with another thread. Masked so it never reaches the sentinel.
+#[cold]
+pub(crate) fn move_spread_slot() {
+    let next = spread_slot().wrapping_add(1) & (usize::MAX >> 1);
+    SPREAD_SLOT.with(|s| s.set(next));
+}
+
 #[cold]
 #[inline(never)]
 fn assign_thread_index(slot: &std::cell::Cell<usize>) -> usize {

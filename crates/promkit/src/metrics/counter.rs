@@ -11,7 +11,7 @@ use crate::model::{Exemplar, Labels, MetricType, SampleMeta, Sink, Value};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, OnceBox, SeriesArc, lock, unix_now};
 
 use super::Metric;
-use super::spread::Spread;
+use super::spread::{Spread, moved_meanwhile, probe_due};
 use crate::model::ExemplarError;
 
 /// A monotonically increasing integer total: requests served, bytes sent, jobs done.
@@ -108,35 +108,16 @@ impl Counter {
         }
     }
 
-    /// Whether another thread is updating the value right now: the value is read, then read
-    /// again after each of a few spin-loop pauses, and it changes only if another thread
-    /// added meanwhile (this one is inside the probe). If it did, the counter spreads out
-    /// (once), so later updates go to the calling thread's cell. Run when [`probe_due`] says:
-    /// an add cannot tell whether it was contended, and a compare-and-swap on every update
-    /// measured 70% slower than an add on the test host (its load waits for the previous
-    /// update's locked write).
-    ///
-    /// The pauses are the point. A compare-and-swap right after the load, as the probe was
-    /// before, left a window of a few cycles, while the line was still in this core's cache
-    /// from the add that called the probe; on an Intel host two threads sharing one counter
-    /// went through some 20 million adds at 110 ns each before a probe saw the other's. Each
-    /// pause lasts tens of cycles, so the window is the order of one contended add; a probe
-    /// that sees nothing costs a few hundred nanoseconds at most, once per [`PROBE_SPAN`]
-    /// counted.
+    /// Whether another thread is updating the value right now ([`moved_meanwhile`]); if
+    /// so, the counter spreads out (once), so later updates go to the calling thread's cell.
+    /// Run when [`probe_due`] says: an add cannot tell whether it was contended, and a
+    /// compare-and-swap on every update measured 70% slower than an add on the test host (its
+    /// load waits for the previous update's locked write).
     #[cold]
     #[inline(never)]
     fn probe(&self) {
-        // Relaxed: only whether the value moved matters, not what it orders. Coherence makes
-        // the reads of one atomic follow its modification order, so a different value means
-        // an add landed between the two reads.
-        let value = &self.core.value;
-        let v = value.load(Ordering::Relaxed);
-        for _ in 0..PROBE_PAUSES {
-            std::hint::spin_loop();
-            if value.load(Ordering::Relaxed) != v {
-                self.spread_out();
-                return;
-            }
+        if moved_meanwhile(&self.core.value) {
+            self.spread_out();
         }
     }
 
@@ -218,26 +199,6 @@ impl Counter {
     pub fn same_as(&self, other: &Self) -> bool {
         SeriesArc::ptr_eq(&self.core, &other.core)
     }
-}
-
-/// How much a counter counts between two of its contention probes.
-const PROBE_SPAN: u64 = 1 << 16;
-
-/// How many times a probe pauses and reads the value again.
-const PROBE_PAUSES: usize = 4;
-
-/// Whether the update that added `n` to `old` probes its counter for contention: when the
-/// add carried into a bit at or above [`PROBE_SPAN`]'s, so once per 65,536 of `inc`, once
-/// every few updates of kilobytes each, on every update of 64 KiB or more. A probe is a
-/// dozen nanoseconds; at one per 65,536 counted, it costs little next to what the counting
-/// stands for.
-///
-/// Computed from the value the add returns, with no other memory access: on the test host,
-/// a thread-local countdown made every update 3.5 ns slower (its store has to drain before
-/// the next locked add), and a multiplicative hash of the value 1.6 ns slower.
-#[inline]
-fn probe_due(old: u64, n: u64) -> bool {
-    old ^ old.wrapping_add(n) >= PROBE_SPAN
 }
 
 /// A thread-owned handle on a [`Counter`], from [`Counter::local`].
@@ -471,6 +432,7 @@ impl Metric for CounterF64 {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use super::super::spread::PROBE_SPAN;
     use super::*;
 
     #[test]
@@ -564,19 +526,6 @@ mod tests {
     }
 
     #[test]
-    fn a_counter_probes_once_per_span_counted_whatever_the_step() {
-        let span = PROBE_SPAN;
-        for (step, updates, probes) in
-            [(1, 3 * span, 3), (1500, 3 * span / 1500 + 1, 3), (span, 5, 5), (3 * span, 4, 4)]
-        {
-            let due = (0..updates).filter(|i| probe_due(i * step, step)).count();
-            assert_eq!(due as u64, probes, "steps of {step} over {updates} updates");
-        }
-        assert!(probe_due(u64::MAX, 1), "wrapping around carries through every bit");
-        assert!(!probe_due(span, span - 1), "an add that stays inside one span does not probe");
-    }
-
-    #[test]
     fn a_spread_float_counter_keeps_its_exemplar_and_adds_its_cells() {
         let r = crate::Registry::new();
         let c = CounterF64::builder("busy_seconds_total").help("Busy.").register(&r).expect("registers");
@@ -657,6 +606,7 @@ mod tests {
 
 #[cfg(all(test, loom))]
 mod loom_tests {
+    use super::super::spread::PROBE_SPAN;
     use super::*;
 
     /// Two threads each add 1 and 2 twice to a counter (through `add`) while the model's own
