@@ -105,13 +105,19 @@ loom::thread_local! {
 #[inline]
 pub(crate) fn spread_slot() -> usize {
     SPREAD_SLOT.with(|s| match s.get() {
-        UNASSIGNED => {
-            let i = thread_index();
-            s.set(i);
-            i
-        }
+        UNASSIGNED => first_spread_slot(s),
         n => n,
     })
+}
+
+/// The thread's first [`spread_slot`]: out of line, as [`assign_thread_index`] is, so an add
+/// inlines only the load and the compare.
+#[cold]
+#[inline(never)]
+fn first_spread_slot(slot: &std::cell::Cell<usize>) -> usize {
+    let i = thread_index();
+    slot.set(i);
+    i
 }
 
 /// Moves the calling thread to the next cell of every spread-out counter: called when an add

@@ -176,12 +176,10 @@ mod tests {
         // Two cells whatever the machine: one CPU slot would leave nowhere to move.
         let s = Spread::with_cells(2);
         let mask = s.cells.len() - 1;
+        // Each thread's slot, published before the barrier and after each add.
         let slots: Vec<std::sync::atomic::AtomicUsize> =
-            (0..2).map(|_| std::sync::atomic::AtomicUsize::new(usize::MAX)).collect();
-        let parted = || {
-            let (a, b) = (slots[0].load(Relaxed), slots[1].load(Relaxed));
-            a != usize::MAX && b != usize::MAX && a & mask != b & mask
-        };
+            (0..2).map(|_| std::sync::atomic::AtomicUsize::new(0)).collect();
+        let parted = || slots[0].load(Relaxed) & mask != slots[1].load(Relaxed) & mask;
         let start = std::sync::Barrier::new(2);
         let adds: Vec<u64> = std::thread::scope(|t| {
             let threads: Vec<_> = (0..2)
