@@ -1,7 +1,9 @@
 //! The synchronisation primitives promkit's lock-free cells use, swapped for loom's models
 //! under `--cfg loom` so the interleavings can be checked exhaustively.
 
+mod created_once;
 mod once_box;
+pub(crate) use created_once::CreatedOnce;
 pub(crate) use once_box::OnceBox;
 
 #[cfg(loom)]

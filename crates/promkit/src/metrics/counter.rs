@@ -6,9 +6,9 @@ use std::sync::atomic::Ordering;
 use crossbeam_utils::CachePadded;
 
 use crate::model::{Exemplar, Labels, MetricType, SampleMeta, Sink, Value};
-// `OnceBox`: one word where `OnceLock<Box<_>>` takes two, so the rarely used parts of a
-// series cost 8 bytes until first used.
-use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, OnceBox, SeriesArc, lock, unix_now};
+// `CreatedOnce`: the creation time and the rarely used parts of a series in one word, so a
+// counter's shared state is 24 bytes; `OnceBox`: one word for a part made on first use.
+use crate::sync::{Arc, AtomicBool, AtomicU64, CreatedOnce, Mutex, OnceBox, SeriesArc, lock, unix_now};
 
 use super::Metric;
 use super::spread::{Spread, moved_meanwhile, probe_due};
@@ -45,9 +45,9 @@ pub struct Counter {
 #[derive(Debug)]
 struct CounterCore {
     value: AtomicU64,
-    created: f64,
-    /// Allocated on first use of a local handle or an exemplar, so a plain counter stays small.
-    extras: OnceBox<Extras>,
+    /// The creation time, and the extras: allocated on first use of a local handle, an
+    /// exemplar or spread cells, so a plain counter stays small.
+    extras: CreatedOnce<Extras>,
 }
 
 #[derive(Debug, Default)]
@@ -79,8 +79,7 @@ impl Counter {
         Self {
             core: SeriesArc::new(CounterCore {
                 value: AtomicU64::new(0),
-                created: unix_now(),
-                extras: OnceBox::new(),
+                extras: CreatedOnce::new(unix_now()),
             }),
         }
     }
@@ -142,7 +141,7 @@ impl Counter {
 
     /// When this counter was created, in seconds since the Unix epoch (OpenMetrics `_created`).
     pub fn created(&self) -> f64 {
-        self.core.created
+        self.core.extras.created()
     }
 
     /// A handle for one thread: `inc` on it is a plain load and store on a cache line of its
@@ -246,16 +245,14 @@ impl Metric for Counter {
         // With local handles, spread cells or an exemplar the counter takes `write` (the sum
         // of its slots and cells, the exemplar under its lock). Relaxed, as `get`: a scrape
         // may lag an increment.
-        match self.core.extras.get() {
-            None => {
-                Some((Value::CounterU64(self.core.value.load(Ordering::Relaxed)), Some(self.core.created)))
-            }
-            Some(_) => None,
+        match self.core.extras.get_or_created() {
+            Err(created) => Some((Value::CounterU64(self.core.value.load(Ordering::Relaxed)), Some(created))),
+            Ok(_) => None,
         }
     }
 
     fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
-        let meta = SampleMeta::created(self.core.created);
+        let meta = SampleMeta::created(self.core.extras.created());
         match self.core.extras.get() {
             Some(extras) => {
                 let exemplar = lock(&extras.exemplar);
@@ -293,9 +290,9 @@ pub struct CounterF64 {
 #[derive(Debug)]
 struct CounterF64Core {
     bits: AtomicU64,
-    created: f64,
-    /// Allocated on first use of an exemplar or on the first contended update.
-    extras: OnceBox<F64Extras>,
+    /// The creation time, and the extras: allocated on first use of an exemplar or on the
+    /// first contended update.
+    extras: CreatedOnce<F64Extras>,
 }
 
 #[derive(Debug, Default)]
@@ -317,8 +314,7 @@ impl CounterF64 {
         Self {
             core: SeriesArc::new(CounterF64Core {
                 bits: AtomicU64::new(0f64.to_bits()),
-                created: unix_now(),
-                extras: OnceBox::new(),
+                extras: CreatedOnce::new(unix_now()),
             }),
         }
     }
@@ -387,7 +383,7 @@ impl CounterF64 {
 
     /// Creation time in seconds since the Unix epoch.
     pub fn created(&self) -> f64 {
-        self.core.created
+        self.core.extras.created()
     }
 }
 
@@ -402,14 +398,14 @@ impl Metric for CounterF64 {
     #[inline]
     fn plain_value(&self) -> Option<(Value<'_>, Option<f64>)> {
         // With an exemplar or cells the counter takes `write`, as the integer counter does.
-        match self.core.extras.get() {
-            None => Some((Value::CounterF64(self.get()), Some(self.core.created))),
-            Some(_) => None,
+        match self.core.extras.get_or_created() {
+            Err(created) => Some((Value::CounterF64(self.get()), Some(created))),
+            Ok(_) => None,
         }
     }
 
     fn write(&self, _: &(), labels: &Labels<'_>, sink: &mut dyn Sink) {
-        let meta = SampleMeta::created(self.core.created);
+        let meta = SampleMeta::created(self.core.extras.created());
         match self.core.extras.get() {
             Some(extras) => {
                 let exemplar = lock(&extras.exemplar);
