@@ -3,6 +3,7 @@
 
 mod builder;
 mod counter;
+mod entries;
 mod error;
 mod family;
 mod func;

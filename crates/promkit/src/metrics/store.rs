@@ -28,8 +28,8 @@ use std::sync::{PoisonError, RwLock};
 use crossbeam_utils::CachePadded;
 use hashbrown::HashTable;
 
-use super::keys::{KeyRef, Keys};
-use super::slab::Slab;
+use super::entries::{Entries, Entry};
+use super::keys::Keys;
 use thread_local::ThreadLocal;
 
 use crate::model::{Desc, FamilyHeader, LabelTemplate, Labels, Sink, StoredSample};
@@ -171,19 +171,13 @@ impl<M> Cache<M> {
 #[derive(Debug)]
 struct Inner<M> {
     table: HashTable<u32>,
-    slab: Slab<Option<Entry<M>>>,
+    slab: Entries<M>,
     /// Every entry's key bytes.
     keys: Keys,
     free: Vec<u32>,
     /// Bumped on every insert and removal; the scrape order is rebuilt when it changes.
     generation: u64,
     len: usize,
-}
-
-#[derive(Debug)]
-struct Entry<M> {
-    key: KeyRef,
-    metric: M,
 }
 
 #[derive(Debug, Default)]
@@ -224,7 +218,7 @@ impl<M: Metric> Store<M> {
             hasher: foldhash::fast::RandomState::default(),
             inner: RwLock::new(Inner {
                 table: HashTable::new(),
-                slab: Slab::new(),
+                slab: Entries::new(),
                 keys: Keys::new(),
                 free: Vec::new(),
                 generation: 0,
@@ -581,10 +575,10 @@ impl<M: Metric> Store<M> {
         {
             let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
             let (slab, keys) = (&inner.slab, &inner.keys);
-            let found = inner.table.find(hash, |&p| {
-                slab[p as usize].as_ref().is_some_and(|e| self.key_matches(keys.get(e.key), get))
-            });
-            if let Some(e) = found.and_then(|&p| slab[p as usize].as_ref()) {
+            let found = inner
+                .table
+                .find(hash, |&p| slab.get(p).is_some_and(|e| self.key_matches(keys.get(e.key), get)));
+            if let Some(e) = found.and_then(|&p| slab.get(p)) {
                 return (e.metric.clone(), false);
             }
         }
@@ -598,10 +592,9 @@ impl<M: Metric> Store<M> {
         let hash = self.hash_raw(get);
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let (slab, keys) = (&inner.slab, &inner.keys);
-        let found = inner.table.find(hash, |&p| {
-            slab[p as usize].as_ref().is_some_and(|e| self.key_matches(keys.get(e.key), get))
-        });
-        found.and_then(|&p| slab[p as usize].as_ref()).map(|e| e.metric.clone())
+        let found =
+            inner.table.find(hash, |&p| slab.get(p).is_some_and(|e| self.key_matches(keys.get(e.key), get)));
+        found.and_then(|&p| slab.get(p)).map(|e| e.metric.clone())
     }
 
     /// The series with this key if it exists; never creates one.
@@ -663,16 +656,13 @@ impl<M: Metric> Store<M> {
         if inner.table.len() == inner.table.capacity() {
             self.grow_table(inner);
         }
-        let entry = Entry { key: inner.keys.push(key), metric };
+        let key = inner.keys.push(key);
         let pos = match inner.free.pop() {
             Some(pos) => {
-                inner.slab[pos as usize] = Some(entry);
+                inner.slab.set(pos, key, metric);
                 pos
             }
-            None => {
-                inner.slab.push(Some(entry));
-                u32::try_from(inner.slab.len() - 1).unwrap_or(u32::MAX)
-            }
+            None => inner.slab.push(key, metric),
         };
         let Inner { table, slab, keys, .. } = inner;
         table.insert_unique(hash, pos, |&p| self.hash_of(slab, keys, p));
@@ -714,8 +704,8 @@ impl<M: Metric> Store<M> {
         *table = grown;
     }
 
-    fn hash_of(&self, slab: &Slab<Option<Entry<M>>>, keys: &Keys, pos: u32) -> u64 {
-        slab[pos as usize].as_ref().map_or(0, |e| self.hash_key(keys.get(e.key).as_bytes()))
+    fn hash_of(&self, slab: &Entries<M>, keys: &Keys, pos: u32) -> u64 {
+        slab.get(pos).map_or(0, |e| self.hash_key(keys.get(e.key).as_bytes()))
     }
 
     fn overflow_key(&self) -> String {
@@ -727,14 +717,14 @@ impl<M: Metric> Store<M> {
         let hash = self.hash_key(key);
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let Inner { table, slab, keys, .. } = &mut *inner;
-        let Ok(found) = table.find_entry(hash, |&p| {
-            slab[p as usize].as_ref().is_some_and(|e| keys.get(e.key).as_bytes() == key)
-        }) else {
+        let Ok(found) =
+            table.find_entry(hash, |&p| slab.get(p).is_some_and(|e| keys.get(e.key).as_bytes() == key))
+        else {
             return false;
         };
         let (pos, _) = found.remove();
-        if let Some(e) = inner.slab[pos as usize].take() {
-            inner.keys.remove(e.key);
+        if let Some((key, _)) = inner.slab.take(pos) {
+            inner.keys.remove(key);
         }
         inner.free.push(pos);
         inner.compact_keys();
@@ -750,10 +740,10 @@ impl<M: Metric> Store<M> {
         let Inner { table, slab, free, keys, .. } = &mut *inner;
         let mut removed = 0;
         table.retain(|&mut p| {
-            let keep = slab[p as usize].as_ref().is_some_and(|e| keep(keys.get(e.key)));
+            let keep = slab.get(p).is_some_and(|e| keep(keys.get(e.key)));
             if !keep {
-                if let Some(e) = slab[p as usize].take() {
-                    keys.remove(e.key);
+                if let Some((key, _)) = slab.take(p) {
+                    keys.remove(key);
                 }
                 free.push(p);
                 removed += 1;
@@ -821,7 +811,7 @@ impl<M: Metric> Store<M> {
                     .map(|(p, _)| u32::try_from(p).unwrap_or(0)),
             );
             order.order.sort_by(|&a, &b| {
-                let key = |p: u32| inner.slab[p as usize].as_ref().map_or("", |e| inner.keys.get(e.key));
+                let key = |p: u32| inner.slab.get(p).map_or("", |e| inner.keys.get(e.key));
                 compare_keys(key(a), key(b))
             });
             order.generation = inner.generation;
@@ -832,7 +822,7 @@ impl<M: Metric> Store<M> {
         let mut run = [StoredSample::EMPTY; RUN];
         let mut n = 0;
         for &p in &order.order {
-            let Some(e) = &inner.slab[p as usize] else { continue };
+            let Some(e) = inner.slab.get(p) else { continue };
             let (key, readable) = inner.keys.get_readable(e.key);
             if let Some((value, created)) = e.metric.plain_value() {
                 run[n] = StoredSample { key, value, created, readable };
@@ -862,7 +852,7 @@ impl<M: Metric> Store<M> {
     pub(crate) fn for_each(&self, mut f: impl FnMut(&str, &M)) {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         for e in inner.slab.iter().flatten() {
-            f(inner.keys.get(e.key), &e.metric);
+            f(inner.keys.get(e.key), e.metric);
         }
     }
 }
@@ -879,11 +869,11 @@ impl<M: Metric> crate::model::LimitStats for Store<M> {
 
 impl<M> Inner<M> {
     #[inline]
-    fn find(&self, hash: u64, key: &[u8]) -> Option<&Entry<M>> {
+    fn find(&self, hash: u64, key: &[u8]) -> Option<Entry<'_, M>> {
         let (slab, keys) = (&self.slab, &self.keys);
         self.table
-            .find(hash, |&p| slab[p as usize].as_ref().is_some_and(|e| keys.get(e.key).as_bytes() == key))
-            .and_then(|&p| slab[p as usize].as_ref())
+            .find(hash, |&p| slab.get(p).is_some_and(|e| keys.get(e.key).as_bytes() == key))
+            .and_then(|&p| slab.get(p))
     }
 
     /// Rewrites the keys without the removed ones once those outweigh the live ones. Positions
@@ -891,7 +881,7 @@ impl<M> Inner<M> {
     fn compact_keys(&mut self) {
         if self.keys.wants_compaction() {
             let Self { slab, keys, .. } = self;
-            keys.compact(slab.iter_mut().flatten().map(|e| &mut e.key));
+            keys.compact(slab.keys_mut());
         }
     }
 }
