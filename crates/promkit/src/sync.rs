@@ -141,3 +141,47 @@ fn assign_thread_index(slot: &std::cell::Cell<usize>) -> usize {
     slot.set(n);
     n
 }
+
+/// A race of initialisers, for the tests of [`OnceBox`] and [`CreatedOnce`].
+#[cfg(all(test, not(loom)))]
+pub(crate) mod race {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A value that counts the live ones, so a leaked loser or a double drop shows.
+    pub(crate) struct Tracked(pub(crate) usize, Arc<AtomicUsize>);
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.1.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Four threads each `publish` into `once` a value from the maker they are handed and
+    /// return the number of the value they read: all must read the same one, only the
+    /// winner's may stay alive, and dropping `once` must drop it.
+    pub(crate) fn four_racers_agree<O: Sync>(
+        once: O,
+        publish: impl Fn(&O, &dyn Fn() -> Tracked) -> usize + Sync,
+    ) {
+        let live = Arc::new(AtomicUsize::new(0));
+        let seen: Vec<usize> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..4)
+                .map(|i| {
+                    let (once, live, publish) = (&once, &live, &publish);
+                    s.spawn(move || {
+                        publish(once, &|| {
+                            live.fetch_add(1, Ordering::Relaxed);
+                            Tracked(i, Arc::clone(live))
+                        })
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        assert!(seen.windows(2).all(|w| w[0] == w[1]), "callers saw different values: {seen:?}");
+        assert_eq!(live.load(Ordering::Relaxed), 1, "losers' values are dropped, the winner's kept");
+        drop(once);
+        assert_eq!(live.load(Ordering::Relaxed), 0, "the winner's value is dropped with its owner");
+    }
+}

@@ -166,39 +166,12 @@ mod tests {
 
     #[test]
     fn racing_initialisers_agree_on_one_value_and_drop_the_rest() {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        /// Counts live values, so a leaked loser or a double drop shows.
-        struct Tracked(usize, Arc<AtomicUsize>);
-        impl Drop for Tracked {
-            fn drop(&mut self) {
-                self.1.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-        let live = Arc::new(AtomicUsize::new(0));
-        let once: CreatedOnce<Tracked> = CreatedOnce::new(12.25);
-        let seen: Vec<(usize, f64)> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..4)
-                .map(|i| {
-                    let (once, live) = (&once, &live);
-                    s.spawn(move || {
-                        let created = once.created();
-                        let v = once.get_or_init(|| {
-                            live.fetch_add(1, Ordering::Relaxed);
-                            Tracked(i, Arc::clone(live))
-                        });
-                        assert_eq!(created, 12.25);
-                        (v.0, once.created())
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        crate::sync::race::four_racers_agree(CreatedOnce::new(12.25), |once, make| {
+            assert_eq!(once.created(), 12.25, "before publishing");
+            let won = once.get_or_init(make).0;
+            assert_eq!(once.created(), 12.25, "after publishing");
+            won
         });
-        assert!(seen.windows(2).all(|w| w[0] == w[1]), "callers saw different values: {seen:?}");
-        assert_eq!(seen[0].1, 12.25);
-        assert_eq!(live.load(Ordering::Relaxed), 1, "losers' values are dropped, the winner's kept");
-        drop(once);
-        assert_eq!(live.load(Ordering::Relaxed), 0, "the winner's value is dropped with the box");
     }
 }
 

@@ -103,35 +103,6 @@ mod tests {
 
     #[test]
     fn racing_initialisers_agree_on_one_value_and_drop_the_rest() {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        /// Counts live values, so a leaked loser or a double drop shows.
-        struct Tracked(usize, Arc<AtomicUsize>);
-        impl Drop for Tracked {
-            fn drop(&mut self) {
-                self.1.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-        let live = Arc::new(AtomicUsize::new(0));
-        let once: OnceBox<Tracked> = OnceBox::new();
-        let seen: Vec<usize> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..4)
-                .map(|i| {
-                    let (once, live) = (&once, &live);
-                    s.spawn(move || {
-                        once.get_or_init(|| {
-                            live.fetch_add(1, Ordering::Relaxed);
-                            Tracked(i, Arc::clone(live))
-                        })
-                        .0
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().unwrap()).collect()
-        });
-        assert!(seen.windows(2).all(|w| w[0] == w[1]), "callers saw different values: {seen:?}");
-        assert_eq!(live.load(Ordering::Relaxed), 1, "losers' values are dropped, the winner's kept");
-        drop(once);
-        assert_eq!(live.load(Ordering::Relaxed), 0, "the winner's value is dropped with the box");
+        crate::sync::race::four_racers_agree(OnceBox::new(), |once, make| once.get_or_init(make).0);
     }
 }
