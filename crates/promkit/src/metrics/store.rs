@@ -1027,6 +1027,71 @@ mod tests {
         assert_eq!(family.len(), 9000, "every removed series came back once, at zero");
     }
 
+    use proptest::strategy::Strategy;
+
+    /// One step of [`a_family_agrees_with_a_map_through_inserts_removals_and_compactions`].
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(usize, u64),
+        Remove(usize),
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Series added, bumped and removed at random, with label values short and long (past
+        /// the one-byte key length, so spilled into boxes of their own), with characters that
+        /// escape, and enough removals for the keys to be compacted: the family holds exactly
+        /// what a map does, and its exposition lists exactly that.
+        #[test]
+        fn a_family_agrees_with_a_map_through_inserts_removals_and_compactions(
+            ops in proptest::collection::vec(
+                proptest::prop_oneof![
+                    3 => (0..48usize, 1..5u64).prop_map(|(i, n)| Op::Add(i, n)),
+                    2 => (0..48usize).prop_map(Op::Remove),
+                ],
+                1..400,
+            )
+        ) {
+            use proptest::prelude::*;
+            // Every third value is a few kilobytes, so a few dozen removals make a compaction.
+            let values: Vec<String> = (0..48)
+                .map(|i| match i % 3 {
+                    0 => format!("id-{i}"),
+                    1 => format!("q\"{i}\"\\\n"),
+                    _ => format!("{i}-").repeat(700 + i * 10),
+                })
+                .collect();
+            let family = crate::Counter::builder("model_total").help("M.").labels(["v"]).build().unwrap();
+            let mut model = std::collections::BTreeMap::<usize, u64>::new();
+            for op in &ops {
+                match *op {
+                    Op::Add(i, n) => {
+                        family.with_label_values(&[&values[i]]).unwrap().inc_by(n);
+                        *model.entry(i).or_default() += n;
+                    }
+                    Op::Remove(i) => {
+                        prop_assert_eq!(family.remove(&[&values[i]]).unwrap(), model.remove(&i).is_some());
+                    }
+                }
+            }
+            prop_assert_eq!(family.len(), model.len());
+            for (i, value) in values.iter().enumerate() {
+                let held = family.get_existing(&[value]).unwrap().map(|c| c.get());
+                prop_assert_eq!(held, model.get(&i).copied(), "value {}", i);
+            }
+            let registry = crate::Registry::new();
+            registry.register(family.clone()).unwrap();
+            let text = registry.encode_text_string().unwrap();
+            let total: u64 = text
+                .lines()
+                .filter(|l| l.starts_with("model_total{"))
+                .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+                .sum();
+            prop_assert_eq!(text.lines().filter(|l| l.starts_with("model_total{")).count(), model.len());
+            prop_assert_eq!(total, model.values().sum::<u64>());
+        }
+    }
+
     #[test]
     fn short_comparisons_see_every_byte() {
         let base: Vec<u8> = (b'a'..=b'z').collect();
