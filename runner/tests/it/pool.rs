@@ -129,15 +129,22 @@ async fn bad_sites_fail_their_own_jobs_and_the_pool_keeps_going() {
     let hits = good.received.lock().unwrap().hits.clone();
     assert_eq!((0..8).map(|i| hits[&i]).collect::<Vec<_>>(), [1; 8]);
 
-    // Each completed job counted once, as the store has it.
+    // Each completed job counted once, as the store has it. The pool counts a job, and the
+    // run its result settles, just after the store commits them: wait for all twelve and the
+    // run to be counted rather than read the counters the moment the run is settled.
+    let text = wait_for("the twelve jobs and the run to be counted", Duration::from_secs(30), || async {
+        let text = registry.encode_text_string().unwrap();
+        let counted = metrics.successes() + metrics.failures() >= 12 && text.contains("runner_runs_total{");
+        counted.then_some(text)
+    })
+    .await;
     assert_eq!((metrics.successes(), metrics.failures()), (8, 4));
-    let text = registry.encode_text_string().unwrap();
     assert!(text.contains("completion_duration_histogram_ms_count 12\n"), "{text}");
     assert!(
         text.contains("runner_jobs_total{driver=\"http\",outcome=\"timed_out\",site=\"mixed\"} 2\n"),
         "{text}"
     );
-    assert!(text.contains("runner_runs_total{outcome=\"failed\"} 1\n"));
+    assert!(text.contains("runner_runs_total{outcome=\"failed\"} 1\n"), "{text}");
     assert!(text.contains("runner_jobs_in_flight 0\n"));
 
     stop.send(true).unwrap();

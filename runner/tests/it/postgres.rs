@@ -289,7 +289,13 @@ async fn two_instances_share_the_queue_and_run_each_job_once() {
     let hits = site.received.lock().unwrap().hits.clone();
     assert_eq!(hits.len(), 200);
     assert!(hits.values().all(|&n| n == 1), "{hits:?}");
-    // And the metrics of the two instances add up to the jobs.
+    // And the metrics of the two instances add up to the jobs. An instance counts a job just
+    // after the store commits it, so wait for the last ones to be counted.
+    let counted = || all_metrics.iter().map(|m| m.successes() + m.failures()).sum::<u64>();
+    wait_for("the 200 jobs to be counted", Duration::from_secs(30), || async {
+        (counted() >= 200).then_some(())
+    })
+    .await;
     let successes: u64 = all_metrics.iter().map(|m| m.successes()).sum();
     assert_eq!(successes, 200);
     eprintln!("pg: instance a ran {} jobs, instance b {}", by("pg-a"), by("pg-b"));
@@ -440,7 +446,13 @@ async fn a_store_outage_mid_run_loses_no_result_and_the_schedule_goes_on() {
     // Nothing ran twice, nothing was counted twice.
     let hit_total: u32 = hits.lock().unwrap().values().sum();
     assert_eq!(u64::from(hit_total), jobs, "each job hit the site once");
-    assert_eq!((t.app.metrics().successes(), t.app.metrics().failures()), (passed, 0));
+    // A job is counted just after the store commits it: wait for the last ones.
+    let metrics = t.app.metrics();
+    wait_for("every stored job to be counted", Duration::from_secs(30), || async {
+        (metrics.successes() + metrics.failures() >= passed).then_some(())
+    })
+    .await;
+    assert_eq!((metrics.successes(), metrics.failures()), (passed, 0));
     eprintln!("outage: {} runs, {jobs} jobs, each stored and counted once", runs.len());
     t.app.shutdown().await;
 }
