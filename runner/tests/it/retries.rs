@@ -86,7 +86,18 @@ async fn a_retried_job_ends_with_its_last_attempt_and_keeps_every_one() {
         "{run}"
     );
 
-    let text = get(&format!("{}/metrics", t.base)).await.body;
+    // The runner counts a job, then its flow, just after the store commits the job: wait for
+    // the last thing it counts for each (the flow's duration) before reading the rest.
+    let text = wait_for("both flows to be counted", Duration::from_secs(30), || async {
+        let text = get(&format!("{}/metrics", t.base)).await.body;
+        let counted = |flow: &str| {
+            text.contains(&format!(
+                "runner_flow_job_duration_seconds_count{{flow=\"{flow}\",site=\"shop\"}} 1\n"
+            ))
+        };
+        (counted("flaky") && counted("down")).then_some(text)
+    })
+    .await;
     assert_eq!(metric(&text, "success_counter"), 1.0);
     assert_eq!(metric(&text, "failure_counter"), 1.0);
     assert_eq!(metric(&text, "completion_duration_histogram_ms_count"), 2.0);
