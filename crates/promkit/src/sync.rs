@@ -3,8 +3,10 @@
 
 mod created_once;
 mod once_box;
+mod words_arc;
 pub(crate) use created_once::CreatedOnce;
 pub(crate) use once_box::OnceBox;
+pub(crate) use words_arc::{Trailing, WordsArc};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicUsize, fence};

@@ -18,7 +18,10 @@
 //! shard as a whole: the `+Inf` bucket always equals the count, buckets never decrease and the
 //! sum matches the counted observations (what Go's hot/cold swap guarantees).
 //!
-//! A histogram nobody observes from two threads is one unpadded allocation, the owner's shard.
+//! A histogram nobody observes from two threads is one unpadded allocation: the owner's shard
+//! lives right after the histogram's header (see [`WordsArc`](crate::sync::WordsArc)), and
+//! [`Cells`] is a view of those words and of the shared state that other threads and resets
+//! make, wherever the histogram keeps it ([`SharedSlot`]).
 
 use std::sync::atomic::Ordering;
 
@@ -35,19 +38,53 @@ const FIRST_BUCKET: usize = 2;
 /// The owner's tag is in the high half of word 0; the sequence in the low half.
 const TAG_SHIFT: u32 = 32;
 const SEQUENCE: u64 = (1 << TAG_SHIFT) - 1;
+/// Word 0 of an owner's shard that nobody may claim: a histogram with a fixed number of
+/// shards, or one whose observations go to native storage. Its tag is one [`tag_of`] never
+/// gives, and it is not zero, so no claim succeeds; its sequence is even, so a scrape reads
+/// the (empty) shard at once.
+const NO_OWNER: u64 = SEQUENCE << TAG_SHIFT;
 
-#[derive(Debug)]
-pub(crate) struct Cells {
-    /// The owner's shard: unpadded, one allocation. Empty for a histogram with a fixed number
-    /// of shards, which has no owner.
-    first: Box<[AtomicU64]>,
-    /// What other threads and resets need, made the first time one of them comes, or at once
-    /// for a histogram built with a fixed number of shards.
-    shared: OnceBox<Shared>,
+/// Words in a shard of a histogram with `finite_buckets` bounds: word 0, the sum, one count
+/// per bucket and `+Inf`. The owner's shard is this many words.
+pub(crate) fn words(finite_buckets: usize) -> usize {
+    FIRST_BUCKET + finite_buckets + 1
 }
 
+/// Marks an owner's shard (`words` long, all zero) as one nobody owns.
+pub(crate) fn disown(first: &[AtomicU64]) {
+    // Relaxed: done before the histogram is shared with any other thread.
+    first[LOCK].store(NO_OWNER, Ordering::Relaxed);
+}
+
+/// Where a histogram keeps its [`Shared`] state, made the first time another thread or a reset
+/// comes (or at once, for fixed shards).
+pub(crate) trait SharedSlot {
+    /// The shared state, if it was made. An Acquire load: whoever made it published it.
+    fn shared(&self) -> Option<&Shared>;
+    /// The shared state, made by `make` if it was not yet.
+    fn shared_or_init(&self, make: impl FnOnce() -> Shared) -> &Shared;
+}
+
+/// A histogram's classic storage: the owner's shard and the slot of the shared state.
+pub(crate) struct Cells<'a, S: ?Sized> {
+    /// The owner's shard, [`words`] long: unpadded, right after the histogram's header. Word 0
+    /// is [`NO_OWNER`] for a histogram with a fixed number of shards.
+    first: &'a [AtomicU64],
+    /// What other threads and resets need, made the first time one of them comes, or at once
+    /// for a histogram built with a fixed number of shards.
+    slot: &'a S,
+}
+
+// Two references, copied by hand: a derive would ask `S: Copy`.
+impl<S: ?Sized> Clone for Cells<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S: ?Sized> Copy for Cells<'_, S> {}
+
 #[derive(Debug)]
-struct Shared {
+pub(crate) struct Shared {
     /// Bumped by every reset: the owner's shard counts as empty until `applied` catches up.
     generation: AtomicU64,
     /// The generation the owner last zeroed its shard for. Written by the owner only, inside
@@ -109,7 +146,9 @@ impl Shards {
 }
 
 impl Shared {
-    fn new(used: usize, fixed: Option<usize>) -> Self {
+    /// The shared state of a histogram whose shards are `used` words: one locked shard for the
+    /// threads other than the owner, or with `fixed`, that many locked shards and no owner.
+    pub(crate) fn new(used: usize, fixed: Option<usize>) -> Self {
         let spread = OnceBox::new();
         let second = match fixed {
             Some(n) => {
@@ -119,6 +158,17 @@ impl Shared {
             None => Some(Shards::new(used, 1)),
         };
         Self { generation: AtomicU64::new(0), applied: AtomicU64::new(0), second, spread }
+    }
+
+    /// The shared state of a histogram that never observes into its classic shards (native
+    /// storage counts its own classic buckets): no shards at all, and nothing allocated.
+    pub(crate) fn unused() -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
+            second: None,
+            spread: OnceBox::new(),
+        }
     }
 
     /// Every locked shard.
@@ -134,11 +184,11 @@ impl Shared {
 
 /// The owner tag of the thread with this [`thread_index`](crate::sync::thread_index): the
 /// index plus one, or `u64::MAX` (never a stored tag, so never an owner) for the rare thread
-/// whose index does not fit the high half of word 0.
+/// whose index does not fit the high half of word 0 below [`NO_OWNER`]'s tag.
 #[inline]
 fn tag_of(index: usize) -> u64 {
     let tag = index as u64 + 1;
-    if tag <= SEQUENCE { tag } else { u64::MAX }
+    if tag < SEQUENCE { tag } else { u64::MAX }
 }
 
 /// Adds one observation to a shard's bucket and sum, with plain loads and stores: the caller
@@ -151,37 +201,38 @@ fn bump(shard: &[AtomicU64], bucket: usize, v: f64) {
     s.store((f64::from_bits(s.load(Ordering::Relaxed)) + v).to_bits(), Ordering::Relaxed);
 }
 
-impl Cells {
-    /// Cells for `finite_buckets` bounds plus `+Inf`. With `fixed`, the histogram has that many
-    /// locked shards (rounded up to a power of two) from the start and never changes them, and
-    /// no owner: one shard means every observer shares it and a collision waits. Without, the
-    /// first observer owns the first shard, and the others share one locked shard that spreads
-    /// to [`cpu_slots`](crate::sync::cpu_slots) on the first collision.
-    pub(crate) fn new(finite_buckets: usize, fixed: Option<usize>) -> Self {
-        let used = FIRST_BUCKET + finite_buckets + 1;
-        let first = if fixed.is_some() { 0 } else { used };
-        let cells = Self { first: (0..first).map(|_| AtomicU64::new(0)).collect(), shared: OnceBox::new() };
-        if fixed.is_some() {
-            cells.shared.get_or_init(|| Shared::new(used, fixed));
-        }
-        cells
+impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
+    /// The cells of a histogram whose owner's shard is `first` ([`words`] long; zero for a
+    /// new histogram, or [`disown`]ed for one with fixed shards, whose shared state the slot
+    /// then already holds) and whose shared state lives in `slot`. A histogram with fixed
+    /// shards has that many locked shards from the start and never changes them: with one,
+    /// every observer shares it and a collision waits. Otherwise the first observer owns the
+    /// first shard, and the others share one locked shard that spreads to
+    /// [`cpu_slots`](crate::sync::cpu_slots) on the first collision.
+    #[inline]
+    pub(crate) fn new(first: &'a [AtomicU64], slot: &'a S) -> Self {
+        Self { first, slot }
     }
 
     /// Words in a shard: word 0, the sum and the buckets.
-    fn used(&self) -> usize {
-        if self.first.is_empty() {
-            self.shared.get().and_then(|s| s.spread.get()).map_or(0, |s| s.used)
-        } else {
-            self.first.len()
-        }
+    fn used(self) -> usize {
+        self.first.len()
     }
 
-    fn shared(&self) -> &Shared {
-        self.shared.get_or_init(|| Shared::new(self.first.len(), None))
+    fn shared(self) -> &'a Shared {
+        self.slot.shared_or_init(|| Shared::new(self.first.len(), None))
     }
 
-    #[inline]
+    /// Counts one observation in `bucket` (`+Inf` is the last).
+    #[cfg(test)]
     pub(crate) fn observe(&self, bucket: usize, v: f64) {
+        self.observe_with(self.slot.shared(), bucket, v);
+    }
+
+    /// Counts one observation in `bucket` (`+Inf` is the last), given what the slot holds: the
+    /// caller has just read it.
+    #[inline]
+    pub(crate) fn observe_with(&self, shared: Option<&'a Shared>, bucket: usize, v: f64) {
         let index = crate::sync::thread_index();
         if let Some(word) = self.first.first() {
             let tag = tag_of(index);
@@ -189,7 +240,7 @@ impl Cells {
             // tag, which never changes once set, and claims with a compare-and-swap from zero.
             let w = word.load(Ordering::Relaxed);
             if w >> TAG_SHIFT == tag {
-                return self.owner_observe(w, bucket, v);
+                return self.owner_observe(shared, w, bucket, v);
             }
             // Relaxed: claiming publishes nothing; the owner's writes are ordered by the
             // sequence lock, and a losing claimant only learns it is not the owner.
@@ -197,23 +248,22 @@ impl Cells {
                 && tag <= SEQUENCE
                 && word.compare_exchange(0, tag << TAG_SHIFT, Ordering::Relaxed, Ordering::Relaxed).is_ok()
             {
-                return self.owner_observe(tag << TAG_SHIFT, bucket, v);
+                return self.owner_observe(shared, tag << TAG_SHIFT, bucket, v);
             }
         }
-        self.locked_observe(index, bucket, v);
+        self.locked_observe(shared, index, bucket, v);
     }
 
     /// The owner's observation: a write section of the sequence lock around plain stores.
     /// `w` is word 0 as the owner last left it (an even sequence).
     #[inline(always)]
-    fn owner_observe(&self, w: u64, bucket: usize, v: f64) {
+    fn owner_observe(&self, shared: Option<&Shared>, w: u64, bucket: usize, v: f64) {
         // The shard's address and length, and the shared state's, are read once, before the
-        // first store. `Cells` holds atomics, so LLVM may not assume a store through one of
-        // them leaves `self.first` alone: read after the odd sequence, the bucket's and the
-        // sum's addresses waited for a reload behind that store (about a tenth of a classic
-        // observe on a virtualised AMD EPYC).
-        let first = &*self.first;
-        let shared = self.shared.get();
+        // first store. The header they come from holds atomics, so LLVM may not assume a store
+        // through one of them leaves it alone: read after the odd sequence, the bucket's and
+        // the sum's addresses waited for a reload behind that store (about a tenth of a
+        // classic observe on a virtualised AMD EPYC).
+        let first = self.first;
         let word = &first[LOCK];
         let tag = w & !SEQUENCE;
         let next = |by: u64| tag | (w.wrapping_add(by) & SEQUENCE);
@@ -240,8 +290,8 @@ impl Cells {
 
     /// Any other thread's observation: into a locked shard.
     #[inline]
-    fn locked_observe(&self, index: usize, bucket: usize, v: f64) {
-        let shard = match self.shared.get() {
+    fn locked_observe(self, shared: Option<&'a Shared>, index: usize, bucket: usize, v: f64) {
+        let shard = match shared {
             Some(shared) => self.lock_shard(shared, index),
             None => self.lock_shard_first_time(index),
         };
@@ -254,7 +304,7 @@ impl Cells {
     /// A locked shard for the thread with this index: its spread shard once the histogram has
     /// spread, else the shared one if it is free.
     #[inline]
-    fn lock_shard<'a>(&self, shared: &'a Shared, index: usize) -> &'a [AtomicU64] {
+    fn lock_shard(self, shared: &'a Shared, index: usize) -> &'a [AtomicU64] {
         match (shared.spread.get(), &shared.second) {
             (Some(spread), _) => spread.lock_own(index),
             (None, Some(second)) if try_lock(&second.shard(0)[LOCK]) => second.shard(0),
@@ -265,7 +315,7 @@ impl Cells {
     /// The first observation by a thread other than the owner: it makes the shared state.
     #[cold]
     #[inline(never)]
-    fn lock_shard_first_time(&self, index: usize) -> &[AtomicU64] {
+    fn lock_shard_first_time(self, index: usize) -> &'a [AtomicU64] {
         self.lock_shard(self.shared(), index)
     }
 
@@ -274,7 +324,7 @@ impl Cells {
     /// `spread` is set from the start.
     #[cold]
     #[inline(never)]
-    fn collided<'a>(&self, shared: &'a Shared, index: usize) -> &'a [AtomicU64] {
+    fn collided(self, shared: &'a Shared, index: usize) -> &'a [AtomicU64] {
         shared.spread.get_or_init(|| Shards::new(self.used(), crate::sync::cpu_slots())).lock_own(index)
     }
 
@@ -282,8 +332,9 @@ impl Cells {
     pub(crate) fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
         cumulative.clear();
         cumulative.resize(self.used() - FIRST_BUCKET, 0);
-        let shared = self.shared.get();
-        let mut sum = if self.first.is_empty() { 0.0 } else { self.read_first(shared, cumulative) };
+        let shared = self.slot.shared();
+        // A disowned shard is never written, so it reads as empty, at once.
+        let mut sum = self.read_first(shared, cumulative);
         if let Some(shared) = shared {
             shared.each_locked(|shard| {
                 lock(&shard[LOCK]);
@@ -416,11 +467,59 @@ fn yield_now() {
     loom::thread::yield_now();
 }
 
+/// Cells that own their words and their slot, as the tests build them.
+#[cfg(test)]
+pub(super) struct Owned {
+    first: Box<[AtomicU64]>,
+    shared: OnceBox<Shared>,
+}
+
+#[cfg(test)]
+impl SharedSlot for OnceBox<Shared> {
+    fn shared(&self) -> Option<&Shared> {
+        self.get()
+    }
+
+    fn shared_or_init(&self, make: impl FnOnce() -> Shared) -> &Shared {
+        self.get_or_init(make)
+    }
+}
+
+#[cfg(test)]
+impl Owned {
+    /// Cells for `finite_buckets` bounds, with `fixed` locked shards or an owner's shard.
+    pub(super) fn new(finite_buckets: usize, fixed: Option<usize>) -> Self {
+        let used = words(finite_buckets);
+        let owned = Self { first: (0..used).map(|_| AtomicU64::new(0)).collect(), shared: OnceBox::new() };
+        if fixed.is_some() {
+            disown(&owned.first);
+            owned.shared.get_or_init(|| Shared::new(used, fixed));
+        }
+        owned
+    }
+
+    fn cells(&self) -> Cells<'_, OnceBox<Shared>> {
+        Cells::new(&self.first, &self.shared)
+    }
+
+    pub(super) fn observe(&self, bucket: usize, v: f64) {
+        self.cells().observe(bucket, v);
+    }
+
+    pub(super) fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
+        self.cells().read(cumulative)
+    }
+
+    pub(super) fn reset(&self) {
+        self.cells().reset();
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
-    fn spread(c: &Cells) -> Option<&Shards> {
+    fn spread(c: &Owned) -> Option<&Shards> {
         c.shared.get().and_then(|s| s.spread.get())
     }
 
@@ -431,12 +530,12 @@ mod tests {
 
     #[test]
     fn eager_shards_are_cache_line_aligned_and_read_adds_them_up() {
-        let c = Cells::new(3, Some(4));
+        let c = Owned::new(3, Some(4));
         let spread = spread(&c).expect("a fixed shard count spreads at once");
         for i in 0..4 {
             assert_eq!(spread.shard(i).as_ptr() as usize % 64, 0);
         }
-        assert!(c.first.is_empty(), "a fixed-shard histogram has no owner");
+        assert_eq!(c.first[LOCK].load(Ordering::Relaxed), NO_OWNER, "a fixed-shard histogram has no owner");
         c.observe(0, 0.5);
         c.observe(3, 10.0);
         let mut out = Vec::new();
@@ -449,7 +548,7 @@ mod tests {
 
     #[test]
     fn a_histogram_one_thread_observes_is_its_owners_shard_alone() {
-        let c = Cells::new(11, None);
+        let c = Owned::new(11, None);
         for i in 0..1000 {
             c.observe(i % 12, 1.0);
         }
@@ -465,7 +564,7 @@ mod tests {
 
     #[test]
     fn the_sequence_wraps_inside_its_half_and_leaves_the_tag_alone() {
-        let c = Cells::new(1, None);
+        let c = Owned::new(1, None);
         c.observe(0, 1.0);
         let tag = c.first[LOCK].load(Ordering::Relaxed) & !SEQUENCE;
         c.first[LOCK].store(tag | (SEQUENCE - 1), Ordering::Relaxed);
@@ -479,7 +578,7 @@ mod tests {
 
     #[test]
     fn other_threads_share_a_locked_shard_and_spread_when_they_collide() {
-        let c = Cells::new(1, None);
+        let c = Owned::new(1, None);
         c.observe(0, 1.0);
         elsewhere(|| c.observe(1, 5.0));
         let second =
@@ -508,7 +607,7 @@ mod tests {
 
     #[test]
     fn a_reset_from_another_thread_empties_the_owners_shard_at_once_and_for_good() {
-        let c = Cells::new(1, None);
+        let c = Owned::new(1, None);
         c.observe(0, 1.0);
         c.observe(1, 2.0);
         elsewhere(|| c.reset());
@@ -531,7 +630,7 @@ mod tests {
 
     #[test]
     fn a_single_shard_histogram_waits_instead_of_spreading() {
-        let c = Cells::new(1, Some(1));
+        let c = Owned::new(1, Some(1));
         let spread = spread(&c).expect("a fixed shard count is made at once");
         let only = spread.shard(0);
         assert!(try_lock(&only[LOCK]));
@@ -541,7 +640,12 @@ mod tests {
             observer.join().unwrap();
         });
         assert_eq!(spread.mask, 0, "one shard, shared by every observer");
-        assert!(c.first.is_empty(), "a fixed-shard histogram has no first shard");
+        assert_eq!(
+            c.first[LOCK].load(Ordering::Relaxed),
+            NO_OWNER,
+            "nobody owns a fixed-shard histogram's first shard"
+        );
+        assert_eq!(c.first[FIRST_BUCKET].load(Ordering::Relaxed), 0, "the first shard stays empty");
         let mut out = Vec::new();
         assert_eq!(c.read(&mut out), 1.0);
         assert_eq!(out, [1, 1]);
@@ -558,7 +662,7 @@ mod loom_tests {
     #[test]
     fn loom_scrape_never_sees_a_torn_observation() {
         check(|| {
-            let cells = Arc::new(Cells::new(1, Some(1)));
+            let cells = Arc::new(Owned::new(1, Some(1)));
             let a = Arc::clone(&cells);
             let t = loom::thread::spawn(move || a.observe(1, 2.0));
             let mut out = Vec::new();
@@ -579,7 +683,7 @@ mod loom_tests {
     /// The counts and sum of one read of a one-bound histogram whose observations are 1.0
     /// (bucket 0) and 2.0 (bucket 1): checks the sum matches the counted observations and
     /// returns how many of each it counted.
-    fn whole(cells: &Cells) -> (u64, u64) {
+    fn whole(cells: &Owned) -> (u64, u64) {
         let mut out = Vec::new();
         let sum = cells.read(&mut out);
         let counts = (out[0], out[1] - out[0]);
@@ -600,13 +704,13 @@ mod loom_tests {
     /// an owner starting with `observe` (a load, then the claim) was checked in one
     /// interleaving only. Starting with a write, every interleaving of the write sections
     /// with the scrape is explored. The claim race itself is the two-observer model below.
-    fn claim(cells: &Cells) {
+    fn claim(cells: &Owned) {
         let tag = tag_of(crate::sync::thread_index()) << TAG_SHIFT;
         assert!(cells.first[LOCK].compare_exchange(0, tag, Ordering::Relaxed, Ordering::Relaxed).is_ok());
     }
 
     /// Spawns the owner: it claims the shard, then observes 1.0 (bucket 0) and 2.0 (bucket 1).
-    fn spawn_owner(cells: &Arc<Cells>) -> loom::thread::JoinHandle<()> {
+    fn spawn_owner(cells: &Arc<Owned>) -> loom::thread::JoinHandle<()> {
         let c = Arc::clone(cells);
         loom::thread::spawn(move || {
             claim(&c);
@@ -629,7 +733,7 @@ mod loom_tests {
     #[test]
     fn loom_an_owners_plain_stores_are_never_read_torn() {
         check(|| {
-            let cells = Arc::new(Cells::new(1, None));
+            let cells = Arc::new(Owned::new(1, None));
             let owner = spawn_owner(&cells);
             let counts = whole(&cells);
             assert!(counts != (0, 1), "the second observation was seen without the first");
@@ -645,7 +749,7 @@ mod loom_tests {
     #[test]
     fn loom_a_reset_racing_the_owner_keeps_only_later_observations() {
         check(|| {
-            let cells = Arc::new(Cells::new(1, None));
+            let cells = Arc::new(Owned::new(1, None));
             let owner = spawn_owner(&cells);
             let c = Arc::clone(&cells);
             let resetter = loom::thread::spawn(move || c.reset());
@@ -664,7 +768,7 @@ mod loom_tests {
     #[test]
     fn loom_spreading_out_loses_and_tears_nothing() {
         check(|| {
-            let cells = Arc::new(Cells::new(1, None));
+            let cells = Arc::new(Owned::new(1, None));
             let observers: Vec<_> = [(0, 1.0), (1, 2.0)]
                 .into_iter()
                 .map(|(bucket, v)| {

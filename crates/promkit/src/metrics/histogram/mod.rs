@@ -17,10 +17,10 @@ use crate::model::{
 };
 
 use crate::model::ExemplarError;
-use crate::sync::{Mutex, OnceBox, SeriesArc, lock, unix_now};
+use crate::sync::{CreatedOnce, Mutex, OnceBox, Trailing, WordsArc, lock, unix_now};
 
 use super::Metric;
-use cells::Cells;
+use cells::{Cells, Shared, SharedSlot};
 
 /// Observations (latencies, sizes) counted into buckets, with their count and sum.
 ///
@@ -52,26 +52,58 @@ use cells::Cells;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Histogram {
-    core: SeriesArc<Core>,
+    /// The header, then the first observer's shard of the classic counts (see `cells`), in one
+    /// allocation.
+    core: WordsArc<Core>,
 }
 
+/// What a histogram keeps besides its first shard: 16 bytes, so with the count and Go's
+/// default buckets' fourteen words the whole state is one 136-byte block.
 #[derive(Debug)]
 struct Core {
     buckets: Buckets,
-    storage: Storage,
-    created: f64,
+    /// The creation time, until a second observing thread, a reset, an exemplar or native
+    /// buckets make the extras, which then keep it.
+    extras: CreatedOnce<Extras>,
+}
+
+/// The parts of a histogram that one thread observing classic buckets never needs.
+#[derive(Debug)]
+struct Extras {
+    /// What other threads and resets need to share the classic counts with the owner.
+    shared: Shared,
+    /// Native buckets (and classic ones if configured), which count every observation
+    /// themselves: the first shard is then disowned and stays empty. Boxed, so a classic
+    /// histogram's extras are not as large as a native one's.
+    native: Option<Box<native::NativeCells>>,
     /// One slot per bucket and `+Inf`, allocated on the first exemplar.
     exemplars: OnceBox<Box<[Mutex<Option<Exemplar>>]>>,
 }
 
-/// Where observations are counted.
-#[derive(Debug)]
-enum Storage {
-    /// Classic buckets only: one CAS per observation.
-    Classic(Cells),
-    /// Native buckets (and classic ones if configured): a short mutex section per observation.
-    /// Boxed, so a classic histogram is not as large as a native one.
-    Native(Box<native::NativeCells>),
+impl Extras {
+    fn new(shared: Shared) -> Self {
+        Self { shared, native: None, exemplars: OnceBox::new() }
+    }
+}
+
+// SAFETY: the buckets never change, so neither does their length.
+#[allow(unsafe_code)] // the promise `WordsArc` needs, about the buckets: no unsafe operation
+unsafe impl Trailing for Core {
+    fn words(&self) -> usize {
+        cells::words(self.buckets.len())
+    }
+}
+
+/// The extras hold the classic counts' shared state, and are made by whichever comes first.
+impl SharedSlot for CreatedOnce<Extras> {
+    #[inline]
+    fn shared(&self) -> Option<&Shared> {
+        self.get().map(|e| &e.shared)
+    }
+
+    fn shared_or_init(&self, make: impl FnOnce() -> Shared) -> &Shared {
+        &self.get_or_init(|| Extras::new(make())).shared
+    }
 }
 
 /// How a histogram is built: its buckets and how many shards it spreads observers over.
@@ -100,25 +132,35 @@ impl Histogram {
             (None, None) => Buckets::default(),
             (None, Some(_)) => Buckets::none(),
         };
-        let storage = match &options.native {
-            Some(n) => Storage::Native(Box::new(native::NativeCells::new(
-                buckets.len(),
-                fixed.unwrap_or_else(crate::sync::cpu_slots),
-                n.clone(),
-            ))),
-            None => Storage::Classic(Cells::new(buckets.len(), fixed)),
-        };
         // Built now, so no observation pays for it.
         buckets.search();
-        Self {
-            core: SeriesArc::new(Core { storage, buckets, created: unix_now(), exemplars: OnceBox::new() }),
+        let used = cells::words(buckets.len());
+        let extras = match (&options.native, fixed) {
+            (Some(n), _) => Some(Extras {
+                native: Some(Box::new(native::NativeCells::new(
+                    buckets.len(),
+                    fixed.unwrap_or_else(crate::sync::cpu_slots),
+                    n.clone(),
+                ))),
+                ..Extras::new(Shared::unused())
+            }),
+            (None, Some(n)) => Some(Extras::new(Shared::new(used, Some(n)))),
+            (None, None) => None,
+        };
+        let core = WordsArc::new(Core { buckets, extras: CreatedOnce::new(unix_now()) });
+        if let Some(extras) = extras {
+            // Nobody owns the first shard: fixed shards have no owner, and native storage
+            // counts the classic buckets itself.
+            cells::disown(core.words());
+            core.header().extras.get_or_init(|| extras);
         }
+        Self { core }
     }
 
     /// Records one observation. NaN lands in the `+Inf` bucket and makes the sum NaN, as in Go.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.core.observe(self.core.buckets.search_index(v), v);
+        self.observe_in(self.core.header().buckets.search_index(v), v);
     }
 
     /// Records an observation and an exemplar for its bucket (a trace id, say), replacing that
@@ -128,16 +170,16 @@ impl Histogram {
     /// # Errors
     /// [`ExemplarError`] for an invalid label name or more than 128 code points of labels.
     pub fn observe_with_exemplar(&self, v: f64, labels: &[(&str, &str)]) -> Result<(), ExemplarError> {
-        let bucket = self.core.buckets.search_index(v);
-        self.core.observe(bucket, v);
+        let core = self.core.header();
+        let bucket = core.buckets.search_index(v);
+        self.observe_in(bucket, v);
         let stamp = Exemplar::stamp(labels)?;
-        if let Storage::Native(n) = &self.core.storage {
+        let extras = core.extras.get_or_init(|| Extras::new(Shared::new(self.core.words().len(), None)));
+        if let Some(n) = &extras.native {
             n.add_exemplar(Exemplar::checked(labels, v, stamp));
         }
-        let slots = self
-            .core
-            .exemplars
-            .get_or_init(|| (0..=self.core.buckets.len()).map(|_| Mutex::new(None)).collect());
+        let slots =
+            extras.exemplars.get_or_init(|| (0..=core.buckets.len()).map(|_| Mutex::new(None)).collect());
         Exemplar::overwrite(&mut lock(&slots[bucket]), labels, v, stamp);
         Ok(())
     }
@@ -162,13 +204,13 @@ impl Histogram {
 
     /// The bucket bounds.
     pub fn buckets(&self) -> &Buckets {
-        &self.core.buckets
+        &self.core.header().buckets
     }
 
     /// A consistent snapshot: cumulative counts per bucket (last is `+Inf`), and the sum.
     pub fn snapshot(&self) -> (Vec<u64>, f64) {
-        let mut counts = Vec::with_capacity(self.core.buckets.len() + 1);
-        let sum = self.core.read(&mut counts);
+        let mut counts = Vec::with_capacity(self.core.header().buckets.len() + 1);
+        let sum = self.read(&mut counts);
         (counts, sum)
     }
 
@@ -184,49 +226,62 @@ impl Histogram {
 
     /// Creation time in seconds since the Unix epoch.
     pub fn created(&self) -> f64 {
-        self.core.created
+        self.core.header().extras.created()
     }
-}
 
-impl Core {
+    /// The classic counts: the first shard and the extras' shared state.
+    fn cells(&self) -> Cells<'_, CreatedOnce<Extras>> {
+        Cells::new(self.core.words(), &self.core.header().extras)
+    }
+
+    /// The native storage, if the histogram has one.
+    fn native_cells(&self) -> Option<&native::NativeCells> {
+        self.core.header().extras.get().and_then(|e| e.native.as_deref())
+    }
+
+    /// Counts one observation in classic bucket `bucket`.
     #[inline]
-    fn observe(&self, bucket: usize, v: f64) {
-        match &self.storage {
-            Storage::Classic(c) => c.observe(bucket, v),
-            Storage::Native(n) => n.observe(bucket, v),
+    fn observe_in(&self, bucket: usize, v: f64) {
+        // One Acquire load tells native storage from classic and, for classic, hands the
+        // shared state (if any) to the owner's check of the reset generation.
+        let extras = self.core.header().extras.get();
+        if let Some(n) = extras.and_then(|e| e.native.as_deref()) {
+            return n.observe(bucket, v);
         }
+        self.cells().observe_with(extras.map(|e| &e.shared), bucket, v);
     }
 
     fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
-        match &self.storage {
-            Storage::Classic(c) => c.read(cumulative),
-            Storage::Native(n) => n.read(cumulative),
+        match self.native_cells() {
+            Some(n) => n.read(cumulative),
+            None => self.cells().read(cumulative),
         }
     }
 }
 
 impl HistogramSource for Histogram {
     fn bounds(&self) -> &Buckets {
-        &self.core.buckets
+        &self.core.header().buckets
     }
 
     fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
-        self.core.read(cumulative)
+        Histogram::read(self, cumulative)
     }
 
     fn native(&self, visit: &mut dyn FnMut(&NativeSnapshot)) -> bool {
-        match &self.core.storage {
-            Storage::Native(n) => {
+        match self.native_cells() {
+            Some(n) => {
                 n.with_snapshot(visit);
                 true
             }
-            Storage::Classic(_) => false,
+            None => false,
         }
     }
 
     fn exemplar(&self, i: usize, visit: &mut dyn FnMut(&Exemplar)) -> bool {
         // Lent under the slot's lock: an exemplar recorded meanwhile waits for this one write.
-        let Some(slot) = self.core.exemplars.get().and_then(|slots| slots.get(i)) else {
+        let slots = self.core.header().extras.get().and_then(|e| e.exemplars.get());
+        let Some(slot) = slots.and_then(|slots| slots.get(i)) else {
             return false;
         };
         let exemplar = lock(slot);
@@ -243,15 +298,15 @@ impl Metric for Histogram {
     }
 
     fn write(&self, _: &HistogramOptions, labels: &Labels<'_>, sink: &mut dyn Sink) {
-        sink.sample(labels, Value::Histogram(self), &SampleMeta::created(self.core.created));
+        sink.sample(labels, Value::Histogram(self), &SampleMeta::created(self.created()));
     }
 
     fn reset(&self) {
-        match &self.core.storage {
-            Storage::Classic(c) => c.reset(),
-            Storage::Native(n) => n.reset(),
+        match self.native_cells() {
+            Some(n) => n.reset(),
+            None => self.cells().reset(),
         }
-        if let Some(slots) = self.core.exemplars.get() {
+        if let Some(slots) = self.core.header().extras.get().and_then(|e| e.exemplars.get()) {
             slots.iter().for_each(|slot| *lock(slot) = None);
         }
     }
@@ -277,6 +332,50 @@ mod tests {
         assert_eq!(counts[19], 7);
         assert_eq!(counts[20], 8);
         assert_eq!(sum, 1545.05);
+    }
+
+    #[test]
+    fn every_kind_of_histogram_counts_each_observation_once_and_resets() {
+        let bounds = Buckets::new([1.0, 2.0]).unwrap();
+        let kinds = [
+            (
+                "owner shard",
+                HistogramOptions { buckets: Some(bounds.clone()), ..HistogramOptions::default() },
+            ),
+            (
+                "fixed shards",
+                HistogramOptions { buckets: Some(bounds.clone()), shards: 2, ..HistogramOptions::default() },
+            ),
+            (
+                "native and classic",
+                HistogramOptions {
+                    buckets: Some(bounds.clone()),
+                    native: Some(NativeOptions::default()),
+                    ..HistogramOptions::default()
+                },
+            ),
+        ];
+        for (kind, options) in kinds {
+            let before = unix_now();
+            let h = Histogram::with_options(&options);
+            let created = h.created();
+            assert!(created >= before && created <= unix_now(), "{kind}: created at {created}");
+            h.observe(0.5);
+            let other = h.clone();
+            std::thread::scope(|s| s.spawn(move || other.observe(1.5)).join().unwrap());
+            h.observe_with_exemplar(3.0, &[("trace_id", "abc")]).unwrap();
+            assert_eq!(h.snapshot(), (vec![1, 2, 3], 5.0), "{kind}");
+            let mut seen = None;
+            assert!(h.exemplar(2, &mut |e| seen = Some(e.value())), "{kind}: no exemplar in +Inf");
+            assert_eq!(seen, Some(3.0));
+            assert_eq!(h.created(), created, "{kind}: the extras kept the creation time");
+            assert_eq!(h.native(&mut |_| {}), options.native.is_some(), "{kind}");
+            Metric::reset(&h);
+            assert_eq!(h.snapshot(), (vec![0, 0, 0], 0.0), "{kind}: after a reset");
+            assert!(!h.exemplar(2, &mut |_| {}), "{kind}: the reset kept an exemplar");
+            h.observe(2.0);
+            assert_eq!(h.snapshot(), (vec![0, 1, 1], 2.0), "{kind}: after a reset and one observation");
+        }
     }
 
     #[test]
