@@ -91,8 +91,10 @@ pub(crate) struct Shared {
     /// its write section, so a scrape reads it together with the shard.
     applied: AtomicU64,
     /// The locked shard every thread but the owner uses until two collide on it (cache-line
-    /// aligned, so it never shares a line with the owner's). `None` with fixed shards.
-    second: Option<Shards>,
+    /// aligned, so it never shares a line with the owner's), made when the first of them
+    /// comes: a reset or an exemplar makes the shared state without it. Never made with fixed
+    /// shards.
+    second: OnceBox<Shards>,
     /// One padded shard per CPU slot, made on the first collision on `second`, or at once for
     /// a histogram built with a fixed number of shards.
     spread: OnceBox<Shards>,
@@ -146,34 +148,29 @@ impl Shards {
 }
 
 impl Shared {
-    /// The shared state of a histogram whose shards are `used` words: one locked shard for the
-    /// threads other than the owner, or with `fixed`, that many locked shards and no owner.
-    pub(crate) fn new(used: usize, fixed: Option<usize>) -> Self {
-        let spread = OnceBox::new();
-        let second = match fixed {
-            Some(n) => {
-                spread.get_or_init(|| Shards::new(used, n));
-                None
-            }
-            None => Some(Shards::new(used, 1)),
-        };
-        Self { generation: AtomicU64::new(0), applied: AtomicU64::new(0), second, spread }
-    }
-
-    /// The shared state of a histogram that never observes into its classic shards (native
-    /// storage counts its own classic buckets): no shards at all, and nothing allocated.
-    pub(crate) fn unused() -> Self {
+    /// Shared state with no shards yet: nothing allocated until a thread other than the owner
+    /// observes. Also what a histogram with native storage keeps, which never observes into
+    /// its classic shards (the native storage counts its own classic buckets).
+    pub(crate) fn new() -> Self {
         Self {
             generation: AtomicU64::new(0),
             applied: AtomicU64::new(0),
-            second: None,
+            second: OnceBox::new(),
             spread: OnceBox::new(),
         }
     }
 
+    /// The shared state of a histogram with `shards` locked shards of `used` words from the
+    /// start, which keeps them and has no owner.
+    pub(crate) fn fixed(used: usize, shards: usize) -> Self {
+        let shared = Self::new();
+        shared.spread.get_or_init(|| Shards::new(used, shards));
+        shared
+    }
+
     /// Every locked shard.
     fn each_locked(&self, mut f: impl FnMut(&[AtomicU64])) {
-        if let Some(second) = &self.second {
+        if let Some(second) = self.second.get() {
             second.each(&mut f);
         }
         if let Some(spread) = self.spread.get() {
@@ -220,7 +217,7 @@ impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
     }
 
     fn shared(self) -> &'a Shared {
-        self.slot.shared_or_init(|| Shared::new(self.first.len(), None))
+        self.slot.shared_or_init(Shared::new)
     }
 
     /// Counts one observation in `bucket` (`+Inf` is the last).
@@ -305,14 +302,32 @@ impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
     /// spread, else the shared one if it is free.
     #[inline]
     fn lock_shard(self, shared: &'a Shared, index: usize) -> &'a [AtomicU64] {
-        match (shared.spread.get(), &shared.second) {
-            (Some(spread), _) => spread.lock_own(index),
-            (None, Some(second)) if try_lock(&second.shard(0)[LOCK]) => second.shard(0),
-            (None, _) => self.collided(shared, index),
+        if let Some(spread) = shared.spread.get() {
+            return spread.lock_own(index);
+        }
+        match shared.second.get() {
+            Some(second) => self.lock_second(shared, second, index),
+            None => self.lock_second_first_time(shared, index),
         }
     }
 
-    /// The first observation by a thread other than the owner: it makes the shared state.
+    /// The shared locked shard if it is free; else the histogram spreads out.
+    #[inline]
+    fn lock_second(self, shared: &'a Shared, second: &'a Shards, index: usize) -> &'a [AtomicU64] {
+        let shard = second.shard(0);
+        if try_lock(&shard[LOCK]) { shard } else { self.collided(shared, index) }
+    }
+
+    /// The first thread other than the owner to observe: it makes the shared locked shard.
+    #[cold]
+    #[inline(never)]
+    fn lock_second_first_time(self, shared: &'a Shared, index: usize) -> &'a [AtomicU64] {
+        let second = shared.second.get_or_init(|| Shards::new(self.used(), 1));
+        self.lock_second(shared, second, index)
+    }
+
+    /// The first observation by a thread other than the owner, or the first since the shared
+    /// state was made: it makes the shared state, and the shared locked shard.
     #[cold]
     #[inline(never)]
     fn lock_shard_first_time(self, index: usize) -> &'a [AtomicU64] {
@@ -491,9 +506,9 @@ impl Owned {
     pub(super) fn new(finite_buckets: usize, fixed: Option<usize>) -> Self {
         let used = words(finite_buckets);
         let owned = Self { first: (0..used).map(|_| AtomicU64::new(0)).collect(), shared: OnceBox::new() };
-        if fixed.is_some() {
+        if let Some(n) = fixed {
             disown(&owned.first);
-            owned.shared.get_or_init(|| Shared::new(used, fixed));
+            owned.shared.get_or_init(|| Shared::fixed(used, n));
         }
         owned
     }
@@ -582,7 +597,7 @@ mod tests {
         c.observe(0, 1.0);
         elsewhere(|| c.observe(1, 5.0));
         let second =
-            c.shared.get().and_then(|s| s.second.as_ref()).expect("a second thread made the locked shard");
+            c.shared.get().and_then(|s| s.second.get()).expect("a second thread made the locked shard");
         let locked = second.shard(0);
         assert_eq!(locked.as_ptr() as usize % 64, 0, "the locked shard starts a cache line");
         assert_eq!(locked[FIRST_BUCKET + 1].load(Ordering::Relaxed), 1);
@@ -626,6 +641,23 @@ mod tests {
         elsewhere(|| c.observe(0, 0.5));
         assert_eq!(c.read(&mut out), 0.5);
         assert_eq!(out, [1, 1]);
+    }
+
+    #[test]
+    fn shared_state_made_by_a_reset_holds_no_shard_until_another_thread_observes() {
+        let c = Owned::new(1, None);
+        c.observe(0, 1.0);
+        c.reset();
+        let shared = c.shared.get().expect("a reset makes the shared state");
+        c.observe(1, 2.0);
+        assert!(shared.second.get().is_none(), "made a locked shard for the owner alone");
+        assert!(shared.spread.get().is_none());
+        elsewhere(|| c.observe(1, 3.0));
+        let second = shared.second.get().expect("another thread made the locked shard");
+        assert_eq!(second.shard(0)[FIRST_BUCKET + 1].load(Ordering::Relaxed), 1);
+        let mut out = Vec::new();
+        assert_eq!(c.read(&mut out), 5.0);
+        assert_eq!(out, [0, 2]);
     }
 
     #[test]

@@ -142,9 +142,9 @@ impl Histogram {
                     fixed.unwrap_or_else(crate::sync::cpu_slots),
                     n.clone(),
                 ))),
-                ..Extras::new(Shared::unused())
+                ..Extras::new(Shared::new())
             }),
-            (None, Some(n)) => Some(Extras::new(Shared::new(used, Some(n)))),
+            (None, Some(n)) => Some(Extras::new(Shared::fixed(used, n))),
             (None, None) => None,
         };
         let core = WordsArc::new(Core { buckets, extras: CreatedOnce::new(unix_now()) });
@@ -174,7 +174,7 @@ impl Histogram {
         let bucket = core.buckets.search_index(v);
         self.observe_in(bucket, v);
         let stamp = Exemplar::stamp(labels)?;
-        let extras = core.extras.get_or_init(|| Extras::new(Shared::new(self.core.words().len(), None)));
+        let extras = core.extras.get_or_init(|| Extras::new(Shared::new()));
         if let Some(n) = &extras.native {
             n.add_exemplar(Exemplar::checked(labels, v, stamp));
         }
