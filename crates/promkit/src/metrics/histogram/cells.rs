@@ -68,7 +68,7 @@ pub(crate) trait SharedSlot {
 /// A histogram's classic storage: the owner's shard and the slot of the shared state.
 pub(crate) struct Cells<'a, S: ?Sized> {
     /// The owner's shard, [`words`] long: unpadded, right after the histogram's header. Word 0
-    /// is [`NO_OWNER`] for a histogram with a fixed number of shards.
+    /// is [`NO_OWNER`] for a histogram with a fixed number of shards or with native storage.
     first: &'a [AtomicU64],
     /// What other threads and resets need, made the first time one of them comes, or at once
     /// for a histogram built with a fixed number of shards.
@@ -201,7 +201,8 @@ fn bump(shard: &[AtomicU64], bucket: usize, v: f64) {
 impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
     /// The cells of a histogram whose owner's shard is `first` ([`words`] long; zero for a
     /// new histogram, or [`disown`]ed for one with fixed shards, whose shared state the slot
-    /// then already holds) and whose shared state lives in `slot`. A histogram with fixed
+    /// then already holds, or with native storage, which never observes through these cells)
+    /// and whose shared state lives in `slot`. A histogram with fixed
     /// shards has that many locked shards from the start and never changes them: with one,
     /// every observer shares it and a collision waits. Otherwise the first observer owns the
     /// first shard, and the others share one locked shard that spreads to
