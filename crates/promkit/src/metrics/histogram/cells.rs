@@ -61,8 +61,8 @@ pub(crate) fn disown(first: &[AtomicU64]) {
 pub(crate) trait SharedSlot {
     /// The shared state, if it was made. An Acquire load: whoever made it published it.
     fn shared(&self) -> Option<&Shared>;
-    /// The shared state, made by `make` if it was not yet.
-    fn shared_or_init(&self, make: impl FnOnce() -> Shared) -> &Shared;
+    /// The shared state, made (with no shards, [`Shared::new`]) if it was not yet.
+    fn shared_or_init(&self) -> &Shared;
 }
 
 /// A histogram's classic storage: the owner's shard and the slot of the shared state.
@@ -218,7 +218,7 @@ impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
     }
 
     fn shared(self) -> &'a Shared {
-        self.slot.shared_or_init(Shared::new)
+        self.slot.shared_or_init()
     }
 
     /// Counts one observation in `bucket` (`+Inf` is the last).
@@ -496,8 +496,8 @@ impl SharedSlot for OnceBox<Shared> {
         self.get()
     }
 
-    fn shared_or_init(&self, make: impl FnOnce() -> Shared) -> &Shared {
-        self.get_or_init(make)
+    fn shared_or_init(&self) -> &Shared {
+        self.get_or_init(Shared::new)
     }
 }
 

@@ -84,6 +84,11 @@ impl Extras {
     fn new(shared: Shared) -> Self {
         Self { shared, native: None, exemplars: OnceBox::new() }
     }
+
+    /// A classic histogram's extras, made with no shards if they were not yet.
+    fn of(slot: &CreatedOnce<Extras>) -> &Extras {
+        slot.get_or_init(|| Extras::new(Shared::new()))
+    }
 }
 
 // SAFETY: the buckets never change, so neither does their length.
@@ -101,8 +106,8 @@ impl SharedSlot for CreatedOnce<Extras> {
         self.get().map(|e| &e.shared)
     }
 
-    fn shared_or_init(&self, make: impl FnOnce() -> Shared) -> &Shared {
-        &self.get_or_init(|| Extras::new(make())).shared
+    fn shared_or_init(&self) -> &Shared {
+        &Extras::of(self).shared
     }
 }
 
@@ -174,7 +179,7 @@ impl Histogram {
         let bucket = core.buckets.search_index(v);
         self.observe_in(bucket, v);
         let stamp = Exemplar::stamp(labels)?;
-        let extras = core.extras.get_or_init(|| Extras::new(Shared::new()));
+        let extras = Extras::of(&core.extras);
         if let Some(n) = &extras.native {
             n.add_exemplar(Exemplar::checked(labels, v, stamp));
         }
