@@ -794,11 +794,12 @@ fn encode_histograms(c: &mut Criterion) {
     let expected = expected_histograms(SERIES);
     assert_eq!(GO_BUCKETS.len(), 11);
 
-    let pk = with_promkit::Histograms::new(SERIES);
-    let prom = with_prometheus::Histograms::new(SERIES);
-    let pc = with_prometheus_client::Histograms::new(SERIES);
-    let mr = with_metrics::Histograms::new(SERIES);
-    let me = with_measured::Histograms::new(SERIES);
+    let ids = bench::ids(SERIES);
+    let pk = with_promkit::Histograms::new(&ids);
+    let prom = with_prometheus::Histograms::new(&ids);
+    let pc = with_prometheus_client::Histograms::new(&ids);
+    let mr = with_metrics::Histograms::new(&ids);
+    let me = with_measured::Histograms::new(&ids);
 
     let mut g = c.benchmark_group("encode_histograms_text");
     let mut buf = Vec::new();

@@ -224,13 +224,13 @@ impl Fixture for with_measured::Histograms {
 }
 
 /// One crate's histogram fixture; `None` for a crate that has none (`promkit_metrics`).
-fn build_histograms(name: &str, series: usize) -> Option<Box<dyn Fixture>> {
+fn build_histograms(name: &str, ids: &[String]) -> Option<Box<dyn Fixture>> {
     Some(match name {
-        "promkit" => Box::new(with_promkit::Histograms::new(series)),
-        "prometheus" => Box::new(with_prometheus::Histograms::new(series)),
-        "prometheus_client" => Box::new(with_prometheus_client::Histograms::new(series)),
-        "metrics" => Box::new(with_metrics::Histograms::new(series)),
-        "measured" => Box::new(with_measured::Histograms::new(series)),
+        "promkit" => Box::new(with_promkit::Histograms::new(ids)),
+        "prometheus" => Box::new(with_prometheus::Histograms::new(ids)),
+        "prometheus_client" => Box::new(with_prometheus_client::Histograms::new(ids)),
+        "metrics" => Box::new(with_metrics::Histograms::new(ids)),
+        "measured" => Box::new(with_measured::Histograms::new(ids)),
         _ => return None,
     })
 }
@@ -296,7 +296,7 @@ fn sizes(before: &[isize], series: usize) -> serde_json::Value {
 
 fn main() {
     let (name, series, kind, want_sizes) = args();
-    let ids = if kind == Kind::Counter { bench::ids(series) } else { Vec::new() };
+    let ids = bench::ids(series);
     let heap_before = LIVE.load(Ordering::Relaxed);
     let rss_before = rss_bytes();
     PEAK.store(heap_before, Ordering::Relaxed);
@@ -304,7 +304,7 @@ fn main() {
 
     let fixture = match kind {
         Kind::Counter => build(&name, &ids),
-        Kind::Histogram => build_histograms(&name, series),
+        Kind::Histogram => build_histograms(&name, &ids),
     };
     let Some(fixture) = fixture else {
         eprintln!("{USAGE}; got {name:?} (no {} fixture)", kind.name());

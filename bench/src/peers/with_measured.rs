@@ -145,10 +145,11 @@ impl std::fmt::Debug for Histograms {
 }
 
 impl Histograms {
-    /// One family with `series` series.
-    pub fn new(series: usize) -> Self {
+    /// One family with one series per id (`ids` made before anything is measured, as for
+    /// [`Counters::new`]).
+    pub fn new(ids: &[String]) -> Self {
         let family = HistogramVec::with_label_set_and_metadata(SeriesSet::default(), thresholds());
-        for (j, id) in crate::ids(series).iter().enumerate() {
+        for (j, id) in ids.iter().enumerate() {
             for i in 0..OBSERVATIONS_PER_SERIES {
                 family.observe(Series { method: METHODS[j % 4], id }, series_observation(j, i));
             }

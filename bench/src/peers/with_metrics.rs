@@ -86,13 +86,15 @@ pub struct Histograms {
 }
 
 impl Histograms {
-    /// One family with `series` series.
-    pub fn new(series: usize) -> Self {
+    /// One family with one series per id (`ids` made before anything is measured, as for
+    /// [`Counters::new`]).
+    pub fn new(ids: &[String]) -> Self {
         let recorder = recorder();
         with_local_recorder(&recorder, || {
             metrics::describe_histogram!(HISTOGRAM_NAME, HISTOGRAM_HELP);
-            for (j, id) in crate::ids(series).into_iter().enumerate() {
-                let h = metrics::histogram!(HISTOGRAM_NAME, "method" => METHODS[j % 4], "id" => id);
+            for (j, id) in ids.iter().enumerate() {
+                // The id must be owned: metrics keeps label values as `SharedString`s.
+                let h = metrics::histogram!(HISTOGRAM_NAME, "method" => METHODS[j % 4], "id" => id.clone());
                 for i in 0..OBSERVATIONS_PER_SERIES {
                     h.record(series_observation(j, i));
                 }

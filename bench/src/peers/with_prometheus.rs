@@ -94,16 +94,17 @@ pub struct Histograms {
 }
 
 impl Histograms {
-    /// One family with `series` series.
+    /// One family with one series per id (`ids` made before anything is measured, as for
+    /// [`Counters::new`]).
     ///
     /// # Panics
     /// If prometheus refuses the fixture declaration.
-    pub fn new(series: usize) -> Self {
+    pub fn new(ids: &[String]) -> Self {
         let registry = Registry::new();
         let family = HistogramVec::new(histogram_opts(HISTOGRAM_NAME, HISTOGRAM_HELP), &LABEL_NAMES)
             .expect("fixture family is valid");
         registry.register(Box::new(family.clone())).expect("fixture family registers");
-        for (j, id) in crate::ids(series).iter().enumerate() {
+        for (j, id) in ids.iter().enumerate() {
             let h = family.with_label_values(&[METHODS[j % 4], id.as_str()]);
             for i in 0..OBSERVATIONS_PER_SERIES {
                 h.observe(series_observation(j, i));

@@ -148,12 +148,13 @@ pub struct Histograms {
 }
 
 impl Histograms {
-    /// One family with `series` series.
-    pub fn new(series: usize) -> Self {
+    /// One family with one series per id (`ids` made before anything is measured, as for
+    /// [`Counters::new`]).
+    pub fn new(ids: &[String]) -> Self {
         let mut registry = Registry::default();
         let family = Family::<Series, Histogram>::new_with_constructor(histogram as fn() -> _);
         registry.register(HISTOGRAM_NAME, HISTOGRAM_HELP, family.clone());
-        for (j, id) in crate::ids(series).iter().enumerate() {
+        for (j, id) in ids.iter().enumerate() {
             let h = family.get_or_create(&Series::new(j, id));
             for i in 0..OBSERVATIONS_PER_SERIES {
                 h.observe(series_observation(j, i));

@@ -876,7 +876,8 @@ fn memory_probes(w: &mut String, all: &[MemoryRow]) {
         w,
         "`memory <crate> --kind counter|histogram --series N`, one process each. Histograms \
          have the 11 default buckets and 5 observations per series, with each crate's own \
-         histogram type (promkit-metrics has no histogram fixture).\n"
+         histogram type (promkit-metrics has no histogram fixture); the `id` strings exist \
+         before the baseline, as for the counters.\n"
     );
     let _ = writeln!(w, "| kind | series | crate | heap B/series | RSS B/series | peak heap B/series |");
     let _ = writeln!(w, "|---|---:|---|---:|---:|---:|");
