@@ -113,6 +113,65 @@
 //! # Ok::<(), promkit::Error>(())
 //! ```
 //!
+//! # Updating on a hot path
+//!
+//! Once its series exists no form below allocates (a summary's buffer is made on its first
+//! observation), and the counter and classic histogram forms take no lock; they differ in what
+//! they do before the update. The times are this workspace's criterion figures on a 2-core
+//! Intel Xeon where a bare relaxed `fetch_add` took 7.4 ns (`BENCHMARKS.md` in the repository
+//! has them beside the other Rust crates'); on your machine, compare them with each other.
+//!
+//! | form | before the update | time | use it when |
+//! |---|---|---:|---|
+//! | a resolved handle: `let ok = family.with_label_values(&[..])?.to_owned();` once, then `ok.inc()` | nothing: one relaxed atomic add | 5.3 ns | the label values are known up front (routes, outcomes): resolve at start-up and keep the handle |
+//! | [`Counter::local`] | nothing: a plain load and store on the thread's own cache line | 0.3 ns | one thread counts in a tight loop (a worker's items) |
+//! | [`TypedFamily::with`] over enums | an array index | 7.3 ns | the labels are enums or `bool`s: the values cannot be misspelt either |
+//! | [`Family::with_series`] | a lookup in the calling thread's cache: hash and compare the values | 13.5 ns | the values arrive with each request (method, status) |
+//! | `family.with_label_values(&[..])?.inc()` | the same lookup, and a guard borrowed from the cache | 15.4 ns | as above, when a handle reads better than a closure |
+//! | [`Histogram::observe`] | a bucket search; plain stores under a sequence lock from the first thread that observes it, a compare-and-swap from others | 4.2 ns | latencies and sizes, aggregatable across instances |
+//! | [`Histogram::observe`] with [native buckets](Builder::native) | the bucket's key from the value's exponent, and a shard lock | 10 ns | as above, with resolution chosen by the server |
+//! | [`Summary::observe`] | an append to the buffer of the thread's shard, under that shard's own lock; the quantile work is done in batches and at scrape | 25.8 ns | per-instance quantiles you will not aggregate |
+//!
+//! A counter that several threads add to at once spreads itself over per-CPU cells on first
+//! contention, so two threads on one series cost about what one does (14.8 ns per
+//! `with_label_values(..)?.inc()` on the host above). A lookup of a new label set creates the
+//! series: its escaped key and its state are allocated once (a labelled counter series holds
+//! about 57 bytes, a histogram with the 11 default buckets about 170), so cap families whose
+//! values come from outside with [`max_series`](Builder::max_series). A scrape writes about
+//! 17 ns per counter series in the text format.
+//!
+//! ```
+//! use promkit::{Counter, LabelSet, LabelValue, Registry};
+//!
+//! #[derive(Clone, Copy, LabelValue)]
+//! #[label(rename_all = "lowercase")]
+//! enum Outcome { Passed, Failed }
+//!
+//! #[derive(Clone, Copy, LabelSet)]
+//! struct Job { outcome: Outcome }
+//!
+//! let registry = Registry::new();
+//! let requests = Counter::builder("requests_total").labels(["code"]).max_series(100).register(&registry)?;
+//! let jobs = Counter::builder("jobs_total").typed_labels::<Job>().register(&registry)?;
+//!
+//! let ok = requests.with_label_values(&["200"])?.to_owned(); // resolved once, kept
+//! ok.inc();
+//! requests.with_series(&["404"], |c| c.inc())?; // looked up per call
+//! requests.with_label_values(&["404"])?.inc();
+//! jobs.with(&Job { outcome: Outcome::Passed }, |c| c.inc()); // an array index
+//!
+//! let local = ok.local(); // this thread's own cell
+//! for _ in 0..1000 {
+//!     local.inc();
+//! }
+//! drop(local); // its count stays in the total
+//!
+//! assert_eq!(ok.get(), 1001);
+//! assert_eq!(requests.with_series(&["404"], |c| c.get())?, 2);
+//! assert_eq!(jobs.get(&Job { outcome: Outcome::Passed }).get(), 1);
+//! # Ok::<(), promkit::Error>(())
+//! ```
+//!
 //! # Testing your metrics
 //!
 //! Give the code under test a `Registry::new()` of its own, so tests running in parallel never
