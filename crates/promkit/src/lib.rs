@@ -115,11 +115,14 @@
 //!
 //! # Updating on a hot path
 //!
-//! Once its series exists no form below allocates (a summary's buffer is made on its first
-//! observation), and the counter and classic histogram forms take no lock; they differ in what
-//! they do before the update. The times are this workspace's criterion figures on a 2-core
-//! Intel Xeon where a bare relaxed `fetch_add` took 7.4 ns (`BENCHMARKS.md` in the repository
-//! has them beside the other Rust crates'); on your machine, compare them with each other.
+//! An update allocates only when its series first meets something new: threads contending on
+//! it (a counter's per-CPU cells, a histogram's shared shards), a native bucket outside the
+//! range seen so far, a summary shard's first observation. The counter and classic histogram
+//! forms take no lock, and a lookup repeated from one thread is served by that thread's cache
+//! without one; the forms differ in what they do before the update. The times are this
+//! workspace's criterion figures on a 2-core Intel Xeon where a bare relaxed `fetch_add` took
+//! 7.4 ns (`BENCHMARKS.md` in the repository has them beside the other Rust crates'); on your
+//! machine, compare them with each other.
 //!
 //! | form | before the update | time | use it when |
 //! |---|---|---:|---|
@@ -129,7 +132,7 @@
 //! | [`Family::with_series`] | a lookup in the calling thread's cache: hash and compare the values | 13.5 ns | the values arrive with each request (method, status) |
 //! | `family.with_label_values(&[..])?.inc()` | the same lookup, and a guard borrowed from the cache | 15.4 ns | as above, when a handle reads better than a closure |
 //! | [`Histogram::observe`] | a bucket search; plain stores under a sequence lock from the first thread that observes it, a compare-and-swap from others | 4.2 ns | latencies and sizes, aggregatable across instances |
-//! | [`Histogram::observe`] with [native buckets](Builder::native) | the bucket's key from the value's exponent, and a shard lock | 10 ns | as above, with resolution chosen by the server |
+//! | [`Histogram::observe`] with [native buckets](Builder::native) | the bucket's key from the value's exponent, and a shard lock | 10 ns | as above, with no bucket bounds to choose up front (scraped as protobuf) |
 //! | [`Summary::observe`] | an append to the buffer of the thread's shard, under that shard's own lock; the quantile work is done in batches and at scrape | 25.8 ns | per-instance quantiles you will not aggregate |
 //!
 //! A counter that several threads add to at once spreads itself over per-CPU cells on first
