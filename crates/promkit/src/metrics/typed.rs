@@ -81,7 +81,9 @@ struct Inner<M: Metric> {
 #[derive(Debug)]
 struct Slot<M> {
     metric: OnceLock<M>,
-    /// False once the series was removed, until the next lookup puts it back.
+    /// True only once `metric` is set (stored with Release after it is, so a thread that loads
+    /// `true` with Acquire sees it set); false again once the series was removed, until the
+    /// next lookup puts it back.
     present: AtomicBool,
 }
 
@@ -92,9 +94,14 @@ impl<L: LabelSet, M: Metric> Clone for TypedFamily<L, M> {
 }
 
 impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
+    /// Whether this label set's families store their series densely: known when the code is
+    /// compiled, so a lookup on a hashed family does not test for slots at run time, nor a
+    /// dense one for their absence.
+    const DENSE: bool = matches!(L::CARDINALITY, Some(n) if n > 0 && n <= MAX_DENSE);
+
     pub(crate) fn from_store(store: Store<M>) -> Self {
         let dense = match L::CARDINALITY {
-            Some(n) if n <= MAX_DENSE => {
+            Some(n) if Self::DENSE => {
                 (0..n).map(|_| Slot { metric: OnceLock::new(), present: AtomicBool::new(false) }).collect()
             }
             _ => Box::default(),
@@ -154,17 +161,21 @@ impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
     }
 
     #[inline]
+    #[allow(unsafe_code)] // Justified at the block.
     fn dense_slot(&self, labels: &L) -> Option<&M> {
-        if self.inner.dense.is_empty() {
+        if !Self::DENSE {
             return None;
         }
+        // Checked: `index` is the label set's own code, which may be wrong.
         let slot = self.inner.dense.get(labels.index())?;
-        // Relaxed: the flag only decides whether to re-register; the metric itself is published
-        // through the OnceLock's own acquire/release.
-        if let Some(m) = slot.metric.get()
-            && slot.present.load(Ordering::Relaxed)
-        {
-            return Some(m);
+        // Acquire: pairs with `dense_fill`'s Release, which follows the metric being set.
+        if slot.present.load(Ordering::Acquire) {
+            // SAFETY: `present` is only ever stored `true` by `dense_fill`, after
+            // `get_or_init` returned (the OnceLock is set, and a set OnceLock is never unset
+            // through a shared reference; the slots live as long as the family). The Acquire
+            // load above read that Release store (or a later `true` from the same source), so
+            // this thread sees the OnceLock set. One flag test on the hit instead of two.
+            return Some(unsafe { slot.metric.get().unwrap_unchecked() });
         }
         Some(self.dense_fill(labels, slot))
     }
@@ -172,7 +183,8 @@ impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
     #[cold]
     fn dense_fill<'a>(&self, labels: &L, slot: &'a Slot<M>) -> &'a M {
         let m = slot.metric.get_or_init(|| self.key(labels, |key| self.inner.store.get_or_create(key)));
-        if !slot.present.swap(true, Ordering::Relaxed) {
+        // Release: publishes the set metric to the hit path's Acquire load (see `dense_slot`).
+        if !slot.present.swap(true, Ordering::Release) {
             // Back after a removal (or first use): make sure the store exports this very series.
             self.key(labels, |key| self.inner.store.put(key, m.clone()));
         }
@@ -184,7 +196,7 @@ impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
     /// series that a later lookup brings back (a hashed family orphans them instead, as Go does).
     pub fn remove(&self, labels: &L) -> bool {
         let removed = self.key(labels, |key| self.inner.store.remove_key(key));
-        if !self.inner.dense.is_empty()
+        if Self::DENSE
             && let Some(slot) = self.inner.dense.get(labels.index())
         {
             slot.present.store(false, Ordering::Relaxed);
@@ -286,7 +298,7 @@ impl<L: LabelSet, M: Metric> TypedFamily<L, M> {
 
     /// True when lookups are array indexes (every label has a fixed set of values).
     pub fn is_dense(&self) -> bool {
-        !self.inner.dense.is_empty()
+        Self::DENSE
     }
 }
 
@@ -346,6 +358,80 @@ mod tests {
             f(0, if self.tenant_b { "b" } else { "a" });
             f(1, if self.ok { "true" } else { "false" });
         }
+    }
+
+    const ALL: [Dense; 4] = [
+        Dense { tenant_b: false, ok: false },
+        Dense { tenant_b: false, ok: true },
+        Dense { tenant_b: true, ok: false },
+        Dense { tenant_b: true, ok: true },
+    ];
+
+    /// Threads racing each slot's first lookup (which sets it and publishes it to the hit
+    /// path) all land on one series per slot, and no add is lost. Run under Miri too, which
+    /// checks the hit path's unchecked read of the slot against that publication.
+    #[test]
+    fn racing_first_lookups_share_one_series_per_slot() {
+        let per_thread = if cfg!(miri) { 20 } else { 20_000 };
+        let registry = Registry::new();
+        let f = Counter::builder("r_total").help("R.").typed_labels::<Dense>().register(&registry).unwrap();
+        let start = std::sync::Barrier::new(3);
+        std::thread::scope(|s| {
+            for t in 0..3 {
+                let (f, start) = (&f, &start);
+                s.spawn(move || {
+                    start.wait();
+                    for i in 0..per_thread {
+                        // Each thread walks the slots from a different one.
+                        f.with(&ALL[(i + t) % 4], |c| c.inc());
+                    }
+                });
+            }
+        });
+        let total: u64 = ALL.iter().map(|l| f.with(l, Counter::get)).sum();
+        assert_eq!(total, 3 * per_thread as u64);
+        assert_eq!(f.len(), 4);
+        let text = registry.encode_text_string().unwrap();
+        assert_eq!(text.lines().filter(|l| l.starts_with("r_total{")).count(), 4, "{text}");
+    }
+
+    /// Lookups racing removals (each of which resets the slot's series and clears its flag)
+    /// never see a slot without its series, and once the removals stop a lookup exports the
+    /// series again: the one every handle taken before still updates.
+    #[test]
+    fn lookups_racing_removals_keep_one_series_per_slot() {
+        let rounds = if cfg!(miri) { 20 } else { 5_000 };
+        let registry = Registry::new();
+        let f = Counter::builder("x_total").help("X.").typed_labels::<Dense>().register(&registry).unwrap();
+        let held: Vec<Counter> = ALL.iter().map(|l| f.get(l)).collect();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 0..rounds {
+                    if i % 2 == 0 {
+                        f.remove(&ALL[i % 4]);
+                    } else {
+                        f.clear();
+                    }
+                }
+            });
+            s.spawn(|| {
+                for i in 0..rounds {
+                    f.with(&ALL[i % 4], |c| c.inc());
+                }
+            });
+        });
+        f.clear();
+        for (label, handle) in ALL.iter().zip(&held) {
+            handle.inc_by(7);
+            assert_eq!(f.with(label, Counter::get), 7, "the held handle is the slot's series");
+        }
+        assert_eq!(f.len(), 4);
+        let text = registry.encode_text_string().unwrap();
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("x_total{") && l.ends_with(" 7")).count(),
+            4,
+            "{text}"
+        );
     }
 
     #[test]
