@@ -12,6 +12,10 @@
 //! its start; one comparison with that bound finishes the count. The result is exactly Go's
 //! `sort.SearchFloat64s(bounds, frac)` (the tests compare the two at every bound, next to it
 //! and at random).
+//!
+//! It all works on the value's bits, with no float made or compared: every `frac` and every
+//! bound share one exponent, so they compare as their significands (the mantissa with its
+//! leading 1) do, and the top `s + 2` bits of the significand are the step's place in the table.
 
 use super::native_bounds::BOUNDS;
 
@@ -19,39 +23,45 @@ use super::native_bounds::BOUNDS;
 const MANTISSA_BITS: u32 = 52;
 const MANTISSA: u64 = (1 << MANTISSA_BITS) - 1;
 
-/// For one step of the mantissa: the bounds below its start, and the first bound at or above
-/// its start (1.0, above every mantissa, when there is none).
+/// The significand's leading bit, implicit in an `f64`'s bits.
+const LEADING: u64 = 1 << MANTISSA_BITS;
+
+/// For one step of the mantissa: the bounds below its start, and the significand of the first
+/// bound at or above its start (`2 * LEADING`, above every significand, when there is none).
 #[derive(Clone, Copy, Debug)]
 struct Step {
-    bound: f64,
+    bound: u64,
     below: u32,
 }
 
-/// Steps of schema `s` (1 to 8) start at `(1 << (s + 1)) - 4`: 4 for schema 1, 512 for 8.
-const STEPS: usize = (1 << 10) - 4;
+/// Steps of schema `s` (1 to 8) sit at `2^(s+1)..2^(s+2)` (4 to 8 for schema 1, 512 to 1024
+/// for 8): a significand's top `s + 2` bits are its step's index, with no offset to add.
+const STEPS: usize = 1 << 10;
 
-const fn step_start(schema: u32) -> usize {
-    (1 << (schema + 1)) - 4
+/// The significand of `frac` (in `[0.5, 1)`), from its bits: within that range, ordered as
+/// the values are. (Only the mantissa field of `frac_bits` is read.)
+#[inline(always)]
+const fn significand(frac_bits: u64) -> u64 {
+    (frac_bits & MANTISSA) | LEADING
 }
 
 /// The step tables of schemas 1 to 8, computed from Go's bounds at compile time.
 static TABLE: [Step; STEPS] = {
-    let mut table = [Step { bound: 1.0, below: 0 }; STEPS];
+    let mut table = [Step { bound: 2 * LEADING, below: 0 }; STEPS];
     let mut schema = 1;
     while schema <= 8 {
         let bounds = BOUNDS[schema as usize];
         let steps = 1usize << (schema + 1);
         let mut j = 0;
         while j < steps {
-            // The step's start, 0.5 + j * 2^-(s+2): exact, as its bits show.
-            let start =
-                f64::from_bits((1022 << MANTISSA_BITS) | ((j as u64) << (MANTISSA_BITS - schema - 1)));
+            // The step's start, 0.5 + j * 2^-(s+2), as a significand.
+            let start = LEADING | ((j as u64) << (MANTISSA_BITS - schema - 1));
             let mut below = 0;
-            while below < bounds.len() && bounds[below] < start {
+            while below < bounds.len() && significand(bounds[below].to_bits()) < start {
                 below += 1;
             }
-            let bound = if below < bounds.len() { bounds[below] } else { 1.0 };
-            table[step_start(schema) + j] = Step { bound, below: below as u32 };
+            let bound = if below < bounds.len() { significand(bounds[below].to_bits()) } else { 2 * LEADING };
+            table[steps + j] = Step { bound, below: below as u32 };
             j += 1;
         }
         schema += 1;
@@ -99,40 +109,48 @@ fn ldexp(mut x: f64, mut e: i32) -> f64 {
     x * pow2(e)
 }
 
-/// How many of schema `schema`'s bounds (1 to 8) lie below `frac` (in `[0.5, 1)`): Go's
-/// `sort.SearchFloat64s(nativeHistogramBounds[schema], frac)`.
-#[inline]
-fn bounds_below(frac: f64, schema: u32) -> i32 {
-    let j = (frac.to_bits() & MANTISSA) >> (MANTISSA_BITS - schema - 1);
-    #[allow(clippy::cast_possible_truncation)] // below 2^9
-    let step = TABLE[step_start(schema) + j as usize];
+/// How many of schema `schema`'s bounds (1 to 8) lie below the `frac` (in `[0.5, 1)`) whose
+/// bits are `frac_bits`: Go's `sort.SearchFloat64s(nativeHistogramBounds[schema], frac)`.
+#[inline(always)]
+fn bounds_below(frac_bits: u64, schema: u32) -> i32 {
+    let sig = significand(frac_bits);
+    // Below `2^(schema + 2)`, within `STEPS` for every schema there is: the mask only lets
+    // the compiler drop the bounds check.
+    #[allow(clippy::cast_possible_truncation)]
+    let step = TABLE[(sig >> (MANTISSA_BITS - schema - 1)) as usize & (STEPS - 1)];
     #[allow(clippy::cast_possible_wrap)] // at most 256
     let below = step.below as i32;
-    below + i32::from(step.bound < frac)
+    below + i32::from(step.bound < sig)
 }
 
 /// The bucket key of `|v|` (positive, finite or infinite) at `schema` (-4 to 8).
 #[inline(always)] // Once per observation: a call costs as much as the table lookup.
 pub(crate) fn key(abs: f64, schema: i32) -> i32 {
+    let bits = abs.to_bits();
     // One check for both rare cases, infinity (exponent field all ones) and subnormals (all
-    // zeros): the exponent field minus one wraps past `0x7fd` for exactly those two.
-    let raw_exp = (abs.to_bits() >> MANTISSA_BITS) & 0x7ff;
+    // zeros): the exponent field minus one wraps past `0x7fd` for exactly those two. (`abs`
+    // has no sign bit; were it set, the field would read above `0x7ff` and go there too.)
+    let raw_exp = bits >> MANTISSA_BITS;
     if raw_exp.wrapping_sub(1) >= 0x7fe {
         return key_extreme(abs, schema);
     }
-    let (frac, exp) = frexp_normal(abs.to_bits());
-    key_of(frac, exp, schema)
+    // `abs = frac * 2^exp` with `frac` in `[0.5, 1)`, and `frac` has `abs`' mantissa bits.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // an 11-bit field
+    let exp = raw_exp as i32 - 1022;
+    key_of(bits, exp, schema)
 }
 
-/// The key of `frac * 2^exp` (`frac` in `[0.5, 1)`) at `schema`.
+/// The key of `frac * 2^exp` at `schema`, where `frac` (in `[0.5, 1)`) has the mantissa bits
+/// of `frac_bits` (its other bits are not read).
 #[inline(always)]
-fn key_of(frac: f64, exp: i32, schema: i32) -> i32 {
+fn key_of(frac_bits: u64, exp: i32, schema: i32) -> i32 {
     if schema > 0 {
         #[allow(clippy::cast_sign_loss)] // positive here
         let s = schema as u32;
-        bounds_below(frac, s) + ((exp - 1) << s)
+        bounds_below(frac_bits, s) + ((exp - 1) << s)
     } else {
-        let k = if frac == 0.5 { exp - 1 } else { exp };
+        // `frac` is 0.5 exactly when its mantissa bits are zero.
+        let k = if frac_bits & MANTISSA == 0 { exp - 1 } else { exp };
         let offset = (1 << -schema) - 1;
         (k + offset) >> -schema
     }
@@ -147,7 +165,7 @@ fn key_extreme(abs: f64, schema: i32) -> i32 {
         return key(f64::MAX, schema) + 1;
     }
     let (frac, exp) = frexp(abs);
-    key_of(frac, exp, schema)
+    key_of(frac.to_bits(), exp, schema)
 }
 
 /// The upper bound of bucket `key` at `schema` (Go's `getLe`), with the bucket that holds
@@ -195,11 +213,13 @@ mod tests {
         for schema in 1..=8u32 {
             let steps = 1usize << (schema + 1);
             for (i, b) in BOUNDS[schema as usize].iter().enumerate() {
-                let j = (b.to_bits() & MANTISSA) >> (MANTISSA_BITS - schema - 1);
-                let step = TABLE[step_start(schema) + j as usize];
+                let sig = significand(b.to_bits());
+                let at = (sig >> (MANTISSA_BITS - schema - 1)) as usize;
+                assert!((steps..2 * steps).contains(&at), "schema {schema} bound {i}: step {at}");
+                let step = TABLE[at];
                 assert_eq!(step.below as usize, i, "schema {schema} bound {i}: {b}");
-                assert_eq!(step.bound, *b);
-                assert!((j as usize) < steps);
+                assert_eq!(step.bound, sig);
+                assert_eq!(f64::from_bits(sig & MANTISSA | 1022 << MANTISSA_BITS), *b, "{b} is in [0.5, 1)");
             }
         }
     }
