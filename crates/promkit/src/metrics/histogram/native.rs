@@ -193,16 +193,33 @@ impl NativeCells {
 
     pub(crate) fn observe(&self, classic_bucket: usize, v: f64) {
         let shard = &self.shards[crate::sync::thread_index() & self.mask];
-        let created = {
-            let mut s = shard.lock();
-            Self::apply(&mut s, classic_bucket, v, &self.schema, &self.zero_threshold)
+        // The usual case takes the free shard at once; waiting for a held one and counting a
+        // newly populated bucket are calls of their own, so it saves fewer registers.
+        let created = match shard.try_lock() {
+            Some(mut s) => Self::apply(&mut s, classic_bucket, v, &self.schema, &self.zero_threshold),
+            None => self.observe_waiting(shard, classic_bucket, v),
         };
         if created {
-            // Relaxed: the count only triggers the limit check, which re-counts under locks.
-            let n = self.populated.fetch_add(1, Ordering::Relaxed) + 1;
-            if self.options.max_buckets > 0 && n > self.options.max_buckets {
-                self.limit(classic_bucket, v);
-            }
+            self.populated_one(classic_bucket, v);
+        }
+    }
+
+    /// [`observe`](Self::observe) when the shard is held (by a scrape, the bucket limit, or
+    /// another thread on the same shard): waits for it.
+    #[cold]
+    #[inline(never)]
+    fn observe_waiting(&self, shard: &ShardLock, classic_bucket: usize, v: f64) -> bool {
+        Self::apply(&mut shard.lock(), classic_bucket, v, &self.schema, &self.zero_threshold)
+    }
+
+    /// Counts a newly populated sparse bucket, and applies the bucket limit when it is passed.
+    #[cold]
+    #[inline(never)]
+    fn populated_one(&self, classic_bucket: usize, v: f64) {
+        // Relaxed: the count only triggers the limit check, which re-counts under locks.
+        let n = self.populated.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.options.max_buckets > 0 && n > self.options.max_buckets {
+            self.limit(classic_bucket, v);
         }
     }
 
