@@ -139,7 +139,7 @@
 //! contention, so two threads on one series cost about what one does (14.8 ns per
 //! `with_label_values(..)?.inc()` on the host above). A lookup of a new label set creates the
 //! series: its escaped key and its state are allocated once (a labelled counter series holds
-//! about 57 bytes, a histogram with the 11 default buckets about 170), so cap families whose
+//! about 57 bytes, a histogram with the 11 default buckets about 120), so cap families whose
 //! values come from outside with [`max_series`](Builder::max_series). A scrape writes about
 //! 17 ns per counter series in the text format.
 //!

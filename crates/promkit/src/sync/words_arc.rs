@@ -4,8 +4,8 @@
 //! first observer's shard: a run of atomic words whose length the buckets decide. As an `Arc`
 //! of the header holding a `Box<[AtomicU64]>`, that is two allocations, a pointer and a length
 //! in the header, and two malloc headers: with Go's default buckets a 56-byte block in a
-//! 64-byte chunk and a 112-byte one in a 128-byte chunk. Here it is one 136-byte block in a
-//! 144-byte chunk, behind one 8-byte pointer, and the header says how many words follow it,
+//! 64-byte chunk and a 64-byte one in an 80-byte chunk. Here it is one 88-byte block in a
+//! 96-byte chunk, behind one 8-byte pointer, and the header says how many words follow it,
 //! so no length is stored either (`triomphe::ThinArc` keeps one).
 //!
 //! The count's orderings are `std::sync::Arc`'s: a relaxed increment on clone, a release
@@ -212,10 +212,10 @@ mod tests {
     }
 
     #[test]
-    fn a_default_histograms_state_is_one_block_of_136_bytes() {
-        // The count, two header words and fourteen words: the figure the module docs give.
-        let (block, offset) = layout::<[u64; 2]>(14);
-        assert_eq!((block.size(), offset), (136, 24));
+    fn a_default_histograms_state_is_one_block_of_88_bytes() {
+        // The count, two header words and eight words: the figure the module docs give.
+        let (block, offset) = layout::<[u64; 2]>(8);
+        assert_eq!((block.size(), offset), (88, 24));
         // A header that ends unaligned for the words is padded, not overlapped.
         let (block, offset) = layout::<u32>(2);
         assert_eq!((block.size(), offset), (32, 16));

@@ -30,8 +30,9 @@ use crate::sync::{AtomicU64, OnceBox, fence};
 /// Words per cache line.
 const LINE: usize = 8;
 /// Word 0 of a locked shard is its lock; of the owner's shard, the owner's tag in the high
-/// half and the sequence in the low half. Word 1 is the sum's bits, then one count per bucket
-/// and `+Inf`.
+/// half and the sequence in the low half. Word 1 is the sum's bits, then the counts of the
+/// buckets and `+Inf`: one per word in a locked shard, two per word in the owner's (see
+/// [`words`]).
 const LOCK: usize = 0;
 const SUM: usize = 1;
 const FIRST_BUCKET: usize = 2;
@@ -44,10 +45,36 @@ const SEQUENCE: u64 = (1 << TAG_SHIFT) - 1;
 /// the (empty) shard at once.
 const NO_OWNER: u64 = SEQUENCE << TAG_SHIFT;
 
-/// Words in a shard of a histogram with `finite_buckets` bounds: word 0, the sum, one count
-/// per bucket and `+Inf`. The owner's shard is this many words.
+/// Bits in half a word: an owner's count takes half a word.
+const HALF: u32 = 32;
+const HALF_MAX: u64 = (1 << HALF) - 1;
+/// What one carry counts: 2³¹ observations, as many as the owner makes in one turn of its
+/// sequence (two steps each).
+const CARRY_SHIFT: u32 = 31;
+const CARRY: u64 = 1 << CARRY_SHIFT;
+
+/// Words in the owner's shard of a histogram with `finite_buckets` bounds: word 0, the sum,
+/// and the counts of the buckets and `+Inf` two to a word, bucket `i` in the low half of word
+/// `2 + i / 2` for an even `i`, the high half for an odd one. With Go's default buckets the
+/// shard is 64 bytes where a word per count took 112: the histogram's state is one 88-byte
+/// block, and a family of many series is a third smaller.
+///
+/// A half never fills, and the owner never checks one. Its sequence turns over once every
+/// 2³¹ observations; as it does, at the end of that observation, the owner moves 2³¹ out of
+/// every half that holds that many into the half's carry, in the shared state (made then).
+/// After that move every half holds less than 2³¹, and the 2³¹ observations to the next
+/// turn add at most 2³¹ to it; before the first turn, a half counts at most 2³¹. A scrape
+/// adds the carries, read in the same section as the halves.
 pub(crate) fn words(finite_buckets: usize) -> usize {
-    FIRST_BUCKET + finite_buckets + 1
+    // (finite_buckets + 1) counts, two to a word, rounded up.
+    FIRST_BUCKET + finite_buckets / 2 + 1
+}
+
+/// Words of a locked shard, given the owner's shard's: the lock, the sum and a whole word for
+/// each half of the owner's. A locked shard is made only when several threads observe, so its
+/// counts take a word each and never carry.
+fn locked_words(owner_words: usize) -> usize {
+    FIRST_BUCKET + 2 * (owner_words - FIRST_BUCKET)
 }
 
 /// Marks an owner's shard (`words` long, all zero) as one nobody owns.
@@ -98,6 +125,10 @@ pub(crate) struct Shared {
     /// One padded shard per CPU slot, made on the first collision on `second`, or at once for
     /// a histogram built with a fixed number of shards.
     spread: OnceBox<Shards>,
+    /// One count per half of the owner's shard, of the [`CARRY`]s moved out of it, made the
+    /// first time one is (see [`words`]). Written by the owner only, inside its write section,
+    /// so a scrape reads them together with the shard.
+    carries: OnceBox<Box<[AtomicU64]>>,
 }
 
 /// Cache-line-aligned locked shards.
@@ -157,14 +188,15 @@ impl Shared {
             applied: AtomicU64::new(0),
             second: OnceBox::new(),
             spread: OnceBox::new(),
+            carries: OnceBox::new(),
         }
     }
 
-    /// The shared state of a histogram with `shards` locked shards of `used` words from the
-    /// start, which keeps them and has no owner.
-    pub(crate) fn fixed(used: usize, shards: usize) -> Self {
+    /// The shared state of a histogram with `finite_buckets` bounds and `shards` locked
+    /// shards from the start, which keeps them and has no owner.
+    pub(crate) fn fixed(finite_buckets: usize, shards: usize) -> Self {
         let shared = Self::new();
-        shared.spread.get_or_init(|| Shards::new(used, shards));
+        shared.spread.get_or_init(|| Shards::new(locked_words(words(finite_buckets)), shards));
         shared
     }
 
@@ -188,14 +220,27 @@ fn tag_of(index: usize) -> u64 {
     if tag < SEQUENCE { tag } else { u64::MAX }
 }
 
-/// Adds one observation to a shard's bucket and sum, with plain loads and stores: the caller
-/// holds the shard's lock or is its owner inside a write section.
+/// Adds one observation to a locked shard's bucket and sum, with plain loads and stores: the
+/// caller holds the shard's lock.
 #[inline(always)]
 fn bump(shard: &[AtomicU64], bucket: usize, v: f64) {
     let b = &shard[FIRST_BUCKET + bucket];
     b.store(b.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    add_to_sum(shard, v);
+}
+
+/// Adds `v` to a shard's sum, with a plain load and store (the caller alone writes the shard).
+#[inline(always)]
+fn add_to_sum(shard: &[AtomicU64], v: f64) {
     let s = &shard[SUM];
     s.store((f64::from_bits(s.load(Ordering::Relaxed)) + v).to_bits(), Ordering::Relaxed);
+}
+
+/// Where bucket `bucket`'s count sits in the owner's shard: its word's index and the shift of
+/// its half.
+#[inline(always)]
+fn half_of(bucket: usize) -> (usize, u32) {
+    (FIRST_BUCKET + bucket / 2, if bucket.is_multiple_of(2) { 0 } else { HALF })
 }
 
 impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
@@ -212,9 +257,14 @@ impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
         Self { first, slot }
     }
 
-    /// Words in a shard: word 0, the sum and the buckets.
+    /// Words a locked shard uses.
     fn used(self) -> usize {
-        self.first.len()
+        locked_words(self.first.len())
+    }
+
+    /// Halves in the owner's shard: one per bucket and `+Inf`, and one more if they are odd.
+    fn halves(self) -> usize {
+        2 * (self.first.len() - FIRST_BUCKET)
     }
 
     fn shared(self) -> &'a Shared {
@@ -263,12 +313,11 @@ impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
         // classic observe on a virtualised AMD EPYC).
         let first = self.first;
         let word = &first[LOCK];
-        let tag = w & !SEQUENCE;
-        let next = |by: u64| tag | (w.wrapping_add(by) & SEQUENCE);
         // An odd sequence, then a Release fence: a scrape that reads any store below also
         // reads this sequence or a later one (its Acquire fence pairs with this fence), so it
-        // retries rather than keep a torn read.
-        word.store(next(1), Ordering::Relaxed);
+        // retries rather than keep a torn read. `w`'s sequence is even: adding one leaves the
+        // tag alone.
+        word.store(w + 1, Ordering::Relaxed);
         fence(Ordering::Release);
         if let Some(shared) = shared {
             // A reset asked for the shard to be zeroed: do it first. Relaxed: the generation
@@ -277,13 +326,52 @@ impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
             let generation = shared.generation.load(Ordering::Relaxed);
             if shared.applied.load(Ordering::Relaxed) != generation {
                 first[SUM..].iter().for_each(|c| c.store(0, Ordering::Relaxed));
+                if let Some(carries) = shared.carries.get() {
+                    carries.iter().for_each(|c| c.store(0, Ordering::Relaxed));
+                }
                 shared.applied.store(generation, Ordering::Relaxed);
             }
         }
-        bump(first, bucket, v);
+        // No half is full (see `words`): the add stays inside it.
+        let (at, shift) = half_of(bucket);
+        let count = &first[at];
+        count.store(count.load(Ordering::Relaxed) + (1 << shift), Ordering::Relaxed);
+        add_to_sum(first, v);
+        let next = w.wrapping_add(2);
+        #[allow(clippy::cast_possible_truncation)] // the sequence is the low half
+        if next as u32 == 0 {
+            return self.turn(next);
+        }
         // Release: the stores above happen-before a scrape's Acquire load of this even
         // sequence.
-        word.store(next(2), Ordering::Release);
+        word.store(next, Ordering::Release);
+    }
+
+    /// The end of the owner's write section when its sequence turns over (once every 2³¹
+    /// observations): moves [`CARRY`] out of every half that holds as much into its carry,
+    /// made with the shared state the first time, so no half can fill before the next turn
+    /// (see [`words`]). Then ends the section with `next`, the sequence plus two, whose carry
+    /// out of the low half it takes back from the tag.
+    #[cold]
+    #[inline(never)]
+    fn turn(self, next: u64) {
+        let halves = self.halves();
+        let mut carries = None;
+        for i in 0..halves {
+            let (at, shift) = half_of(i);
+            // Relaxed: only the owner writes its shard and its carries, inside the write
+            // section, whose sequence orders them for scrapes.
+            let w = self.first[at].load(Ordering::Relaxed);
+            if (w >> shift) & HALF_MAX >= CARRY {
+                let carries: &[AtomicU64] = carries.get_or_insert_with(|| {
+                    self.shared().carries.get_or_init(|| (0..halves).map(|_| AtomicU64::new(0)).collect())
+                });
+                carries[i].store(carries[i].load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                self.first[at].store(w - (CARRY << shift), Ordering::Relaxed);
+            }
+        }
+        // Release, as at the end of any write section.
+        self.first[LOCK].store(next - (1 << TAG_SHIFT), Ordering::Release);
     }
 
     /// Any other thread's observation: into a locked shard.
@@ -344,10 +432,11 @@ impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
         shared.spread.get_or_init(|| Shards::new(self.used(), crate::sync::cpu_slots())).lock_own(index)
     }
 
-    /// Reads all shards into `cumulative` (one entry per bucket and `+Inf`) and returns the sum.
-    pub(crate) fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
+    /// Reads all shards into `cumulative` (one entry for each of the `finite_buckets` and
+    /// `+Inf`) and returns the sum.
+    pub(crate) fn read(&self, cumulative: &mut Vec<u64>, finite_buckets: usize) -> f64 {
         cumulative.clear();
-        cumulative.resize(self.used() - FIRST_BUCKET, 0);
+        cumulative.resize(finite_buckets + 1, 0);
         let shared = self.slot.shared();
         // A disowned shard is never written, so it reads as empty, at once.
         let mut sum = self.read_first(shared, cumulative);
@@ -381,8 +470,16 @@ impl<'a, S: SharedSlot + ?Sized> Cells<'a, S> {
             // loads below see that section's stores.
             let before = word.load(Ordering::Acquire);
             if before & 1 == 0 {
-                for (c, w) in counts.iter_mut().zip(&self.first[FIRST_BUCKET..]) {
-                    *c = w.load(Ordering::Relaxed);
+                for (i, c) in counts.iter_mut().enumerate() {
+                    let (at, shift) = half_of(i);
+                    *c = (self.first[at].load(Ordering::Relaxed) >> shift) & HALF_MAX;
+                }
+                // Looked up on every attempt: the owner makes the shared state and the
+                // carries inside a write section, which a retry follows.
+                if let Some(carries) = self.slot.shared().and_then(|s| s.carries.get()) {
+                    for (c, carried) in counts.iter_mut().zip(carries.iter()) {
+                        *c += carried.load(Ordering::Relaxed) << CARRY_SHIFT;
+                    }
                 }
                 let sum = f64::from_bits(self.first[SUM].load(Ordering::Relaxed));
                 let applied = shared.map(|s| s.applied.load(Ordering::Relaxed));
@@ -488,6 +585,7 @@ fn yield_now() {
 pub(super) struct Owned {
     first: Box<[AtomicU64]>,
     shared: OnceBox<Shared>,
+    finite_buckets: usize,
 }
 
 #[cfg(test)]
@@ -505,11 +603,11 @@ impl SharedSlot for OnceBox<Shared> {
 impl Owned {
     /// Cells for `finite_buckets` bounds, with `fixed` locked shards or an owner's shard.
     pub(super) fn new(finite_buckets: usize, fixed: Option<usize>) -> Self {
-        let used = words(finite_buckets);
-        let owned = Self { first: (0..used).map(|_| AtomicU64::new(0)).collect(), shared: OnceBox::new() };
+        let first = (0..words(finite_buckets)).map(|_| AtomicU64::new(0)).collect();
+        let owned = Self { first, shared: OnceBox::new(), finite_buckets };
         if let Some(n) = fixed {
             disown(&owned.first);
-            owned.shared.get_or_init(|| Shared::fixed(used, n));
+            owned.shared.get_or_init(|| Shared::fixed(finite_buckets, n));
         }
         owned
     }
@@ -518,12 +616,32 @@ impl Owned {
         Cells::new(&self.first, &self.shared)
     }
 
+    /// Bucket `bucket`'s half-word count in the owner's shard, without its carries.
+    fn owners_half(&self, bucket: usize) -> u64 {
+        let (at, shift) = half_of(bucket);
+        (self.first[at].load(Ordering::Relaxed) >> shift) & HALF_MAX
+    }
+
+    /// Sets the owner's sequence so that its next observation turns it over.
+    fn turns_next(&self) {
+        let tag = self.first[LOCK].load(Ordering::Relaxed) & !SEQUENCE;
+        self.first[LOCK].store(tag | (SEQUENCE - 1), Ordering::Relaxed);
+    }
+
+    /// Sets bucket `bucket`'s half-word count in the owner's shard, as `n` observations by
+    /// the owner would have (their sum aside): how the tests reach a full half quickly.
+    fn set_owners_half(&self, bucket: usize, n: u64) {
+        let (at, shift) = half_of(bucket);
+        let w = self.first[at].load(Ordering::Relaxed);
+        self.first[at].store((w & !(HALF_MAX << shift)) | (n << shift), Ordering::Relaxed);
+    }
+
     pub(super) fn observe(&self, bucket: usize, v: f64) {
         self.cells().observe(bucket, v);
     }
 
     pub(super) fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
-        self.cells().read(cumulative)
+        self.cells().read(cumulative, self.finite_buckets)
     }
 
     pub(super) fn reset(&self) {
@@ -569,7 +687,8 @@ mod tests {
             c.observe(i % 12, 1.0);
         }
         assert!(c.shared.get().is_none(), "made shared state without a second thread");
-        assert_eq!(c.first.len(), 2 + 12, "word 0, the sum and twelve buckets");
+        assert_eq!(c.first.len(), 2 + 6, "word 0, the sum and twelve buckets two to a word");
+        assert_eq!(c.owners_half(11), 83, "bucket 11 counts in the high half of the last word");
         let w = c.first[LOCK].load(Ordering::Relaxed);
         assert_eq!(w >> TAG_SHIFT, tag_of(crate::sync::thread_index()), "the first observer owns the shard");
         assert_eq!(w & SEQUENCE, 2000, "two sequence steps per observation, even between them");
@@ -593,6 +712,47 @@ mod tests {
     }
 
     #[test]
+    fn each_turn_of_the_sequence_moves_full_halves_into_carries_exactly() {
+        // Three counts: buckets 0 and 1 share a word, `+Inf` has the low half of the next.
+        let c = Owned::new(2, None);
+        assert_eq!(c.first.len(), 2 + 2);
+        c.observe(1, 1.0);
+        c.set_owners_half(0, CARRY - 1);
+        c.turns_next();
+        c.observe(1, 1.0);
+        assert!(c.shared.get().is_none(), "a turn made carries with no half at 2^31");
+        assert_eq!((c.owners_half(0), c.owners_half(1)), (CARRY - 1, 2));
+        // The most a half can hold as a turn comes, one just past a carry, and one that
+        // reaches a carry with the turning observation.
+        c.set_owners_half(1, CARRY + 4);
+        c.set_owners_half(2, HALF_MAX);
+        c.turns_next();
+        c.observe(0, 1.0);
+        assert_eq!((c.owners_half(0), c.owners_half(1), c.owners_half(2)), (0, 4, CARRY - 1));
+        let carries = c.shared.get().and_then(|s| s.carries.get()).expect("the turn made the carries");
+        let carried = || carries.iter().map(|k| k.load(Ordering::Relaxed)).collect::<Vec<u64>>();
+        assert_eq!(carried(), [1, 1, 1, 0], "one carry per half, the unused fourth one included");
+        c.observe(2, 1.0);
+        let mut out = Vec::new();
+        assert_eq!(c.read(&mut out), 4.0);
+        assert_eq!(out, [CARRY, CARRY + CARRY + 4, CARRY + CARRY + 4 + HALF_MAX + 1]);
+        c.turns_next();
+        c.observe(1, 1.0);
+        assert_eq!(carried(), [1, 1, 2, 0]);
+        assert_eq!((c.owners_half(0), c.owners_half(1), c.owners_half(2)), (0, 5, 0));
+        assert_eq!(c.read(&mut out), 5.0, "a turn changes no count");
+        assert_eq!(out, [CARRY, CARRY + CARRY + 5, CARRY + CARRY + 5 + HALF_MAX + 1]);
+        elsewhere(|| c.observe(2, 0.5));
+        assert_eq!(c.read(&mut out), 5.5, "a locked shard adds to the carried counts");
+        assert_eq!(out[2], CARRY + CARRY + 5 + HALF_MAX + 2);
+        elsewhere(|| c.reset());
+        c.observe(1, 2.0);
+        assert_eq!(carried(), [0, 0, 0, 0], "the owner zeroed its carries with its shard");
+        assert_eq!(c.read(&mut out), 2.0);
+        assert_eq!(out, [0, 1, 1]);
+    }
+
+    #[test]
     fn other_threads_share_a_locked_shard_and_spread_when_they_collide() {
         let c = Owned::new(1, None);
         c.observe(0, 1.0);
@@ -612,7 +772,7 @@ mod tests {
             (0..=spread.mask).map(|i| spread.shard(i)[FIRST_BUCKET + 1].load(Ordering::Relaxed)).sum();
         assert_eq!(total, 1, "the colliding observation went to a spread shard");
         c.observe(1, 4.0);
-        assert_eq!(c.first[FIRST_BUCKET + 1].load(Ordering::Relaxed), 1, "the owner keeps its own shard");
+        assert_eq!(c.owners_half(1), 1, "the owner keeps its own shard");
         let mut out = Vec::new();
         assert_eq!(c.read(&mut out), 12.0);
         assert_eq!(out, [1, 4]);
@@ -630,7 +790,7 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(c.read(&mut out), 0.0, "scrapes count the owner's shard as empty");
         assert_eq!(out, [0, 0]);
-        assert_eq!(c.first[FIRST_BUCKET].load(Ordering::Relaxed), 1, "only the owner writes its shard");
+        assert_eq!((c.owners_half(0), c.owners_half(1)), (1, 1), "only the owner writes its shard");
         c.observe(1, 4.0);
         assert_eq!(c.read(&mut out), 4.0, "the owner zeroed its shard before counting");
         assert_eq!(out, [0, 1]);
@@ -678,7 +838,7 @@ mod tests {
             NO_OWNER,
             "nobody owns a fixed-shard histogram's first shard"
         );
-        assert_eq!(c.first[FIRST_BUCKET].load(Ordering::Relaxed), 0, "the first shard stays empty");
+        assert!(c.first[SUM..].iter().all(|w| w.load(Ordering::Relaxed) == 0), "the first shard stays empty");
         let mut out = Vec::new();
         assert_eq!(c.read(&mut out), 1.0);
         assert_eq!(out, [1, 1]);
@@ -791,6 +951,38 @@ mod loom_tests {
             resetter.join().unwrap();
             let after = whole(&cells);
             assert!(after != (1, 0), "the first observation survived a reset the second did not");
+        });
+    }
+
+    /// The owner's sequence turning over while a scrape reads: a full half's move into its
+    /// carry (made then, with the shared state) is seen whole or not at all, on the first
+    /// attempt or on a retry.
+    #[test]
+    fn loom_a_carry_is_never_read_torn() {
+        check(|| {
+            let cells = Arc::new(Owned::new(1, None));
+            cells.set_owners_half(0, HALF_MAX);
+            let c = Arc::clone(&cells);
+            let owner = loom::thread::spawn(move || {
+                // Claims the shard with a sequence about to turn over (see `claim`).
+                let tag = tag_of(crate::sync::thread_index()) << TAG_SHIFT;
+                let turning = tag | (SEQUENCE - 1);
+                assert!(
+                    c.first[LOCK].compare_exchange(0, turning, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+                );
+                c.observe(1, 1.0);
+            });
+            let mut out = Vec::new();
+            let sum = cells.read(&mut out);
+            match out[1] - out[0] {
+                0 => assert_eq!((out[0], sum), (HALF_MAX, 0.0)),
+                1 => assert_eq!((out[0], sum), (HALF_MAX, 1.0)),
+                n => panic!("torn read: {out:?}, {n} in bucket 1"),
+            }
+            owner.join().unwrap();
+            assert_eq!(cells.read(&mut out), 1.0);
+            assert_eq!(out, [HALF_MAX, HALF_MAX + 1]);
+            assert_eq!(cells.owners_half(0), CARRY - 1, "the turn moved a carry out");
         });
     }
 

@@ -58,7 +58,7 @@ pub struct Histogram {
 }
 
 /// What a histogram keeps besides its first shard: 16 bytes, so with the count and Go's
-/// default buckets' fourteen words the whole state is one 136-byte block.
+/// default buckets' eight words the whole state is one 88-byte block.
 #[derive(Debug)]
 struct Core {
     buckets: Buckets,
@@ -139,7 +139,6 @@ impl Histogram {
         };
         // Built now, so no observation pays for it.
         buckets.search();
-        let used = cells::words(buckets.len());
         let extras = match (&options.native, fixed) {
             (Some(n), _) => Some(Extras {
                 native: Some(Box::new(native::NativeCells::new(
@@ -149,7 +148,7 @@ impl Histogram {
                 ))),
                 ..Extras::new(Shared::new())
             }),
-            (None, Some(n)) => Some(Extras::new(Shared::fixed(used, n))),
+            (None, Some(n)) => Some(Extras::new(Shared::fixed(buckets.len(), n))),
             (None, None) => None,
         };
         let core = WordsArc::new(Core { buckets, extras: CreatedOnce::new(unix_now()) });
@@ -259,7 +258,7 @@ impl Histogram {
     fn read(&self, cumulative: &mut Vec<u64>) -> f64 {
         match self.native_cells() {
             Some(n) => n.read(cumulative),
-            None => self.cells().read(cumulative),
+            None => self.cells().read(cumulative, self.core.header().buckets.len()),
         }
     }
 }
@@ -320,6 +319,15 @@ impl Metric for Histogram {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_default_histogram_trails_eight_words_after_its_header() {
+        // Word 0, the sum and twelve counts two to a word: with the count and the header's two
+        // words, the 88-byte block of `WordsArc`'s docs.
+        let h = Histogram::with_options(&HistogramOptions::default());
+        assert_eq!(h.core.words().len(), 8);
+        assert_eq!(std::mem::size_of::<Core>(), 16);
+    }
 
     #[test]
     fn observations_land_in_the_right_buckets() {
