@@ -121,27 +121,27 @@
 //! forms take no lock, and a lookup repeated from one thread is served by that thread's cache
 //! without one; the forms differ in what they do before the update. The times are this
 //! workspace's criterion figures on a 2-core Intel Xeon where a bare relaxed `fetch_add` took
-//! 7.4 ns (`BENCHMARKS.md` in the repository has them beside the other Rust crates'); on your
+//! 6.2 ns (`BENCHMARKS.md` in the repository has them beside the other Rust crates'); on your
 //! machine, compare them with each other.
 //!
 //! | form | before the update | time | use it when |
 //! |---|---|---:|---|
-//! | a resolved handle: `let ok = family.with_label_values(&[..])?.to_owned();` once, then `ok.inc()` | nothing: one relaxed atomic add | 5.3 ns | the label values are known up front (routes, outcomes): resolve at start-up and keep the handle |
+//! | a resolved handle: `let ok = family.with_label_values(&[..])?.to_owned();` once, then `ok.inc()` | nothing: one relaxed atomic add | 5.4 ns | the label values are known up front (routes, outcomes): resolve at start-up and keep the handle |
 //! | [`Counter::local`] | nothing: a plain load and store on the thread's own cache line | 0.3 ns | one thread counts in a tight loop (a worker's items) |
-//! | [`TypedFamily::with`] over enums | an array index | 7.3 ns | the labels are enums or `bool`s: the values cannot be misspelt either |
-//! | [`Family::with_series`] | a lookup in the calling thread's cache: hash and compare the values | 13.5 ns | the values arrive with each request (method, status) |
-//! | `family.with_label_values(&[..])?.inc()` | the same lookup, and a guard borrowed from the cache | 15.4 ns | as above, when a handle reads better than a closure |
-//! | [`Histogram::observe`] | a bucket search; plain stores under a sequence lock from the first thread that observes it, a compare-and-swap from others | 4.2 ns | latencies and sizes, aggregatable across instances |
-//! | [`Histogram::observe`] with [native buckets](Builder::native) | the bucket's key from the value's exponent, and a shard lock | 10 ns | as above, with no bucket bounds to choose up front (scraped as protobuf) |
-//! | [`Summary::observe`] | an append to the buffer of the thread's shard, under that shard's own lock; the quantile work is done in batches and at scrape | 25.8 ns | per-instance quantiles you will not aggregate |
+//! | [`TypedFamily::with`] over enums | an array index | 7.8 ns | the labels are enums or `bool`s: the values cannot be misspelt either |
+//! | [`Family::with_series`] | a lookup in the calling thread's cache: hash and compare the values | 14.9 ns | the values arrive with each request (method, status) |
+//! | `family.with_label_values(&[..])?.inc()` | the same lookup, and a guard borrowed from the cache | 15.8 ns | as above, when a handle reads better than a closure |
+//! | [`Histogram::observe`] | a bucket search; plain stores under a sequence lock from the first thread that observes it, a compare-and-swap from others | 5.0 ns | latencies and sizes, aggregatable across instances |
+//! | [`Histogram::observe`] with [native buckets](Builder::native) | the bucket's key from the value's exponent, and a shard lock | 9.3 ns | as above, with no bucket bounds to choose up front (scraped as protobuf) |
+//! | [`Summary::observe`] | an append to the buffer of the thread's shard, under that shard's own lock; the quantile work is done in batches and at scrape | 25.9 ns | per-instance quantiles you will not aggregate |
 //!
 //! A counter that several threads add to at once spreads itself over per-CPU cells on first
-//! contention, so two threads on one series cost about what one does (14.8 ns per
+//! contention, so two threads on one series cost about what one does (17.2 ns per
 //! `with_label_values(..)?.inc()` on the host above). A lookup of a new label set creates the
 //! series: its escaped key and its state are allocated once (a labelled counter series holds
 //! about 57 bytes, a histogram with the 11 default buckets about 120), so cap families whose
 //! values come from outside with [`max_series`](Builder::max_series). A scrape writes about
-//! 17 ns per counter series in the text format.
+//! 15 ns per counter series in the text format.
 //!
 //! ```
 //! use promkit::{Counter, LabelSet, LabelValue, Registry};
