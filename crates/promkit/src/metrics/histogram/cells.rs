@@ -702,7 +702,7 @@ mod tests {
         let c = Owned::new(1, None);
         c.observe(0, 1.0);
         let tag = c.first[LOCK].load(Ordering::Relaxed) & !SEQUENCE;
-        c.first[LOCK].store(tag | (SEQUENCE - 1), Ordering::Relaxed);
+        c.turns_next();
         c.observe(1, 2.0);
         assert_eq!(c.first[LOCK].load(Ordering::Relaxed), tag, "the sequence wrapped to zero");
         c.observe(1, 3.0);
